@@ -1,0 +1,47 @@
+/* registry.c - the table of policies, looked up by name. */
+#include <string.h>
+
+#include "error.h"
+#include "policy.h"
+
+/* Adding a policy: one file in policies/, one line here, one unit test. */
+static const struct fb_policy *const policies[] = {
+    &fb_policy_round_robin,
+    &fb_policy_least_used,
+    &fb_policy_most_used,
+};
+
+#define N_POLICIES ((int)(sizeof(policies) / sizeof(policies[0])))
+
+const struct fb_policy *fb_policy_find(const char *name)
+{
+    if (name == NULL)
+        return NULL;
+    for (int i = 0; i < N_POLICIES; i++)
+        if (strcmp(policies[i]->name, name) == 0)
+            return policies[i];
+    return NULL;
+}
+
+const struct fb_policy *fb_policy_at(int i)
+{
+    return i >= 0 && i < N_POLICIES ? policies[i] : NULL;
+}
+
+int fb_policy_table_check(struct fb_errbuf *eb)
+{
+    for (int i = 0; i < N_POLICIES; i++) {
+        const struct fb_policy *p = policies[i];
+        if (p->name == NULL || p->name[0] == '\0')
+            return fb_errf(eb, FB_EINVAL, "policy %d has no name", i);
+        if (p->ops.select == NULL)
+            return fb_errf(eb, FB_EINVAL, "policy '%s' has no select hook", p->name);
+        if ((p->ops.init == NULL) != (p->ops.free == NULL))
+            return fb_errf(eb, FB_EINVAL, "policy '%s' needs both init and free, or neither",
+                           p->name);
+        for (int j = 0; j < i; j++)
+            if (strcmp(policies[j]->name, p->name) == 0)
+                return fb_errf(eb, FB_EINVAL, "policy '%s' is listed twice", p->name);
+    }
+    return 0;
+}

@@ -1,0 +1,107 @@
+/* config.h - the experiment file: parsed, defaulted and validated. */
+#ifndef FB_CONFIG_H
+#define FB_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+
+enum fb_warming { FB_WARM_COLD, FB_WARM_PREWARMED, FB_WARM_WARMED, FB_WARM_N };
+
+/* "cold", "pre-warmed", "warmed". */
+const char *fb_warming_name(enum fb_warming w);
+/* 0 and *out set, or FB_EINVAL for an unknown name. */
+int fb_warming_parse(const char *name, enum fb_warming *out);
+
+enum fb_transport_kind { FB_TRANSPORT_SSH, FB_TRANSPORT_LOCAL };
+
+/* How a node reports its load. */
+enum fb_metrics_format {
+    FB_METRICS_FBNODE,  /* `faasbench-node metrics`: cumulative counters (fbm1) */
+    FB_METRICS_TESTBED, /* older testbed's script: JSON cpu_usage, ram_usage */
+    FB_METRICS_NONE     /* no metrics: cpu/ram read as 0 */
+};
+
+/* Steps of the container runtime, each a command template (template.h). */
+enum fb_step {
+    FB_STEP_PULL,
+    FB_STEP_RUN,
+    FB_STEP_START,
+    FB_STEP_EXEC,
+    FB_STEP_REMOVE_IMAGE,
+    FB_STEP_REMOVE_CONTAINER,
+    FB_STEP_RESET,
+    FB_STEP_N
+};
+/* "pull", "run", "start", "exec", "remove_image", "remove_container", "reset". */
+const char *fb_step_name(enum fb_step s);
+
+struct fb_node_cfg {
+    char *name;
+    char *host;
+    int port;           /* default 22 */
+    char *user;
+    char *identity;     /* private key file, or NULL */
+    char *password;     /* resolved secret, or NULL; never printed or saved */
+    char *known_hosts;  /* file, or NULL */
+    bool insecure_accept_any_host_key;
+    enum fb_transport_kind transport; /* "ssh" (default) or "local" */
+    int line;           /* line of the node's entry in its file */
+};
+
+struct fb_function_cfg {
+    char *name;    /* [A-Za-z0-9_.-]{1,64} */
+    char *image;   /* OCI image reference */
+    char *command; /* the experimenter's command, split into words at run time */
+    bool network;  /* false: containers run with --network none */
+    int line;
+};
+
+struct fb_matrix_cfg {
+    char **policies; /* names, each found by fb_policy_find() */
+    int n_policies;
+    enum fb_warming *warmings;
+    int n_warmings;
+    int invocations; /* per function per cell, >= 1 */
+    int repetitions; /* >= 1 */
+    bool shuffle;    /* order = "shuffled": cells in a seeded random order */
+};
+
+struct fb_runtime_cfg {
+    char *preset;               /* "docker" (default) or "podman" */
+    char *steps[FB_STEP_N];     /* templates: preset values with overrides applied */
+};
+
+struct fb_experiment {
+    char *path;        /* the file as given */
+    char *name;        /* default: file name without .cfg */
+    struct fb_node_cfg *nodes;
+    int n_nodes;
+    struct fb_function_cfg *functions;
+    int n_functions;
+    struct fb_matrix_cfg matrix;
+    struct fb_runtime_cfg runtime;
+    double ram_threshold;              /* percent, default 90 */
+    enum fb_metrics_format metrics_format;
+    char *metrics_command;             /* default per format */
+    bool node_timing;                  /* wrap timed steps in `faasbench-node exec` */
+    char *results_dir;                 /* default "results" */
+    uint64_t seed;                     /* default 1 */
+    int command_timeout_ms;            /* default 600 s */
+    int connect_timeout_ms;            /* default 10 s */
+};
+
+/* Loads and validates path into *exp (zeroed first). On failure returns
+ * FB_ECONFIG (or FB_ENOMEM) with "file:line: key: message" in eb, and *exp
+ * holds nothing to free. Warnings (inline password, insecure host keys) go
+ * to stderr. fb_experiment_free() releases a loaded experiment. */
+int fb_config_load(const char *path, struct fb_experiment *exp, struct fb_errbuf *eb);
+void fb_experiment_free(struct fb_experiment *exp);
+
+/* Writes the experiment as run, in the same syntax, with passwords masked.
+ * Returns 0 or FB_EIO. */
+int fb_config_write(const struct fb_experiment *exp, const char *path);
+
+#endif

@@ -1,0 +1,133 @@
+/* main.c - the faasbench command line. */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "policy.h"
+#include "run.h"
+#include "transport.h"
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: faasbench [options] EXPERIMENT.cfg\n"
+            "\n"
+            "Runs every cell of the experiment's matrix (policy x warming mode) against\n"
+            "its nodes and writes results/<name>-<UTC time>/.\n"
+            "\n"
+            "  -c, --check          validate the file and exit (nothing is run)\n"
+            "  -r, --results DIR    results folder (overrides the file's 'results')\n"
+            "  -q, --quiet          no progress and no summary table\n"
+            "      --list-policies  print the known policies\n"
+            "  -V, --version        print the version\n"
+            "  -h, --help           this text\n"
+            "\n"
+            "Exit status: 0 done, 1 the run failed, 2 bad usage or experiment file,\n"
+            "130/143 interrupted by SIGINT/SIGTERM (finished rows are kept).\n");
+}
+
+static void on_signal(int sig)
+{
+    fb_run_stop = sig;
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"check", no_argument, NULL, 'c'},   {"results", required_argument, NULL, 'r'},
+        {"quiet", no_argument, NULL, 'q'},   {"list-policies", no_argument, NULL, 'L'},
+        {"version", no_argument, NULL, 'V'}, {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    struct fb_run_opts opts = {0};
+    bool check_only = false;
+    int c;
+
+    while ((c = getopt_long(argc, argv, "cr:qVh", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'c':
+            check_only = true;
+            break;
+        case 'r':
+            opts.results_root = optarg;
+            break;
+        case 'q':
+            opts.quiet = true;
+            break;
+        case 'L':
+            for (int i = 0; fb_policy_at(i) != NULL; i++)
+                printf("%-14s %s\n", fb_policy_at(i)->name, fb_policy_at(i)->summary);
+            return 0;
+        case 'V':
+            printf("faasbench %s\n", FB_VERSION);
+            return 0;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (optind != argc - 1) {
+        usage(stderr);
+        return 2;
+    }
+
+    struct fb_errbuf eb = {{0}};
+    if (fb_policy_table_check(&eb) < 0) {
+        fprintf(stderr, "faasbench: %s\n", eb.msg);
+        return 1;
+    }
+    struct fb_experiment exp;
+    if (fb_config_load(argv[optind], &exp, &eb) < 0) {
+        fprintf(stderr, "faasbench: %s\n", eb.msg);
+        return 2;
+    }
+    if (check_only) {
+        printf("%s: ok: %d nodes, %d functions, %d policies x %d warming modes x %d "
+               "repetitions, %d invocations each\n",
+               argv[optind], exp.n_nodes, exp.n_functions, exp.matrix.n_policies,
+               exp.matrix.n_warmings, exp.matrix.repetitions, exp.matrix.invocations);
+        fb_experiment_free(&exp);
+        return 0;
+    }
+
+    struct sigaction sa = {0};
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    if (fb_transport_global_init() < 0) {
+        fprintf(stderr, "faasbench: cannot initialise libssh2\n");
+        fb_experiment_free(&exp);
+        return 1;
+    }
+    char *run_dir = NULL;
+    int rc = fb_run(&exp, &opts, &run_dir, &eb);
+    int status = 0;
+    if (rc == FB_EINTR) {
+        fprintf(stderr, "faasbench: interrupted; finished rows are in %s\n",
+                run_dir != NULL ? run_dir : "(no folder)");
+        status = fb_run_stop == SIGTERM ? 143 : 130;
+    } else if (rc < 0) {
+        fprintf(stderr, "faasbench: %s\n", eb.msg[0] ? eb.msg : fb_strerror(rc));
+        if (run_dir != NULL)
+            fprintf(stderr, "faasbench: partial results in %s\n", run_dir);
+        status = 1;
+    } else if (!opts.quiet) {
+        fprintf(stderr, "faasbench: results in %s\n", run_dir);
+    }
+    if (run_dir != NULL && opts.quiet && rc == 0)
+        printf("%s\n", run_dir);
+    free(run_dir);
+    fb_transport_global_cleanup();
+    fb_experiment_free(&exp);
+    return status;
+}

@@ -1,0 +1,49 @@
+/* template.h - runtime step templates, presets, and safe substitution. */
+#ifndef FB_TEMPLATE_H
+#define FB_TEMPLATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "config.h"
+#include "error.h"
+
+/* Values for one expansion; NULL members are unset (using one is an error). */
+struct fb_tvars {
+    const char *image;     /* OCI reference: [A-Za-z0-9._/:@-] */
+    const char *container; /* name: [A-Za-z0-9_.-] */
+    const char *command;   /* shell-like words, each re-quoted as one argument */
+    const char *node;      /* name */
+    const char *function;  /* name */
+    const char *network;   /* "" or "--network none" (set by the runner) */
+    const char *images;    /* space-separated image references */
+};
+
+/* The preset's template for step s, or NULL for an unknown preset. */
+const char *fb_runtime_preset(const char *preset, enum fb_step s);
+/* true when preset is known ("docker", "podman"). */
+bool fb_runtime_preset_known(const char *preset);
+
+/* Checks a template's placeholders: every {x} must be a known variable.
+ * Returns 0 or FB_EINVAL with the offending name in eb. */
+int fb_template_check(const char *tmpl, struct fb_errbuf *eb);
+
+/* Expands tmpl into a newly allocated string *out (caller frees).
+ * Every value is checked against its safe set; a value outside it gives
+ * FB_EUNSAFE and the variable's name in eb. */
+int fb_template_expand(const char *tmpl, const struct fb_tvars *v, char **out,
+                       struct fb_errbuf *eb);
+
+/* Splits a shell-like command (whitespace, '...' and "..." quoting, \ escapes)
+ * and writes each word single-quoted into a newly allocated *out.
+ * FB_EINVAL for an unterminated quote or an empty command. */
+int fb_command_quote(const char *command, char **out, struct fb_errbuf *eb);
+
+/* Quotes one string for /bin/sh (single quotes). Caller frees. NULL on ENOMEM. */
+char *fb_shell_quote(const char *s);
+
+/* Safe-set checks, also used by the config loader and the gateway. */
+bool fb_name_valid(const char *s);  /* [A-Za-z0-9_.-]{1,64} */
+bool fb_image_valid(const char *s); /* OCI reference grammar, <= 255 chars */
+
+#endif

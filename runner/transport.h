@@ -1,0 +1,64 @@
+/* transport.h - run a command on a node: ssh (libssh2) or local (fork/exec). */
+#ifndef FB_TRANSPORT_H
+#define FB_TRANSPORT_H
+
+#include <stddef.h>
+
+#include "config.h"
+#include "error.h"
+
+/* What one command did. Buffers are NUL-terminated, owned by the result,
+ * released by fb_exec_result_free(); capture stops at FB_EXEC_CAPTURE bytes
+ * per stream (the rest is read and dropped). */
+#define FB_EXEC_CAPTURE (1024 * 1024)
+struct fb_exec_result {
+    int exit_status;   /* 0..255, 128+signal when killed, -1 unknown */
+    char *out;         /* stdout */
+    size_t out_len;
+    char *err;         /* stderr, without a trailing fbx1 line */
+    size_t err_len;
+    double elapsed_ms; /* wall time on this side, channel open to exit status */
+    double node_ms;    /* from a trailing `fbx1 elapsed_ns=...` stderr line, else NAN */
+};
+void fb_exec_result_free(struct fb_exec_result *r);
+
+struct fb_conn; /* one open session to one node; used by one thread at a time */
+
+/* The plug-in interface (wrk's net.h): one struct per transport. */
+struct fb_transport {
+    const char *name;
+    int (*open)(const struct fb_node_cfg *node, int connect_timeout_ms,
+                struct fb_conn **out, struct fb_errbuf *eb);
+    int (*exec)(struct fb_conn *c, const char *cmd, int timeout_ms,
+                struct fb_exec_result *res, struct fb_errbuf *eb);
+    void (*close)(struct fb_conn *c);
+};
+extern const struct fb_transport fb_transport_ssh;
+extern const struct fb_transport fb_transport_local;
+
+/* Once per process before any ssh use; fb_transport_global_cleanup() at exit. */
+int fb_transport_global_init(void);
+void fb_transport_global_cleanup(void);
+
+/* Opens a session to node with the node's transport. ssh: key (or password)
+ * auth, host key checked against node->known_hosts unless
+ * insecure_accept_any_host_key. Errors: FB_ECONNECT, FB_EHOSTKEY (with the
+ * offered key's fingerprint and the file in eb), FB_EAUTH, FB_ESSH. */
+int fb_conn_open(const struct fb_node_cfg *node, int connect_timeout_ms,
+                 struct fb_conn **out, struct fb_errbuf *eb);
+
+/* Runs cmd through the node's /bin/sh. Returns 0 when the command ran to an
+ * exit status (whatever it is, in res->exit_status), FB_ETIMEDOUT when it
+ * ran past timeout_ms (the remote command is signalled / the channel closed,
+ * local: the process group killed), FB_ESSH when the session broke (it is
+ * reopened once and the command retried only if it had not started).
+ * res is filled in every case and must be freed. */
+int fb_conn_exec(struct fb_conn *c, const char *cmd, int timeout_ms,
+                 struct fb_exec_result *res, struct fb_errbuf *eb);
+
+/* Node name of an open connection. */
+const char *fb_conn_node(const struct fb_conn *c);
+
+void fb_conn_close(struct fb_conn *c);
+
+#endif

@@ -1,0 +1,188 @@
+/* test_template.c - template expansion, presets and rejection of unsafe values. */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "template.h"
+
+static char *expand(const char *tmpl, const struct fb_tvars *v, int *rc, struct fb_errbuf *eb)
+{
+    char *out = NULL;
+    *rc = fb_template_expand(tmpl, v, &out, eb);
+    return out;
+}
+
+START_TEST(expands_every_variable)
+{
+    struct fb_tvars v = {.image = "127.0.0.1:5000/faasbench/fib-light:1",
+                         .container = "faasbench-fib-1", .command = "python3 fib.py 1000",
+                         .node = "node1", .function = "fib", .network = "--network none",
+                         .images = "a/b:1 c:2"};
+    struct fb_errbuf eb = {{0}};
+    int rc;
+    char *s = expand("x {image} {container} {command} {node} {function} {network} {images}",
+                     &v, &rc, &eb);
+    ck_assert_int_eq(rc, 0);
+    ck_assert_str_eq(s, "x 127.0.0.1:5000/faasbench/fib-light:1 faasbench-fib-1 'python3' "
+                        "'fib.py' '1000' node1 fib --network none a/b:1 c:2");
+    free(s);
+}
+END_TEST
+
+START_TEST(docker_preset_matches_the_older_testbed)
+{
+    struct fb_tvars v = {.image = "img:1", .container = "c1", .command = "python3 fib.py 15000",
+                         .network = ""};
+    int rc;
+    char *s = expand(fb_runtime_preset("docker", FB_STEP_RUN), &v, &rc, NULL);
+    ck_assert_int_eq(rc, 0);
+    ck_assert_str_eq(s, "sudo docker run --rm --name c1  img:1 'python3' 'fib.py' '15000'");
+    free(s);
+    ck_assert_ptr_nonnull(fb_runtime_preset("podman", FB_STEP_RESET));
+    ck_assert_ptr_null(fb_runtime_preset("containerd", FB_STEP_RUN));
+    ck_assert(fb_runtime_preset_known("podman"));
+    ck_assert(!fb_runtime_preset_known("rkt"));
+    for (int s2 = 0; s2 < FB_STEP_N; s2++) {
+        ck_assert_int_eq(fb_template_check(fb_runtime_preset("docker", s2), NULL), 0);
+        ck_assert_int_eq(fb_template_check(fb_runtime_preset("podman", s2), NULL), 0);
+    }
+}
+END_TEST
+
+START_TEST(command_words_are_quoted_one_argument_each)
+{
+    char *q = NULL;
+    ck_assert_int_eq(fb_command_quote("sh -c 'echo a; echo b' \"x y\" it\\'s", &q, NULL), 0);
+    ck_assert_str_eq(q, "'sh' '-c' 'echo a; echo b' 'x y' 'it'\\''s'");
+    free(q);
+    /* Shell syntax in a command stays data. */
+    ck_assert_int_eq(fb_command_quote("echo $(id) `id` ; rm -rf / | cat", &q, NULL), 0);
+    ck_assert_str_eq(q, "'echo' '$(id)' '`id`' ';' 'rm' '-rf' '/' '|' 'cat'");
+    free(q);
+    struct fb_errbuf eb = {{0}};
+    ck_assert_int_eq(fb_command_quote("echo 'open", &q, &eb), FB_EINVAL);
+    ck_assert_ptr_null(q);
+    ck_assert_str_eq(eb.msg, "unterminated ' in command");
+    ck_assert_int_eq(fb_command_quote("   ", &q, &eb), FB_EINVAL);
+    ck_assert_str_eq(eb.msg, "empty command");
+}
+END_TEST
+
+START_TEST(unsafe_values_are_rejected)
+{
+    struct fb_errbuf eb = {{0}};
+    int rc;
+    struct fb_tvars v = {.image = "img;rm -rf /"};
+    ck_assert_ptr_null(expand("docker pull {image}", &v, &rc, &eb));
+    ck_assert_int_eq(rc, FB_EUNSAFE);
+    ck_assert_str_eq(eb.msg, "{image}: 'img;rm -rf /' is outside the safe character set");
+
+    v = (struct fb_tvars){.container = "$(id)"};
+    ck_assert_ptr_null(expand("docker rm {container}", &v, &rc, &eb));
+    ck_assert_int_eq(rc, FB_EUNSAFE);
+
+    v = (struct fb_tvars){.node = "a b"};
+    ck_assert_ptr_null(expand("{node}", &v, &rc, &eb));
+    ck_assert_int_eq(rc, FB_EUNSAFE);
+
+    v = (struct fb_tvars){.images = "ok:1 `id`"};
+    ck_assert_ptr_null(expand("rmi {images}", &v, &rc, &eb));
+    ck_assert_int_eq(rc, FB_EUNSAFE);
+
+    v = (struct fb_tvars){.network = "; id"};
+    ck_assert_ptr_null(expand("run {network}", &v, &rc, &eb));
+    ck_assert_int_eq(rc, FB_EUNSAFE);
+}
+END_TEST
+
+START_TEST(missing_and_unknown_placeholders)
+{
+    struct fb_errbuf eb = {{0}};
+    int rc;
+    struct fb_tvars v = {0};
+    ck_assert_ptr_null(expand("docker pull {image}", &v, &rc, &eb));
+    ck_assert_int_eq(rc, FB_EINVAL);
+    ck_assert_str_eq(eb.msg, "{image} has no value in this step");
+    ck_assert_int_eq(fb_template_check("run {imgae}", &eb), FB_EINVAL);
+    ck_assert(strstr(eb.msg, "unknown placeholder {imgae}") == eb.msg);
+    /* Shell braces that are not placeholders pass through. */
+    char *s = expand("echo ${HOME} {} {A}", &v, &rc, &eb);
+    ck_assert_int_eq(rc, 0);
+    ck_assert_str_eq(s, "echo ${HOME} {} {A}");
+    free(s);
+    ck_assert_int_eq(fb_template_check("", &eb), FB_EINVAL);
+}
+END_TEST
+
+START_TEST(names)
+{
+    ck_assert(fb_name_valid("fib-light_2.0"));
+    ck_assert(!fb_name_valid(""));
+    ck_assert(!fb_name_valid("a/b"));
+    ck_assert(!fb_name_valid("a;b"));
+    ck_assert(!fb_name_valid("../etc"));
+    char long_name[70];
+    memset(long_name, 'a', 65);
+    long_name[65] = '\0';
+    ck_assert(!fb_name_valid(long_name));
+    long_name[64] = '\0';
+    ck_assert(fb_name_valid(long_name));
+}
+END_TEST
+
+START_TEST(image_references)
+{
+    static const char *const good[] = {
+        "busybox",
+        "library/busybox:latest",
+        "127.0.0.1:5000/faasbench/fib-light:1",
+        "localhost/x",
+        "registry.example.com/a/b/c:v1.2-rc_3",
+        "a__b/c--d",
+        "ubuntu@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+        "host:443/img:tag@sha256:0123456789abcdef0123456789abcdef",
+    };
+    static const char *const bad[] = {
+        "", "UPPER/case", "img:", ":tag", "a//b", "-lead", "img:tag with space",
+        "img;id", "$(id)", "a/b:c:d", "img@sha256:short", "host:99999999/x", "trail-",
+        "../img",
+    };
+    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+        ck_assert_msg(fb_image_valid(good[i]), "should accept %s", good[i]);
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        ck_assert_msg(!fb_image_valid(bad[i]), "should reject %s", bad[i]);
+}
+END_TEST
+
+START_TEST(shell_quote)
+{
+    char *q = fb_shell_quote("a'b c");
+    ck_assert_str_eq(q, "'a'\\''b c'");
+    free(q);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("template");
+    TCase *tc = tcase_create("core");
+    tcase_add_test(tc, expands_every_variable);
+    tcase_add_test(tc, docker_preset_matches_the_older_testbed);
+    tcase_add_test(tc, command_words_are_quoted_one_argument_each);
+    tcase_add_test(tc, unsafe_values_are_rejected);
+    tcase_add_test(tc, missing_and_unknown_placeholders);
+    tcase_add_test(tc, names);
+    tcase_add_test(tc, image_references);
+    tcase_add_test(tc, shell_quote);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
