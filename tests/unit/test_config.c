@@ -1,0 +1,750 @@
+/* test_config.c - unit tests of the experiment file: loading, defaults, errors, writing. */
+#include <check.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "policy.h"
+#include "template.h"
+
+#define DIR FB_TEST_DATA "/config"
+
+/* ---- helpers ---- */
+
+static void path_of(char *buf, size_t n, const char *name)
+{
+    ck_assert_int_lt(snprintf(buf, n, "%s/%s", DIR, name), (int)n);
+}
+
+/* The absolute form of DIR/sub, as the loader resolves relative paths. */
+static void real_of(char *buf, size_t n, const char *sub, const char *file)
+{
+    char dir[PATH_MAX], real[PATH_MAX];
+    path_of(dir, sizeof(dir), sub);
+    ck_assert_ptr_nonnull(realpath(dir, real));
+    ck_assert_int_lt(snprintf(buf, n, "%s/%s", real, file), (int)n);
+}
+
+static void load_ok(const char *name, struct fb_experiment *exp)
+{
+    char path[PATH_MAX];
+    struct fb_errbuf eb = {{0}};
+    path_of(path, sizeof(path), name);
+    int rc = fb_config_load(path, exp, &eb);
+    ck_assert_msg(rc == 0, "%s: %s (%s)", name, fb_err_name(rc), eb.msg);
+}
+
+/* Loads a file that must fail; returns its message. *exp must be left zeroed. */
+static void load_bad(const char *path, struct fb_errbuf *eb)
+{
+    struct fb_experiment exp, zero;
+    memset(&exp, 0xab, sizeof(exp));
+    memset(&zero, 0, sizeof(zero));
+    int rc = fb_config_load(path, &exp, eb);
+    ck_assert_msg(rc == FB_ECONFIG, "%s: got %s (%s)", path, fb_err_name(rc), eb->msg);
+    ck_assert_msg(memcmp(&exp, &zero, sizeof(exp)) == 0, "%s: experiment not zeroed", path);
+}
+
+/* stderr goes to a temporary file between capture_start and capture_end. */
+struct capture {
+    FILE *tmp;
+    int saved;
+};
+
+static void capture_start(struct capture *c)
+{
+    fflush(stderr);
+    c->tmp = tmpfile();
+    ck_assert_ptr_nonnull(c->tmp);
+    c->saved = dup(STDERR_FILENO);
+    ck_assert_int_ge(c->saved, 0);
+    ck_assert_int_ge(dup2(fileno(c->tmp), STDERR_FILENO), 0);
+}
+
+static void capture_end(struct capture *c, char *buf, size_t n)
+{
+    size_t len;
+    fflush(stderr);
+    dup2(c->saved, STDERR_FILENO);
+    close(c->saved);
+    rewind(c->tmp);
+    len = fread(buf, 1, n - 1, c->tmp);
+    buf[len] = '\0';
+    fclose(c->tmp);
+}
+
+static void assert_preset_steps(const struct fb_experiment *e, const char *preset)
+{
+    ck_assert_str_eq(e->runtime.preset, preset);
+    for (int s = 0; s < FB_STEP_N; s++) {
+        const char *want = fb_runtime_preset(preset, (enum fb_step)s);
+        ck_assert_ptr_nonnull(want);
+        ck_assert_ptr_nonnull(e->runtime.steps[s]);
+        ck_assert_str_eq(e->runtime.steps[s], want);
+        ck_assert_ptr_ne(e->runtime.steps[s], want); /* a copy the experiment owns */
+    }
+}
+
+static void assert_default_matrix(const struct fb_matrix_cfg *m)
+{
+    ck_assert_int_eq(m->n_policies, 3);
+    ck_assert_str_eq(m->policies[0], "round-robin");
+    ck_assert_str_eq(m->policies[1], "least-used");
+    ck_assert_str_eq(m->policies[2], "most-used");
+    ck_assert_int_eq(m->n_warmings, 3);
+    ck_assert_int_eq(m->warmings[0], FB_WARM_COLD);
+    ck_assert_int_eq(m->warmings[1], FB_WARM_PREWARMED);
+    ck_assert_int_eq(m->warmings[2], FB_WARM_WARMED);
+    ck_assert_int_eq(m->invocations, 1);
+    ck_assert_int_eq(m->repetitions, 1);
+    ck_assert(!m->shuffle);
+}
+
+static void assert_str_same(const char *a, const char *b)
+{
+    if (a == NULL || b == NULL)
+        ck_assert_ptr_eq(a, b);
+    else
+        ck_assert_str_eq(a, b);
+}
+
+/* Every field but path; masked: b's passwords are the written mask. */
+static void assert_same(const struct fb_experiment *a, const struct fb_experiment *b,
+                        bool masked)
+{
+    assert_str_same(a->name, b->name);
+    ck_assert_int_eq(a->n_nodes, b->n_nodes);
+    for (int i = 0; i < a->n_nodes; i++) {
+        const struct fb_node_cfg *x = &a->nodes[i], *y = &b->nodes[i];
+        assert_str_same(x->name, y->name);
+        assert_str_same(x->host, y->host);
+        ck_assert_int_eq(x->port, y->port);
+        assert_str_same(x->user, y->user);
+        assert_str_same(x->identity, y->identity);
+        if (masked && x->password != NULL)
+            ck_assert_str_eq(y->password, "********");
+        else
+            assert_str_same(x->password, y->password);
+        assert_str_same(x->known_hosts, y->known_hosts);
+        ck_assert_int_eq(x->insecure_accept_any_host_key, y->insecure_accept_any_host_key);
+        ck_assert_int_eq(x->transport, y->transport);
+    }
+    ck_assert_int_eq(a->n_functions, b->n_functions);
+    for (int i = 0; i < a->n_functions; i++) {
+        const struct fb_function_cfg *x = &a->functions[i], *y = &b->functions[i];
+        assert_str_same(x->name, y->name);
+        assert_str_same(x->image, y->image);
+        assert_str_same(x->command, y->command);
+        ck_assert_int_eq(x->network, y->network);
+    }
+    ck_assert_int_eq(a->matrix.n_policies, b->matrix.n_policies);
+    for (int i = 0; i < a->matrix.n_policies; i++)
+        ck_assert_str_eq(a->matrix.policies[i], b->matrix.policies[i]);
+    ck_assert_int_eq(a->matrix.n_warmings, b->matrix.n_warmings);
+    for (int i = 0; i < a->matrix.n_warmings; i++)
+        ck_assert_int_eq(a->matrix.warmings[i], b->matrix.warmings[i]);
+    ck_assert_int_eq(a->matrix.invocations, b->matrix.invocations);
+    ck_assert_int_eq(a->matrix.repetitions, b->matrix.repetitions);
+    ck_assert_int_eq(a->matrix.shuffle, b->matrix.shuffle);
+    assert_str_same(a->runtime.preset, b->runtime.preset);
+    for (int s = 0; s < FB_STEP_N; s++)
+        assert_str_same(a->runtime.steps[s], b->runtime.steps[s]);
+    ck_assert(a->ram_threshold == b->ram_threshold);
+    ck_assert_int_eq(a->metrics_format, b->metrics_format);
+    assert_str_same(a->metrics_command, b->metrics_command);
+    ck_assert_int_eq(a->node_timing, b->node_timing);
+    assert_str_same(a->results_dir, b->results_dir);
+    ck_assert(a->seed == b->seed);
+    ck_assert_int_eq(a->command_timeout_ms, b->command_timeout_ms);
+    ck_assert_int_eq(a->connect_timeout_ms, b->connect_timeout_ms);
+}
+
+/* ---- names ---- */
+
+START_TEST(test_warming_names)
+{
+    static const char *const names[FB_WARM_N] = {"cold", "pre-warmed", "warmed"};
+    enum fb_warming w;
+    for (int i = 0; i < FB_WARM_N; i++) {
+        ck_assert_str_eq(fb_warming_name((enum fb_warming)i), names[i]);
+        ck_assert_int_eq(fb_warming_parse(names[i], &w), 0);
+        ck_assert_int_eq(w, i);
+    }
+    ck_assert_int_eq(fb_warming_parse("hot", &w), FB_EINVAL);
+    ck_assert_int_eq(fb_warming_parse("Cold", &w), FB_EINVAL);
+    ck_assert_int_eq(fb_warming_parse(NULL, &w), FB_EINVAL);
+}
+END_TEST
+
+START_TEST(test_step_names)
+{
+    static const char *const names[FB_STEP_N] = {
+        "pull", "run", "start", "exec", "remove_image", "remove_container", "reset",
+    };
+    for (int s = 0; s < FB_STEP_N; s++)
+        ck_assert_str_eq(fb_step_name((enum fb_step)s), names[s]);
+}
+END_TEST
+
+/* ---- valid files ---- */
+
+START_TEST(test_minimal_defaults)
+{
+    struct fb_experiment e;
+    char want[PATH_MAX];
+    load_ok("minimal.cfg", &e);
+
+    path_of(want, sizeof(want), "minimal.cfg");
+    ck_assert_str_eq(e.path, want);
+    ck_assert_str_eq(e.name, "minimal");
+    ck_assert_int_eq(e.n_nodes, 1);
+    const struct fb_node_cfg *n = &e.nodes[0];
+    ck_assert_str_eq(n->name, "node1");
+    ck_assert_str_eq(n->host, "127.0.0.1");
+    ck_assert_int_eq(n->port, 22);
+    ck_assert_str_eq(n->user, "faas");
+    real_of(want, sizeof(want), ".", "keys/id_test");
+    ck_assert_str_eq(n->identity, want);
+    real_of(want, sizeof(want), ".", "keys/known_hosts");
+    ck_assert_str_eq(n->known_hosts, want);
+    ck_assert_ptr_null(n->password);
+    ck_assert(!n->insecure_accept_any_host_key);
+    ck_assert_int_eq(n->transport, FB_TRANSPORT_SSH);
+    ck_assert_int_eq(n->line, 3);
+
+    ck_assert_int_eq(e.n_functions, 1);
+    const struct fb_function_cfg *f = &e.functions[0];
+    ck_assert_str_eq(f->name, "fib");
+    ck_assert_str_eq(f->image, "127.0.0.1:5000/faasbench/fib-light:1");
+    ck_assert_str_eq(f->command, "python3 fib.py 20000");
+    ck_assert(f->network);
+    ck_assert_int_eq(f->line, 7);
+
+    assert_default_matrix(&e.matrix);
+    assert_preset_steps(&e, "docker");
+    ck_assert(e.ram_threshold == 90.0);
+    ck_assert_int_eq(e.metrics_format, FB_METRICS_FBNODE);
+    ck_assert_str_eq(e.metrics_command, "faasbench-node metrics");
+    ck_assert(e.node_timing);
+    ck_assert_str_eq(e.results_dir, "results");
+    ck_assert(e.seed == 1);
+    ck_assert_int_eq(e.command_timeout_ms, 600000);
+    ck_assert_int_eq(e.connect_timeout_ms, 10000);
+    fb_experiment_free(&e);
+}
+END_TEST
+
+START_TEST(test_full_every_key)
+{
+    struct fb_experiment e;
+    struct capture c;
+    char want[PATH_MAX], err[2048];
+
+    ck_assert_int_eq(setenv("FB_TEST_NODE_PW", "s3cret", 1), 0);
+    capture_start(&c);
+    load_ok("full.cfg", &e);
+    capture_end(&c, err, sizeof(err));
+    ck_assert_str_eq(err,
+                     DIR "/full.cfg:9: nodes[1].password: warning: password written in the "
+                         "file; prefer password_env\n" DIR
+                         "/full.cfg:10: nodes[1].insecure_accept_any_host_key: warning: the "
+                         "host key of 'node2' is not verified\n");
+
+    ck_assert_str_eq(e.name, "full-run");
+    ck_assert_int_eq(e.n_nodes, 2);
+    const struct fb_node_cfg *n = &e.nodes[0];
+    ck_assert_str_eq(n->name, "node1");
+    ck_assert_int_eq(n->transport, FB_TRANSPORT_SSH);
+    ck_assert_str_eq(n->host, "10.0.0.1");
+    ck_assert_int_eq(n->port, 2222);
+    ck_assert_str_eq(n->user, "faas");
+    real_of(want, sizeof(want), ".", "keys/id_test");
+    ck_assert_str_eq(n->identity, want);
+    ck_assert_str_eq(n->password, "s3cret");
+    real_of(want, sizeof(want), ".", "keys/known_hosts");
+    ck_assert_str_eq(n->known_hosts, want);
+    ck_assert(!n->insecure_accept_any_host_key);
+    ck_assert_int_eq(n->line, 4);
+    n = &e.nodes[1];
+    ck_assert_str_eq(n->name, "node2");
+    ck_assert_str_eq(n->host, "10.0.0.2");
+    ck_assert_int_eq(n->port, 2223);
+    ck_assert_str_eq(n->user, "root");
+    ck_assert_ptr_null(n->identity);
+    ck_assert_str_eq(n->password, "inline-secret");
+    ck_assert_ptr_null(n->known_hosts);
+    ck_assert(n->insecure_accept_any_host_key);
+    ck_assert_int_eq(n->line, 7);
+
+    ck_assert_int_eq(e.n_functions, 2);
+    ck_assert_str_eq(e.functions[0].name, "fib-light");
+    ck_assert_str_eq(e.functions[0].image, "127.0.0.1:5000/faasbench/fib-light:1");
+    ck_assert_str_eq(e.functions[0].command, "python3 fib.py 20000");
+    ck_assert(!e.functions[0].network);
+    ck_assert_int_eq(e.functions[0].line, 14);
+    ck_assert_str_eq(e.functions[1].name, "fib-heavy");
+    ck_assert_str_eq(e.functions[1].command, "python3 -c \"print('hi')\"");
+    ck_assert(e.functions[1].network);
+    ck_assert_int_eq(e.functions[1].line, 16);
+
+    ck_assert_int_eq(e.matrix.n_policies, 2);
+    ck_assert_str_eq(e.matrix.policies[0], "most-used");
+    ck_assert_str_eq(e.matrix.policies[1], "round-robin");
+    ck_assert_int_eq(e.matrix.n_warmings, 2);
+    ck_assert_int_eq(e.matrix.warmings[0], FB_WARM_WARMED);
+    ck_assert_int_eq(e.matrix.warmings[1], FB_WARM_COLD);
+    ck_assert_int_eq(e.matrix.invocations, 3);
+    ck_assert_int_eq(e.matrix.repetitions, 2);
+    ck_assert(e.matrix.shuffle);
+
+    ck_assert_str_eq(e.runtime.preset, "podman");
+    ck_assert_str_eq(e.runtime.steps[FB_STEP_PULL], "podman pull --tls-verify=false {image}");
+    ck_assert_str_eq(e.runtime.steps[FB_STEP_RUN],
+                     "podman run --rm --name {container} {network} {image} {command}");
+    ck_assert_str_eq(e.runtime.steps[FB_STEP_START],
+                     "podman run -d --name {container} {network} {image} sleep infinity");
+    ck_assert_str_eq(e.runtime.steps[FB_STEP_EXEC], "podman exec {container} {command}");
+    ck_assert_str_eq(e.runtime.steps[FB_STEP_REMOVE_IMAGE], "podman rmi -f {image}");
+    ck_assert_str_eq(e.runtime.steps[FB_STEP_REMOVE_CONTAINER], "podman rm -f -t 0 {container}");
+    ck_assert_str_eq(e.runtime.steps[FB_STEP_RESET],
+                     "podman rm -af -t 0; podman rmi -f {images}; true");
+
+    ck_assert(e.ram_threshold == 87.5);
+    ck_assert_int_eq(e.metrics_format, FB_METRICS_TESTBED);
+    ck_assert_str_eq(e.metrics_command, "/opt/node/metrics.sh");
+    ck_assert(e.node_timing);
+    ck_assert_str_eq(e.results_dir, "out/results");
+    ck_assert(e.seed == 5000000000ULL);
+    ck_assert_int_eq(e.command_timeout_ms, 120500);
+    ck_assert_int_eq(e.connect_timeout_ms, 3000);
+    fb_experiment_free(&e);
+}
+END_TEST
+
+START_TEST(test_include_nodes)
+{
+    struct fb_experiment e;
+    char want[PATH_MAX];
+    load_ok("include.cfg", &e);
+
+    ck_assert_str_eq(e.name, "include");
+    ck_assert_int_eq(e.n_nodes, 2);
+    for (int i = 0; i < 2; i++) {
+        const struct fb_node_cfg *n = &e.nodes[i];
+        ck_assert_str_eq(n->name, i == 0 ? "n1" : "n2");
+        ck_assert_str_eq(n->host, "127.0.0.1");
+        ck_assert_int_eq(n->port, 2222 + i);
+        ck_assert_str_eq(n->user, "faas");
+        /* Relative to the included file's folder, not the including one. */
+        real_of(want, sizeof(want), "nodes", "../keys/id_test");
+        ck_assert_str_eq(n->identity, want);
+        real_of(want, sizeof(want), "nodes", "../keys/known_hosts");
+        ck_assert_str_eq(n->known_hosts, want);
+        ck_assert_int_eq(n->line, 3 + 2 * i); /* line in nodes/two_nodes.cfg */
+    }
+    ck_assert_int_eq(e.n_functions, 1);
+    ck_assert_str_eq(e.functions[0].name, "noop");
+    ck_assert_str_eq(e.functions[0].image, "localhost/faasbench/noop:1");
+    ck_assert_str_eq(e.functions[0].command, "true");
+    ck_assert_int_eq(e.functions[0].line, 4);
+    ck_assert_int_eq(e.matrix.n_policies, 1);
+    ck_assert_str_eq(e.matrix.policies[0], "least-used");
+    ck_assert_int_eq(e.matrix.n_warmings, 1);
+    ck_assert_int_eq(e.matrix.warmings[0], FB_WARM_PREWARMED);
+    ck_assert_int_eq(e.matrix.invocations, 2);
+    ck_assert_int_eq(e.matrix.repetitions, 1);
+    ck_assert(!e.matrix.shuffle);
+    assert_preset_steps(&e, "docker");
+    fb_experiment_free(&e);
+}
+END_TEST
+
+START_TEST(test_local_node)
+{
+    struct fb_experiment e;
+    load_ok("local.cfg", &e);
+
+    ck_assert_str_eq(e.name, "local");
+    ck_assert_int_eq(e.n_nodes, 1);
+    const struct fb_node_cfg *n = &e.nodes[0];
+    ck_assert_str_eq(n->name, "here");
+    ck_assert_int_eq(n->transport, FB_TRANSPORT_LOCAL);
+    ck_assert_ptr_null(n->host);
+    ck_assert_ptr_null(n->user);
+    ck_assert_ptr_null(n->identity);
+    ck_assert_ptr_null(n->password);
+    ck_assert_ptr_null(n->known_hosts);
+    ck_assert_int_eq(n->port, 22);
+    ck_assert(!n->insecure_accept_any_host_key);
+    ck_assert_int_eq(n->line, 2);
+    assert_default_matrix(&e.matrix);
+    assert_preset_steps(&e, "podman");
+    ck_assert_int_eq(e.metrics_format, FB_METRICS_NONE);
+    ck_assert_ptr_null(e.metrics_command);
+    ck_assert(!e.node_timing);
+    fb_experiment_free(&e);
+}
+END_TEST
+
+/* ---- files that must fail, each with its exact message ---- */
+
+static const struct bad {
+    const char *file;
+    const char *msg;      /* the whole message */
+    const char *contains; /* when set, msg is a prefix and the rest must contain this */
+} bad_files[] = {
+    {"bad_syntax.cfg", DIR "/bad_syntax.cfg:3: syntax error: syntax error", NULL},
+    {"bad_dup_key.cfg", DIR "/bad_dup_key.cfg:10: syntax error: duplicate setting name", NULL},
+    {"bad_unknown_key.cfg",
+     DIR "/bad_unknown_key.cfg:11: runtime.colour: unknown key (known: preset, pull, run, "
+         "start, exec, remove_image, remove_container, reset)",
+     NULL},
+    {"bad_typo_key.cfg",
+     DIR "/bad_typo_key.cfg:4: nodes[0].prot: unknown key (did you mean 'port'?)", NULL},
+    {"bad_typo_section.cfg",
+     DIR "/bad_typo_section.cfg:6: functons: unknown key (did you mean 'functions'?)", NULL},
+    {"bad_invocations.cfg",
+     DIR "/bad_invocations.cfg:11: matrix.invocations: must be >= 1 (got 0)", NULL},
+    {"bad_dup_function.cfg",
+     DIR "/bad_dup_function.cfg:7: functions[2].name: duplicate function name 'fib' "
+         "(first at line 3)",
+     NULL},
+    {"bad_dup_node.cfg",
+     DIR "/bad_dup_node.cfg:5: nodes[1].name: duplicate node name 'node1' (first at line 3)",
+     NULL},
+    {"bad_port_type.cfg",
+     DIR "/bad_port_type.cfg:4: nodes[0].port: expected an integer (got a string)", NULL},
+    {"bad_port_range.cfg",
+     DIR "/bad_port_range.cfg:4: nodes[0].port: must be <= 65535 (got 70000)", NULL},
+    {"bad_policy.cfg",
+     DIR "/bad_policy.cfg:11: matrix.policies[1]: unknown policy 'round-robbin' "
+         "(did you mean 'round-robin'?)",
+     NULL},
+    {"bad_warming.cfg",
+     DIR "/bad_warming.cfg:9: matrix.warming[1]: unknown warming mode 'hot' "
+         "(known: cold, pre-warmed, warmed)",
+     NULL},
+    {"bad_dup_warming.cfg",
+     DIR "/bad_dup_warming.cfg:10: matrix.warming[2]: duplicate entry 'cold' (first at [0])",
+     NULL},
+    {"bad_empty_policies.cfg",
+     DIR "/bad_empty_policies.cfg:10: matrix.policies: must not be empty", NULL},
+    {"bad_missing_host.cfg",
+     DIR "/bad_missing_host.cfg:3: nodes[0].host: missing (required for transport 'ssh')",
+     NULL},
+    {"bad_no_credentials.cfg",
+     DIR "/bad_no_credentials.cfg:6: nodes[0].identity: missing: set identity, password_env "
+         "or password (required for transport 'ssh')",
+     NULL},
+    {"bad_no_hostkey.cfg",
+     DIR "/bad_no_hostkey.cfg:3: nodes[0].known_hosts: missing: host keys must be verified; "
+         "set known_hosts (or insecure_accept_any_host_key = true)",
+     NULL},
+    {"bad_password_env.cfg",
+     DIR "/bad_password_env.cfg:4: nodes[0].password_env: environment variable "
+         "'FB_TEST_UNSET_PW' is not set",
+     NULL},
+    {"bad_password_both.cfg",
+     DIR "/bad_password_both.cfg:5: nodes[0].password_env: cannot be used together with "
+         "password",
+     NULL},
+    {"bad_function_name.cfg",
+     DIR "/bad_function_name.cfg:7: functions[0].name: invalid name 'fib light' "
+         "(1 to 64 of A-Z a-z 0-9 _ . -)",
+     NULL},
+    {"bad_image.cfg",
+     DIR "/bad_image.cfg:8: functions[0].image: invalid image reference "
+         "'Faasbench/Fib Light:1'",
+     NULL},
+    {"bad_missing_image.cfg",
+     DIR "/bad_missing_image.cfg:7: functions[0].image: missing required key "
+         "(container image reference)",
+     NULL},
+    {"bad_command.cfg", DIR "/bad_command.cfg:8: functions[0].command: invalid command: ",
+     "unterminated"},
+    {"bad_network_type.cfg",
+     DIR "/bad_network_type.cfg:8: functions[0].network: expected true or false "
+         "(got an integer)",
+     NULL},
+    {"bad_template.cfg", DIR "/bad_template.cfg:10: runtime.run: invalid template: ",
+     "{imagee}"},
+    {"bad_preset.cfg",
+     DIR "/bad_preset.cfg:9: runtime.preset: unknown preset 'dokcer' (did you mean 'docker'?)",
+     NULL},
+    {"bad_ram.cfg", DIR "/bad_ram.cfg:9: ram_threshold: must be > 0 (got 0)", NULL},
+    {"bad_ram_high.cfg", DIR "/bad_ram_high.cfg:9: ram_threshold: must be <= 100 (got 100.5)",
+     NULL},
+    {"bad_metrics_format.cfg",
+     DIR "/bad_metrics_format.cfg:10: metrics.format: unknown format 'xml' "
+         "(known: faasbench-node, testbed, none)",
+     NULL},
+    {"bad_metrics_none_command.cfg",
+     DIR "/bad_metrics_none_command.cfg:11: metrics.command: not used with format 'none'",
+     NULL},
+    {"bad_timeout.cfg", DIR "/bad_timeout.cfg:9: timeouts.command_s: must be > 0 (got 0)",
+     NULL},
+    {"bad_seed.cfg", DIR "/bad_seed.cfg:9: seed: must be >= 0 (got -1)", NULL},
+    {"bad_no_nodes.cfg",
+     DIR "/bad_no_nodes.cfg:1: nodes: missing required key "
+         "(execution nodes: ( { name = ...; host = ...; ... } ))",
+     NULL},
+    {"bad_empty_nodes.cfg", DIR "/bad_empty_nodes.cfg:2: nodes: must not be empty", NULL},
+    {"bad_nodes_group.cfg",
+     DIR "/bad_nodes_group.cfg:2: nodes: expected a list of groups ( { ... }, ... ) "
+         "(got a group)",
+     NULL},
+    {"bad_missing_include.cfg",
+     DIR "/bad_missing_include.cfg:2: @include: cannot open '" DIR "/nodes/absent.cfg': "
+         "No such file or directory",
+     NULL},
+    {"bad_absolute_include.cfg",
+     DIR "/bad_absolute_include.cfg:2: @include: cannot open "
+         "'/nonexistent/faasbench/nodes.cfg': include paths must be relative to '" DIR "'",
+     NULL},
+    /* The error names the included file and its line. */
+    {"bad_include_error.cfg",
+     DIR "/nodes/bad_nodes.cfg:5: nodes[0].usr: unknown key (did you mean 'user'?)", NULL},
+    {"bad+name.cfg",
+     DIR "/bad+name.cfg:1: name: the file name gives the invalid name 'bad+name'; "
+         "set name = \"...\" (1 to 64 of A-Z a-z 0-9 _ . -)",
+     NULL},
+};
+
+START_TEST(test_bad_file)
+{
+    const struct bad *b = &bad_files[_i];
+    struct fb_errbuf eb = {{0}};
+    char path[PATH_MAX];
+
+    ck_assert_int_eq(setenv("FB_TEST_NODE_PW", "s3cret", 1), 0);
+    ck_assert_int_eq(unsetenv("FB_TEST_UNSET_PW"), 0);
+    path_of(path, sizeof(path), b->file);
+    load_bad(path, &eb);
+    if (b->contains == NULL) {
+        ck_assert_str_eq(eb.msg, b->msg);
+    } else {
+        size_t n = strlen(b->msg);
+        ck_assert_msg(strncmp(eb.msg, b->msg, n) == 0, "%s: got '%s'", b->file, eb.msg);
+        ck_assert_msg(strstr(eb.msg + n, b->contains) != NULL, "%s: got '%s'", b->file,
+                      eb.msg);
+    }
+}
+END_TEST
+
+START_TEST(test_bad_identity)
+{
+    struct fb_errbuf eb = {{0}};
+    char path[PATH_MAX], key[PATH_MAX], want[2 * PATH_MAX];
+    path_of(path, sizeof(path), "bad_identity.cfg");
+    real_of(key, sizeof(key), ".", "keys/absent");
+    ck_assert_int_lt(snprintf(want, sizeof(want),
+                              "%s:4: nodes[0].identity: cannot read '%s': No such file or "
+                              "directory",
+                              path, key),
+                     (int)sizeof(want));
+    load_bad(path, &eb);
+    ck_assert_str_eq(eb.msg, want);
+}
+END_TEST
+
+START_TEST(test_unknown_policy_lists_known)
+{
+    struct fb_errbuf eb = {{0}};
+    char path[PATH_MAX], want[1024];
+    const struct fb_policy *p;
+    size_t len;
+
+    path_of(path, sizeof(path), "bad_policy_far.cfg");
+    len = (size_t)snprintf(want, sizeof(want),
+                           "%s:9: matrix.policies[0]: unknown policy 'random' (known:", path);
+    for (int i = 0; (p = fb_policy_at(i)) != NULL; i++)
+        len += (size_t)snprintf(want + len, sizeof(want) - len, "%s %s", i > 0 ? "," : "",
+                                p->name);
+    snprintf(want + len, sizeof(want) - len, ")");
+    load_bad(path, &eb);
+    ck_assert_str_eq(eb.msg, want);
+}
+END_TEST
+
+START_TEST(test_missing_file)
+{
+    struct fb_errbuf eb = {{0}};
+    load_bad(DIR "/absent.cfg", &eb);
+    ck_assert_str_eq(eb.msg, DIR "/absent.cfg: cannot open: No such file or directory");
+}
+END_TEST
+
+START_TEST(test_empty_password_env)
+{
+    struct fb_errbuf eb = {{0}};
+    ck_assert_int_eq(setenv("FB_TEST_UNSET_PW", "", 1), 0);
+    load_bad(DIR "/bad_password_env.cfg", &eb);
+    ck_assert_str_eq(eb.msg, DIR "/bad_password_env.cfg:4: nodes[0].password_env: "
+                                 "environment variable 'FB_TEST_UNSET_PW' is empty");
+    unsetenv("FB_TEST_UNSET_PW");
+}
+END_TEST
+
+START_TEST(test_free_twice)
+{
+    struct fb_experiment e;
+    fb_experiment_free(NULL);
+    load_ok("minimal.cfg", &e);
+    fb_experiment_free(&e);
+    ck_assert_ptr_null(e.nodes);
+    ck_assert_ptr_null(e.name);
+    ck_assert_int_eq(e.n_nodes, 0);
+    fb_experiment_free(&e);
+}
+END_TEST
+
+/* ---- writing ---- */
+
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    char *buf;
+    long n;
+    ck_assert_ptr_nonnull(f);
+    fseek(f, 0, SEEK_END);
+    n = ftell(f);
+    rewind(f);
+    buf = malloc((size_t)n + 1);
+    ck_assert_ptr_nonnull(buf);
+    ck_assert_uint_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
+    buf[n] = '\0';
+    fclose(f);
+    return buf;
+}
+
+static const char *const roundtrip_files[] = {
+    "minimal.cfg", "include.cfg", "local.cfg", "full.cfg",
+};
+
+/* Load, write, load the written file: the same experiment; writing that
+ * again gives the same text (after the first comment line, which names the file). */
+START_TEST(test_write_roundtrip)
+{
+    const char *file = roundtrip_files[_i];
+    bool has_password = strcmp(file, "full.cfg") == 0;
+    struct fb_experiment a, b;
+    struct fb_errbuf eb = {{0}};
+    struct capture c;
+    char out1[] = "/tmp/fb-config-test-XXXXXX", out2[] = "/tmp/fb-config-test-XXXXXX";
+    char err[4096];
+    int fd;
+
+    ck_assert_int_eq(setenv("FB_TEST_NODE_PW", "s3cret", 1), 0);
+    capture_start(&c);
+    load_ok(file, &a);
+    capture_end(&c, err, sizeof(err));
+    ck_assert_int_ge(fd = mkstemp(out1), 0);
+    close(fd);
+    ck_assert_int_ge(fd = mkstemp(out2), 0);
+    close(fd);
+
+    ck_assert_int_eq(fb_config_write(&a, out1), 0);
+    capture_start(&c);
+    int rc = fb_config_load(out1, &b, &eb);
+    capture_end(&c, err, sizeof(err));
+    ck_assert_msg(rc == 0, "%s written: %s", file, eb.msg);
+    if (!has_password)
+        ck_assert_str_eq(err, "");
+    assert_same(&a, &b, has_password);
+    ck_assert_str_eq(b.path, out1);
+
+    ck_assert_int_eq(fb_config_write(&b, out2), 0);
+    char *t1 = slurp(out1), *t2 = slurp(out2);
+    const char *body1 = strchr(t1, '\n'), *body2 = strchr(t2, '\n');
+    ck_assert_ptr_nonnull(body1);
+    ck_assert_ptr_nonnull(body2);
+    ck_assert_str_eq(body1, body2);
+    if (has_password) {
+        ck_assert_ptr_null(strstr(t1, "s3cret"));
+        ck_assert_ptr_null(strstr(t1, "inline-secret"));
+        ck_assert_ptr_nonnull(strstr(t1, "password = \"********\";"));
+    }
+    free(t1);
+    free(t2);
+    unlink(out1);
+    unlink(out2);
+    fb_experiment_free(&a);
+    fb_experiment_free(&b);
+}
+END_TEST
+
+START_TEST(test_write_text)
+{
+    struct fb_experiment e;
+    char out[] = "/tmp/fb-config-test-XXXXXX";
+    int fd;
+    load_ok("minimal.cfg", &e);
+    ck_assert_int_ge(fd = mkstemp(out), 0);
+    close(fd);
+    ck_assert_int_eq(fb_config_write(&e, out), 0);
+    char *t = slurp(out);
+    /* Defaults are written out, resolved. */
+    ck_assert_ptr_nonnull(strstr(t, "\nname = \"minimal\";\n"));
+    ck_assert_ptr_nonnull(strstr(t, "    port = 22;\n"));
+    ck_assert_ptr_nonnull(strstr(t, "    transport = \"ssh\";\n"));
+    ck_assert_ptr_nonnull(
+        strstr(t, "  policies = [ \"round-robin\", \"least-used\", \"most-used\" ];\n"));
+    ck_assert_ptr_nonnull(strstr(t, "  warming = [ \"cold\", \"pre-warmed\", \"warmed\" ];\n"));
+    ck_assert_ptr_nonnull(strstr(t, "  order = \"listed\";\n"));
+    ck_assert_ptr_nonnull(strstr(t, "\nram_threshold = 90;\n"));
+    ck_assert_ptr_nonnull(strstr(t, "  command_s = 600;\n"));
+    ck_assert_ptr_nonnull(strstr(t, "\nseed = 1;\n"));
+    ck_assert_ptr_null(strstr(t, "password ="));
+    free(t);
+    unlink(out);
+
+    ck_assert_int_eq(fb_config_write(&e, "/nonexistent/dir/experiment.cfg"), FB_EIO);
+    ck_assert_int_eq(fb_config_write(NULL, out), FB_EINVAL);
+    fb_experiment_free(&e);
+}
+END_TEST
+
+static Suite *config_suite(void)
+{
+    Suite *s = suite_create("config");
+    TCase *names = tcase_create("names");
+    tcase_add_test(names, test_warming_names);
+    tcase_add_test(names, test_step_names);
+    suite_add_tcase(s, names);
+
+    TCase *valid = tcase_create("valid");
+    tcase_add_test(valid, test_minimal_defaults);
+    tcase_add_test(valid, test_full_every_key);
+    tcase_add_test(valid, test_include_nodes);
+    tcase_add_test(valid, test_local_node);
+    tcase_add_test(valid, test_free_twice);
+    suite_add_tcase(s, valid);
+
+    TCase *bad = tcase_create("errors");
+    tcase_add_loop_test(bad, test_bad_file, 0, (int)(sizeof(bad_files) / sizeof(bad_files[0])));
+    tcase_add_test(bad, test_bad_identity);
+    tcase_add_test(bad, test_unknown_policy_lists_known);
+    tcase_add_test(bad, test_missing_file);
+    tcase_add_test(bad, test_empty_password_env);
+    suite_add_tcase(s, bad);
+
+    TCase *write = tcase_create("write");
+    tcase_add_loop_test(write, test_write_roundtrip, 0,
+                        (int)(sizeof(roundtrip_files) / sizeof(roundtrip_files[0])));
+    tcase_add_test(write, test_write_text);
+    suite_add_tcase(s, write);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(config_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
