@@ -22,6 +22,7 @@ static void usage(FILE *f)
             "  -c, --check          validate the file and exit (nothing is run)\n"
             "  -r, --results DIR    results folder (overrides the file's 'results')\n"
             "  -q, --quiet          no progress and no summary table\n"
+            "      --no-plots       do not draw plots at the end\n"
             "      --list-policies  print the known policies\n"
             "  -V, --version        print the version\n"
             "  -h, --help           this text\n"
@@ -41,6 +42,7 @@ int main(int argc, char **argv)
         {"check", no_argument, NULL, 'c'},   {"results", required_argument, NULL, 'r'},
         {"quiet", no_argument, NULL, 'q'},   {"list-policies", no_argument, NULL, 'L'},
         {"version", no_argument, NULL, 'V'}, {"help", no_argument, NULL, 'h'},
+        {"no-plots", no_argument, NULL, 'P'},
         {NULL, 0, NULL, 0},
     };
     struct fb_run_opts opts = {0};
@@ -57,6 +59,9 @@ int main(int argc, char **argv)
             break;
         case 'q':
             opts.quiet = true;
+            break;
+        case 'P':
+            opts.no_plots = true;
             break;
         case 'L':
             for (int i = 0; fb_policy_at(i) != NULL; i++)

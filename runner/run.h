@@ -11,6 +11,7 @@
 struct fb_run_opts {
     bool quiet;               /* no progress on stderr, no table on stdout */
     const char *results_root; /* overrides the file's results folder, or NULL */
+    bool no_plots;            /* skip the plot script at the end */
 };
 
 /* Set to the signal number by the CLI's SIGINT/SIGTERM handler: the run

@@ -1,0 +1,76 @@
+/* engine.h - nodes, their sessions and state, and one invocation end to end:
+ * what the run loop and the REST shim share. */
+#ifndef FB_ENGINE_H
+#define FB_ENGINE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "error.h"
+#include "policy.h"
+
+struct fb_engine;
+
+/* What one invocation did. */
+struct fb_outcome {
+    int node;               /* index, or -1 when no node was chosen */
+    enum fb_warming mode;   /* what ran there */
+    int64_t start_ms;       /* unix ms */
+    double select_ms, pull_ms, run_ms, cleanup_ms, latency_ms, total_ms;
+    double node_exec_ms;    /* NAN when the node did not report it */
+    double cpu_pct, ram_pct; /* the node's figures at selection, NAN without a node */
+    int exit_status;        /* of the function's command, -1 when it did not run */
+    int attempts;
+    char error[FB_ERRMSG_LEN]; /* "" on success */
+};
+
+/* Creates an engine using settings' runtime, metrics, RAM threshold and
+ * timeouts (settings must outlive the engine; its nodes and functions are
+ * not used: add them). */
+int fb_engine_new(const struct fb_experiment *settings, struct fb_engine **out);
+
+/* Connects to a node (cfg must outlive the engine). Returns its index, or
+ * FB_E* with eb set; a node that cannot be reached is not added. */
+int fb_engine_add_node(struct fb_engine *e, const struct fb_node_cfg *cfg,
+                       struct fb_errbuf *eb);
+
+/* Adds a node that could not be reached as down (so the run still lists
+ * it); returns its index. */
+int fb_engine_add_down_node(struct fb_engine *e, const struct fb_node_cfg *cfg,
+                            const char *why);
+
+/* Registers a function (fn must outlive the engine); returns its index. */
+int fb_engine_add_function(struct fb_engine *e, const struct fb_function_cfg *fn);
+
+int fb_engine_node_count(const struct fb_engine *e);
+const struct fb_node_cfg *fb_engine_node(const struct fb_engine *e, int i);
+/* true and the reason when node i is down. */
+bool fb_engine_node_down(const struct fb_engine *e, int i, const char **why);
+
+/* Removes faasbench containers and every function image on every node, in
+ * parallel, and forgets what they held. */
+void fb_engine_reset(struct fb_engine *e);
+
+/* Refreshes every node's CPU % and RAM % in parallel. */
+void fb_engine_poll(struct fb_engine *e);
+
+/* Applies warming mode w for function f: pre-warmed pulls its image on the
+ * node the base policy picks, warmed also starts a long-running container
+ * there. Returns the node index, or FB_E* with eb set (the function then
+ * runs cold, and its rows say so). */
+int fb_engine_prepare(struct fb_engine *e, const struct fb_policy *p, void *pstate, int f,
+                      enum fb_warming w, struct fb_errbuf *eb);
+
+/* One invocation of function f: poll, select through the chain, run the
+ * mode's steps, clean up. Always fills *out; returns 0, or FB_ENOMEM. */
+int fb_engine_invoke(struct fb_engine *e, const struct fb_policy *p, void *pstate, int f,
+                     struct fb_outcome *out);
+
+/* Removes the warm containers on every node. */
+void fb_engine_teardown(struct fb_engine *e);
+
+/* Closes every session. NULL-safe. */
+void fb_engine_free(struct fb_engine *e);
+
+#endif
