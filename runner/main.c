@@ -8,6 +8,7 @@
 
 #include "config.h"
 #include "policy.h"
+#include "report.h"
 #include "run.h"
 #include "transport.h"
 
@@ -15,6 +16,8 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: faasbench [options] EXPERIMENT.cfg\n"
+            "       faasbench report RUN_DIR [--no-plots] [--reference POLICY/WARMING]\n"
+            "       faasbench compare BASE_RUN NEW_RUN [--metric M] [--tolerance T]\n"
             "\n"
             "Runs every cell of the experiment's matrix (policy x warming mode) against\n"
             "its nodes and writes results/<name>-<UTC time>/.\n"
@@ -48,6 +51,12 @@ int main(int argc, char **argv)
     struct fb_run_opts opts = {0};
     bool check_only = false;
     int c;
+
+    /* Subcommands work on finished run folders; they come before options. */
+    if (argc >= 2 && strcmp(argv[1], "report") == 0)
+        return fb_cli_report(argc - 1, argv + 1);
+    if (argc >= 2 && strcmp(argv[1], "compare") == 0)
+        return fb_cli_compare(argc - 1, argv + 1);
 
     while ((c = getopt_long(argc, argv, "cr:qVh", longopts, NULL)) != -1) {
         switch (c) {

@@ -1,8 +1,9 @@
-/* stats.h - descriptive statistics of one sample, and summary rendering. */
+/* stats.h - descriptive and inferential statistics, summary rendering, grid tables. */
 #ifndef FB_STATS_H
 #define FB_STATS_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "error.h"
@@ -32,6 +33,19 @@ double fb_quantile_sorted(const double *v, size_t n, double p);
 /* Two-sided 95 % Student t critical value for df degrees of freedom. */
 double fb_t95(int df);
 
+/* Phases of an invocation whose medians the summary shows. OVERHEAD is
+ * latency_ms - node_exec_ms: the harness's own share. */
+enum fb_phase {
+    FB_PHASE_SELECT,
+    FB_PHASE_PULL,
+    FB_PHASE_RUN,
+    FB_PHASE_CLEANUP,
+    FB_PHASE_OVERHEAD,
+    FB_NPHASES
+};
+/* "select", "pull", "run", "cleanup", "overhead". */
+const char *fb_phase_name(enum fb_phase p);
+
 /* One row of summary.csv / summary.txt. */
 struct fb_summary_row {
     const char *run_id;
@@ -41,12 +55,106 @@ struct fb_summary_row {
     const char *function;
     size_t errors;           /* rows with an error */
     struct fb_summary lat;   /* latency_ms of the successful rows */
+    double p50_ci_lo, p50_ci_hi; /* 95 % CI of the median (fb_median_ci95); NAN if none */
     size_t mode_count[3];    /* rows by mode that ran: cold, pre-warmed, warmed */
     char *per_node;          /* "node1=3 node2=0 ..." (owned by the row) */
+    double phase_p50[FB_NPHASES]; /* medians of the successful rows' phases; NAN if none */
 };
 
-/* summary.csv header + rows, and a readable grid table of the same rows. */
+/* summary.csv header + rows, and a readable grid table of the same rows:
+ * latencies first, then placement and phase medians. Return 0, FB_EINVAL or
+ * FB_EIO. */
 int fb_summary_write_csv(FILE *f, const struct fb_summary_row *rows, size_t n);
 int fb_summary_write_table(FILE *f, const struct fb_summary_row *rows, size_t n);
+
+/* ---- inference ---- */
+
+/* The 95 % CI of the median of n values by exact order statistics: with
+ * B ~ Binomial(n, 1/2), *lo is the largest 0-based rank k with
+ * 2 P(B <= k) <= 0.05 and *hi = n - 1 - *lo, so [v[lo], v[hi]] of the sorted
+ * values covers the median with probability 1 - 2 P(B <= k) >= 95 %
+ * (distribution-free). Needs n >= 6 (below that even [min, max] covers less
+ * than 95 %): returns FB_EINVAL then. */
+int fb_median_ci_ranks(size_t n, size_t *lo, size_t *hi);
+/* The same bounds as values of sorted v[0..n); NAN, NAN when n < 6. */
+void fb_median_ci95(const double *v, size_t n, double *lo, double *hi);
+
+/* A statistic that comparisons use. */
+enum fb_stat {
+    FB_STAT_P50,
+    FB_STAT_P95,
+    FB_STAT_MEAN,
+};
+const char *fb_stat_name(enum fb_stat s); /* "p50", "p95", "mean" */
+/* Parses "p50" / "median", "p95", "mean"; 0 or FB_EINVAL. */
+int fb_stat_parse(const char *name, enum fb_stat *out);
+/* The statistic of sorted v[0..n) (quantiles: R type 7); NAN when n == 0. */
+double fb_stat_sorted(enum fb_stat s, const double *v, size_t n);
+
+/* Mann-Whitney U test of two samples, each sorted ascending (finite values).
+ * *u is U of b: the pairs (x in a, y in b) with y > x, ties counting 1/2.
+ * *p is the two-sided p-value by the normal approximation, with the
+ * variance corrected for ties and a continuity correction of 1/2; 1 when
+ * every value is tied. Returns FB_EINVAL when either sample is empty
+ * (*u and *p are NAN then). */
+int fb_mann_whitney_sorted(const double *a, size_t na, const double *b, size_t nb,
+                           double *u, double *p);
+
+/* Resamples and seed of every bootstrap: a fixed seed makes reports
+ * reproducible, byte for byte. */
+#define FB_BOOT_RESAMPLES 2000
+#define FB_BOOT_SEED 1u
+
+/* 95 % percentile bootstrap CI of stat(b) / stat(a), a and b sorted
+ * ascending: each of the resamples draws len(a) values of a, then len(b)
+ * values of b, with replacement, from the generator of matrix.h seeded with
+ * seed; the bounds are the 2.5 % and 97.5 % quantiles (R type 7) of the
+ * resampled ratios. NAN, NAN when a sample has fewer than 2 values or a
+ * resampled ratio is not finite. Returns 0, FB_EINVAL or FB_ENOMEM. */
+int fb_bootstrap_ratio_ci(const double *a, size_t na, const double *b, size_t nb,
+                          enum fb_stat stat, int resamples, uint64_t seed, double *lo,
+                          double *hi);
+
+/* One sample against a baseline. */
+struct fb_cmp {
+    size_t n_base, n_new;
+    double base, new_;       /* the statistic of each sample */
+    double ratio;            /* new_ / base; NAN when base is 0 or missing */
+    double ci_lo, ci_hi;     /* 95 % bootstrap CI of the ratio (FB_BOOT_*) */
+    double u, p;             /* Mann-Whitney U of the new sample, two-sided p */
+};
+/* Fills *out from two sorted samples (either may be empty: fields NAN).
+ * Returns 0 or FB_ENOMEM. */
+int fb_compare_sorted(const double *base, size_t nb, const double *x, size_t nx,
+                      enum fb_stat stat, struct fb_cmp *out);
+
+/* ---- grid tables, like Python tabulate's "grid" format ---- */
+
+/* +-----+----+ with fill '-' or '='; width[c] is the text width of column c. */
+void fb_grid_rule(FILE *f, const size_t *width, int ncols, char fill);
+/* | a   |  1 | with cells right-aligned where right[c] (NULL: all left). */
+void fb_grid_line(FILE *f, const size_t *width, const int *right, int ncols,
+                  const char *const *cells);
+/* A whole table: titles, then nrows rows of ncols cells (row-major, NULL
+ * cells print empty), each row followed by a rule. Returns 0, FB_EINVAL
+ * or FB_EIO. */
+int fb_grid_write(FILE *f, int ncols, const char *const *titles, const int *right,
+                  size_t nrows, const char *const *cells);
+
+/* A table's cells built row-major as formatted strings, for fb_grid_write.
+ * Start from {0}; a failed allocation sets failed and ignores later cells. */
+struct fb_table {
+    char **cells;
+    size_t n, cap;
+    int failed;
+};
+void fb_table_addf(struct fb_table *t, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* A duration in ms with one decimal, "-" when not measured (NAN). */
+void fb_table_add_ms(struct fb_table *t, double ms);
+/* fb_grid_write of the cells as rows of ncols: FB_ENOMEM if an add failed. */
+int fb_table_write(FILE *f, const struct fb_table *t, int ncols, const char *const *titles,
+                   const int *right);
+void fb_table_free(struct fb_table *t); /* leaves t empty, reusable */
 
 #endif

@@ -1,0 +1,750 @@
+/* stats.c - sample arrays, statistics, summary.csv / summary.txt and grid tables. */
+#include "stats.h"
+
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "matrix.h"
+#include "results.h"
+
+#define SAMPLE_MIN_CAP 64
+
+int fb_sample_add(struct fb_sample *s, double x)
+{
+    int rc = 0;
+
+    if (s->n == s->cap) {
+        size_t cap;
+        double *v;
+
+        if (s->cap > SIZE_MAX / 2 / sizeof(*v)) {
+            rc = FB_ENOMEM;
+            goto out;
+        }
+        cap = s->cap != 0 ? s->cap * 2 : SAMPLE_MIN_CAP;
+        v = realloc(s->v, cap * sizeof(*v));
+        if (v == NULL) {
+            rc = FB_ENOMEM;
+            goto out;
+        }
+        s->v = v;
+        s->cap = cap;
+    }
+    s->v[s->n++] = x;
+out:
+    return rc;
+}
+
+void fb_sample_free(struct fb_sample *s)
+{
+    if (s == NULL)
+        return;
+    free(s->v);
+    s->v = NULL;
+    s->n = 0;
+    s->cap = 0;
+}
+
+double fb_quantile_sorted(const double *v, size_t n, double p)
+{
+    double h, lo_f;
+    size_t lo;
+
+    if (n == 0 || isnan(p))
+        return NAN;
+    if (p <= 0.0)
+        return v[0];
+    if (p >= 1.0)
+        return v[n - 1];
+    h = (double)(n - 1) * p;
+    lo_f = floor(h);
+    lo = (size_t)lo_f;
+    if (lo + 1 >= n)
+        return v[n - 1];
+    return v[lo] + (h - lo_f) * (v[lo + 1] - v[lo]);
+}
+
+/* Total order for qsort: NANs (unmeasured values) sort last. */
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+
+    if (isnan(x) || isnan(y))
+        return (isnan(x) != 0) - (isnan(y) != 0);
+    return (x > y) - (x < y);
+}
+
+void fb_summarize(double *v, size_t n, struct fb_summary *out)
+{
+    double mean = 0.0, m2 = 0.0;
+
+    out->n = n;
+    out->mean = out->sd = NAN;
+    out->min = out->p50 = out->p90 = out->p95 = out->p99 = out->max = NAN;
+    out->ci_lo = out->ci_hi = NAN;
+    if (n == 0)
+        return;
+
+    qsort(v, n, sizeof(*v), cmp_double);
+    /* Welford's update: no catastrophic cancellation when the spread is small
+     * against the mean (latencies of 300 ms varying by microseconds). */
+    for (size_t i = 0; i < n; i++) {
+        double d = v[i] - mean;
+        mean += d / (double)(i + 1);
+        m2 += d * (v[i] - mean);
+    }
+    out->mean = mean;
+    out->min = v[0];
+    out->max = v[n - 1];
+    out->p50 = fb_quantile_sorted(v, n, 0.50);
+    out->p90 = fb_quantile_sorted(v, n, 0.90);
+    out->p95 = fb_quantile_sorted(v, n, 0.95);
+    out->p99 = fb_quantile_sorted(v, n, 0.99);
+    if (n >= 2) {
+        double half;
+
+        out->sd = sqrt(m2 / (double)(n - 1));
+        half = fb_t95(n - 1 > (size_t)INT_MAX ? INT_MAX : (int)(n - 1)) * out->sd /
+               sqrt((double)n);
+        out->ci_lo = mean - half;
+        out->ci_hi = mean + half;
+    }
+}
+
+/* Two-sided 95 % (upper 0.025) critical values of Student's t for df 1..30, as
+ * printed in the NIST/SEMATECH e-Handbook of Statistical Methods, section
+ * 1.3.6.7.2 "Critical Values of the Student's t Distribution". */
+static const double t95_table[30] = {
+    12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
+    2.201,  2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086,
+    2.080,  2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042,
+};
+
+double fb_t95(int df)
+{
+    /* Normal 0.975 quantile. */
+    const double z = 1.959963984540054;
+    double z2, z3, z5, z7, d;
+
+    if (df < 1)
+        return NAN;
+    if (df <= 30)
+        return t95_table[df - 1];
+    /* Cornish-Fisher expansion of t in powers of 1/df (Abramowitz & Stegun
+     * 26.7.5), three terms: within 2e-6 of the exact value for df > 30. */
+    z2 = z * z;
+    z3 = z2 * z;
+    z5 = z3 * z2;
+    z7 = z5 * z2;
+    d = (double)df;
+    return z + (z3 + z) / (4.0 * d) + (5.0 * z5 + 16.0 * z3 + 3.0 * z) / (96.0 * d * d) +
+           (3.0 * z7 + 19.0 * z5 + 17.0 * z3 - 15.0 * z) / (384.0 * d * d * d);
+}
+
+/* ---- inference ---- */
+
+/* log P(B = k) for B ~ Binomial(n, 1/2). */
+static double log_binom_half(size_t n, size_t k)
+{
+    double dn = (double)n, dk = (double)k;
+
+    return lgamma(dn + 1.0) - lgamma(dk + 1.0) - lgamma(dn - dk + 1.0) - dn * M_LN2;
+}
+
+int fb_median_ci_ranks(size_t n, size_t *lo, size_t *hi)
+{
+    double cdf = 0.0;
+    size_t k = 0;
+    int rc = 0;
+
+    if (n < 6) {
+        rc = FB_EINVAL;
+        goto out;
+    }
+    /* Walk the lower tail: k ends as the largest rank with 2 P(B <= k) <= 0.05.
+     * The tail is symmetric, so the upper bound mirrors the lower one. The
+     * loop stops before n / 2, so it costs O(n) lgamma calls at most. */
+    cdf = exp(log_binom_half(n, 0));
+    for (size_t j = 1; j < n / 2; j++) {
+        double next = cdf + exp(log_binom_half(n, j));
+
+        if (2.0 * next > 0.05)
+            break;
+        cdf = next;
+        k = j;
+    }
+    *lo = k;
+    *hi = n - 1 - k;
+out:
+    return rc;
+}
+
+void fb_median_ci95(const double *v, size_t n, double *lo, double *hi)
+{
+    size_t a, b;
+
+    *lo = *hi = NAN;
+    if (v == NULL || fb_median_ci_ranks(n, &a, &b) < 0)
+        return;
+    *lo = v[a];
+    *hi = v[b];
+}
+
+const char *fb_phase_name(enum fb_phase p)
+{
+    static const char *const names[FB_NPHASES] = {
+        [FB_PHASE_SELECT] = "select",   [FB_PHASE_PULL] = "pull",
+        [FB_PHASE_RUN] = "run",         [FB_PHASE_CLEANUP] = "cleanup",
+        [FB_PHASE_OVERHEAD] = "overhead",
+    };
+
+    return (unsigned)p < FB_NPHASES ? names[p] : "?";
+}
+
+const char *fb_stat_name(enum fb_stat s)
+{
+    switch (s) {
+    case FB_STAT_P50:
+        return "p50";
+    case FB_STAT_P95:
+        return "p95";
+    case FB_STAT_MEAN:
+        return "mean";
+    }
+    return "?";
+}
+
+int fb_stat_parse(const char *name, enum fb_stat *out)
+{
+    int rc = 0;
+
+    if (name == NULL)
+        rc = FB_EINVAL;
+    else if (strcmp(name, "p50") == 0 || strcmp(name, "median") == 0)
+        *out = FB_STAT_P50;
+    else if (strcmp(name, "p95") == 0)
+        *out = FB_STAT_P95;
+    else if (strcmp(name, "mean") == 0)
+        *out = FB_STAT_MEAN;
+    else
+        rc = FB_EINVAL;
+    return rc;
+}
+
+double fb_stat_sorted(enum fb_stat s, const double *v, size_t n)
+{
+    double sum = 0.0;
+
+    if (n == 0 || v == NULL)
+        return NAN;
+    switch (s) {
+    case FB_STAT_P50:
+        return fb_quantile_sorted(v, n, 0.50);
+    case FB_STAT_P95:
+        return fb_quantile_sorted(v, n, 0.95);
+    case FB_STAT_MEAN:
+        for (size_t i = 0; i < n; i++)
+            sum += v[i];
+        return sum / (double)n;
+    }
+    return NAN;
+}
+
+int fb_mann_whitney_sorted(const double *a, size_t na, const double *b, size_t nb,
+                           double *u, double *p)
+{
+    double rank_b = 0.0, ties = 0.0, pos = 0.0, n1, n2, n, mu, var, z;
+    size_t i = 0, j = 0;
+    int rc = 0;
+
+    *u = *p = NAN;
+    if (a == NULL || b == NULL || na == 0 || nb == 0) {
+        rc = FB_EINVAL;
+        goto out;
+    }
+    /* Merge the two sorted samples; a run of equal values (from either
+     * sample) shares the average of the ranks it spans. */
+    while (i < na || j < nb) {
+        double x, t, mid;
+        size_t ca = 0, cb = 0;
+
+        if (j >= nb || (i < na && a[i] <= b[j]))
+            x = a[i];
+        else
+            x = b[j];
+        while (i < na && a[i] == x) {
+            i++;
+            ca++;
+        }
+        while (j < nb && b[j] == x) {
+            j++;
+            cb++;
+        }
+        t = (double)(ca + cb);
+        mid = pos + (t + 1.0) / 2.0;
+        rank_b += (double)cb * mid;
+        ties += t * t * t - t;
+        pos += t;
+    }
+    n1 = (double)na;
+    n2 = (double)nb;
+    n = n1 + n2;
+    *u = rank_b - n2 * (n2 + 1.0) / 2.0;
+    mu = n1 * n2 / 2.0;
+    var = n1 * n2 / 12.0 * ((n + 1.0) - ties / (n * (n - 1.0)));
+    if (!(var > 0.0)) {
+        *p = 1.0; /* every value tied: no evidence of a difference */
+        goto out;
+    }
+    z = (fabs(*u - mu) - 0.5) / sqrt(var);
+    if (z < 0.0)
+        z = 0.0;
+    *p = erfc(z / M_SQRT2);
+out:
+    return rc;
+}
+
+/* fb_rng_below(rng, n), draw for draw, with its rejection limit
+ * (UINT64_MAX - UINT64_MAX % n) computed once per sample instead of per draw:
+ * the bootstrap's inner loop. */
+static size_t draw_below(struct fb_rng *rng, uint64_t n, uint64_t limit)
+{
+    uint64_t x;
+
+    do
+        x = fb_rng_next(rng);
+    while (x >= limit);
+    return (size_t)(x % n);
+}
+
+/* The statistic of one bootstrap resample of sorted v[0..n): n draws with
+ * replacement, tallied in counts[] (n slots, zeroed here), so a quantile is
+ * a walk over the tally in O(n) instead of a sort. */
+static double resample_stat(enum fb_stat s, const double *v, size_t n, size_t *counts,
+                            struct fb_rng *rng)
+{
+    double p, h, frac, x_lo = NAN, x_hi = NAN, sum = 0.0;
+    uint64_t limit = UINT64_MAX - UINT64_MAX % (uint64_t)n;
+    size_t lo, hi, cum = 0;
+    int got_lo = 0;
+
+    if (s == FB_STAT_MEAN) {
+        for (size_t k = 0; k < n; k++)
+            sum += v[draw_below(rng, n, limit)];
+        return sum / (double)n;
+    }
+    memset(counts, 0, n * sizeof(*counts));
+    for (size_t k = 0; k < n; k++)
+        counts[draw_below(rng, n, limit)]++;
+    /* R type 7, as fb_quantile_sorted: between order statistics lo and lo+1. */
+    p = s == FB_STAT_P95 ? 0.95 : 0.50;
+    h = (double)(n - 1) * p;
+    lo = (size_t)floor(h);
+    frac = h - floor(h);
+    hi = lo + 1 < n ? lo + 1 : lo;
+    for (size_t k = 0; k < n; k++) {
+        cum += counts[k];
+        if (!got_lo && cum > lo) {
+            x_lo = v[k];
+            got_lo = 1;
+        }
+        if (cum > hi) {
+            x_hi = v[k];
+            break;
+        }
+    }
+    return x_lo + frac * (x_hi - x_lo);
+}
+
+int fb_bootstrap_ratio_ci(const double *a, size_t na, const double *b, size_t nb,
+                          enum fb_stat stat, int resamples, uint64_t seed, double *lo,
+                          double *hi)
+{
+    struct fb_rng rng;
+    double *ratio = NULL;
+    size_t *counts = NULL;
+    int rc = 0;
+
+    *lo = *hi = NAN;
+    if (resamples < 2 || (na > 0 && a == NULL) || (nb > 0 && b == NULL)) {
+        rc = FB_EINVAL;
+        goto out;
+    }
+    if (na < 2 || nb < 2)
+        goto out;
+    ratio = malloc((size_t)resamples * sizeof(*ratio));
+    counts = malloc((na > nb ? na : nb) * sizeof(*counts));
+    if (ratio == NULL || counts == NULL) {
+        rc = FB_ENOMEM;
+        goto out;
+    }
+    fb_rng_seed(&rng, seed);
+    for (int r = 0; r < resamples; r++) {
+        double sa = resample_stat(stat, a, na, counts, &rng);
+        double sb = resample_stat(stat, b, nb, counts, &rng);
+
+        ratio[r] = sb / sa;
+        if (!isfinite(ratio[r]))
+            goto out; /* a zero baseline: no ratio to bound */
+    }
+    qsort(ratio, (size_t)resamples, sizeof(*ratio), cmp_double);
+    *lo = fb_quantile_sorted(ratio, (size_t)resamples, 0.025);
+    *hi = fb_quantile_sorted(ratio, (size_t)resamples, 0.975);
+out:
+    free(ratio);
+    free(counts);
+    return rc;
+}
+
+int fb_compare_sorted(const double *base, size_t nb, const double *x, size_t nx,
+                      enum fb_stat stat, struct fb_cmp *out)
+{
+    int rc;
+
+    out->n_base = nb;
+    out->n_new = nx;
+    out->base = fb_stat_sorted(stat, base, nb);
+    out->new_ = fb_stat_sorted(stat, x, nx);
+    out->ratio = out->base != 0.0 ? out->new_ / out->base : NAN;
+    if (!isfinite(out->ratio))
+        out->ratio = NAN;
+    fb_mann_whitney_sorted(base, nb, x, nx, &out->u, &out->p);
+    rc = fb_bootstrap_ratio_ci(base, nb, x, nx, stat, FB_BOOT_RESAMPLES, FB_BOOT_SEED,
+                               &out->ci_lo, &out->ci_hi);
+    if (rc == FB_EINVAL)
+        rc = 0; /* empty samples: the fields say NAN */
+    return rc;
+}
+
+/* ---- grid tables ---- */
+
+void fb_grid_rule(FILE *f, const size_t *width, int ncols, char fill)
+{
+    fputc('+', f);
+    for (int c = 0; c < ncols; c++) {
+        for (size_t i = 0; i < width[c] + 2; i++)
+            fputc(fill, f);
+        fputc('+', f);
+    }
+    fputc('\n', f);
+}
+
+void fb_grid_line(FILE *f, const size_t *width, const int *right, int ncols,
+                  const char *const *cells)
+{
+    fputc('|', f);
+    for (int c = 0; c < ncols; c++) {
+        const char *t = cells[c] != NULL ? cells[c] : "";
+        size_t len = strlen(t), pad = width[c] > len ? width[c] - len : 0;
+
+        fputc(' ', f);
+        if (right != NULL && right[c])
+            fprintf(f, "%*s%s", (int)pad, "", t);
+        else
+            fprintf(f, "%s%*s", t, (int)pad, "");
+        fputs(" |", f);
+    }
+    fputc('\n', f);
+}
+
+int fb_grid_write(FILE *f, int ncols, const char *const *titles, const int *right,
+                  size_t nrows, const char *const *cells)
+{
+    size_t *width = NULL;
+    int rc = 0;
+
+    if (f == NULL || ncols <= 0 || titles == NULL || (nrows > 0 && cells == NULL)) {
+        rc = FB_EINVAL;
+        goto out;
+    }
+    width = calloc((size_t)ncols, sizeof(*width));
+    if (width == NULL) {
+        rc = FB_ENOMEM;
+        goto out;
+    }
+    for (int c = 0; c < ncols; c++)
+        width[c] = titles[c] != NULL ? strlen(titles[c]) : 0;
+    for (size_t r = 0; r < nrows; r++) {
+        for (int c = 0; c < ncols; c++) {
+            const char *t = cells[r * (size_t)ncols + (size_t)c];
+            size_t len = t != NULL ? strlen(t) : 0;
+
+            if (len > width[c])
+                width[c] = len;
+        }
+    }
+    /* printf paddings are ints; a cell wider than that is not sensible. */
+    for (int c = 0; c < ncols; c++) {
+        if (width[c] > INT_MAX / 2) {
+            rc = FB_EINVAL;
+            goto out;
+        }
+    }
+    fb_grid_rule(f, width, ncols, '-');
+    fb_grid_line(f, width, right, ncols, titles);
+    /* An empty table still gets its closing border. */
+    fb_grid_rule(f, width, ncols, nrows > 0 ? '=' : '-');
+    for (size_t r = 0; r < nrows; r++) {
+        fb_grid_line(f, width, right, ncols, cells + r * (size_t)ncols);
+        fb_grid_rule(f, width, ncols, '-');
+    }
+    if (fflush(f) != 0 || ferror(f))
+        rc = FB_EIO;
+out:
+    free(width);
+    return rc;
+}
+
+void fb_table_addf(struct fb_table *t, const char *fmt, ...)
+{
+    va_list ap;
+    char *s = NULL;
+    int len;
+
+    if (t->failed)
+        return;
+    if (t->n == t->cap) {
+        size_t cap = t->cap != 0 ? t->cap * 2 : 64;
+        char **cells = realloc(t->cells, cap * sizeof(*cells));
+
+        if (cells == NULL) {
+            t->failed = 1;
+            return;
+        }
+        t->cells = cells;
+        t->cap = cap;
+    }
+    va_start(ap, fmt);
+    len = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (len >= 0 && (s = malloc((size_t)len + 1)) != NULL) {
+        va_start(ap, fmt);
+        vsnprintf(s, (size_t)len + 1, fmt, ap);
+        va_end(ap);
+    }
+    if (s == NULL) {
+        t->failed = 1;
+        return;
+    }
+    t->cells[t->n++] = s;
+}
+
+int fb_table_write(FILE *f, const struct fb_table *t, int ncols, const char *const *titles,
+                   const int *right)
+{
+    if (t->failed)
+        return FB_ENOMEM;
+    if (ncols <= 0 || t->n % (size_t)ncols != 0)
+        return FB_EINVAL;
+    return fb_grid_write(f, ncols, titles, right, t->n / (size_t)ncols,
+                         (const char *const *)t->cells);
+}
+
+void fb_table_free(struct fb_table *t)
+{
+    for (size_t i = 0; i < t->n; i++)
+        free(t->cells[i]);
+    free(t->cells);
+    t->cells = NULL;
+    t->n = t->cap = 0;
+    t->failed = 0;
+}
+
+void fb_table_add_ms(struct fb_table *t, double x)
+{
+    if (isfinite(x))
+        fb_table_addf(t, "%.1f", x);
+    else
+        fb_table_addf(t, "-");
+}
+
+static void add_interval(struct fb_table *t, double lo, double hi)
+{
+    if (isfinite(lo) && isfinite(hi))
+        fb_table_addf(t, "[%.1f, %.1f]", lo, hi);
+    else
+        fb_table_addf(t, "-");
+}
+
+static const char *const summary_columns[] = {
+    "run_id", "repetition", "policy", "warming", "function", "n", "errors",
+    "mean_ms", "sd_ms", "min_ms", "p50_ms", "p90_ms", "p95_ms", "p99_ms", "max_ms",
+    "ci95_lo_ms", "ci95_hi_ms", "cold", "pre_warmed", "warmed", "per_node",
+    "p50_ci95_lo_ms", "p50_ci95_hi_ms", "select_p50_ms", "pull_p50_ms", "run_p50_ms",
+    "cleanup_p50_ms", "overhead_p50_ms",
+};
+#define SUMMARY_NCOLUMNS ((int)(sizeof(summary_columns) / sizeof(summary_columns[0])))
+
+static void put_ms(FILE *f, double x)
+{
+    fputc(',', f);
+    if (isfinite(x))
+        fprintf(f, "%.3f", x);
+}
+
+int fb_summary_write_csv(FILE *f, const struct fb_summary_row *rows, size_t n)
+{
+    int rc = 0;
+
+    if (f == NULL || (rows == NULL && n > 0)) {
+        rc = FB_EINVAL;
+        goto out;
+    }
+    for (int i = 0; i < SUMMARY_NCOLUMNS; i++)
+        fb_csv_field(f, summary_columns[i], i == 0);
+    fputc('\n', f);
+    for (size_t i = 0; i < n; i++) {
+        const struct fb_summary_row *r = &rows[i];
+        const struct fb_summary *s = &r->lat;
+
+        fb_csv_field(f, r->run_id, 1);
+        fprintf(f, ",%d", r->repetition);
+        fb_csv_field(f, r->policy, 0);
+        fb_csv_field(f, r->warming, 0);
+        fb_csv_field(f, r->function, 0);
+        fprintf(f, ",%zu,%zu", s->n, r->errors);
+        put_ms(f, s->mean);
+        put_ms(f, s->sd);
+        put_ms(f, s->min);
+        put_ms(f, s->p50);
+        put_ms(f, s->p90);
+        put_ms(f, s->p95);
+        put_ms(f, s->p99);
+        put_ms(f, s->max);
+        put_ms(f, s->ci_lo);
+        put_ms(f, s->ci_hi);
+        fprintf(f, ",%zu,%zu,%zu", r->mode_count[0], r->mode_count[1], r->mode_count[2]);
+        fb_csv_field(f, r->per_node, 0);
+        put_ms(f, r->p50_ci_lo);
+        put_ms(f, r->p50_ci_hi);
+        for (int p = 0; p < FB_NPHASES; p++)
+            put_ms(f, r->phase_p50[p]);
+        fputc('\n', f);
+    }
+    if (fflush(f) != 0 || ferror(f))
+        rc = FB_EIO;
+out:
+    return rc;
+}
+
+/* The leading key columns of both summary tables. */
+static int key_titles(const char **titles, int *right, const struct fb_summary_row *rows,
+                      size_t n)
+{
+    int k = 0, reps = 0;
+
+    /* A repetition column only when there is more than one repetition. */
+    for (size_t i = 0; i < n; i++)
+        if (rows[i].repetition > 1)
+            reps = 1;
+    if (reps) {
+        right[k] = 1;
+        titles[k++] = "rep";
+    }
+    titles[k++] = "policy";
+    titles[k++] = "warming";
+    titles[k++] = "function";
+    return k;
+}
+
+static void key_cells(struct fb_table *t, const struct fb_summary_row *r, int reps)
+{
+    if (reps)
+        fb_table_addf(t, "%d", r->repetition);
+    fb_table_addf(t, "%s", r->policy != NULL ? r->policy : "");
+    fb_table_addf(t, "%s", r->warming != NULL ? r->warming : "");
+    fb_table_addf(t, "%s", r->function != NULL ? r->function : "");
+}
+
+#define TABLE_MAXCOLS 20
+
+static int latency_table(FILE *f, const struct fb_summary_row *rows, size_t n)
+{
+    static const char *const stat_titles[] = {
+        "n", "err", "mean", "sd", "min", "p50", "p90", "p95", "p99", "max",
+        "mean 95% CI", "p50 95% CI",
+    };
+    const char *titles[TABLE_MAXCOLS];
+    int right[TABLE_MAXCOLS] = {0};
+    struct fb_table t = {0};
+    int nk = key_titles(titles, right, rows, n), ncols = nk, rc;
+
+    for (size_t i = 0; i < sizeof(stat_titles) / sizeof(stat_titles[0]); i++) {
+        right[ncols] = i < 10; /* numbers right, intervals left */
+        titles[ncols++] = stat_titles[i];
+    }
+    for (size_t i = 0; i < n; i++) {
+        const struct fb_summary *s = &rows[i].lat;
+
+        key_cells(&t, &rows[i], nk == 4);
+        fb_table_addf(&t, "%zu", s->n);
+        fb_table_addf(&t, "%zu", rows[i].errors);
+        fb_table_add_ms(&t, s->mean);
+        fb_table_add_ms(&t, s->sd);
+        fb_table_add_ms(&t, s->min);
+        fb_table_add_ms(&t, s->p50);
+        fb_table_add_ms(&t, s->p90);
+        fb_table_add_ms(&t, s->p95);
+        fb_table_add_ms(&t, s->p99);
+        fb_table_add_ms(&t, s->max);
+        add_interval(&t, s->ci_lo, s->ci_hi);
+        add_interval(&t, rows[i].p50_ci_lo, rows[i].p50_ci_hi);
+    }
+    fputs("Latency (ms) of successful invocations. 95% CI of the mean: Student t; of the\n"
+          "median: exact order statistics from the binomial distribution (n >= 6).\n",
+          f);
+    rc = fb_table_write(f, &t, ncols, titles, right);
+    fb_table_free(&t);
+    return rc;
+}
+
+static int placement_table(FILE *f, const struct fb_summary_row *rows, size_t n)
+{
+    const char *titles[TABLE_MAXCOLS];
+    int right[TABLE_MAXCOLS] = {0};
+    struct fb_table t = {0};
+    int nk = key_titles(titles, right, rows, n), ncols = nk, rc;
+
+    titles[ncols++] = "modes c/p/w";
+    for (int p = 0; p < FB_NPHASES; p++) {
+        right[ncols] = 1;
+        titles[ncols++] = fb_phase_name((enum fb_phase)p);
+    }
+    titles[ncols++] = "per node";
+    for (size_t i = 0; i < n; i++) {
+        const struct fb_summary_row *r = &rows[i];
+
+        key_cells(&t, r, nk == 4);
+        fb_table_addf(&t, "%zu/%zu/%zu", r->mode_count[0], r->mode_count[1], r->mode_count[2]);
+        for (int p = 0; p < FB_NPHASES; p++)
+            fb_table_add_ms(&t, r->phase_p50[p]);
+        fb_table_addf(&t, "%s", r->per_node != NULL ? r->per_node : "");
+    }
+    fputs("Modes that ran (cold/pre-warmed/warmed), phase medians (ms) of successful\n"
+          "invocations (overhead = latency - node_exec), invocations per node.\n",
+          f);
+    rc = fb_table_write(f, &t, ncols, titles, right);
+    fb_table_free(&t);
+    return rc;
+}
+
+int fb_summary_write_table(FILE *f, const struct fb_summary_row *rows, size_t n)
+{
+    int rc = 0;
+
+    if (f == NULL || (rows == NULL && n > 0)) {
+        rc = FB_EINVAL;
+        goto out;
+    }
+    rc = latency_table(f, rows, n);
+    if (rc < 0)
+        goto out;
+    fputc('\n', f);
+    rc = placement_table(f, rows, n);
+out:
+    return rc;
+}

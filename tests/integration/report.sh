@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# report.sh - tests reports, plots, the HTML page, compare and clean-results on fixtures.
+# No nodes needed: `faasbench report` and scripts/plot on a copy of
+# tests/data/runs/basic, report.html rendered by headless Chromium with every image
+# loaded (screenshot kept in the copy), `faasbench compare` (identical runs pass, a
+# cell 20 % slower fails and is named), and scripts/clean-results.
+set -uo pipefail
+. "$(dirname "$0")/lib.bash"
+
+fails=0
+fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+
+fixtures=$top/tests/data/runs
+# A fixed, git-ignored place, so the last report and its screenshot can be looked at.
+work=$top/build/test-report
+rm -rf "$work"
+mkdir -p "$work"
+run=$work/basic
+cp -r "$fixtures/basic" "$run"
+
+# (a) report + plots + page
+if ! "$faasbench" report "$run" -q 2>"$work/report.err"; then
+  fail "faasbench report exited $?"; cat "$work/report.err"
+fi
+grep -q warning "$work/report.err" && { fail "report warned:"; cat "$work/report.err"; }
+for f in summary.csv summary.txt comparison.csv comparison.txt metrics_table.txt report.html; do
+  [ -s "$run/$f" ] || fail "$f missing or empty"
+done
+functions=(fib-light fib-heavy)
+kinds=(mode-box mode-mean policy nodes ecdf phases)
+for fn in "${functions[@]}"; do
+  for k in "${kinds[@]}"; do
+    for ext in png svg; do
+      [ -s "$run/plots/$fn-$k.$ext" ] || fail "plots/$fn-$k.$ext missing"
+    done
+  done
+done
+# The script alone, again (it must not depend on being called by faasbench).
+/usr/bin/python3 "$top/scripts/plot" "$run" || fail "scripts/plot exited $?"
+grep -q 'src="http' "$run/report.html" && fail "report.html loads something over the network"
+grep -q '<link ' "$run/report.html" && fail "report.html links an outside file"
+
+want_images=$(( ${#functions[@]} * ${#kinds[@]} ))
+if ! command -v chromium >/dev/null; then
+  fail "chromium is not installed (apt-get install chromium)"
+else
+  browse() { # extra chromium options...
+    local profile
+    profile=$(mktemp -d /tmp/faasbench-chromium.XXXXXX)
+    timeout 120 chromium --headless --no-sandbox --disable-gpu --disable-background-networking \
+      --disable-component-update --disable-sync --no-first-run --user-data-dir="$profile" \
+      "$@" "file://$run/report.html" 2>>"$work/chromium.err"
+    local status=$?
+    rm -rf "$profile"
+    return $status
+  }
+  browse --screenshot="$run/report.png" --window-size=1280,4000 >/dev/null \
+    || fail "chromium --screenshot exited $?"
+  # A 1280x4000 page of tables and plots is far above 50 kB as PNG; a blank one is not.
+  size=$(stat -c %s "$run/report.png" 2>/dev/null || echo 0)
+  [ "$size" -gt 50000 ] || fail "screenshot $run/report.png is $size bytes"
+  dom=$(browse --dump-dom --virtual-time-budget=10000)
+  body=$(grep -o '<body[^>]*>' <<<"$dom" | head -1)
+  [[ $body == *"data-images=\"$want_images/$want_images\""* ]] \
+    || fail "images loaded: want $want_images/$want_images, body tag: $body"
+  [[ $body == *'data-images-ok="yes"'* ]] || fail "not every image decoded: $body"
+  grep -q 'least-used' <<<"$dom" || fail "the summary table is not in the page"
+fi
+
+# (b) compare
+"$faasbench" compare "$fixtures/basic" "$run" >"$work/same.txt" 2>&1
+status=$?
+[ $status -eq 0 ] || { fail "compare of identical runs exited $status"; cat "$work/same.txt"; }
+"$faasbench" compare "$fixtures/basic" "$fixtures/basic-slower" >"$work/slower.txt" 2>&1
+status=$?
+[ $status -eq 1 ] || { fail "compare with a slower cell exited $status"; cat "$work/slower.txt"; }
+grep -q '^SLOWER: repetition 1 least-used/warmed fib-light:' "$work/slower.txt" \
+  || { fail "the slower cell is not named"; cat "$work/slower.txt"; }
+[ "$(grep -c '^SLOWER: repetition' "$work/slower.txt")" -eq 1 ] \
+  || { fail "cells other than the slower one flagged"; cat "$work/slower.txt"; }
+"$faasbench" compare "$fixtures/basic" /nonexistent >/dev/null 2>&1
+[ $? -eq 2 ] || fail "compare with a missing folder did not exit 2"
+"$faasbench" report >/dev/null 2>&1
+[ $? -eq 2 ] || fail "report without a folder did not exit 2"
+
+# clean-results, on a results folder of its own
+root=$work/results
+mkdir -p "$root/one" "$root/two" "$root/three"
+touch "$root/.gitkeep"
+"$top/scripts/clean-results" --root "$root" "$root/one" >/dev/null || fail "clean-results RUN"
+[ ! -e "$root/one" ] && [ -d "$root/two" ] || fail "clean-results RUN removed the wrong thing"
+"$top/scripts/clean-results" --root "$root" "$fixtures/basic" >/dev/null 2>&1
+[ $? -eq 2 ] && [ -d "$fixtures/basic" ] || fail "clean-results accepted a folder outside the root"
+"$top/scripts/clean-results" --root "$root" --all >/dev/null || fail "clean-results --all"
+[ "$(ls -A "$root")" = .gitkeep ] || fail "clean-results --all left: $(ls -A "$root")"
+
+if [ $fails -ne 0 ]; then
+  echo "report: $fails failure(s); files in $work"
+  exit 1
+fi
+echo "report: ok (screenshot: $run/report.png)"

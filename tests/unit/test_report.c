@@ -1,0 +1,658 @@
+/* test_report.c - Check suite for run-folder reports and the report / compare commands. */
+#include <check.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "report.h"
+
+#define RUNS FB_TEST_DATA "/runs"
+
+/* Expected numbers come from tests/data/runs/reference-values (Python standard
+ * library: statistics module, exact binomial tails, pooled ranks with
+ * math.erfc, a direct bootstrap over a splitmix64 replica), formatted with
+ * Python's "%.3f" / "%.4f" / "%.6g". */
+
+static char *xstrf(const char *a, const char *b)
+{
+    size_t len = strlen(a) + strlen(b) + 2;
+    char *s = malloc(len);
+
+    ck_assert_ptr_nonnull(s);
+    snprintf(s, len, "%s/%s", a, b);
+    return s;
+}
+
+/* Whole file as a string (caller frees), or NULL when it cannot be read. */
+static char *slurp(const char *dir, const char *name)
+{
+    char *path = xstrf(dir, name), *buf = NULL;
+    FILE *f = fopen(path, "r");
+    long len;
+
+    free(path);
+    if (f == NULL)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    len = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    buf = calloc(1, (size_t)len + 1);
+    ck_assert_ptr_nonnull(buf);
+    ck_assert_uint_eq(fread(buf, 1, (size_t)len, f), (size_t)len);
+    fclose(f);
+    return buf;
+}
+
+static void put(const char *dir, const char *name, const char *text)
+{
+    char *path = xstrf(dir, name);
+    FILE *f = fopen(path, "w");
+
+    ck_assert_ptr_nonnull(f);
+    fputs(text, f);
+    fclose(f);
+    free(path);
+}
+
+static size_t count_lines(const char *s)
+{
+    size_t n = 0;
+
+    for (; *s != '\0'; s++)
+        n += *s == '\n';
+    return n;
+}
+
+/* A scratch copy of fixture run `name` (caller frees the path; the folder is
+ * left for the forked test's end, under /tmp). */
+static char *copy_run(const char *name)
+{
+    static const char *const files[] = {"invocations.csv", "metrics.csv", "experiment.cfg",
+                                        "environment.txt"};
+    char tmpl[] = "/tmp/faasbench-report-test.XXXXXX";
+    char *src = xstrf(RUNS, name), *dir;
+
+    ck_assert_ptr_nonnull(mkdtemp(tmpl));
+    dir = strdup(tmpl);
+    for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+        char *text = slurp(src, files[i]);
+
+        ck_assert_msg(text != NULL, "fixture %s/%s missing", src, files[i]);
+        put(dir, files[i], text);
+        free(text);
+    }
+    free(src);
+    return dir;
+}
+
+static void remove_run(char *dir)
+{
+    char cmd[512];
+
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    ck_assert_int_eq(system(cmd), 0);
+    free(dir);
+}
+
+static void expect_text(const char *got, const char *want)
+{
+    if (strcmp(got, want) != 0)
+        fprintf(stderr, "--- want\n%s--- got\n%s---\n", want, got);
+    ck_assert_msg(strcmp(got, want) == 0, "text differs (both printed on stderr)");
+}
+
+#define HAS(text, needle) ck_assert_msg(strstr((text), (needle)) != NULL, "no '%s'", (needle))
+
+static const struct fb_report_opts no_plots = {.no_plots = true};
+
+#define HEAVY_COLD_ROW                                                                 \
+    "fixture-basic-20250101T120000Z,1,round-robin,cold,fib-heavy,11,1,22484.769,"     \
+    "1591.837,20238.734,22730.304,23765.061,24534.178,25149.471,25303.294,21415.425," \
+    "23554.114,12,0,0,node1=4 node2=4 node3=4 node4=0,20626.279,23765.061,2.367,"     \
+    "21875.238,911.322,339.211,2.831\n"
+
+START_TEST(test_report_basic)
+{
+    struct fb_errbuf eb = {{0}};
+    char *dir = copy_run("basic"), *text;
+
+    ck_assert_int_eq(fb_report_write(dir, &no_plots, &eb), 0);
+
+    text = slurp(dir, "summary.csv");
+    ck_assert_ptr_nonnull(text);
+    ck_assert_uint_eq(count_lines(text), 13); /* header + 2 x 3 cells x 2 functions */
+    HAS(text, "\n" HEAVY_COLD_ROW);
+    /* The failed "no node" row: 11 successes, 1 error, 11 rows placed. */
+    HAS(text, ",least-used,pre-warmed,fib-light,11,1,");
+    HAS(text, ",0,11,0,node1=0 node2=0 node3=11 node4=0,");
+    free(text);
+
+    text = slurp(dir, "summary.txt");
+    ck_assert_ptr_nonnull(text);
+    HAS(text, "| policy      | warming    | function  |  n | err |    mean |     sd |");
+    HAS(text, "| round-robin | cold       | fib-heavy | 11 |   1 | 22484.8 | 1591.8 |");
+    HAS(text, "[21415.4, 23554.1] | [20626.3, 23765.1] |");
+    HAS(text, "| round-robin | cold       | fib-heavy | 12/0/0      |    2.4 | 21875.2 |"
+              " 911.3 |   339.2 |      2.8 | node1=4 node2=4 node3=4 node4=0  |");
+    free(text);
+
+    text = slurp(dir, "comparison.csv");
+    ck_assert_ptr_nonnull(text);
+    ck_assert_uint_eq(count_lines(text), 13);
+    HAS(text, "repetition,policy,warming,function,ref_repetition,ref_policy,ref_warming,n,"
+              "ref_n,p50_ms,ref_p50_ms,ratio,ratio_ci95_lo,ratio_ci95_hi,mw_u,mw_p\n");
+    HAS(text, "\n1,round-robin,cold,fib-light,1,round-robin,cold,12,12,3616.840,3616.840,"
+              "1.0000,");
+    HAS(text, "\n1,least-used,warmed,fib-light,1,round-robin,cold,12,12,215.167,3616.840,"
+              "0.0595,0.0564,0.0643,0.0,3.65846e-05\n");
+    free(text);
+
+    text = slurp(dir, "comparison.txt");
+    ck_assert_ptr_nonnull(text);
+    HAS(text, "percentile bootstrap (2000 resamples, seed 1)");
+    HAS(text, "Mann-Whitney U test,\ntwo-sided, normal approximation with tie correction");
+    HAS(text, "| least-used  | warmed     | fib-light | round-robin/cold | 12 |   215.2 |"
+              "  3616.8 | 0.059 | [0.056, 0.064] | <0.0001 |");
+    HAS(text, "| round-robin | cold       | fib-light | (this cell)      |");
+    free(text);
+
+    /* The older testbed's table: byte for byte what Python's tabulate 0.8.9
+     * prints for metrics.csv with tablefmt="grid" (checked with
+     * python3-tabulate); a rule after each of the 143 rows. */
+    text = slurp(dir, "metrics_table.txt");
+    ck_assert_ptr_nonnull(text);
+    ck_assert_msg(strncmp(text,
+        "+------------+--------+---------------+---------------+------------------+"
+        "----------------------+\n"
+        "| Function   | Node   |   CPU Usage % |   RAM Usage % | Execution Mode   |"
+        "   Execution Time (s) |\n"
+        "+============+========+===============+===============+==================+"
+        "======================+\n"
+        "| fib-light  | node1  |         25.11 |         22.9  | cold             |"
+        "               3.8016 |\n", 380) == 0, "%.400s", text);
+    ck_assert_uint_eq(count_lines(text), 3 + 2 * 143);
+    free(text);
+    remove_run(dir);
+}
+END_TEST
+
+START_TEST(test_report_replaces)
+{
+    struct fb_errbuf eb = {{0}};
+    char *dir = copy_run("basic"), *first, *again, *cmd;
+
+    put(dir, "summary.csv", "stale\n");
+    put(dir, "comparison.txt", "stale\n");
+    ck_assert_int_eq(fb_report_write(dir, &no_plots, &eb), 0);
+    first = slurp(dir, "summary.csv");
+    HAS(first, HEAVY_COLD_ROW);
+    again = slurp(dir, "comparison.txt");
+    ck_assert(strstr(again, "stale") == NULL);
+    free(again);
+
+    /* Rebuilding gives the same bytes (the bootstrap is seeded). */
+    ck_assert_int_eq(fb_report_write(dir, &no_plots, &eb), 0);
+    again = slurp(dir, "summary.csv");
+    ck_assert_str_eq(first, again);
+    free(again);
+    free(first);
+
+    /* No scratch files left beside them. */
+    cmd = xstrf(dir, ".*.tmp");
+    {
+        char line[600];
+
+        snprintf(line, sizeof(line), "ls %s 2>/dev/null | grep -q .", cmd);
+        ck_assert_int_ne(system(line), 0);
+    }
+    free(cmd);
+    remove_run(dir);
+}
+END_TEST
+
+START_TEST(test_report_reference)
+{
+    struct fb_report_opts o = {.no_plots = true, .reference = "least-used/warmed"};
+    struct fb_errbuf eb = {{0}};
+    char *dir = copy_run("basic"), *text;
+
+    ck_assert_int_eq(fb_report_write(dir, &o, &eb), 0);
+    text = slurp(dir, "comparison.csv");
+    HAS(text, "\n1,round-robin,cold,fib-light,1,least-used,warmed,12,12,3616.840,215.167,");
+    HAS(text, "\n1,least-used,warmed,fib-light,1,least-used,warmed,12,12,215.167,215.167,"
+              "1.0000,");
+    free(text);
+    text = slurp(dir, "comparison.txt");
+    HAS(text, "reference cell (the one given)");
+    HAS(text, "| round-robin | cold       | fib-light | least-used/warmed |");
+    HAS(text, "| least-used  | warmed     | fib-light | (this cell)       |");
+    free(text);
+
+    o.reference = "nope/cold";
+    ck_assert_int_eq(fb_report_write(dir, &o, &eb), FB_EINVAL);
+    HAS(eb.msg, "nope/cold");
+    o.reference = "least-used";
+    ck_assert_int_eq(fb_report_write(dir, &o, &eb), FB_EINVAL);
+    HAS(eb.msg, "policy/warming");
+    o.reference = "a/b/c";
+    ck_assert_int_eq(fb_report_write(dir, &o, &eb), FB_EINVAL);
+    remove_run(dir);
+}
+END_TEST
+
+/* Appends ",<extra>" to every line of dir/invocations.csv ("note" on the header). */
+static void add_column(const char *dir)
+{
+    char *text = slurp(dir, "invocations.csv"), *out, *p, *o;
+    int first = 1;
+
+    out = malloc(strlen(text) * 2 + 64);
+    ck_assert_ptr_nonnull(out);
+    for (p = text, o = out; *p != '\0'; p++) {
+        if (*p == '\n') {
+            const char *add = first ? ",note" : ",\"retried, once\"";
+
+            strcpy(o, add);
+            o += strlen(add);
+            first = 0;
+        }
+        *o++ = *p;
+    }
+    *o = '\0';
+    put(dir, "invocations.csv", out);
+    free(out);
+    free(text);
+}
+
+START_TEST(test_report_extra_column)
+{
+    struct fb_errbuf eb = {{0}};
+    char *dir = copy_run("basic"), *want, *got;
+
+    ck_assert_int_eq(fb_report_write(dir, &no_plots, &eb), 0);
+    want = slurp(dir, "summary.csv");
+    add_column(dir);
+    ck_assert_int_eq(fb_report_write(dir, &no_plots, &eb), 0);
+    got = slurp(dir, "summary.csv");
+    ck_assert_str_eq(got, want);
+    free(got);
+    free(want);
+    remove_run(dir);
+}
+END_TEST
+
+START_TEST(test_report_bad_input)
+{
+    struct fb_errbuf eb = {{0}};
+    char *dir = copy_run("basic"), *text;
+
+    ck_assert_int_eq(fb_report_write("/nonexistent/run", &no_plots, &eb), FB_EIO);
+    HAS(eb.msg, "/nonexistent/run/invocations.csv");
+
+    put(dir, "invocations.csv", "run_id,repetition,policy,warming,function,error\n");
+    ck_assert_int_eq(fb_report_write(dir, &no_plots, &eb), FB_EINVAL);
+    HAS(eb.msg, "latency_ms");
+
+    put(dir, "invocations.csv",
+        "repetition,policy,warming,function,latency_ms,error\n"
+        "1,rr,cold,f,12.5,\n"
+        "1,rr,cold,f,abc,\n");
+    ck_assert_int_eq(fb_report_write(dir, &no_plots, &eb), FB_EINVAL);
+    HAS(eb.msg, "row 3: latency_ms: 'abc' is not a number");
+
+    put(dir, "invocations.csv", "");
+    ck_assert_int_eq(fb_report_write(dir, &no_plots, &eb), FB_EINVAL);
+    HAS(eb.msg, "no header");
+
+    /* The minimal columns are enough; a row cut short at the end is skipped. */
+    put(dir, "invocations.csv",
+        "repetition,policy,warming,function,latency_ms,error\n"
+        "1,rr,cold,f,12.5,\n"
+        "1,rr,cold,f,13.5,\n"
+        "1,rr,cold,f,14.5,\n"
+        "1,rr,co");
+    ck_assert_int_eq(fb_report_write(dir, &no_plots, &eb), 0);
+    text = slurp(dir, "summary.csv");
+    HAS(text, "\n,1,rr,cold,f,3,0,13.500,1.000,12.500,13.500,");
+    free(text);
+
+    /* Header only: empty tables. */
+    put(dir, "invocations.csv", "repetition,policy,warming,function,latency_ms,error\n");
+    ck_assert_int_eq(fb_report_write(dir, &no_plots, &eb), 0);
+    text = slurp(dir, "summary.csv");
+    ck_assert_uint_eq(count_lines(text), 1);
+    free(text);
+    remove_run(dir);
+}
+END_TEST
+
+START_TEST(test_report_two_reps)
+{
+    struct fb_errbuf eb = {{0}};
+    char *dir = copy_run("two-reps"), *text;
+
+    ck_assert_int_eq(fb_report_write(dir, &no_plots, &eb), 0);
+    text = slurp(dir, "summary.csv");
+    ck_assert_uint_eq(count_lines(text), 9);
+    /* File order: the cells ran shuffled. */
+    HAS(text, "\nfixture-two-reps-20250101T120000Z,1,most-used,warmed,fib-light,6,0,");
+    ck_assert_ptr_eq(strstr(text, ",1,most-used,warmed,") + 2, strstr(text, ",most-used,"));
+    free(text);
+    text = slurp(dir, "summary.txt");
+    HAS(text, "| rep | policy      | warming | function  |");
+    HAS(text, "|   2 | round-robin | cold    | fib-light |");
+    free(text);
+    text = slurp(dir, "comparison.txt");
+    HAS(text, "|   2 | round-robin | cold    | fib-light | 1 most-used/warmed |");
+    free(text);
+    remove_run(dir);
+}
+END_TEST
+
+struct seen {
+    int cells;
+    char order[16][64];
+    size_t nodes;
+    size_t node4;
+    size_t lat_total;
+};
+
+static int count_cb(void *ctx, struct fb_cellfn *c, struct fb_errbuf *eb)
+{
+    struct seen *s = ctx;
+
+    (void)eb;
+    if (s->cells < 16)
+        snprintf(s->order[s->cells], 64, "%s/%s/%s", c->policy, c->warming, c->function);
+    s->cells++;
+    s->nodes = c->n_nodes;
+    ck_assert_str_eq(c->nodes[3], "node4"); /* from environment.txt, never used */
+    s->node4 += c->per_node[3];
+    s->lat_total += c->lat.n;
+    for (size_t i = 1; i < c->lat.n; i++)
+        ck_assert(c->lat.v[i - 1] <= c->lat.v[i]);
+    ck_assert_uint_eq(c->rows, c->lat.n + c->errors);
+    return 0;
+}
+
+static int stop_cb(void *ctx, struct fb_cellfn *c, struct fb_errbuf *eb)
+{
+    int *n = ctx;
+
+    (void)c;
+    return ++*n == 3 ? fb_errf(eb, FB_EINTR, "stop here") : 0;
+}
+
+START_TEST(test_scan_cells)
+{
+    struct seen s = {0};
+    struct fb_errbuf eb = {{0}};
+    int n = 0;
+
+    ck_assert_int_eq(fb_invocations_scan(RUNS "/basic", count_cb, &s, &eb), 0);
+    ck_assert_int_eq(s.cells, 12);
+    ck_assert_str_eq(s.order[0], "round-robin/cold/fib-light");
+    ck_assert_str_eq(s.order[1], "round-robin/cold/fib-heavy");
+    ck_assert_str_eq(s.order[11], "least-used/warmed/fib-heavy");
+    ck_assert_uint_eq(s.nodes, 4);
+    ck_assert_uint_eq(s.node4, 0);
+    ck_assert_uint_eq(s.lat_total, 144 - 2);
+
+    /* A callback's error stops the scan and comes back. */
+    ck_assert_int_eq(fb_invocations_scan(RUNS "/basic", stop_cb, &n, &eb), FB_EINTR);
+    ck_assert_int_eq(n, 3);
+    ck_assert_int_eq(fb_invocations_scan(NULL, stop_cb, &n, &eb), FB_EINVAL);
+}
+END_TEST
+
+START_TEST(test_report_plot_hook)
+{
+    struct fb_report_opts o = {0};
+    struct fb_errbuf eb = {{0}};
+    char *dir = copy_run("basic"), *script = xstrf(dir, "fake-plot"), *text;
+
+    /* The hook gets the folder as its one argument. */
+    put(dir, "fake-plot", "#!/bin/sh\necho \"$1\" > \"$1/plotted\"\n");
+    ck_assert_int_eq(chmod(script, 0755), 0);
+    setenv("FAASBENCH_PLOT", script, 1);
+    ck_assert_int_eq(fb_report_write(dir, &o, &eb), 0);
+    text = slurp(dir, "plotted");
+    ck_assert_ptr_nonnull(text);
+    ck_assert_int_eq(strncmp(text, dir, strlen(dir)), 0);
+    ck_assert_str_eq(text + strlen(dir), "\n");
+    free(text);
+
+    /* A failing or missing script is a warning, not an error. */
+    put(dir, "fake-plot", "#!/bin/sh\nexit 3\n");
+    ck_assert_int_eq(fb_report_write(dir, &o, &eb), 0);
+    setenv("FAASBENCH_PLOT", "/nonexistent/plot", 1);
+    ck_assert_int_eq(fb_report_write(dir, &o, &eb), 0);
+
+    /* Empty: no plots at all. */
+    put(dir, "fake-plot", "#!/bin/sh\ntouch \"$1/plotted-again\"\n");
+    setenv("FAASBENCH_PLOT", "", 1);
+    ck_assert_int_eq(fb_report_write(dir, &o, &eb), 0);
+    text = slurp(dir, "plotted-again");
+    ck_assert_ptr_null(text);
+    unsetenv("FAASBENCH_PLOT");
+    free(script);
+    remove_run(dir);
+}
+END_TEST
+
+/* Runs fn(argc, argv) with stdout captured; returns its status, *out the text. */
+static int capture(int (*fn)(int, char **), int argc, char **argv, char **out)
+{
+    char tmpl[] = "/tmp/faasbench-report-out.XXXXXX";
+    int fd = mkstemp(tmpl), saved, status;
+    char *dir, *name;
+
+    ck_assert_int_ge(fd, 0);
+    fflush(stdout);
+    saved = dup(STDOUT_FILENO);
+    dup2(fd, STDOUT_FILENO);
+    status = fn(argc, argv);
+    fflush(stdout);
+    dup2(saved, STDOUT_FILENO);
+    close(saved);
+    close(fd);
+    name = strrchr(tmpl, '/');
+    *name = '\0';
+    dir = tmpl;
+    *out = slurp(dir, name + 1);
+    *name = '/';
+    unlink(tmpl);
+    return status;
+}
+
+START_TEST(test_cli_report)
+{
+    char *dir = copy_run("basic"), *out;
+    char *ok[] = {"report", dir, "--no-plots", NULL};
+    char *quiet[] = {"report", "--no-plots", "-q", dir, NULL};
+    char *bad_ref[] = {"report", dir, "--no-plots", "--reference", "x/y", NULL};
+    char *no_dir[] = {"report", "--no-plots", NULL};
+    char *two[] = {"report", dir, dir, NULL};
+    char *unknown[] = {"report", "--frobnicate", dir, NULL};
+
+    ck_assert_int_eq(capture(fb_cli_report, 3, ok, &out), 0);
+    HAS(out, "| round-robin | cold       | fib-heavy | 11 |   1 |");
+    free(out);
+    ck_assert_int_eq(capture(fb_cli_report, 4, quiet, &out), 0);
+    ck_assert_str_eq(out, "");
+    free(out);
+    ck_assert_int_eq(capture(fb_cli_report, 5, bad_ref, &out), 2);
+    free(out);
+    ck_assert_int_eq(capture(fb_cli_report, 2, no_dir, &out), 2);
+    free(out);
+    ck_assert_int_eq(capture(fb_cli_report, 3, two, &out), 2);
+    free(out);
+    ck_assert_int_eq(capture(fb_cli_report, 3, unknown, &out), 2);
+    free(out);
+    remove_run(dir);
+}
+END_TEST
+
+START_TEST(test_cli_compare)
+{
+    char *out;
+    char *same[] = {"compare", RUNS "/basic", RUNS "/basic", NULL};
+    char *slower[] = {"compare", RUNS "/basic", RUNS "/basic-slower", NULL};
+    char *tolerant[] = {"compare", "--tolerance", "25%", RUNS "/basic", RUNS "/basic-slower",
+                        NULL};
+    char *mean[] = {"compare", RUNS "/basic", RUNS "/basic-slower", "--metric", "mean",
+                    "--tolerance", "10", NULL};
+    char *faster[] = {"compare", RUNS "/basic-slower", RUNS "/basic", NULL};
+    char *bad_metric[] = {"compare", "--metric", "p42", RUNS "/basic", RUNS "/basic", NULL};
+    char *bad_tol[] = {"compare", "--tolerance", "-5%", RUNS "/basic", RUNS "/basic", NULL};
+    char *missing[] = {"compare", RUNS "/basic", "/nonexistent/run", NULL};
+    char *one[] = {"compare", RUNS "/basic", NULL};
+    char *other[] = {"compare", RUNS "/basic", RUNS "/two-reps", NULL};
+
+    ck_assert_int_eq(capture(fb_cli_compare, 3, same, &out), 0);
+    HAS(out, "| round-robin | cold       | fib-light |     12 |    12 |   3616.8 |  3616.8 |"
+             " 1.000 |");
+    HAS(out, "no cell slower beyond 10%");
+    ck_assert(strstr(out, "SLOWER:") == strstr(out, "SLOWER: ratio")); /* rule line only */
+    free(out);
+
+    /* One cell 20 % slower: named, exit 1. */
+    ck_assert_int_eq(capture(fb_cli_compare, 3, slower, &out), 1);
+    HAS(out, "| least-used  | warmed     | fib-light |     12 |    12 |    215.2 |   258.2 |"
+             " 1.200 | [1.139, 1.257] | <0.0001 | SLOWER  |");
+    HAS(out, "SLOWER: repetition 1 least-used/warmed fib-light: p50 215.2 -> 258.2 ms, "
+             "x1.200 [1.139, 1.257], p <0.0001\n");
+    HAS(out, "1 cell(s) slower beyond 10%");
+    free(out);
+
+    ck_assert_int_eq(capture(fb_cli_compare, 5, tolerant, &out), 0);
+    HAS(out, "no cell slower beyond 25%");
+    free(out);
+    ck_assert_int_eq(capture(fb_cli_compare, 7, mean, &out), 1);
+    HAS(out, "metric: mean latency");
+    free(out);
+    /* The other way round it is faster, which is no failure. */
+    ck_assert_int_eq(capture(fb_cli_compare, 3, faster, &out), 0);
+    HAS(out, "| faster  |");
+    free(out);
+
+    ck_assert_int_eq(capture(fb_cli_compare, 5, bad_metric, &out), 2);
+    free(out);
+    ck_assert_int_eq(capture(fb_cli_compare, 5, bad_tol, &out), 2);
+    free(out);
+    ck_assert_int_eq(capture(fb_cli_compare, 3, missing, &out), 2);
+    free(out);
+    ck_assert_int_eq(capture(fb_cli_compare, 2, one, &out), 2);
+    free(out);
+    /* Different matrices: unmatched cells are listed, not failed. */
+    ck_assert_int_eq(capture(fb_cli_compare, 3, other, &out), 0);
+    HAS(out, "only in base");
+    HAS(out, "only in new");
+    free(out);
+}
+END_TEST
+
+START_TEST(test_cmp_rule)
+{
+    struct fb_cmp c = {.n_base = 10, .n_new = 10, .base = 100, .new_ = 120, .ratio = 1.2,
+                       .ci_lo = 1.05, .ci_hi = 1.3, .u = 90, .p = 0.01};
+
+    ck_assert(fb_cmp_is_regression(&c, 0.10));
+    ck_assert(!fb_cmp_is_regression(&c, 0.25)); /* within tolerance */
+    c.p = 0.2;
+    ck_assert(!fb_cmp_is_regression(&c, 0.10)); /* not significant */
+    c.p = 0.01;
+    c.ci_lo = 0.98;
+    ck_assert(!fb_cmp_is_regression(&c, 0.10)); /* CI reaches 1 */
+    c.ratio = NAN;
+    ck_assert(!fb_cmp_is_regression(&c, 0.10));
+    c = (struct fb_cmp){.ratio = 0.8, .ci_lo = 0.7, .ci_hi = 0.9, .p = 0.001};
+    ck_assert(fb_cmp_is_improvement(&c, 0.10));
+    ck_assert(!fb_cmp_is_regression(&c, 0.10));
+}
+END_TEST
+
+/* Renders text as metrics.csv through fb_metrics_table_write. */
+static char *metrics_table(const char *csv_text)
+{
+    char *dir = copy_run("basic"), *path = xstrf(dir, "metrics.csv");
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    struct fb_errbuf eb = {{0}};
+
+    put(dir, "metrics.csv", csv_text);
+    ck_assert_int_eq(fb_metrics_table_write(path, f, &eb), 0);
+    fclose(f);
+    free(path);
+    remove_run(dir);
+    return buf;
+}
+
+START_TEST(test_metrics_table_types)
+{
+    char *text;
+
+    /* Expected texts: what Python's tabulate 0.8.9 prints for the same rows
+     * read with the csv module (strings), tablefmt="grid". */
+    text = metrics_table("Function,Node,CPU Usage %\n");
+    expect_text(text,
+        "+------------+--------+---------------+\n"
+        "| Function   | Node   | CPU Usage %   |\n"
+        "+============+========+===============+\n"
+        "+------------+--------+---------------+\n");
+    free(text);
+
+    /* An empty cell makes a column text; ints stay ints; floats align on the
+     * point. */
+    text = metrics_table("Function,Node,CPU Usage %,Count,Time\n"
+                         "a,,1.5,7,0.25\n"
+                         "b,,,12,10\n");
+    expect_text(text,
+        "+------------+--------+---------------+---------+--------+\n"
+        "| Function   | Node   | CPU Usage %   |   Count |   Time |\n"
+        "+============+========+===============+=========+========+\n"
+        "| a          |        | 1.5           |       7 |   0.25 |\n"
+        "+------------+--------+---------------+---------+--------+\n"
+        "| b          |        |               |      12 |  10    |\n"
+        "+------------+--------+---------------+---------+--------+\n");
+    free(text);
+}
+END_TEST
+
+static Suite *report_suite(void)
+{
+    Suite *s = suite_create("report");
+    TCase *tc = tcase_create("core");
+
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_report_basic);
+    tcase_add_test(tc, test_report_replaces);
+    tcase_add_test(tc, test_report_reference);
+    tcase_add_test(tc, test_report_extra_column);
+    tcase_add_test(tc, test_report_bad_input);
+    tcase_add_test(tc, test_report_two_reps);
+    tcase_add_test(tc, test_scan_cells);
+    tcase_add_test(tc, test_report_plot_hook);
+    tcase_add_test(tc, test_cli_report);
+    tcase_add_test(tc, test_cli_compare);
+    tcase_add_test(tc, test_cmp_rule);
+    tcase_add_test(tc, test_metrics_table_types);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(report_suite());
+    int failed;
+
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
