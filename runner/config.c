@@ -197,6 +197,9 @@ static const struct key function_keys[] = {
      AT(struct fb_function_cfg, command), .help = "command run in the container"},
     {.name = "network", .kind = K_BOOL, .def = "true", AT(struct fb_function_cfg, network),
      .help = "false: containers run without a network"},
+    {.name = "weight", .kind = K_NUMBER, .def = "1", .min = 0, .max = 1e6, .flags = F_MIN_OPEN,
+     AT(struct fb_function_cfg, weight),
+     .help = "share of the invocations in closed and poisson workloads"},
 };
 
 static const struct section function_section = {
@@ -279,6 +282,9 @@ static const struct key metrics_keys[] = {
      .help = "command printing the node's load (default per format)"},
     {.name = "node_timing", .kind = K_BOOL, AT(struct fb_experiment, node_timing),
      .help = "time steps on the node (default: true for faasbench-node)"},
+    {.name = "interval_ms", .kind = K_INT, .def = "0", .min = 0, .max = 600000,
+     AT(struct fb_experiment, metrics_interval_ms),
+     .help = "0: poll the nodes at every selection; else poll in the background this often"},
 };
 
 static const struct section metrics_section = {
@@ -301,6 +307,89 @@ static const struct section timeouts_section = {
     .what = "timeouts",
     .keys = timeouts_keys,
     .n_keys = N_OF(timeouts_keys),
+};
+
+static const struct choice workload_kinds[] = {
+    {"sequential", FB_WORKLOAD_SEQUENTIAL},
+    {"closed", FB_WORKLOAD_CLOSED},
+    {"poisson", FB_WORKLOAD_POISSON},
+    {"trace", FB_WORKLOAD_TRACE},
+    {NULL, 0},
+};
+
+/* Values of enum fb_trace_format and enum fb_trace_spread (trace.h). */
+static const struct choice trace_formats[] = {
+    {"csv", 0},
+    {"azure", 1},
+    {NULL, 0},
+};
+
+static const struct choice spreads[] = {
+    {"uniform", 0},
+    {"poisson", 1},
+    {NULL, 0},
+};
+
+static const struct key workload_keys[] = {
+    {.name = "type", .kind = K_ENUM, .def = "\"sequential\"", .choices = workload_kinds,
+     .what = "workload", AT(struct fb_workload_cfg, kind),
+     .help = "\"sequential\", \"closed\", \"poisson\" or \"trace\""},
+    {.name = "clients", .kind = K_INT, .def = "1", .min = 1, .max = 4096,
+     AT(struct fb_workload_cfg, clients),
+     .help = "closed: concurrent clients; poisson, trace: invocations in flight at most"},
+    {.name = "invocations", .kind = K_INT, .def = "0", .min = 0, .max = 100000000,
+     AT(struct fb_workload_cfg, invocations),
+     .help = "closed: invocations per cell over all functions (0: matrix.invocations x "
+             "functions)"},
+    {.name = "duration_s", .kind = K_NUMBER, .def = "0", .min = 0, .max = 1e6,
+     AT(struct fb_workload_cfg, duration_s),
+     .help = "closed, poisson: seconds each cell issues invocations"},
+    {.name = "rate", .kind = K_NUMBER, .def = "1", .min = 0, .max = 1e6, .flags = F_MIN_OPEN,
+     AT(struct fb_workload_cfg, rate), .help = "poisson: arrivals per second"},
+    {.name = "per_node", .kind = K_INT, .def = "1", .min = 1, .max = 1024,
+     AT(struct fb_workload_cfg, per_node),
+     .help = "invocations in flight per node (one ssh session each)"},
+    {.name = "trace", .kind = K_PATH, AT(struct fb_workload_cfg, trace),
+     .help = "trace: the trace file"},
+    {.name = "trace_format", .kind = K_ENUM, .def = "\"azure\"", .choices = trace_formats,
+     .what = "trace format", AT(struct fb_workload_cfg, trace_format),
+     .help = "\"azure\" (per-minute counts) or \"csv\" (time_s,function)"},
+    {.name = "spread", .kind = K_ENUM, .def = "\"uniform\"", .choices = spreads,
+     .what = "spread", AT(struct fb_workload_cfg, spread),
+     .help = "azure traces: a minute's invocations \"uniform\" or \"poisson\" in it"},
+    {.name = "time_scale", .kind = K_NUMBER, .def = "1", .min = 0, .max = 1e6,
+     .flags = F_MIN_OPEN, AT(struct fb_workload_cfg, time_scale),
+     .help = "trace: offsets are multiplied by this (0.5: twice as fast)"},
+    {.name = "max_minutes", .kind = K_INT, .def = "0", .min = 0, .max = 1440,
+     AT(struct fb_workload_cfg, max_minutes),
+     .help = "azure traces: replay only the first N minutes (0: all)"},
+};
+
+static int finish_workload(struct loader *ld, const config_setting_t *group,
+                           const config_setting_t *at, const char *path, void *obj);
+
+static const struct section workload_section = {
+    .what = "workload",
+    .keys = workload_keys,
+    .n_keys = N_OF(workload_keys),
+    .finish = finish_workload,
+};
+
+static const struct choice all_nodes[] = {
+    {"all", 0},
+    {NULL, 0},
+};
+
+static const struct key warm_keys[] = {
+    {.name = "nodes", .kind = K_INT, .def = "1", .min = 1, .max = 100000,
+     .choices = all_nodes, .off = offsetof(struct fb_experiment, warm_nodes),
+     .size = sizeof(int), .help = "nodes prepared per function in warm cells, or \"all\""},
+};
+
+static const struct section warm_section = {
+    .what = "warm",
+    .keys = warm_keys,
+    .n_keys = N_OF(warm_keys),
 };
 
 static const struct key root_keys[] = {
@@ -327,6 +416,13 @@ static const struct key root_keys[] = {
      .help = "seed of the shuffled order and of random choices (above 2147483647: add L)"},
     {.name = "timeouts", .kind = K_GROUP, .sub = &timeouts_section, .off = 0,
      .help = "command and connection timeouts"},
+    {.name = "workload", .kind = K_GROUP, .sub = &workload_section,
+     AT(struct fb_experiment, workload), .help = "how invocations are issued in a cell"},
+    {.name = "warm", .kind = K_GROUP, .sub = &warm_section, .off = 0,
+     .help = "how many nodes get a function's image or warm container"},
+    {.name = "retries", .kind = K_INT, .def = "1", .min = 0, .max = 10,
+     AT(struct fb_experiment, retries),
+     .help = "retries of an invocation on another node after a node failure"},
 };
 
 static const struct section root_section = {
@@ -586,9 +682,12 @@ static const char *expected_name(enum kind k)
     }
 }
 
-static bool type_fits(enum kind k, const config_setting_t *s)
+static bool type_fits(const struct key *key, const config_setting_t *s)
 {
+    enum kind k = key->kind;
     int t = config_setting_type(s);
+    if (k == K_INT && key->choices != NULL && t == CONFIG_TYPE_STRING)
+        return true;
     switch (k) {
     case K_INT:
     case K_UINT64:
@@ -815,7 +914,7 @@ static int parse_value(struct loader *ld, const struct key *k, const config_sett
     struct fb_errbuf why = {{0}};
     int rc = 0;
 
-    if (!type_fits(k->kind, val))
+    if (!type_fits(k, val))
         return fail(ld, val, key, "expected %s (got %s)", expected_name(k->kind),
                     type_name(val));
 
@@ -876,6 +975,17 @@ static int parse_value(struct loader *ld, const struct key *k, const config_sett
         return fail(ld, val, key, "unknown %s '%s' %s", k->what, s, h);
     }
     case K_INT: {
+        if (config_setting_type(val) == CONFIG_TYPE_STRING) {
+            /* A named value, e.g. nodes = "all". */
+            s = config_setting_get_string(val);
+            for (int n = 0; k->choices[n].name != NULL; n++)
+                if (strcmp(k->choices[n].name, s) == 0) {
+                    *(int *)p = k->choices[n].value;
+                    return 0;
+                }
+            return fail(ld, val, key, "expected an integer or \"%s\" (got '%s')",
+                        k->choices[0].name, s);
+        }
         long long v = config_setting_get_int64(val);
         if ((rc = check_range(ld, k, val, key, (double)v)) < 0)
             return rc;
@@ -1098,6 +1208,23 @@ static int finish_metrics(struct loader *ld, const config_setting_t *group,
     }
     if (member_or(group, "node_timing", NULL) == NULL)
         exp->node_timing = exp->metrics_format == FB_METRICS_FBNODE;
+    return 0;
+}
+
+static int finish_workload(struct loader *ld, const config_setting_t *group,
+                           const config_setting_t *at, const char *path, void *obj)
+{
+    struct fb_workload_cfg *w = obj;
+    char key[256];
+    (void)group;
+    if (w->kind == FB_WORKLOAD_TRACE && w->trace == NULL) {
+        snprintf(key, sizeof(key), "%s.trace", path);
+        return fail(ld, at, key, "missing: a trace workload needs its trace file");
+    }
+    if (w->kind == FB_WORKLOAD_POISSON && w->duration_s <= 0) {
+        snprintf(key, sizeof(key), "%s.duration_s", path);
+        return fail(ld, at, key, "missing: a poisson workload needs a duration");
+    }
     return 0;
 }
 
@@ -1343,9 +1470,18 @@ static void write_key(FILE *f, const struct key *k, const char *obj, int indent)
     case K_ENV:
         write_string(f, (k->flags & F_SECRET) ? "********" : *(char *const *)p);
         break;
-    case K_INT:
-        fprintf(f, "%d", *(const int *)p);
+    case K_INT: {
+        int v = *(const int *)p;
+        const char *named = NULL;
+        for (int c = 0; k->choices != NULL && k->choices[c].name != NULL; c++)
+            if (k->choices[c].value == v)
+                named = k->choices[c].name;
+        if (named != NULL)
+            write_string(f, named);
+        else
+            fprintf(f, "%d", v);
         break;
+    }
     case K_UINT64: {
         uint64_t v = *(const uint64_t *)p;
         fprintf(f, "%llu%s", (unsigned long long)v, v > INT_MAX ? "L" : "");

@@ -56,6 +56,7 @@ struct fb_function_cfg {
     char *image;   /* OCI image reference */
     char *command; /* the experimenter's command, split into words at run time */
     bool network;  /* false: containers run with --network none */
+    double weight; /* share in closed and poisson workloads, > 0, default 1 */
     int line;
 };
 
@@ -72,6 +73,29 @@ struct fb_matrix_cfg {
 struct fb_runtime_cfg {
     char *preset;               /* "docker" (default) or "podman" */
     char *steps[FB_STEP_N];     /* templates: preset values with overrides applied */
+};
+
+/* How invocations are issued within a cell. */
+enum fb_workload_kind {
+    FB_WORKLOAD_SEQUENTIAL, /* for i in 1..N, each function in turn, one at a time */
+    FB_WORKLOAD_CLOSED,     /* C clients, each invoking back to back */
+    FB_WORKLOAD_POISSON,    /* open loop: arrivals at a rate, seeded */
+    FB_WORKLOAD_TRACE       /* open loop: arrivals replayed from a trace file */
+};
+
+struct fb_workload_cfg {
+    int kind;           /* enum fb_workload_kind */
+    int clients;        /* closed: clients; open loop: invocations in flight at most */
+    int invocations;    /* closed: per cell over all functions; 0: matrix.invocations
+                           x functions (ignored when duration_s is set) */
+    double duration_s;  /* closed, poisson: how long a cell issues; 0: by count */
+    double rate;        /* poisson: arrivals per second */
+    int per_node;       /* invocations in flight per node (one ssh session each) */
+    char *trace;        /* trace: the file (absolute) */
+    int trace_format;   /* trace: enum fb_trace_format */
+    int spread;         /* trace, azure format: enum fb_trace_spread */
+    double time_scale;  /* trace: offsets multiplied by this */
+    int max_minutes;    /* trace, azure format: first N minutes, 0: all */
 };
 
 struct fb_experiment {
@@ -91,6 +115,11 @@ struct fb_experiment {
     uint64_t seed;                     /* default 1 */
     int command_timeout_ms;            /* default 600 s */
     int connect_timeout_ms;            /* default 10 s */
+    struct fb_workload_cfg workload;
+    int warm_nodes;                    /* nodes prepared per function; 0: all */
+    int retries;                       /* retries of an invocation after a node failure */
+    int metrics_interval_ms;           /* 0: poll at every selection; else in the
+                                          background at this interval */
 };
 
 /* Loads and validates path into *exp (zeroed first). On failure returns

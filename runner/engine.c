@@ -1,6 +1,7 @@
 /* engine.c - node sessions and state, warming, and one invocation end to end. */
 #include "engine.h"
 
+#include <errno.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -15,18 +16,23 @@
 
 struct enode {
     const struct fb_node_cfg *cfg;
-    struct fb_conn *conn;  /* runtime steps; held under step_lock */
+    /* Step sessions, one per invocation in flight; a slot is taken and given
+     * back under the engine's lock, its session used outside it. */
+    struct fb_conn **conns;
+    bool *busy;
+    int slots;
     struct fb_conn *mconn; /* metrics polls, so a poll never waits behind a step */
-    pthread_mutex_t step_lock;
-    pthread_mutex_t poll_lock;
     /* under the engine's lock: */
     struct fb_counters prev;
     bool have_prev;
     double cpu_pct, ram_pct;
+    bool polling;          /* a poll is under way: others wait for its result */
+    unsigned long poll_gen;
     bool down;
     char down_reason[FB_ERRMSG_LEN];
     bool *has_image; /* per function */
     bool *has_warm;  /* per function */
+    bool *cold_busy; /* per function: a cold start is under way here */
     int inflight;
     /* scratch of parallel tasks */
     int task_rc;
@@ -36,12 +42,18 @@ struct enode {
 struct fb_engine {
     const struct fb_experiment *set;
     pthread_mutex_t lock;
+    pthread_cond_t changed; /* a slot, a cold start or a poll ended */
     struct enode **nodes;
     int n_nodes, cap_nodes;
     const struct fb_function_cfg **fns;
     int n_fns, cap_fns;
     unsigned long container_seq;
     char *images; /* every function image, space-separated, each once */
+    int max_inflight;
+    /* background poller */
+    pthread_t poller;
+    bool poller_on, poller_stop;
+    pthread_cond_t poller_cv;
 };
 
 static double mono_ms(void)
@@ -75,6 +87,11 @@ static char *strf(const char *fmt, ...)
     return s;
 }
 
+static int slots_wanted(const struct fb_experiment *set)
+{
+    return set->workload.per_node > 0 ? set->workload.per_node : 1;
+}
+
 /* ---- parallel work over nodes ---- */
 
 typedef void (*node_task)(struct fb_engine *e, struct enode *nd);
@@ -92,28 +109,38 @@ static void *task_main(void *p)
     return NULL;
 }
 
-/* Runs fn on every node that is up, one thread each, and waits for all. */
-static void for_each_node(struct fb_engine *e, node_task fn)
+/* Runs fn on every node (those up, unless all), one thread each, and waits. */
+static void for_each_node(struct fb_engine *e, node_task fn, bool all)
 {
+    pthread_mutex_lock(&e->lock);
     int n = e->n_nodes;
-    if (n == 0)
+    struct enode **nodes = n > 0 ? malloc(sizeof(*nodes) * (size_t)n) : NULL;
+    bool *run = n > 0 ? calloc((size_t)n, sizeof(*run)) : NULL;
+    for (int i = 0; nodes != NULL && run != NULL && i < n; i++) {
+        nodes[i] = e->nodes[i];
+        run[i] = all || !nodes[i]->down;
+        nodes[i]->task_rc = 0;
+    }
+    pthread_mutex_unlock(&e->lock);
+    if (nodes == NULL || run == NULL) {
+        free(nodes);
+        free(run);
         return;
+    }
+
     pthread_t *tid = calloc((size_t)n, sizeof(*tid));
     struct task_arg *arg = calloc((size_t)n, sizeof(*arg));
     bool *started = calloc((size_t)n, sizeof(*started));
     bool spawn = n > 1 && tid != NULL && arg != NULL && started != NULL;
-
     for (int i = 0; i < n; i++) {
-        struct enode *nd = e->nodes[i];
-        nd->task_rc = 0;
-        if (nd->down)
+        if (!run[i])
             continue;
         if (spawn) {
-            arg[i] = (struct task_arg){e, nd, fn};
+            arg[i] = (struct task_arg){e, nodes[i], fn};
             started[i] = pthread_create(&tid[i], NULL, task_main, &arg[i]) == 0;
         }
         if (!spawn || !started[i])
-            fn(e, nd);
+            fn(e, nodes[i]);
     }
     for (int i = 0; spawn && i < n; i++)
         if (started[i])
@@ -121,6 +148,8 @@ static void for_each_node(struct fb_engine *e, node_task fn)
     free(tid);
     free(arg);
     free(started);
+    free(nodes);
+    free(run);
 }
 
 /* ---- steps ---- */
@@ -128,6 +157,7 @@ static void for_each_node(struct fb_engine *e, node_task fn)
 struct step_out {
     double node_ms; /* node-side time, NAN when unknown */
     int exit_status;
+    int rc;         /* 0, FB_EEXIT, or the transport's error */
     char error[FB_ERRMSG_LEN];
 };
 
@@ -143,20 +173,34 @@ static void last_line(const char *text, char *out, size_t outlen)
     snprintf(out, outlen, "%.*s", (int)(end - start), start);
 }
 
-static void mark_down(struct fb_engine *e, struct enode *nd, const char *why)
+/* A failure of the node rather than of the command: the node goes down. */
+static bool node_failure(int rc)
 {
-    pthread_mutex_lock(&e->lock);
+    return rc == FB_ESSH || rc == FB_ETIMEDOUT || rc == FB_ECONNECT || rc == FB_EHOSTKEY ||
+           rc == FB_EAUTH;
+}
+
+/* Under the engine's lock. */
+static void mark_down_locked(struct fb_engine *e, struct enode *nd, const char *why)
+{
     if (!nd->down)
         fprintf(stderr, "faasbench: node %s marked down: %s\n", nd->cfg->name, why);
     nd->down = true;
     snprintf(nd->down_reason, sizeof(nd->down_reason), "%s", why);
+    pthread_cond_broadcast(&e->changed);
+}
+
+static void mark_down(struct fb_engine *e, struct enode *nd, const char *why)
+{
+    pthread_mutex_lock(&e->lock);
+    mark_down_locked(e, nd, why);
     pthread_mutex_unlock(&e->lock);
 }
 
-/* Expands step s and runs it on nd's step session. timed: wrap it in the
+/* Expands step s and runs it on session c of nd. timed: wrap it in the
  * node helper so the node reports the command's own time. Returns 0 when
  * the command exited 0; otherwise o->error says what happened. */
-static int run_step(struct fb_engine *e, struct enode *nd, enum fb_step s,
+static int run_step(struct fb_engine *e, struct enode *nd, struct fb_conn *c, enum fb_step s,
                     const struct fb_tvars *v, bool timed, struct step_out *o)
 {
     struct fb_errbuf eb = {{0}};
@@ -181,17 +225,13 @@ static int run_step(struct fb_engine *e, struct enode *nd, enum fb_step s,
             goto out;
         }
     }
-    pthread_mutex_lock(&nd->step_lock);
-    rc = fb_conn_exec(nd->conn, wrapped != NULL ? wrapped : cmd,
-                      e->set->command_timeout_ms, &res, &eb);
-    pthread_mutex_unlock(&nd->step_lock);
+    rc = fb_conn_exec(c, wrapped != NULL ? wrapped : cmd, e->set->command_timeout_ms, &res,
+                      &eb);
     o->node_ms = res.node_ms;
     o->exit_status = res.exit_status;
     if (rc < 0) {
         snprintf(o->error, sizeof(o->error), "%s on %s: %s", fb_step_name(s), nd->cfg->name,
                  eb.msg[0] ? eb.msg : fb_strerror(rc));
-        if (rc == FB_ESSH || rc == FB_ECONNECT)
-            mark_down(e, nd, o->error);
         goto out;
     }
     if (res.exit_status != 0) {
@@ -204,6 +244,7 @@ static int run_step(struct fb_engine *e, struct enode *nd, enum fb_step s,
         rc = FB_EEXIT;
     }
 out:
+    o->rc = rc;
     fb_exec_result_free(&res);
     free(cmd);
     free(wrapped);
@@ -211,19 +252,52 @@ out:
     return rc;
 }
 
-/* ---- engine ---- */
-
-int fb_engine_new(const struct fb_experiment *settings, struct fb_engine **out)
+/* Takes a free session of nd, waiting for one (for set-up steps outside
+ * invocations). Returns the slot, or -1 when the node went down. */
+static int take_slot(struct fb_engine *e, struct enode *nd)
 {
-    struct fb_engine *e = calloc(1, sizeof(*e));
-    *out = NULL;
-    if (e == NULL)
-        return FB_ENOMEM;
-    e->set = settings;
-    pthread_mutex_init(&e->lock, NULL);
-    *out = e;
-    return 0;
+    int k = -1;
+    pthread_mutex_lock(&e->lock);
+    for (;;) {
+        for (int j = 0; j < nd->slots && k < 0; j++)
+            if (!nd->busy[j])
+                k = j;
+        if (k >= 0 || nd->conns == NULL)
+            break;
+        pthread_cond_wait(&e->changed, &e->lock);
+    }
+    if (k >= 0)
+        nd->busy[k] = true;
+    pthread_mutex_unlock(&e->lock);
+    return k;
 }
+
+static void give_slot(struct fb_engine *e, struct enode *nd, int k)
+{
+    pthread_mutex_lock(&e->lock);
+    nd->busy[k] = false;
+    pthread_cond_broadcast(&e->changed);
+    pthread_mutex_unlock(&e->lock);
+}
+
+/* run_step on any free session of nd; a node failure marks it down. */
+static int node_step(struct fb_engine *e, struct enode *nd, enum fb_step s,
+                     const struct fb_tvars *v, struct step_out *o)
+{
+    int k = take_slot(e, nd);
+    if (k < 0) {
+        snprintf(o->error, sizeof(o->error), "%s on %s: no session", fb_step_name(s),
+                 nd->cfg->name);
+        return o->rc = FB_ESSH;
+    }
+    int rc = run_step(e, nd, nd->conns[k], s, v, false, o);
+    give_slot(e, nd, k);
+    if (node_failure(rc))
+        mark_down(e, nd, o->error);
+    return rc;
+}
+
+/* ---- nodes and functions ---- */
 
 static struct enode *node_new(struct fb_engine *e, const struct fb_node_cfg *cfg)
 {
@@ -231,15 +305,14 @@ static struct enode *node_new(struct fb_engine *e, const struct fb_node_cfg *cfg
     if (nd == NULL)
         return NULL;
     nd->cfg = cfg;
-    nd->cpu_pct = nd->ram_pct = 0;
-    pthread_mutex_init(&nd->step_lock, NULL);
-    pthread_mutex_init(&nd->poll_lock, NULL);
     size_t cap = (size_t)(e->cap_fns > 0 ? e->cap_fns : 1);
     nd->has_image = calloc(cap, sizeof(bool));
     nd->has_warm = calloc(cap, sizeof(bool));
-    if (nd->has_image == NULL || nd->has_warm == NULL) {
+    nd->cold_busy = calloc(cap, sizeof(bool));
+    if (nd->has_image == NULL || nd->has_warm == NULL || nd->cold_busy == NULL) {
         free(nd->has_image);
         free(nd->has_warm);
+        free(nd->cold_busy);
         free(nd);
         return NULL;
     }
@@ -250,15 +323,36 @@ static void node_free(struct enode *nd)
 {
     if (nd == NULL)
         return;
-    if (nd->conn != NULL)
-        fb_conn_close(nd->conn);
+    for (int k = 0; k < nd->slots; k++)
+        if (nd->conns[k] != NULL)
+            fb_conn_close(nd->conns[k]);
     if (nd->mconn != NULL)
         fb_conn_close(nd->mconn);
-    pthread_mutex_destroy(&nd->step_lock);
-    pthread_mutex_destroy(&nd->poll_lock);
+    free(nd->conns);
+    free(nd->busy);
     free(nd->has_image);
     free(nd->has_warm);
+    free(nd->cold_busy);
     free(nd);
+}
+
+/* Opens nd's sessions (step sessions, then the metrics one). */
+static int node_connect(struct fb_engine *e, struct enode *nd, struct fb_errbuf *eb)
+{
+    int n = slots_wanted(e->set);
+    nd->conns = calloc((size_t)n, sizeof(*nd->conns));
+    nd->busy = calloc((size_t)n, sizeof(*nd->busy));
+    if (nd->conns == NULL || nd->busy == NULL)
+        return FB_ENOMEM;
+    nd->slots = n;
+    for (int k = 0; k < n; k++) {
+        int rc = fb_conn_open(nd->cfg, e->set->connect_timeout_ms, &nd->conns[k], eb);
+        if (rc < 0)
+            return rc;
+    }
+    if (e->set->metrics_format != FB_METRICS_NONE)
+        return fb_conn_open(nd->cfg, e->set->connect_timeout_ms, &nd->mconn, eb);
+    return 0;
 }
 
 static int append_node(struct fb_engine *e, struct enode *nd)
@@ -287,9 +381,7 @@ int fb_engine_add_node(struct fb_engine *e, const struct fb_node_cfg *cfg,
     int rc;
     if (nd == NULL)
         return FB_ENOMEM;
-    rc = fb_conn_open(cfg, e->set->connect_timeout_ms, &nd->conn, eb);
-    if (rc == 0 && e->set->metrics_format != FB_METRICS_NONE)
-        rc = fb_conn_open(cfg, e->set->connect_timeout_ms, &nd->mconn, eb);
+    rc = node_connect(e, nd, eb);
     if (rc == 0)
         rc = append_node(e, nd);
     if (rc < 0)
@@ -330,6 +422,17 @@ static int images_add(struct fb_engine *e, const char *image)
     return 0;
 }
 
+static int grow_flags(bool **a, int old, int cap)
+{
+    bool *p = realloc(*a, sizeof(bool) * (size_t)cap);
+    if (p == NULL)
+        return FB_ENOMEM;
+    for (int f = old; f < cap; f++)
+        p[f] = false;
+    *a = p;
+    return 0;
+}
+
 int fb_engine_add_function(struct fb_engine *e, const struct fb_function_cfg *fn)
 {
     int rc = 0;
@@ -344,18 +447,13 @@ int fb_engine_add_function(struct fb_engine *e, const struct fb_function_cfg *fn
         e->fns = p;
         for (int i = 0; i < e->n_nodes; i++) {
             struct enode *nd = e->nodes[i];
-            bool *a = realloc(nd->has_image, sizeof(bool) * (size_t)cap);
-            if (a != NULL)
-                nd->has_image = a;
-            bool *b = realloc(nd->has_warm, sizeof(bool) * (size_t)cap);
-            if (b != NULL)
-                nd->has_warm = b;
-            if (a == NULL || b == NULL) {
+            int old = e->cap_fns > 0 ? e->cap_fns : 1;
+            if (grow_flags(&nd->has_image, old, cap) < 0 ||
+                grow_flags(&nd->has_warm, old, cap) < 0 ||
+                grow_flags(&nd->cold_busy, old, cap) < 0) {
                 rc = FB_ENOMEM;
                 goto out;
             }
-            for (int f = e->cap_fns; f < cap; f++)
-                nd->has_image[f] = nd->has_warm[f] = false;
         }
         e->cap_fns = cap;
     }
@@ -387,79 +485,151 @@ bool fb_engine_node_down(const struct fb_engine *e, int i, const char **why)
     return e->nodes[i]->down;
 }
 
+int fb_engine_max_inflight(const struct fb_engine *e)
+{
+    return e->max_inflight;
+}
+
 /* ---- metrics ---- */
 
+/* One poll of nd; concurrent callers share the one under way. */
 static void poll_task(struct fb_engine *e, struct enode *nd)
 {
     struct fb_exec_result res = {0};
     struct fb_counters cur;
 
-    pthread_mutex_lock(&nd->poll_lock);
-    nd->task_rc = fb_conn_exec(nd->mconn, e->set->metrics_command, e->set->command_timeout_ms,
-                               &res, &nd->task_err);
-    pthread_mutex_unlock(&nd->poll_lock);
-    if (nd->task_rc == 0 && res.exit_status != 0)
-        nd->task_rc = fb_errf(&nd->task_err, FB_EMETRICS, "metrics command exited %d: %.200s",
-                              res.exit_status, res.err != NULL ? res.err : "");
-    if (nd->task_rc == 0)
-        nd->task_rc = fb_metrics_parse(e->set->metrics_format, res.out != NULL ? res.out : "",
-                                       &cur, &nd->task_err);
-    if (nd->task_rc == 0) {
-        pthread_mutex_lock(&e->lock);
+    pthread_mutex_lock(&e->lock);
+    if (nd->polling) {
+        unsigned long gen = nd->poll_gen;
+        while (nd->polling && nd->poll_gen == gen)
+            pthread_cond_wait(&e->changed, &e->lock);
+        pthread_mutex_unlock(&e->lock);
+        return;
+    }
+    nd->polling = true;
+    pthread_mutex_unlock(&e->lock);
+
+    int rc = fb_conn_exec(nd->mconn, e->set->metrics_command, e->set->command_timeout_ms,
+                          &res, &nd->task_err);
+    if (rc == 0 && res.exit_status != 0)
+        rc = fb_errf(&nd->task_err, FB_EMETRICS, "metrics command exited %d: %.200s",
+                     res.exit_status, res.err != NULL ? res.err : "");
+    if (rc == 0)
+        rc = fb_metrics_parse(e->set->metrics_format, res.out != NULL ? res.out : "", &cur,
+                              &nd->task_err);
+
+    pthread_mutex_lock(&e->lock);
+    if (rc == 0) {
         nd->cpu_pct = fb_metrics_cpu_pct(nd->have_prev ? &nd->prev : NULL, &cur);
         nd->ram_pct = fb_metrics_ram_pct(&cur);
         nd->prev = cur;
         nd->have_prev = true;
-        pthread_mutex_unlock(&e->lock);
+    } else {
+        /* A policy cannot place work on a node it cannot see. */
+        char why[FB_ERRMSG_LEN + 32];
+        snprintf(why, sizeof(why), "metrics: %s", nd->task_err.msg);
+        mark_down_locked(e, nd, why);
     }
+    nd->task_rc = rc;
+    nd->polling = false;
+    nd->poll_gen++;
+    pthread_cond_broadcast(&e->changed);
+    pthread_mutex_unlock(&e->lock);
     fb_exec_result_free(&res);
 }
 
-/* A node whose poll fails is marked down: a policy cannot place work on a
- * node it cannot see. */
 void fb_engine_poll(struct fb_engine *e)
 {
     if (e->set->metrics_format == FB_METRICS_NONE)
         return;
-    for_each_node(e, poll_task);
-    for (int i = 0; i < e->n_nodes; i++) {
-        struct enode *nd = e->nodes[i];
-        if (!nd->down && nd->task_rc < 0) {
-            char why[FB_ERRMSG_LEN + 32];
-            snprintf(why, sizeof(why), "metrics: %s", nd->task_err.msg);
-            mark_down(e, nd, why);
-        }
+    for_each_node(e, poll_task, false);
+}
+
+static void *poller_main(void *p)
+{
+    struct fb_engine *e = p;
+    struct timespec next;
+    clock_gettime(CLOCK_MONOTONIC, &next);
+    for (;;) {
+        fb_engine_poll(e);
+        long long ns = next.tv_nsec + (long long)e->set->metrics_interval_ms * 1000000LL;
+        next.tv_sec += (time_t)(ns / 1000000000LL);
+        next.tv_nsec = (long)(ns % 1000000000LL);
+        pthread_mutex_lock(&e->lock);
+        int rc = 0;
+        while (!e->poller_stop && rc != ETIMEDOUT)
+            rc = pthread_cond_timedwait(&e->poller_cv, &e->lock, &next);
+        bool stop = e->poller_stop;
+        pthread_mutex_unlock(&e->lock);
+        if (stop)
+            return NULL;
     }
+}
+
+/* Polls from the background when an interval is set (after the nodes are
+ * added: the first add starts it). */
+static void poller_start(struct fb_engine *e)
+{
+    if (e->poller_on || e->set->metrics_interval_ms <= 0 ||
+        e->set->metrics_format == FB_METRICS_NONE)
+        return;
+    e->poller_stop = false;
+    e->poller_on = pthread_create(&e->poller, NULL, poller_main, e) == 0;
+}
+
+static void poller_stop(struct fb_engine *e)
+{
+    if (!e->poller_on)
+        return;
+    pthread_mutex_lock(&e->lock);
+    e->poller_stop = true;
+    pthread_cond_broadcast(&e->poller_cv);
+    pthread_mutex_unlock(&e->lock);
+    pthread_join(e->poller, NULL);
+    e->poller_on = false;
 }
 
 /* ---- cell phases ---- */
 
+/* A node marked down gets a new chance at the start of a cell: its sessions
+ * reconnect on their next command. */
 static void reset_task(struct fb_engine *e, struct enode *nd)
 {
     struct fb_tvars v = {.node = nd->cfg->name, .images = e->images};
     struct step_out o;
-    if (e->images == NULL)
+    if (e->images == NULL || nd->conns == NULL)
         return;
-    nd->task_rc = run_step(e, nd, FB_STEP_RESET, &v, false, &o);
-    if (nd->task_rc < 0)
-        fb_errf(&nd->task_err, nd->task_rc, "%s", o.error);
+    int rc = run_step(e, nd, nd->conns[0], FB_STEP_RESET, &v, false, &o);
     pthread_mutex_lock(&e->lock);
+    if (rc == 0 && nd->down) {
+        fprintf(stderr, "faasbench: node %s is back\n", nd->cfg->name);
+        nd->down = false;
+        nd->down_reason[0] = '\0';
+        nd->have_prev = false;
+    } else if (rc < 0) {
+        nd->task_rc = rc;
+        fb_errf(&nd->task_err, rc, "%s", o.error);
+        if (node_failure(rc))
+            mark_down_locked(e, nd, o.error);
+    }
     for (int f = 0; f < e->n_fns; f++)
-        nd->has_image[f] = nd->has_warm[f] = false;
+        nd->has_image[f] = nd->has_warm[f] = nd->cold_busy[f] = false;
     pthread_mutex_unlock(&e->lock);
 }
 
 void fb_engine_reset(struct fb_engine *e)
 {
-    for_each_node(e, reset_task);
+    poller_start(e);
+    for_each_node(e, reset_task, true);
     for (int i = 0; i < e->n_nodes; i++)
-        if (!e->nodes[i]->down && e->nodes[i]->task_rc < 0)
+        if (e->nodes[i]->task_rc < 0 && !node_failure(e->nodes[i]->task_rc))
             fprintf(stderr, "faasbench: reset of %s failed: %s\n", e->nodes[i]->cfg->name,
                     e->nodes[i]->task_err.msg);
 }
 
-/* Fills views[] (e->n_nodes of them) under the engine's lock. */
-static void fill_views(struct fb_engine *e, int f, struct fb_node_view *views)
+/* Fills views[] (e->n_nodes of them) under the engine's lock; nodes in
+ * skip[] (may be NULL) show as down. */
+static void fill_views(struct fb_engine *e, int f, const bool *skip, struct fb_node_view *views)
 {
     for (int i = 0; i < e->n_nodes; i++) {
         const struct enode *nd = e->nodes[i];
@@ -467,7 +637,7 @@ static void fill_views(struct fb_engine *e, int f, struct fb_node_view *views)
             .name = nd->cfg->name,
             .cpu_pct = nd->cpu_pct,
             .ram_pct = nd->ram_pct,
-            .down = nd->down,
+            .down = nd->down || (skip != NULL && skip[i]),
             .has_image = nd->has_image[f],
             .has_warm = nd->has_warm[f],
             .inflight = nd->inflight,
@@ -490,43 +660,61 @@ int fb_engine_prepare(struct fb_engine *e, const struct fb_policy *p, void *psta
 {
     const struct fb_function_cfg *fn = e->fns[f];
     struct fb_select_ctx ctx = {f, fn->name, e->set->ram_threshold};
-    struct fb_node_view *views = NULL;
-    struct step_out o;
+    int n = e->n_nodes, want = e->set->warm_nodes > 0 ? e->set->warm_nodes : n, done = 0;
+    struct fb_node_view *views = calloc((size_t)(n > 0 ? n : 1), sizeof(*views));
+    bool *taken = calloc((size_t)(n > 0 ? n : 1), sizeof(*taken));
     char cname[96];
-    int i;
+    int rc = 0;
 
     if (w == FB_WARM_COLD)
-        return 0;
-    views = calloc((size_t)(e->n_nodes > 0 ? e->n_nodes : 1), sizeof(*views));
-    if (views == NULL)
-        return FB_ENOMEM;
-    pthread_mutex_lock(&e->lock);
-    fill_views(e, f, views);
-    i = p->ops.select(pstate, views, e->n_nodes, &ctx);
-    pthread_mutex_unlock(&e->lock);
-    free(views);
-    if (i < 0)
-        return fb_errf(eb, FB_ENONODE, "cannot make %s %s: no eligible node", fn->name,
-                       fb_warming_name(w));
-
-    struct enode *nd = e->nodes[i];
-    warm_name(fn, cname, sizeof(cname));
-    struct fb_tvars v = {.image = fn->image, .container = cname, .node = nd->cfg->name,
-                         .function = fn->name, .network = network_arg(fn),
-                         .command = fn->command};
-    if (run_step(e, nd, FB_STEP_PULL, &v, false, &o) < 0)
-        return fb_errf(eb, FB_EEXIT, "%s", o.error);
-    pthread_mutex_lock(&e->lock);
-    nd->has_image[f] = true;
-    pthread_mutex_unlock(&e->lock);
-    if (w == FB_WARM_WARMED) {
-        if (run_step(e, nd, FB_STEP_START, &v, false, &o) < 0)
-            return fb_errf(eb, FB_EEXIT, "%s", o.error);
-        pthread_mutex_lock(&e->lock);
-        nd->has_warm[f] = true;
-        pthread_mutex_unlock(&e->lock);
+        goto out;
+    if (views == NULL || taken == NULL) {
+        rc = FB_ENOMEM;
+        goto out;
     }
-    return i;
+    for (int round = 0; round < n && done < want; round++) {
+        struct step_out o;
+        pthread_mutex_lock(&e->lock);
+        fill_views(e, f, taken, views);
+        int i = p->ops.select(pstate, views, n, &ctx);
+        pthread_mutex_unlock(&e->lock);
+        if (i < 0)
+            break;
+        taken[i] = true;
+        struct enode *nd = e->nodes[i];
+        warm_name(fn, cname, sizeof(cname));
+        struct fb_tvars v = {.image = fn->image, .container = cname, .node = nd->cfg->name,
+                             .function = fn->name, .network = network_arg(fn),
+                             .command = fn->command};
+        if (node_step(e, nd, FB_STEP_PULL, &v, &o) < 0) {
+            fb_errf(eb, FB_EEXIT, "%s", o.error);
+            continue;
+        }
+        pthread_mutex_lock(&e->lock);
+        nd->has_image[f] = true;
+        pthread_mutex_unlock(&e->lock);
+        if (w == FB_WARM_WARMED) {
+            if (node_step(e, nd, FB_STEP_START, &v, &o) < 0) {
+                fb_errf(eb, FB_EEXIT, "%s", o.error);
+                continue;
+            }
+            pthread_mutex_lock(&e->lock);
+            nd->has_warm[f] = true;
+            pthread_mutex_unlock(&e->lock);
+        }
+        done++;
+    }
+    if (done == 0)
+        rc = eb != NULL && eb->msg[0] != '\0'
+                 ? FB_EEXIT
+                 : fb_errf(eb, FB_ENONODE, "cannot make %s %s: no eligible node", fn->name,
+                           fb_warming_name(w));
+    else
+        rc = done;
+out:
+    free(views);
+    free(taken);
+    return rc;
 }
 
 static void teardown_task(struct fb_engine *e, struct enode *nd)
@@ -539,7 +727,7 @@ static void teardown_task(struct fb_engine *e, struct enode *nd)
         warm_name(e->fns[f], cname, sizeof(cname));
         struct fb_tvars v = {.container = cname, .node = nd->cfg->name,
                              .function = e->fns[f]->name, .image = e->fns[f]->image};
-        if (run_step(e, nd, FB_STEP_REMOVE_CONTAINER, &v, false, &o) < 0)
+        if (node_step(e, nd, FB_STEP_REMOVE_CONTAINER, &v, &o) < 0)
             fprintf(stderr, "faasbench: %s\n", o.error);
         pthread_mutex_lock(&e->lock);
         nd->has_warm[f] = false;
@@ -549,7 +737,71 @@ static void teardown_task(struct fb_engine *e, struct enode *nd)
 
 void fb_engine_teardown(struct fb_engine *e)
 {
-    for_each_node(e, teardown_task);
+    for_each_node(e, teardown_task, false);
+}
+
+/* One attempt: the steps of mode on node nd, session k. Fills the phase
+ * times and returns the first step's error code (0 on success). */
+struct attempt {
+    double t_pull, t_run, t_clean; /* ends of the phases */
+    double node_ms;                /* NAN unless every timed step reported */
+    int exit_status;
+    int rc;
+    char error[FB_ERRMSG_LEN];
+};
+
+static void attempt_steps(struct fb_engine *e, struct enode *nd, int k, int f,
+                          enum fb_warming mode, const char *cname, struct attempt *a)
+{
+    const struct fb_function_cfg *fn = e->fns[f];
+    struct fb_conn *c = nd->conns[k];
+    struct fb_tvars v = {.image = fn->image, .container = cname, .command = fn->command,
+                         .node = nd->cfg->name, .function = fn->name,
+                         .network = network_arg(fn)};
+    struct step_out o;
+    double node_ms = 0;
+
+    a->exit_status = -1;
+    a->error[0] = '\0';
+    a->node_ms = NAN;
+    a->t_pull = mono_ms();
+    if (mode == FB_WARM_COLD) {
+        /* The pull is a step of its own so the row shows what it cost. */
+        a->rc = run_step(e, nd, c, FB_STEP_PULL, &v, true, &o);
+        a->t_pull = a->t_run = a->t_clean = mono_ms();
+        node_ms += o.node_ms;
+        if (a->rc < 0) {
+            snprintf(a->error, sizeof(a->error), "%s", o.error);
+            return;
+        }
+        /* The image stays this invocation's own: others do not see it as
+         * pre-warmed, so its removal below never pulls it from under them. */
+    }
+    a->rc = run_step(e, nd, c, mode == FB_WARM_WARMED ? FB_STEP_EXEC : FB_STEP_RUN, &v, true,
+                     &o);
+    a->t_run = a->t_clean = mono_ms();
+    a->exit_status = o.exit_status;
+    node_ms += o.node_ms;
+    if (a->rc < 0)
+        snprintf(a->error, sizeof(a->error), "%s", o.error);
+    if (mode == FB_WARM_COLD && !node_failure(a->rc)) {
+        /* The next cold invocation on this node must pull again. */
+        struct step_out r;
+        int rc = run_step(e, nd, c, FB_STEP_REMOVE_IMAGE, &v, false, &r);
+        if (rc < 0 && a->rc == 0) {
+            a->rc = rc;
+            snprintf(a->error, sizeof(a->error), "%s", r.error);
+        }
+        a->t_clean = mono_ms();
+    }
+    if (e->set->node_timing && !isnan(node_ms))
+        a->node_ms = node_ms;
+}
+
+static void append_word(char *buf, size_t n, const char *w)
+{
+    size_t len = strlen(buf);
+    snprintf(buf + len, n - len, "%s%s", len > 0 ? " " : "", w);
 }
 
 int fb_engine_invoke(struct fb_engine *e, const struct fb_policy *p, void *pstate, int f,
@@ -557,90 +809,130 @@ int fb_engine_invoke(struct fb_engine *e, const struct fb_policy *p, void *pstat
 {
     const struct fb_function_cfg *fn = e->fns[f];
     struct fb_select_ctx ctx = {f, fn->name, e->set->ram_threshold};
-    enum fb_warming mode = FB_WARM_COLD;
-    struct step_out o;
-    char cname[96];
-    double node_ms = 0, run_node_ms = NAN;
-    struct fb_node_view *views = calloc((size_t)(e->n_nodes > 0 ? e->n_nodes : 1),
-                                        sizeof(*views));
+    int n = e->n_nodes;
+    struct fb_node_view *views = calloc((size_t)(n > 0 ? n : 1), sizeof(*views));
+    bool *failed = calloc((size_t)(n > 0 ? n : 1), sizeof(*failed));
+    double t0, t1;
 
     memset(out, 0, sizeof(*out));
     out->node = -1;
     out->exit_status = -1;
-    out->attempts = 1;
     out->node_exec_ms = out->cpu_pct = out->ram_pct = NAN;
-    if (views == NULL)
+    if (views == NULL || failed == NULL) {
+        free(views);
+        free(failed);
         return FB_ENOMEM;
-
+    }
     out->start_ms = unix_ms();
-    double t0 = mono_ms();
-    fb_engine_poll(e);
-    pthread_mutex_lock(&e->lock);
-    fill_views(e, f, views);
-    int i = fb_chain_select(p, pstate, views, e->n_nodes, &ctx, &mode);
-    struct enode *nd = i >= 0 ? e->nodes[i] : NULL;
-    if (nd != NULL) {
+    t0 = t1 = mono_ms();
+
+    for (;;) {
+        enum fb_warming mode = FB_WARM_COLD;
+        struct attempt a;
+        char cname[96];
+        int i, k = -1;
+
+        out->attempts++;
+        if (e->set->metrics_interval_ms <= 0)
+            fb_engine_poll(e);
+
+        /* Select, and wait for a free session there: a busy node queues. */
+        pthread_mutex_lock(&e->lock);
+        for (;;) {
+            fill_views(e, f, failed, views);
+            i = fb_chain_select(p, pstate, views, n, &ctx, &mode);
+            if (i < 0)
+                break;
+            struct enode *nd = e->nodes[i];
+            k = -1;
+            for (int j = 0; j < nd->slots && k < 0; j++)
+                if (!nd->busy[j])
+                    k = j;
+            if (k >= 0 && !(mode == FB_WARM_COLD && nd->cold_busy[f]))
+                break;
+            pthread_cond_wait(&e->changed, &e->lock);
+        }
+        if (i < 0) {
+            pthread_mutex_unlock(&e->lock);
+            out->node = -1;
+            t1 = mono_ms();
+            if (out->attempts == 1 || out->error[0] == '\0')
+                snprintf(out->error, sizeof(out->error),
+                         "no eligible node: every node is down or at or above the RAM "
+                         "threshold (%.0f %%)",
+                         e->set->ram_threshold);
+            out->pull_ms = out->run_ms = out->cleanup_ms = 0;
+            out->select_ms = out->latency_ms = out->total_ms = t1 - t0;
+            break;
+        }
+        struct enode *nd = e->nodes[i];
+        nd->busy[k] = true;
         nd->inflight++;
+        if (nd->inflight > e->max_inflight)
+            e->max_inflight = nd->inflight;
+        if (mode == FB_WARM_COLD)
+            nd->cold_busy[f] = true;
         out->cpu_pct = nd->cpu_pct;
         out->ram_pct = nd->ram_pct;
         if (mode == FB_WARM_WARMED)
             warm_name(fn, cname, sizeof(cname));
         else
             snprintf(cname, sizeof(cname), "faasbench-%s-%lu", fn->name, ++e->container_seq);
+        pthread_mutex_unlock(&e->lock);
+        t1 = mono_ms();
+
+        attempt_steps(e, nd, k, f, mode, cname, &a);
+
+        pthread_mutex_lock(&e->lock);
+        nd->busy[k] = false;
+        nd->inflight--;
+        if (mode == FB_WARM_COLD)
+            nd->cold_busy[f] = false;
+        if (node_failure(a.rc))
+            mark_down_locked(e, nd, a.error);
+        pthread_cond_broadcast(&e->changed);
+        pthread_mutex_unlock(&e->lock);
+
+        out->node = i;
+        out->mode = mode;
+        out->exit_status = a.exit_status;
+        out->node_exec_ms = a.node_ms;
+        snprintf(out->error, sizeof(out->error), "%s", a.error);
+        out->select_ms = t1 - t0;
+        out->pull_ms = a.t_pull - t1;
+        out->run_ms = a.t_run - a.t_pull;
+        out->cleanup_ms = a.t_clean - a.t_run;
+        out->latency_ms = a.t_run - t0;
+        out->total_ms = a.t_clean - t0;
+        if (!node_failure(a.rc) || out->attempts > e->set->retries)
+            break;
+        /* The node failed, not the function: try another node. */
+        failed[i] = true;
+        append_word(out->failed_nodes, sizeof(out->failed_nodes), nd->cfg->name);
+        snprintf(out->retry_error, sizeof(out->retry_error), "%s", a.error);
     }
-    pthread_mutex_unlock(&e->lock);
     free(views);
-    double t1 = mono_ms(), t2 = t1, t3 = t1, t4 = t1;
+    free(failed);
+    return 0;
+}
 
-    if (nd == NULL) {
-        snprintf(out->error, sizeof(out->error),
-                 "no eligible node: every node is down or at or above the RAM threshold "
-                 "(%.0f %%)", e->set->ram_threshold);
-        goto done;
-    }
-    out->node = i;
-    out->mode = mode;
-    struct fb_tvars v = {.image = fn->image, .container = cname, .command = fn->command,
-                         .node = nd->cfg->name, .function = fn->name,
-                         .network = network_arg(fn)};
+/* ---- life cycle ---- */
 
-    if (mode == FB_WARM_COLD) {
-        /* The pull is a step of its own so the row shows what it cost. */
-        int rc = run_step(e, nd, FB_STEP_PULL, &v, true, &o);
-        t2 = t3 = t4 = mono_ms();
-        if (!isnan(o.node_ms))
-            node_ms += o.node_ms;
-        if (rc < 0) {
-            snprintf(out->error, sizeof(out->error), "%s", o.error);
-            goto release;
-        }
-    }
-    int rc = run_step(e, nd, mode == FB_WARM_WARMED ? FB_STEP_EXEC : FB_STEP_RUN, &v, true, &o);
-    t3 = t4 = mono_ms();
-    out->exit_status = o.exit_status;
-    run_node_ms = o.node_ms;
-    if (rc < 0)
-        snprintf(out->error, sizeof(out->error), "%s", o.error);
-    if (mode == FB_WARM_COLD) {
-        /* The next cold invocation on this node must pull again. */
-        struct step_out c;
-        if (run_step(e, nd, FB_STEP_REMOVE_IMAGE, &v, false, &c) < 0 && out->error[0] == '\0')
-            snprintf(out->error, sizeof(out->error), "%s", c.error);
-        t4 = mono_ms();
-    }
-    if (e->set->node_timing && !isnan(run_node_ms))
-        out->node_exec_ms = node_ms + run_node_ms;
-release:
-    pthread_mutex_lock(&e->lock);
-    nd->inflight--;
-    pthread_mutex_unlock(&e->lock);
-done:
-    out->select_ms = t1 - t0;
-    out->pull_ms = t2 - t1;
-    out->run_ms = t3 - t2;
-    out->cleanup_ms = t4 - t3;
-    out->latency_ms = t3 - t0;
-    out->total_ms = t4 - t0;
+int fb_engine_new(const struct fb_experiment *settings, struct fb_engine **out)
+{
+    struct fb_engine *e = calloc(1, sizeof(*e));
+    *out = NULL;
+    if (e == NULL)
+        return FB_ENOMEM;
+    e->set = settings;
+    pthread_mutex_init(&e->lock, NULL);
+    pthread_cond_init(&e->changed, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&e->poller_cv, &ca);
+    pthread_condattr_destroy(&ca);
+    *out = e;
     return 0;
 }
 
@@ -648,11 +940,14 @@ void fb_engine_free(struct fb_engine *e)
 {
     if (e == NULL)
         return;
+    poller_stop(e);
     for (int i = 0; i < e->n_nodes; i++)
         node_free(e->nodes[i]);
     free(e->nodes);
     free(e->fns);
     free(e->images);
+    pthread_cond_destroy(&e->poller_cv);
+    pthread_cond_destroy(&e->changed);
     pthread_mutex_destroy(&e->lock);
     free(e);
 }

@@ -21,13 +21,19 @@ struct fb_outcome {
     double node_exec_ms;    /* NAN when the node did not report it */
     double cpu_pct, ram_pct; /* the node's figures at selection, NAN without a node */
     int exit_status;        /* of the function's command, -1 when it did not run */
-    int attempts;
-    char error[FB_ERRMSG_LEN]; /* "" on success */
+    int attempts;           /* 1 + retries after a node failure */
+    char error[FB_ERRMSG_LEN];       /* "" on success */
+    char failed_nodes[FB_ERRMSG_LEN]; /* nodes earlier attempts failed on */
+    char retry_error[FB_ERRMSG_LEN];  /* what the last failed attempt said */
 };
 
-/* Creates an engine using settings' runtime, metrics, RAM threshold and
- * timeouts (settings must outlive the engine; its nodes and functions are
- * not used: add them). */
+/* Creates an engine using settings' runtime, metrics, RAM threshold,
+ * timeouts, workload.per_node (sessions per node: invocations in flight
+ * there), warm_nodes and retries (settings must outlive the engine; its
+ * nodes and functions are not used: add them). With metrics_interval_ms > 0
+ * a background thread polls the nodes; otherwise every selection polls
+ * (concurrent selections share one poll of a node). Every function here is
+ * safe to call from several threads, except add_* against invoke. */
 int fb_engine_new(const struct fb_experiment *settings, struct fb_engine **out);
 
 /* Connects to a node (cfg must outlive the engine). Returns its index, or
@@ -49,26 +55,35 @@ const struct fb_node_cfg *fb_engine_node(const struct fb_engine *e, int i);
 bool fb_engine_node_down(const struct fb_engine *e, int i, const char **why);
 
 /* Removes faasbench containers and every function image on every node, in
- * parallel, and forgets what they held. */
+ * parallel, and forgets what they held. A node marked down is tried again
+ * first: down lasts for the rest of a cell. */
 void fb_engine_reset(struct fb_engine *e);
 
 /* Refreshes every node's CPU % and RAM % in parallel. */
 void fb_engine_poll(struct fb_engine *e);
 
-/* Applies warming mode w for function f: pre-warmed pulls its image on the
- * node the base policy picks, warmed also starts a long-running container
- * there. Returns the node index, or FB_E* with eb set (the function then
- * runs cold, and its rows say so). */
+/* Applies warming mode w for function f on warm_nodes nodes (0: all) that
+ * the base policy picks one after another: pre-warmed pulls the image there,
+ * warmed also starts a long-running container. Returns how many nodes were
+ * prepared, or FB_E* with eb set when none was (the function then runs
+ * cold, and its rows say so). */
 int fb_engine_prepare(struct fb_engine *e, const struct fb_policy *p, void *pstate, int f,
                       enum fb_warming w, struct fb_errbuf *eb);
 
-/* One invocation of function f: poll, select through the chain, run the
- * mode's steps, clean up. Always fills *out; returns 0, or FB_ENOMEM. */
+/* One invocation of function f: poll, select through the chain (waiting
+ * for a free session on the chosen node, and on a cold node for another
+ * cold start of f there to end), run the mode's steps, clean up. A node
+ * that fails at the transport level (session lost, timeout) is marked down
+ * and the invocation retried on another node up to `retries` times.
+ * Always fills *out; returns 0, or FB_ENOMEM. */
 int fb_engine_invoke(struct fb_engine *e, const struct fb_policy *p, void *pstate, int f,
                      struct fb_outcome *out);
 
 /* Removes the warm containers on every node. */
 void fb_engine_teardown(struct fb_engine *e);
+
+/* The most invocations that were in flight on one node at once. */
+int fb_engine_max_inflight(const struct fb_engine *e);
 
 /* Closes every session. NULL-safe. */
 void fb_engine_free(struct fb_engine *e);

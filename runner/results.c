@@ -16,6 +16,7 @@ const char *const fb_invocation_columns[] = {
     "intended_start_ms", "start_ms",
     "select_ms", "pull_ms", "run_ms", "cleanup_ms", "latency_ms", "total_ms",
     "node_exec_ms", "cpu_pct", "ram_pct", "exit_status", "attempts", "error",
+    "failed_nodes", "retry_error",
 };
 const int fb_invocation_ncolumns =
     (int)(sizeof(fb_invocation_columns) / sizeof(fb_invocation_columns[0]));
@@ -205,6 +206,8 @@ static void write_invocation(FILE *f, const struct fb_invocation *inv)
     put_int(f, inv->exit_status);
     put_int(f, inv->attempts);
     fb_csv_field(f, inv->error, 0);
+    fb_csv_field(f, inv->failed_nodes, 0);
+    fb_csv_field(f, inv->retry_error, 0);
     fputc('\n', f);
 }
 

@@ -30,6 +30,9 @@ struct fb_invocation {
     int exit_status;       /* of the function's command; -1 when it did not run */
     int attempts;
     const char *error;     /* "" on success */
+    /* Added columns (new ones go at the end): */
+    const char *failed_nodes; /* nodes an earlier attempt failed on, space-separated */
+    const char *retry_error;  /* what the last failed attempt said */
 };
 
 /* The invocations.csv header, in order (DESIGN.md "Records"). */

@@ -2,6 +2,8 @@
 #include "run.h"
 
 #include <errno.h>
+#include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +20,7 @@
 #include "policy.h"
 #include "report.h"
 #include "results.h"
+#include "trace.h"
 
 volatile sig_atomic_t fb_run_stop = 0;
 
@@ -25,6 +28,8 @@ struct run {
     const struct fb_experiment *exp;
     const struct fb_run_opts *opts;
     struct fb_engine *eng;
+    struct fb_trace trace;   /* trace workload: the events, loaded once */
+    double weight_sum;       /* of the functions' weights */
     char run_id[160];
     char *dir;
     struct fb_results *res;
@@ -52,9 +57,10 @@ static void progress(struct run *r, const char *policy, const char *warming, boo
     fflush(stderr);
 }
 
-/* Writes one outcome as a row. */
+/* Writes one outcome as a row (callers serialize). intended_ms: when the
+ * workload meant it to start (unix ms), or 0 for "when it did". */
 static int record(struct run *r, const struct fb_cell *cell, int f, long seq,
-                  const struct fb_outcome *o)
+                  int64_t intended_ms, const struct fb_outcome *o)
 {
     const struct fb_node_cfg *node = o->node >= 0 ? fb_engine_node(r->eng, o->node) : NULL;
     struct fb_invocation inv = {
@@ -66,7 +72,7 @@ static int record(struct run *r, const struct fb_cell *cell, int f, long seq,
         .seq = seq,
         .node = node != NULL ? node->name : "",
         .mode = node != NULL ? fb_warming_name(o->mode) : "",
-        .intended_start_ms = o->start_ms,
+        .intended_start_ms = intended_ms > 0 ? intended_ms : o->start_ms,
         .start_ms = o->start_ms,
         .select_ms = o->select_ms,
         .pull_ms = o->pull_ms,
@@ -80,6 +86,8 @@ static int record(struct run *r, const struct fb_cell *cell, int f, long seq,
         .exit_status = o->exit_status,
         .attempts = o->attempts,
         .error = o->error,
+        .failed_nodes = o->failed_nodes,
+        .retry_error = o->retry_error,
     };
     r->done++;
     if (o->error[0] != '\0')
@@ -91,40 +99,265 @@ static int record(struct run *r, const struct fb_cell *cell, int f, long seq,
     return 0;
 }
 
+/* ---- workloads ---- */
+
+/* What the threads of one cell share. */
+struct cellrun {
+    struct run *r;
+    const struct fb_cell *cell;
+    const struct fb_policy *p;
+    void *pstate;
+    const char *pname, *wname;
+    pthread_mutex_t lock;      /* rows, counters, the open-loop queue */
+    pthread_cond_t ready;      /* open loop: a job was released, or the end */
+    long *seq;                 /* per function */
+    int rc;                    /* first fatal error */
+    /* closed */
+    long remaining;            /* invocations left; < 0: until the deadline */
+    double deadline;           /* mono seconds, 0: none */
+    /* open loop */
+    const struct fb_trace_event *ev;
+    size_t n_ev, released, next;
+    bool closing;
+    int64_t t0_unix_ms;        /* the cell's start, for intended times */
+};
+
+/* Invokes function f and records it; intended_ms as for record(). */
+static int invoke_one(struct cellrun *c, int f, int64_t intended_ms)
+{
+    struct fb_outcome o;
+    int rc = fb_engine_invoke(c->r->eng, c->p, c->pstate, f, &o);
+    pthread_mutex_lock(&c->lock);
+    long seq = ++c->seq[f];
+    if (rc == 0)
+        rc = record(c->r, c->cell, f, seq, intended_ms, &o);
+    if (rc < 0 && c->rc == 0)
+        c->rc = rc;
+    progress(c->r, c->pname, c->wname, false);
+    pthread_mutex_unlock(&c->lock);
+    return rc;
+}
+
+/* A function drawn by weight. */
+static int pick_function(const struct run *r, struct fb_rng *rng)
+{
+    double x = (double)(fb_rng_next(rng) >> 11) * 0x1.0p-53 * r->weight_sum;
+    for (int f = 0; f < r->exp->n_functions; f++) {
+        x -= r->exp->functions[f].weight;
+        if (x < 0)
+            return f;
+    }
+    return r->exp->n_functions - 1;
+}
+
+/* The older testbed's client: for i in 1..N, each function in turn. */
+static void run_sequential(struct cellrun *c)
+{
+    for (long i = 1; i <= c->r->exp->matrix.invocations && !fb_run_stop; i++)
+        for (int f = 0; f < c->r->exp->n_functions && !fb_run_stop; f++)
+            if (invoke_one(c, f, 0) < 0)
+                return;
+}
+
+struct client {
+    struct cellrun *c;
+    struct fb_rng rng;
+    pthread_t tid;
+};
+
+/* Closed loop: back to back until the count or the deadline is reached. */
+static void *closed_client(void *arg)
+{
+    struct client *cl = arg;
+    struct cellrun *c = cl->c;
+    for (;;) {
+        pthread_mutex_lock(&c->lock);
+        bool go = !fb_run_stop && c->rc == 0 &&
+                  (c->deadline > 0 ? mono_s() < c->deadline : c->remaining > 0);
+        if (go && c->deadline <= 0)
+            c->remaining--;
+        pthread_mutex_unlock(&c->lock);
+        if (!go || invoke_one(c, pick_function(c->r, &cl->rng), 0) < 0)
+            return NULL;
+    }
+}
+
+/* Open loop worker: takes released jobs in order. */
+static void *open_worker(void *arg)
+{
+    struct client *cl = arg;
+    struct cellrun *c = cl->c;
+    for (;;) {
+        pthread_mutex_lock(&c->lock);
+        while (c->next == c->released && !c->closing)
+            pthread_cond_wait(&c->ready, &c->lock);
+        if (c->next == c->released || c->rc < 0) {
+            pthread_mutex_unlock(&c->lock);
+            return NULL;
+        }
+        const struct fb_trace_event *ev = &c->ev[c->next++];
+        pthread_mutex_unlock(&c->lock);
+        int64_t intended = c->t0_unix_ms + (int64_t)llround(ev->t_s * 1000.0);
+        if (invoke_one(c, ev->function, intended) < 0)
+            return NULL;
+    }
+}
+
+/* The load generator's clock: waits until t (monotonic seconds), waking at
+ * least every 100 ms to notice a stop (the signal may go to another thread). */
+static void sleep_until(double t_mono_s)
+{
+    while (!fb_run_stop) {
+        double now = mono_s();
+        if (now >= t_mono_s)
+            return;
+        double t = t_mono_s - now > 0.1 ? now + 0.1 : t_mono_s;
+        struct timespec ts = {.tv_sec = (time_t)t, .tv_nsec = (long)((t - floor(t)) * 1e9)};
+        clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
+    }
+}
+
+/* Poisson arrivals over the duration, functions by weight (seeded). */
+static int poisson_schedule(struct run *r, struct fb_rng *rng, struct fb_trace_event **out,
+                            size_t *n)
+{
+    const struct fb_workload_cfg *w = &r->exp->workload;
+    size_t cap = (size_t)(w->rate * w->duration_s * 1.5) + 16, k = 0;
+    struct fb_trace_event *ev = malloc(cap * sizeof(*ev));
+    double t = 0;
+    if (ev == NULL)
+        return FB_ENOMEM;
+    for (;;) {
+        double u = ((double)(fb_rng_next(rng) >> 11) + 1.0) * 0x1.0p-53; /* (0, 1] */
+        t += -log(u) / w->rate;
+        if (t >= w->duration_s)
+            break;
+        if (k == cap) {
+            struct fb_trace_event *p = realloc(ev, 2 * cap * sizeof(*ev));
+            if (p == NULL) {
+                free(ev);
+                return FB_ENOMEM;
+            }
+            ev = p;
+            cap *= 2;
+        }
+        ev[k++] = (struct fb_trace_event){t, pick_function(r, rng)};
+    }
+    *out = ev;
+    *n = k;
+    return 0;
+}
+
+static int run_threads(struct cellrun *c, int n, void *(*fn)(void *), uint64_t seed,
+                       void (*drive)(struct cellrun *c))
+{
+    struct client *cl = calloc((size_t)n, sizeof(*cl));
+    int started = 0;
+    if (cl == NULL)
+        return FB_ENOMEM;
+    for (int i = 0; i < n; i++) {
+        cl[i].c = c;
+        fb_rng_seed(&cl[i].rng, seed + (uint64_t)i * 7919);
+        if (pthread_create(&cl[i].tid, NULL, fn, &cl[i]) != 0)
+            break;
+        started++;
+    }
+    if (drive != NULL)
+        drive(c);
+    for (int i = 0; i < started; i++)
+        pthread_join(cl[i].tid, NULL);
+    free(cl);
+    return started == n ? 0 : FB_ENOMEM;
+}
+
+/* Releases each job at its time; workers pick them up. */
+static void open_dispatch(struct cellrun *c)
+{
+    struct timespec ts;
+    double t0 = mono_s();
+    clock_gettime(CLOCK_REALTIME, &ts);
+    c->t0_unix_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    for (size_t i = 0; i < c->n_ev && !fb_run_stop && c->rc == 0; i++) {
+        sleep_until(t0 + c->ev[i].t_s);
+        if (fb_run_stop)
+            break;
+        pthread_mutex_lock(&c->lock);
+        c->released = i + 1;
+        pthread_cond_signal(&c->ready);
+        pthread_mutex_unlock(&c->lock);
+    }
+    pthread_mutex_lock(&c->lock);
+    c->closing = true;
+    pthread_cond_broadcast(&c->ready);
+    pthread_mutex_unlock(&c->lock);
+}
+
 static int run_cell(struct run *r, const struct fb_cell *cell)
 {
-    const char *pname = r->exp->matrix.policies[cell->policy];
-    const char *wname = fb_warming_name(cell->warming);
-    const struct fb_policy *p = fb_policy_find(pname);
-    void *pstate = NULL;
+    const struct fb_experiment *exp = r->exp;
+    const struct fb_workload_cfg *w = &exp->workload;
+    struct cellrun c = {.r = r, .cell = cell};
+    struct fb_trace_event *own_ev = NULL;
+    uint64_t seed = exp->seed + (uint64_t)r->cell_i * 1000003;
     int rc = 0;
 
-    if (p->ops.init != NULL &&
-        (rc = p->ops.init(&pstate, r->exp->seed + (uint64_t)r->cell_i)) < 0)
-        return rc;
+    c.pname = exp->matrix.policies[cell->policy];
+    c.wname = fb_warming_name(cell->warming);
+    c.p = fb_policy_find(c.pname);
+    pthread_mutex_init(&c.lock, NULL);
+    pthread_cond_init(&c.ready, NULL);
+    if ((c.seq = calloc((size_t)exp->n_functions, sizeof(*c.seq))) == NULL) {
+        rc = FB_ENOMEM;
+        goto out;
+    }
+    if (c.p->ops.init != NULL && (rc = c.p->ops.init(&c.pstate, seed)) < 0)
+        goto out;
 
     fb_engine_reset(r->eng);
     /* A first poll after the reset, so CPU % has a baseline. */
     fb_engine_poll(r->eng);
-    for (int f = 0; f < r->exp->n_functions && !fb_run_stop; f++) {
+    for (int f = 0; f < exp->n_functions && !fb_run_stop; f++) {
         struct fb_errbuf eb = {{0}};
-        if (fb_engine_prepare(r->eng, p, pstate, f, cell->warming, &eb) < 0)
+        if (fb_engine_prepare(r->eng, c.p, c.pstate, f, cell->warming, &eb) < 0)
             fprintf(stderr, "faasbench: %s\n", eb.msg);
     }
-    for (long seq = 1; seq <= r->exp->matrix.invocations && !fb_run_stop; seq++) {
-        for (int f = 0; f < r->exp->n_functions && !fb_run_stop; f++) {
-            struct fb_outcome o;
-            if ((rc = fb_engine_invoke(r->eng, p, pstate, f, &o)) < 0 ||
-                (rc = record(r, cell, f, seq, &o)) < 0)
-                goto out;
-            progress(r, pname, wname, false);
-        }
+
+    switch (w->kind) {
+    case FB_WORKLOAD_CLOSED:
+        c.remaining = w->invocations > 0 ? w->invocations
+                                         : (long)exp->matrix.invocations * exp->n_functions;
+        c.deadline = w->duration_s > 0 ? mono_s() + w->duration_s : 0;
+        rc = run_threads(&c, w->clients, closed_client, seed, NULL);
+        break;
+    case FB_WORKLOAD_POISSON: {
+        struct fb_rng rng;
+        fb_rng_seed(&rng, seed);
+        if ((rc = poisson_schedule(r, &rng, &own_ev, &c.n_ev)) < 0)
+            break;
+        c.ev = own_ev;
+        rc = run_threads(&c, w->clients, open_worker, seed, open_dispatch);
+        break;
     }
+    case FB_WORKLOAD_TRACE:
+        c.ev = r->trace.ev;
+        c.n_ev = r->trace.n;
+        rc = run_threads(&c, w->clients, open_worker, seed, open_dispatch);
+        break;
+    default:
+        run_sequential(&c);
+        break;
+    }
+    if (rc == 0)
+        rc = c.rc;
     fb_engine_teardown(r->eng);
-    progress(r, pname, wname, true);
+    progress(r, c.pname, c.wname, true);
 out:
-    if (p->ops.free != NULL)
-        p->ops.free(pstate);
+    if (c.p->ops.free != NULL)
+        c.p->ops.free(c.pstate);
+    free(c.seq);
+    free(own_ev);
+    pthread_cond_destroy(&c.ready);
+    pthread_mutex_destroy(&c.lock);
     return rc;
 }
 
@@ -229,7 +462,46 @@ int fb_run(const struct fb_experiment *exp, const struct fb_run_opts *opts, char
     if ((rc = fb_matrix_expand(&exp->matrix, exp->seed, &cells, &n_cells)) < 0)
         goto out;
     r.n_cells = n_cells;
-    r.total = (long)n_cells * exp->matrix.invocations * exp->n_functions;
+    for (int f = 0; f < exp->n_functions; f++)
+        r.weight_sum += exp->functions[f].weight;
+    if (exp->workload.kind == FB_WORKLOAD_TRACE) {
+        const char **names = calloc((size_t)exp->n_functions, sizeof(*names));
+        if (names == NULL) {
+            rc = FB_ENOMEM;
+            goto out;
+        }
+        for (int f = 0; f < exp->n_functions; f++)
+            names[f] = exp->functions[f].name;
+        struct fb_trace_opts to = {
+            .format = (enum fb_trace_format)exp->workload.trace_format,
+            .functions = names,
+            .n_functions = exp->n_functions,
+            .spread = (enum fb_trace_spread)exp->workload.spread,
+            .time_scale = exp->workload.time_scale,
+            .seed = exp->seed,
+            .max_minutes = exp->workload.max_minutes,
+        };
+        rc = fb_trace_load(exp->workload.trace, &to, &r.trace, eb);
+        free(names);
+        if (rc < 0)
+            goto out;
+    }
+    switch (exp->workload.kind) {
+    case FB_WORKLOAD_CLOSED:
+        r.total = exp->workload.duration_s > 0 ? 0
+                  : exp->workload.invocations > 0
+                      ? (long)exp->workload.invocations * n_cells
+                      : (long)n_cells * exp->matrix.invocations * exp->n_functions;
+        break;
+    case FB_WORKLOAD_POISSON:
+        r.total = (long)llround(exp->workload.rate * exp->workload.duration_s) * n_cells;
+        break;
+    case FB_WORKLOAD_TRACE:
+        r.total = (long)r.trace.n * n_cells;
+        break;
+    default:
+        r.total = (long)n_cells * exp->matrix.invocations * exp->n_functions;
+    }
     if ((rc = fb_engine_new(exp, &r.eng)) < 0)
         goto out;
     for (int f = 0; f < exp->n_functions; f++)
@@ -278,6 +550,7 @@ out:
         }
     }
     *run_dir = r.dir;
+    fb_trace_free(&r.trace);
     free(cells);
     return rc;
 }

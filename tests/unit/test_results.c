@@ -15,7 +15,7 @@
 #define INV_HEADER                                                                 \
     "run_id,repetition,policy,warming,function,seq,node,mode,intended_start_ms,"  \
     "start_ms,select_ms,pull_ms,run_ms,cleanup_ms,latency_ms,total_ms,"           \
-    "node_exec_ms,cpu_pct,ram_pct,exit_status,attempts,error\n"
+    "node_exec_ms,cpu_pct,ram_pct,exit_status,attempts,error,failed_nodes,retry_error\n"
 #define MET_HEADER                                                                 \
     "Function,Node,CPU Usage %,RAM Usage %,Execution Mode,Execution Time (s)\n"
 
@@ -170,7 +170,7 @@ static struct fb_invocation base_row(void)
 
 #define ROW1_TEXT                                                                  \
     "20240101-120000,1,RoundRobin,cold,fib,1,node1,cold,1704110400000,1704110400002," \
-    "1.250,1500.000,312.346,0.000,1813.580,1813.580,310.000,45.68,12.30,0,1,\n"
+    "1.250,1500.000,312.346,0.000,1813.580,1813.580,310.000,45.68,12.30,0,1,,,\n"
 
 /* Writes the three rows every test below checks. */
 static void write_rows(struct fb_results *r)
@@ -204,6 +204,8 @@ static void write_rows(struct fb_results *r)
     inv.exit_status = -1;
     inv.attempts = 3;
     inv.error = "no eligible node";
+    inv.failed_nodes = "node1 node2";
+    inv.retry_error = "pull on node2: lost, retried";
     ck_assert_int_eq(fb_results_write(r, &inv), 0);
 }
 
@@ -211,7 +213,7 @@ START_TEST(test_columns)
 {
     char header[1024] = "";
 
-    ck_assert_int_eq(fb_invocation_ncolumns, 22);
+    ck_assert_int_eq(fb_invocation_ncolumns, 24);
     for (int i = 0; i < fb_invocation_ncolumns; i++) {
         if (i > 0)
             strcat(header, ",");
@@ -269,18 +271,19 @@ START_TEST(test_write_and_read_back)
         ROW1_TEXT
         "20240101-120000,1,RoundRobin,cold,fib,2,node2,warmed,1704110400000,1704110400002,"
         "1.250,0.000,210.000,0.000,210.000,210.000,,,,1,1,"
-        "\"exit 1, said \"\"boom\"\"\nsecond line\"\n"
+        "\"exit 1, said \"\"boom\"\"\nsecond line\",,\n"
         "20240101-120000,1,RoundRobin,cold,fib,3,,,1704110400000,1704110400002,"
-        "0.500,0.000,0.000,0.000,0.500,0.500,,,,-1,3,no eligible node\n");
+        "0.500,0.000,0.000,0.000,0.500,0.500,,,,-1,3,no eligible node,node1 node2,"
+        "\"pull on node2: lost, retried\"\n");
     free(text);
 
-    /* The same file through a strict CSV reader: 22 fields everywhere and
+    /* The same file through a strict CSV reader: 24 fields everywhere and
      * the error text back byte for byte. */
     parse_file(path, &p);
     ck_assert_int_eq(p.nrecs, 4);
     for (int i = 0; i < p.nrecs; i++)
-        ck_assert_int_eq(p.nfields[i], 22);
-    for (int c = 0; c < 22; c++)
+        ck_assert_int_eq(p.nfields[i], 24);
+    for (int c = 0; c < 24; c++)
         ck_assert_str_eq(p.field[0][c], fb_invocation_columns[c]);
     ck_assert_str_eq(p.field[1][7], "cold");
     ck_assert_str_eq(p.field[1][12], "312.346");
@@ -290,6 +293,8 @@ START_TEST(test_write_and_read_back)
     ck_assert_str_eq(p.field[3][6], "");
     ck_assert_str_eq(p.field[3][19], "-1");
     ck_assert_str_eq(p.field[3][21], "no eligible node");
+    ck_assert_str_eq(p.field[3][22], "node1 node2");
+    ck_assert_str_eq(p.field[3][23], "pull on node2: lost, retried");
     free_parsed(&p);
 
     /* metrics.csv: the older testbed's columns; the row without a node is
