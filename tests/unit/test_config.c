@@ -560,7 +560,7 @@ START_TEST(test_unknown_policy_lists_known)
 
     path_of(path, sizeof(path), "bad_policy_far.cfg");
     len = (size_t)snprintf(want, sizeof(want),
-                           "%s:9: matrix.policies[0]: unknown policy 'random' (known:", path);
+                           "%s:9: matrix.policies[0]: unknown policy 'fastest-first' (known:", path);
     for (int i = 0; (p = fb_policy_at(i)) != NULL; i++)
         len += (size_t)snprintf(want + len, sizeof(want) - len, "%s %s", i > 0 ? "," : "",
                                 p->name);
