@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "metrics.h"
 #include "template.h"
@@ -48,6 +49,7 @@ struct fb_engine {
     const struct fb_function_cfg **fns;
     int n_fns, cap_fns;
     unsigned long container_seq;
+    char token[16];   /* in container names: runs sharing a node do not collide */
     char *images; /* every function image, space-separated, each once */
     int max_inflight;
     /* background poller */
@@ -645,9 +647,10 @@ static void fill_views(struct fb_engine *e, int f, const bool *skip, struct fb_n
     }
 }
 
-static void warm_name(const struct fb_function_cfg *fn, char *buf, size_t n)
+static void warm_name(const struct fb_engine *e, const struct fb_function_cfg *fn, char *buf,
+                      size_t n)
 {
-    snprintf(buf, n, "faasbench-warm-%s", fn->name);
+    snprintf(buf, n, "faasbench-warm-%s-%s", fn->name, e->token);
 }
 
 static const char *network_arg(const struct fb_function_cfg *fn)
@@ -682,7 +685,7 @@ int fb_engine_prepare(struct fb_engine *e, const struct fb_policy *p, void *psta
             break;
         taken[i] = true;
         struct enode *nd = e->nodes[i];
-        warm_name(fn, cname, sizeof(cname));
+        warm_name(e, fn, cname, sizeof(cname));
         struct fb_tvars v = {.image = fn->image, .container = cname, .node = nd->cfg->name,
                              .function = fn->name, .network = network_arg(fn),
                              .command = fn->command};
@@ -724,7 +727,7 @@ static void teardown_task(struct fb_engine *e, struct enode *nd)
             continue;
         char cname[96];
         struct step_out o;
-        warm_name(e->fns[f], cname, sizeof(cname));
+        warm_name(e, e->fns[f], cname, sizeof(cname));
         struct fb_tvars v = {.container = cname, .node = nd->cfg->name,
                              .function = e->fns[f]->name, .image = e->fns[f]->image};
         if (node_step(e, nd, FB_STEP_REMOVE_CONTAINER, &v, &o) < 0)
@@ -875,9 +878,10 @@ int fb_engine_invoke(struct fb_engine *e, const struct fb_policy *p, void *pstat
         out->cpu_pct = nd->cpu_pct;
         out->ram_pct = nd->ram_pct;
         if (mode == FB_WARM_WARMED)
-            warm_name(fn, cname, sizeof(cname));
+            warm_name(e, fn, cname, sizeof(cname));
         else
-            snprintf(cname, sizeof(cname), "faasbench-%s-%lu", fn->name, ++e->container_seq);
+            snprintf(cname, sizeof(cname), "faasbench-%s-%s-%lu", fn->name, e->token,
+                     ++e->container_seq);
         pthread_mutex_unlock(&e->lock);
         t1 = mono_ms();
 
@@ -925,6 +929,10 @@ int fb_engine_new(const struct fb_experiment *settings, struct fb_engine **out)
     if (e == NULL)
         return FB_ENOMEM;
     e->set = settings;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    snprintf(e->token, sizeof(e->token), "%x%03x", (unsigned)getpid() & 0xfffff,
+             (unsigned)(ts.tv_nsec >> 20) & 0xfff);
     pthread_mutex_init(&e->lock, NULL);
     pthread_cond_init(&e->changed, NULL);
     pthread_condattr_t ca;

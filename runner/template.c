@@ -54,7 +54,8 @@ bool fb_runtime_preset_known(const char *preset)
     return fb_runtime_preset(preset, FB_STEP_RUN) != NULL;
 }
 
-bool fb_name_valid(const char *s)
+/* [A-Za-z0-9_.-]{1,max} */
+static bool word_valid(const char *s, size_t max)
 {
     size_t n = 0;
     if (s == NULL)
@@ -62,7 +63,12 @@ bool fb_name_valid(const char *s)
     for (; s[n] != '\0'; n++)
         if (!isalnum((unsigned char)s[n]) && s[n] != '_' && s[n] != '.' && s[n] != '-')
             return false;
-    return n >= 1 && n <= 64;
+    return n >= 1 && n <= max;
+}
+
+bool fb_name_valid(const char *s)
+{
+    return word_valid(s, 64);
 }
 
 static bool is_lower_alnum(char c)
@@ -426,8 +432,9 @@ int fb_template_expand(const char *tmpl, const struct fb_tvars *v, char **out,
             ok = val == NULL || fb_image_valid(val);
             break;
         case V_CONTAINER:
+            /* Container names hold a function name and a run token. */
             val = v->container;
-            ok = val == NULL || fb_name_valid(val);
+            ok = val == NULL || word_valid(val, 128);
             break;
         case V_NODE:
             val = v->node;
