@@ -43,6 +43,10 @@ struct fb_policy {
 extern const struct fb_policy fb_policy_round_robin;
 extern const struct fb_policy fb_policy_least_used;
 extern const struct fb_policy fb_policy_most_used;
+extern const struct fb_policy fb_policy_random;
+extern const struct fb_policy fb_policy_power_of_two;
+extern const struct fb_policy fb_policy_hash_affinity;
+extern const struct fb_policy fb_policy_warm_aware;
 
 /* The policy called name, or NULL. */
 const struct fb_policy *fb_policy_find(const char *name);

@@ -9,6 +9,10 @@ static const struct fb_policy *const policies[] = {
     &fb_policy_round_robin,
     &fb_policy_least_used,
     &fb_policy_most_used,
+    &fb_policy_random,
+    &fb_policy_power_of_two,
+    &fb_policy_hash_affinity,
+    &fb_policy_warm_aware,
 };
 
 #define N_POLICIES ((int)(sizeof(policies) / sizeof(policies[0])))

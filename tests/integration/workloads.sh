@@ -7,13 +7,14 @@ set -uo pipefail
 
 work=$(mktemp -d /tmp/faasbench-workloads.XXXXXX)
 trap 'rm -rf "$work"' EXIT
+cp "$local_dir/nodes.cfg" "$work/nodes.cfg"
 fail=0
 
 # experiment NAME WORKLOAD MATRIX: writes $work/NAME.cfg
 experiment() {
   cat >"$work/$1.cfg" <<CFG
 name = "$1";
-@include "$local_dir/nodes.cfg"
+@include "nodes.cfg"
 functions = (
   { name = "noop-a"; image = "127.0.0.1:5000/faasbench/noop:1"; command = "true"; network = false; },
   { name = "noop-b"; image = "127.0.0.1:5000/faasbench/noop:1"; command = "sh -c 'echo b'"; network = false; weight = 2; }

@@ -1,5 +1,7 @@
 /* test_policy.c - each policy, the registry, and the chain's precedence. */
 #include <check.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "policy.h"
@@ -150,6 +152,329 @@ START_TEST(chain_with_many_nodes)
 }
 END_TEST
 
+/* ---- random, power-of-two, hash-affinity, warm-aware ---- */
+
+static void *init_seeded(const struct fb_policy *p, uint64_t seed)
+{
+    void *st = NULL;
+    ck_assert_int_eq(p->ops.init(&st, seed), 0);
+    return st;
+}
+
+/* Fills out[0..k) with k selections of p over nodes, from a state seeded with seed. */
+static void draw_sequence(const struct fb_policy *p, uint64_t seed,
+                          const struct fb_node_view *nodes, int n, int *out, int k)
+{
+    void *st = init_seeded(p, seed);
+    for (int i = 0; i < k; i++) {
+        out[i] = p->ops.select(st, nodes, n, &ctx);
+        ck_assert_int_ge(out[i], 0);
+        ck_assert_int_lt(out[i], n);
+    }
+    fini(p, st);
+}
+
+static int same_sequence(const int *a, const int *b, int k)
+{
+    for (int i = 0; i < k; i++)
+        if (a[i] != b[i])
+            return 0;
+    return 1;
+}
+
+START_TEST(registry_finds_the_added_policies)
+{
+    ck_assert_ptr_eq(fb_policy_find("random"), &fb_policy_random);
+    ck_assert_ptr_eq(fb_policy_find("power-of-two"), &fb_policy_power_of_two);
+    ck_assert_ptr_eq(fb_policy_find("hash-affinity"), &fb_policy_hash_affinity);
+    ck_assert_ptr_eq(fb_policy_find("warm-aware"), &fb_policy_warm_aware);
+    int n = 0;
+    while (fb_policy_at(n) != NULL)
+        n++;
+    ck_assert_int_ge(n, 7);
+    ck_assert_int_eq(fb_policy_table_check(NULL), 0);
+}
+END_TEST
+
+START_TEST(seeded_policies_repeat_with_a_seed)
+{
+    enum { K = 64 };
+    struct fb_node_view n[5] = {{.name = "a", .cpu_pct = 10}, {.name = "b", .cpu_pct = 20},
+                                {.name = "c", .cpu_pct = 30}, {.name = "d", .cpu_pct = 40},
+                                {.name = "e", .cpu_pct = 50}};
+    const struct fb_policy *ps[] = {&fb_policy_random, &fb_policy_power_of_two};
+    int a[K], b[K], c[K];
+
+    for (int i = 0; i < 2; i++) {
+        draw_sequence(ps[i], 42, n, 5, a, K);
+        draw_sequence(ps[i], 42, n, 5, b, K);
+        draw_sequence(ps[i], 43, n, 5, c, K);
+        ck_assert_msg(same_sequence(a, b, K), "%s: same seed, other sequence", ps[i]->name);
+        ck_assert_msg(!same_sequence(a, c, K), "%s: other seed, same sequence", ps[i]->name);
+    }
+}
+END_TEST
+
+START_TEST(random_spreads_evenly_over_eligible_nodes)
+{
+    enum { DRAWS = 60000 };
+    struct fb_node_view n[5] = {{.name = "a"}, {.name = "b"}, {.name = "c", .ram_pct = 95},
+                                {.name = "d"}, {.name = "e", .down = true}};
+    const struct fb_policy *p = &fb_policy_random;
+    int count[5] = {0};
+    void *st = init_seeded(p, 9);
+
+    for (int k = 0; k < DRAWS; k++)
+        count[p->ops.select(st, n, 5, &ctx)]++;
+    fini(p, st);
+    ck_assert_int_eq(count[2], 0);
+    ck_assert_int_eq(count[4], 0);
+    /* 20000 expected each; sd about 115, so +-5 % is over 8 sd. */
+    static const int eligible[3] = {0, 1, 3};
+    for (int k = 0; k < 3; k++) {
+        ck_assert_int_gt(count[eligible[k]], 19000);
+        ck_assert_int_lt(count[eligible[k]], 21000);
+    }
+}
+END_TEST
+
+START_TEST(power_of_two_with_two_nodes_takes_the_lower_cpu)
+{
+    struct fb_node_view n[2] = {{.name = "a", .cpu_pct = 30}, {.name = "b", .cpu_pct = 10}};
+    const struct fb_policy *p = &fb_policy_power_of_two;
+    void *st = init_seeded(p, 3);
+
+    for (int k = 0; k < 200; k++)
+        ck_assert_int_eq(p->ops.select(st, n, 2, &ctx), 1);
+    n[0].cpu_pct = 5;
+    for (int k = 0; k < 200; k++)
+        ck_assert_int_eq(p->ops.select(st, n, 2, &ctx), 0);
+    /* Equal CPU: fewer invocations in flight. */
+    n[0].cpu_pct = n[1].cpu_pct = 20;
+    n[0].inflight = 2;
+    n[1].inflight = 1;
+    for (int k = 0; k < 200; k++)
+        ck_assert_int_eq(p->ops.select(st, n, 2, &ctx), 1);
+    fini(p, st);
+}
+END_TEST
+
+START_TEST(power_of_two_never_picks_the_most_loaded)
+{
+    enum { DRAWS = 20000 };
+    struct fb_node_view n[6] = {{.name = "a", .cpu_pct = 40}, {.name = "b", .cpu_pct = 80},
+                                {.name = "c", .cpu_pct = 10}, {.name = "d", .cpu_pct = 60},
+                                {.name = "e", .cpu_pct = 1, .ram_pct = 99},
+                                {.name = "f", .cpu_pct = 20}};
+    const struct fb_policy *p = &fb_policy_power_of_two;
+    int count[6] = {0};
+    void *st = init_seeded(p, 11);
+
+    for (int k = 0; k < DRAWS; k++)
+        count[p->ops.select(st, n, 6, &ctx)]++;
+    fini(p, st);
+    ck_assert_int_eq(count[1], 0); /* the most loaded loses every pair */
+    ck_assert_int_eq(count[4], 0); /* over the RAM threshold */
+    /* Of 5 eligible nodes, the least loaded is in 4 of the 10 pairs: 40 %;
+     * the second in 3 (30 %), then 20 %, 10 %. */
+    ck_assert_int_gt(count[2], DRAWS * 37 / 100);
+    ck_assert_int_lt(count[2], DRAWS * 43 / 100);
+    ck_assert_int_gt(count[5], DRAWS * 27 / 100);
+    ck_assert_int_lt(count[5], DRAWS * 33 / 100);
+    ck_assert_int_gt(count[0], DRAWS * 17 / 100);
+    ck_assert_int_lt(count[0], DRAWS * 23 / 100);
+    ck_assert_int_gt(count[3], DRAWS * 8 / 100);
+    ck_assert_int_lt(count[3], DRAWS * 12 / 100);
+}
+END_TEST
+
+START_TEST(power_of_two_with_one_eligible_node)
+{
+    struct fb_node_view n[3] = {{.name = "a", .down = true},
+                                {.name = "b", .cpu_pct = 99},
+                                {.name = "c", .ram_pct = 90}};
+    const struct fb_policy *p = &fb_policy_power_of_two;
+    void *st = init_seeded(p, 5);
+
+    for (int k = 0; k < 20; k++)
+        ck_assert_int_eq(p->ops.select(st, n, 3, &ctx), 1);
+    fini(p, st);
+}
+END_TEST
+
+static int ha_pick(const struct fb_node_view *n, int count, const char *function)
+{
+    struct fb_select_ctx c = {0, function, T};
+    return fb_policy_hash_affinity.ops.select(NULL, n, count, &c);
+}
+
+START_TEST(hash_affinity_follows_the_documented_hash)
+{
+    /* FNV-1a 64 test vectors: "a" -> 0xaf63dc4c8601ec8c, "foobar" ->
+     * 0x85944171f73967e8. "a", n = 7: home = h mod 7 = 5; all of [1,7) is
+     * coprime to 7 and (h / 7) mod 6 = 5, so step = 6: 5, 4, 3, 2, 1, 0, 6.
+     * "foobar", n = 5: home = 3; (h / 5) mod 4 = 1, step 2: 3, 0, 2, 4, 1. */
+    static const int want_a[7] = {5, 4, 3, 2, 1, 0, 6};
+    static const int want_foobar[5] = {3, 0, 2, 4, 1};
+    struct fb_node_view n[7] = {{.name = "a"}, {.name = "b"}, {.name = "c"}, {.name = "d"},
+                                {.name = "e"}, {.name = "f"}, {.name = "g"}};
+
+    for (int k = 0; k < 7; k++) {
+        ck_assert_int_eq(ha_pick(n, 7, "a"), want_a[k]);
+        n[want_a[k]].cpu_pct = 95;
+    }
+    for (int i = 0; i < 7; i++)
+        n[i].cpu_pct = 0;
+    for (int k = 0; k < 5; k++) {
+        ck_assert_int_eq(ha_pick(n, 5, "foobar"), want_foobar[k]);
+        n[want_foobar[k]].inflight = 4;
+    }
+}
+END_TEST
+
+START_TEST(hash_affinity_keeps_a_function_home_and_spreads_functions)
+{
+    struct fb_node_view n[4] = {{.name = "a"}, {.name = "b"}, {.name = "c"}, {.name = "d"}};
+    int homes[4] = {0};
+    char name[32];
+
+    for (int f = 0; f < 64; f++) {
+        snprintf(name, sizeof(name), "fn-%d", f);
+        int home = ha_pick(n, 4, name);
+        ck_assert_int_ge(home, 0);
+        for (int k = 0; k < 10; k++)
+            ck_assert_int_eq(ha_pick(n, 4, name), home);
+        /* Load below the overload mark does not move it. */
+        n[home].cpu_pct = 89.9;
+        n[home].inflight = 3;
+        ck_assert_int_eq(ha_pick(n, 4, name), home);
+        n[home].cpu_pct = 0;
+        n[home].inflight = 0;
+        homes[home]++;
+    }
+    for (int i = 0; i < 4; i++)
+        ck_assert_int_ge(homes[i], 8); /* 16 expected */
+}
+END_TEST
+
+START_TEST(hash_affinity_probe_visits_every_node_once)
+{
+    struct fb_node_view n[6];
+    char name[32];
+
+    for (int size = 4; size <= 6; size++) {
+        int steps_seen = 0; /* bit s set: step s was used */
+        for (int f = 0; f < 24; f++) {
+            int order[6], seen[6] = {0};
+            snprintf(name, sizeof(name), "function-%d", f);
+            for (int i = 0; i < size; i++)
+                n[i] = (struct fb_node_view){.name = "x"};
+            /* Overload each pick in turn (by CPU or by invocations in
+             * flight): the next pick is the next node of the probe. */
+            for (int k = 0; k < size; k++) {
+                order[k] = ha_pick(n, size, name);
+                ck_assert_int_ge(order[k], 0);
+                ck_assert_int_eq(seen[order[k]], 0);
+                seen[order[k]] = 1;
+                if (k % 2 == 0)
+                    n[order[k]].cpu_pct = 90;
+                else
+                    n[order[k]].inflight = 4;
+            }
+            int step = ((order[1] - order[0]) % size + size) % size;
+            for (int k = 1; k < size; k++)
+                ck_assert_int_eq(((order[k] - order[k - 1]) % size + size) % size, step);
+            steps_seen |= 1 << step;
+            /* All overloaded: the lowest CPU % among the eligible. */
+            for (int i = 0; i < size; i++)
+                n[i].cpu_pct = 90 + i;
+            ck_assert_int_eq(ha_pick(n, size, name), 0);
+            n[0].ram_pct = 95;
+            ck_assert_int_eq(ha_pick(n, size, name), 1);
+        }
+        /* More than one step in use: the probe is not always i + 1. */
+        ck_assert_int_ne(steps_seen & (steps_seen - 1), 0);
+    }
+}
+END_TEST
+
+START_TEST(hash_affinity_skips_ineligible_nodes)
+{
+    struct fb_node_view n[5] = {{.name = "a"}, {.name = "b"}, {.name = "c"}, {.name = "d"},
+                                {.name = "e"}};
+    int home = ha_pick(n, 5, "fib"), second;
+
+    n[home].cpu_pct = 95;
+    second = ha_pick(n, 5, "fib");
+    ck_assert_int_ne(second, home);
+    n[home].cpu_pct = 0;
+    n[home].ram_pct = 90; /* at the RAM threshold: not eligible */
+    ck_assert_int_eq(ha_pick(n, 5, "fib"), second);
+    n[home].ram_pct = 0;
+    n[home].down = true;
+    ck_assert_int_eq(ha_pick(n, 5, "fib"), second);
+    /* Every other node overloaded: an ineligible home is still never taken. */
+    for (int i = 0; i < 5; i++)
+        if (i != home)
+            n[i].cpu_pct = 99 - i;
+    int lowest = home == 4 ? 3 : 4;
+    ck_assert_int_eq(ha_pick(n, 5, "fib"), lowest);
+    for (int i = 0; i < 5; i++)
+        n[i].down = true;
+    ck_assert_int_eq(ha_pick(n, 5, "fib"), FB_ENONODE);
+}
+END_TEST
+
+START_TEST(chain_with_hash_affinity_keeps_the_warm_tier)
+{
+    struct fb_node_view n[4] = {{.name = "a"},
+                                {.name = "b", .has_image = true},
+                                {.name = "c", .has_image = true, .has_warm = true},
+                                {.name = "d"}};
+    enum fb_warming mode;
+    const struct fb_policy *p = &fb_policy_hash_affinity;
+
+    ck_assert_int_eq(fb_chain_select(p, NULL, n, 4, &ctx, &mode), 2);
+    ck_assert_int_eq(mode, FB_WARM_WARMED);
+    n[2].has_warm = false;
+    int i = fb_chain_select(p, NULL, n, 4, &ctx, &mode);
+    ck_assert(i == 1 || i == 2);
+    ck_assert_int_eq(mode, FB_WARM_PREWARMED);
+}
+END_TEST
+
+START_TEST(warm_aware_prefers_warm_then_image_then_least_loaded)
+{
+    struct fb_node_view n[5] = {{.name = "a", .cpu_pct = 5},
+                                {.name = "b", .cpu_pct = 50, .has_image = true},
+                                {.name = "c", .cpu_pct = 70, .has_image = true, .has_warm = true},
+                                {.name = "d", .cpu_pct = 60, .has_warm = true},
+                                {.name = "e", .cpu_pct = 40, .has_image = true}};
+    const struct fb_policy *p = &fb_policy_warm_aware;
+
+    ck_assert_int_eq(p->ops.select(NULL, n, 5, &ctx), 3);   /* least-loaded warm */
+    n[3].ram_pct = 95;
+    ck_assert_int_eq(p->ops.select(NULL, n, 5, &ctx), 2);   /* the other warm */
+    n[2].down = true;
+    ck_assert_int_eq(p->ops.select(NULL, n, 5, &ctx), 4);   /* least-loaded image */
+    n[4].has_image = false;
+    ck_assert_int_eq(p->ops.select(NULL, n, 5, &ctx), 1);
+    n[1].has_image = false;
+    ck_assert_int_eq(p->ops.select(NULL, n, 5, &ctx), 0);   /* least-loaded of all */
+    /* Ties: fewer in flight, then the first listed. */
+    n[0].cpu_pct = n[4].cpu_pct = 5;
+    n[0].inflight = 2;
+    ck_assert_int_eq(p->ops.select(NULL, n, 5, &ctx), 4);
+    n[0].inflight = 0;
+    ck_assert_int_eq(p->ops.select(NULL, n, 5, &ctx), 0);
+    /* A warm node wins over an idler node with only the image. */
+    n[1].has_warm = true;
+    n[1].cpu_pct = 85;
+    n[4].has_image = true;
+    ck_assert_int_eq(p->ops.select(NULL, n, 5, &ctx), 1);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("policy");
@@ -163,6 +488,18 @@ static Suite *suite(void)
     tcase_add_test(tc, chain_prefers_warm_then_image_then_policy);
     tcase_add_test(tc, chain_uses_the_base_policy_within_a_tier);
     tcase_add_test(tc, chain_with_many_nodes);
+    tcase_add_test(tc, registry_finds_the_added_policies);
+    tcase_add_test(tc, seeded_policies_repeat_with_a_seed);
+    tcase_add_test(tc, random_spreads_evenly_over_eligible_nodes);
+    tcase_add_test(tc, power_of_two_with_two_nodes_takes_the_lower_cpu);
+    tcase_add_test(tc, power_of_two_never_picks_the_most_loaded);
+    tcase_add_test(tc, power_of_two_with_one_eligible_node);
+    tcase_add_test(tc, hash_affinity_follows_the_documented_hash);
+    tcase_add_test(tc, hash_affinity_keeps_a_function_home_and_spreads_functions);
+    tcase_add_test(tc, hash_affinity_probe_visits_every_node_once);
+    tcase_add_test(tc, hash_affinity_skips_ineligible_nodes);
+    tcase_add_test(tc, chain_with_hash_affinity_keeps_the_warm_tier);
+    tcase_add_test(tc, warm_aware_prefers_warm_then_image_then_least_loaded);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -1,0 +1,527 @@
+/* trace.c - reads CSV and Azure Functions traces into a sorted array of timed invocations. */
+#include "trace.h"
+
+#include <csv.h>
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "matrix.h"
+
+#define SHOWN 40 /* at most this many characters of a bad value in a message */
+
+enum { AZ_FIXED = 4 }; /* the columns before the minutes */
+static const char *const azure_fixed[AZ_FIXED] = {"HashOwner", "HashApp", "HashFunction",
+                                                  "Trigger"};
+
+struct field {
+    char *s;
+    size_t cap;
+};
+
+struct loader {
+    const char *path;
+    const struct fb_trace_opts *o;
+    struct fb_errbuf *eb;
+    int rc;
+    long line;          /* the physical line being parsed, from 1 */
+    long rec_line;      /* the line the current record started on */
+    bool rec_pending;   /* the next non-blank line starts a record */
+    struct field *f;    /* the current record's fields, kept up to `keep` */
+    size_t nf, fcap;    /* fields seen in the current record; slots in f */
+    size_t nrec;        /* records done, the header included */
+    size_t ncols;       /* columns of the header */
+    size_t minutes;     /* azure: minute columns replayed */
+    struct fb_trace_event *ev;
+    size_t n, cap;
+};
+
+/* FB_EINVAL with "PATH:LINE: message" (the line of the current record). */
+static int bad(struct loader *L, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int bad(struct loader *L, const char *fmt, ...)
+{
+    char msg[FB_ERRMSG_LEN];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    return fb_errf(L->eb, FB_EINVAL, "%s:%ld: %s", L->path, L->rec_line, msg);
+}
+
+static const char *field(const struct loader *L, size_t i)
+{
+    return L->f[i].s != NULL ? L->f[i].s : "";
+}
+
+/* ---- events ---- */
+
+static int push(struct loader *L, double t, int function)
+{
+    if (L->n == L->cap) {
+        size_t cap = L->cap == 0 ? 256 : L->cap * 2;
+        struct fb_trace_event *ev = realloc(L->ev, cap * sizeof(*ev));
+        if (ev == NULL)
+            return FB_ENOMEM;
+        L->ev = ev;
+        L->cap = cap;
+    }
+    L->ev[L->n++] = (struct fb_trace_event){t * L->o->time_scale, function};
+    return 0;
+}
+
+/* Seconds from the start of minute (from 0) plus frac (in [0, 1)) of it,
+ * kept below the next minute when rounding would reach it. */
+static double in_minute(size_t minute, double frac)
+{
+    double start = 60.0 * (double)minute, end = 60.0 * (double)(minute + 1);
+    double t = start + 60.0 * frac;
+    return t < end ? t : nextafter(end, start);
+}
+
+/* A uniform double in [0, 1) from the top 53 bits. */
+static double unit(struct fb_rng *r)
+{
+    return (double)(fb_rng_next(r) >> 11) * 0x1.0p-53;
+}
+
+/* count invocations of function in minute (from 0) of azure row `row`. */
+static int spread_minute(struct loader *L, size_t row, size_t minute, unsigned long long count,
+                         int function)
+{
+    struct fb_rng r;
+    int rc = 0;
+
+    /* Each (row, minute) has its own stream: the seed's first output mixed
+     * with both, so no cell's draws depend on another's count. */
+    fb_rng_seed(&r, L->o->seed);
+    fb_rng_seed(&r, fb_rng_next(&r) ^ ((uint64_t)row << 32 | (uint64_t)minute));
+    for (unsigned long long j = 0; j < count && rc == 0; j++) {
+        double frac = L->o->spread == FB_SPREAD_POISSON
+                          ? unit(&r)
+                          : ((double)j + 0.5) / (double)count;
+        rc = push(L, in_minute(minute, frac), function);
+    }
+    return rc;
+}
+
+/* ---- a stable sort in place: the events are the only large allocation ---- */
+
+static void reverse(struct fb_trace_event *a, size_t lo, size_t hi)
+{
+    while (lo + 1 < hi) {
+        struct fb_trace_event t = a[lo];
+        a[lo++] = a[--hi];
+        a[hi] = t;
+    }
+}
+
+/* [lo, mid) [mid, hi) -> [mid, hi) [lo, mid) */
+static void rotate(struct fb_trace_event *a, size_t lo, size_t mid, size_t hi)
+{
+    reverse(a, lo, mid);
+    reverse(a, mid, hi);
+    reverse(a, lo, hi);
+}
+
+/* The first index in [lo, hi) whose time is >= t (strict: > t). */
+static size_t bound(const struct fb_trace_event *a, size_t lo, size_t hi, double t, bool strict)
+{
+    while (lo < hi) {
+        size_t m = lo + (hi - lo) / 2;
+        if (a[m].t_s < t || (strict && a[m].t_s == t))
+            lo = m + 1;
+        else
+            hi = m;
+    }
+    return lo;
+}
+
+/* Merges the sorted runs [lo, mid) and [mid, hi) without a buffer: split
+ * the longer run in half, find where its middle goes in the other, rotate,
+ * and merge both sides. Equal times keep left before right. */
+static void merge(struct fb_trace_event *a, size_t lo, size_t mid, size_t hi)
+{
+    while (lo < mid && mid < hi && a[mid].t_s < a[mid - 1].t_s) {
+        size_t cut1, cut2, joint;
+        if (hi - lo == 2) {
+            rotate(a, lo, mid, hi);
+            break;
+        }
+        if (mid - lo > hi - mid) {
+            cut1 = lo + (mid - lo) / 2;
+            cut2 = bound(a, mid, hi, a[cut1].t_s, false);
+        }
+        else {
+            cut2 = mid + (hi - mid) / 2;
+            cut1 = bound(a, lo, mid, a[cut2].t_s, true);
+        }
+        rotate(a, cut1, mid, cut2);
+        joint = cut1 + (cut2 - mid);
+        merge(a, lo, cut1, joint);
+        lo = joint;
+        mid = cut2;
+    }
+}
+
+static void sort_events(struct fb_trace_event *a, size_t n)
+{
+    enum { RUN = 16 };
+    size_t i = 1;
+
+    while (i < n && a[i - 1].t_s <= a[i].t_s)
+        i++;
+    if (i >= n)
+        return; /* already in order: the usual case for a CSV trace */
+    for (size_t lo = 0; lo < n; lo += RUN) {
+        size_t hi = lo + RUN < n ? lo + RUN : n;
+        for (size_t k = lo + 1; k < hi; k++) {
+            struct fb_trace_event t = a[k];
+            size_t j = k;
+            for (; j > lo && t.t_s < a[j - 1].t_s; j--)
+                a[j] = a[j - 1];
+            a[j] = t;
+        }
+    }
+    for (size_t w = RUN; w < n; w *= 2)
+        for (size_t lo = 0; lo + w < n; lo += 2 * w)
+            merge(a, lo, lo + w, lo + 2 * w < n ? lo + 2 * w : n);
+}
+
+/* ---- values ---- */
+
+/* Seconds: a finite number >= 0. 0 or FB_EINVAL naming the value. */
+static int parse_time(struct loader *L, const char *s, double *t)
+{
+    char *end;
+
+    *t = strtod(s, &end);
+    if (end == s || *end != '\0' || !isfinite(*t))
+        return bad(L, "time '%.*s' is not a number", SHOWN, s);
+    if (*t < 0)
+        return bad(L, "negative time '%.*s'", SHOWN, s);
+    return 0;
+}
+
+/* An invocation count: a whole number >= 0 (written 12 or 12.0), at most
+ * FB_TRACE_MAX_EVENTS. 0 or FB_EINVAL naming the minute (from 1). */
+static int parse_count(struct loader *L, const char *s, size_t minute, unsigned long long *c)
+{
+    char *end;
+    double d;
+
+    if (s[0] >= '0' && s[0] <= '9' && strspn(s, "0123456789") == strlen(s)) {
+        errno = 0;
+        *c = strtoull(s, &end, 10);
+        if (errno == ERANGE || *c > FB_TRACE_MAX_EVENTS)
+            return bad(L, "minute %zu: count '%.*s' is too large", minute, SHOWN, s);
+        return 0;
+    }
+    d = strtod(s, &end);
+    if (end == s || *end != '\0' || !isfinite(d))
+        return bad(L, "minute %zu: count '%.*s' is not a number", minute, SHOWN, s);
+    if (d < 0)
+        return bad(L, "minute %zu: negative count '%.*s'", minute, SHOWN, s);
+    if (d != floor(d))
+        return bad(L, "minute %zu: count '%.*s' is not a whole number", minute, SHOWN, s);
+    if (d > FB_TRACE_MAX_EVENTS)
+        return bad(L, "minute %zu: count '%.*s' is too large", minute, SHOWN, s);
+    *c = (unsigned long long)d;
+    return 0;
+}
+
+/* ---- records ---- */
+
+static int csv_header(struct loader *L)
+{
+    const char *t;
+
+    if (L->nf != 2)
+        return bad(L, "header has %zu column%s, expected 2: time_s,function", L->nf,
+                   L->nf == 1 ? "" : "s");
+    t = field(L, 0);
+    if (strcmp(t, "time_s") != 0 && strcmp(t, "offset_s") != 0 && strcmp(t, "time") != 0)
+        return bad(L, "header column 1 is '%.*s', expected time_s (or offset_s, time)", SHOWN,
+                   t);
+    if (strcmp(field(L, 1), "function") != 0)
+        return bad(L, "header column 2 is '%.*s', expected function", SHOWN, field(L, 1));
+    L->ncols = 2;
+    return 0;
+}
+
+static int csv_row(struct loader *L)
+{
+    const char *ts, *name;
+    double t;
+    int rc, fn = -1;
+
+    if (L->nf != L->ncols)
+        return bad(L, "%zu column%s, expected 2 (time_s,function)", L->nf, L->nf == 1 ? "" : "s");
+    ts = field(L, 0);
+    name = field(L, 1);
+    if ((rc = parse_time(L, ts, &t)) < 0)
+        return rc;
+    for (int i = 0; i < L->o->n_functions && fn < 0; i++)
+        if (strcmp(L->o->functions[i], name) == 0)
+            fn = i;
+    if (fn < 0)
+        return bad(L, "unknown function '%.*s' (not among the experiment's functions)", SHOWN,
+                   name);
+    return push(L, t, fn);
+}
+
+static int azure_header(struct loader *L)
+{
+    size_t minutes;
+
+    for (size_t i = 0; i < AZ_FIXED && i < L->nf; i++)
+        if (strcmp(field(L, i), azure_fixed[i]) != 0)
+            return bad(L, "header column %zu is '%.*s', expected %s", i + 1, SHOWN,
+                       field(L, i), azure_fixed[i]);
+    if (L->nf <= AZ_FIXED)
+        return bad(L, "header has no minute columns: expected "
+                      "HashOwner,HashApp,HashFunction,Trigger,1,2,...");
+    for (size_t i = AZ_FIXED; i < L->nf; i++) {
+        char want[32];
+        snprintf(want, sizeof(want), "%zu", i - AZ_FIXED + 1);
+        if (strcmp(field(L, i), want) != 0)
+            return bad(L, "header column %zu is '%.*s', expected minute %s", i + 1, SHOWN,
+                       field(L, i), want);
+    }
+    L->ncols = L->nf;
+    minutes = L->nf - AZ_FIXED;
+    if (L->o->max_minutes > 0 && (size_t)L->o->max_minutes < minutes)
+        minutes = (size_t)L->o->max_minutes;
+    L->minutes = minutes;
+    return 0;
+}
+
+static int azure_row(struct loader *L)
+{
+    size_t row = L->nrec - 1; /* data rows before this one */
+    int fn = (int)(row % (size_t)L->o->n_functions), rc = 0;
+
+    if (L->nf != L->ncols)
+        return bad(L, "%zu column%s, expected %zu as in the header", L->nf,
+                   L->nf == 1 ? "" : "s", L->ncols);
+    if (field(L, 2)[0] == '\0')
+        return bad(L, "empty HashFunction");
+    /* Every count is checked, also past max_minutes: a bad file is bad. */
+    for (size_t i = AZ_FIXED; i < L->nf && rc == 0; i++) {
+        const char *s = field(L, i);
+        size_t minute = i - AZ_FIXED;
+        unsigned long long c = 0;
+
+        if ((rc = parse_count(L, s, minute + 1, &c)) < 0)
+            break;
+        if (minute >= L->minutes || c == 0)
+            continue;
+        if (c > FB_TRACE_MAX_EVENTS - L->n)
+            rc = bad(L, "more than %d invocations in the trace (max_minutes shortens it)",
+                     FB_TRACE_MAX_EVENTS);
+        else
+            rc = spread_minute(L, row, minute, c, fn);
+    }
+    return rc;
+}
+
+/* ---- libcsv callbacks ---- */
+
+static void on_field(void *s, size_t len, void *data)
+{
+    struct loader *L = data;
+    struct field *f;
+
+    if (L->rc != 0)
+        return;
+    /* A data row's fields past the header's count are only counted. */
+    if (L->nrec > 0 && L->nf >= L->ncols) {
+        L->nf++;
+        return;
+    }
+    if (L->nf == L->fcap) {
+        size_t cap = L->fcap == 0 ? 8 : L->fcap * 2;
+        struct field *nf = realloc(L->f, cap * sizeof(*nf));
+        if (nf == NULL) {
+            L->rc = FB_ENOMEM;
+            return;
+        }
+        memset(nf + L->fcap, 0, (cap - L->fcap) * sizeof(*nf));
+        L->f = nf;
+        L->fcap = cap;
+    }
+    f = &L->f[L->nf];
+    if (len + 1 > f->cap) {
+        char *p = realloc(f->s, len + 1);
+        if (p == NULL) {
+            L->rc = FB_ENOMEM;
+            return;
+        }
+        f->s = p;
+        f->cap = len + 1;
+    }
+    if (len > 0)
+        memcpy(f->s, s, len);
+    f->s[len] = '\0';
+    L->nf++;
+}
+
+static void on_record(int c, void *data)
+{
+    struct loader *L = data;
+    bool azure = L->o->format == FB_TRACE_AZURE;
+
+    (void)c;
+    if (L->rc == 0) {
+        if (L->nrec == 0)
+            L->rc = azure ? azure_header(L) : csv_header(L);
+        else
+            L->rc = azure ? azure_row(L) : csv_row(L);
+        L->nrec++;
+    }
+    L->nf = 0;
+    L->rec_pending = true;
+}
+
+/* ---- loading ---- */
+
+static int check_opts(const char *path, const struct fb_trace_opts *o, struct fb_errbuf *eb)
+{
+    if (path == NULL || o == NULL)
+        return fb_errf(eb, FB_EINVAL, "trace: no file or options given");
+    if (o->format != FB_TRACE_CSV && o->format != FB_TRACE_AZURE)
+        return fb_errf(eb, FB_EINVAL, "%s: unknown trace format %d", path, (int)o->format);
+    if (o->spread != FB_SPREAD_UNIFORM && o->spread != FB_SPREAD_POISSON)
+        return fb_errf(eb, FB_EINVAL, "%s: unknown spread %d", path, (int)o->spread);
+    if (o->functions == NULL || o->n_functions < 1)
+        return fb_errf(eb, FB_EINVAL, "%s: the experiment has no functions", path);
+    for (int i = 0; i < o->n_functions; i++)
+        if (o->functions[i] == NULL)
+            return fb_errf(eb, FB_EINVAL, "%s: function %d has no name", path, i);
+    if (!(o->time_scale > 0) || !isfinite(o->time_scale))
+        return fb_errf(eb, FB_EINVAL, "%s: time_scale must be a number > 0", path);
+    if (o->max_minutes < 0)
+        return fb_errf(eb, FB_EINVAL, "%s: max_minutes must be >= 0", path);
+    return 0;
+}
+
+static bool blank(const char *s)
+{
+    return s[strspn(s, " \t\r\n")] == '\0';
+}
+
+/* Feeds the file to libcsv one line at a time, so a record's first line is
+ * known for messages. */
+static int parse_file(struct loader *L, FILE *f, struct csv_parser *p)
+{
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    int rc = 0;
+
+    while (L->rc == 0 && (len = getline(&line, &cap, f)) > 0) {
+        char *s = line;
+        L->line++;
+        if (L->line == 1 && len >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0) {
+            s += 3; /* a UTF-8 byte order mark */
+            len -= 3;
+        }
+        if (L->rec_pending && !blank(s)) {
+            L->rec_line = L->line;
+            L->rec_pending = false;
+        }
+        if (csv_parse(p, s, (size_t)len, on_field, on_record, L) != (size_t)len && L->rc == 0) {
+            L->rec_line = L->line;
+            L->rc = csv_error(p) == CSV_ENOMEM
+                        ? FB_ENOMEM
+                        : bad(L, "malformed CSV: a quote inside an unquoted field or after "
+                                 "a closing quote");
+        }
+    }
+    if (L->rc == 0 && ferror(f))
+        L->rc = fb_errf(L->eb, FB_EIO, "%s: read error: %s", L->path, strerror(errno));
+    if (L->rc == 0 && csv_fini(p, on_field, on_record, L) != 0 && L->rc == 0)
+        L->rc = bad(L, "malformed CSV: a quoted field is not closed");
+    rc = L->rc;
+    free(line);
+    return rc;
+}
+
+int fb_trace_load(const char *path, const struct fb_trace_opts *o, struct fb_trace *out,
+                  struct fb_errbuf *eb)
+{
+    struct loader L = {.path = path, .o = o, .eb = eb, .rec_line = 1, .rec_pending = true};
+    struct csv_parser p;
+    bool parser = false;
+    FILE *f = NULL;
+    int rc;
+
+    if (out != NULL)
+        *out = (struct fb_trace){0};
+    if (out == NULL) {
+        rc = fb_errf(eb, FB_EINVAL, "trace: nowhere to put the events");
+        goto out;
+    }
+    if ((rc = check_opts(path, o, eb)) < 0)
+        goto out;
+    f = fopen(path, "r");
+    if (f == NULL) {
+        rc = fb_errf(eb, FB_EIO, "%s: %s", path, strerror(errno));
+        goto out;
+    }
+    if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL) != 0) {
+        rc = FB_ENOMEM;
+        goto out;
+    }
+    parser = true;
+    if ((rc = parse_file(&L, f, &p)) < 0)
+        goto out;
+    if (L.nrec == 0) {
+        L.rec_line = 1;
+        rc = bad(&L, "empty file: expected the header %s",
+                 o->format == FB_TRACE_AZURE ? "HashOwner,HashApp,HashFunction,Trigger,1,2,..."
+                                             : "time_s,function");
+        goto out;
+    }
+    if (L.n == 0) {
+        L.rec_line = L.line;
+        rc = bad(&L, "no invocations in the trace%s",
+                 o->format == FB_TRACE_AZURE && o->max_minutes > 0 ? " (within max_minutes)"
+                                                                   : "");
+        goto out;
+    }
+    sort_events(L.ev, L.n);
+    if (L.n < L.cap) {
+        struct fb_trace_event *shrunk = realloc(L.ev, L.n * sizeof(*shrunk));
+        if (shrunk != NULL)
+            L.ev = shrunk;
+    }
+    out->ev = L.ev;
+    out->n = L.n;
+    L.ev = NULL;
+out:
+    if (rc == FB_ENOMEM && eb != NULL)
+        fb_errf(eb, rc, "%s: out of memory", path != NULL ? path : "trace");
+    if (parser)
+        csv_free(&p);
+    if (f != NULL)
+        fclose(f);
+    for (size_t i = 0; i < L.fcap; i++)
+        free(L.f[i].s);
+    free(L.f);
+    free(L.ev);
+    return rc;
+}
+
+void fb_trace_free(struct fb_trace *t)
+{
+    if (t == NULL)
+        return;
+    free(t->ev);
+    *t = (struct fb_trace){0};
+}

@@ -1,0 +1,492 @@
+/* test_trace.c - loading CSV and Azure Functions traces: placement, order, options, errors. */
+#include <check.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "trace.h"
+
+#define DIR FB_TEST_DATA "/trace/"
+#define SAMPLE FB_TEST_DATA "/../../experiments/traces/azure-sample.csv"
+#define PLAIN_SAMPLE FB_TEST_DATA "/../../experiments/traces/sample.csv"
+
+static const char *const abc[] = {"a", "b", "c"};
+static const char *const fg[] = {"f", "g"};
+static const char *const six[] = {"f0", "f1", "f2", "f3", "f4", "f5"};
+
+/* Counts of experiments/traces/azure-sample.csv per row (= function when
+ * there are 6) and minute, summed from the file by python's csv module
+ * apart from this code (make-sample prints the same table):
+ *   row 0 http    37  row 1 timer 10  row 2 queue 55
+ *   row 3 http    15  row 4 event  0  row 5 storage 6     total 123 */
+static const int sample_counts[6][10] = {
+    {2, 1, 1, 1, 3, 6, 8, 4, 4, 7},  {1, 1, 1, 1, 1, 1, 1, 1, 1, 1},
+    {25, 0, 0, 0, 0, 30, 0, 0, 0, 0}, {9, 1, 0, 1, 0, 0, 1, 1, 1, 1},
+    {0, 0, 0, 0, 0, 0, 0, 0, 0, 0},  {1, 1, 0, 0, 1, 0, 1, 1, 0, 1},
+};
+#define SAMPLE_TOTAL 123
+
+static struct fb_trace_opts opts(enum fb_trace_format format, const char *const *fns, int n)
+{
+    return (struct fb_trace_opts){.format = format, .functions = fns, .n_functions = n,
+                                  .spread = FB_SPREAD_UNIFORM, .time_scale = 1.0, .seed = 1};
+}
+
+static void load_ok(const char *path, const struct fb_trace_opts *o, struct fb_trace *t)
+{
+    struct fb_errbuf eb = {{0}};
+    int rc = fb_trace_load(path, o, t, &eb);
+    ck_assert_msg(rc == 0, "%s: %s (%s)", path, eb.msg, fb_err_name(rc));
+    ck_assert_ptr_nonnull(t->ev);
+}
+
+static void assert_sorted(const struct fb_trace *t)
+{
+    for (size_t i = 1; i < t->n; i++)
+        ck_assert_msg(t->ev[i - 1].t_s <= t->ev[i].t_s, "event %zu before %zu", i, i - 1);
+}
+
+static void assert_event(const struct fb_trace *t, size_t i, double when, int function)
+{
+    ck_assert_msg(fabs(t->ev[i].t_s - when) < 1e-9, "event %zu at %.9g, expected %.9g", i,
+                  t->ev[i].t_s, when);
+    ck_assert_int_eq(t->ev[i].function, function);
+}
+
+/* Same events in the same order (fields compared: the struct has padding). */
+static int same_events(const struct fb_trace_event *a, const struct fb_trace_event *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (a[i].t_s != b[i].t_s || a[i].function != b[i].function)
+            return 0;
+    return 1;
+}
+
+/* Counts events per (function, minute of unscaled time), checking every
+ * event lies in [0, minutes) minutes. */
+static void per_minute(const struct fb_trace *t, double scale, int minutes, int out[6][10])
+{
+    memset(out, 0, sizeof(int) * 6 * 10);
+    for (size_t i = 0; i < t->n; i++) {
+        double s = t->ev[i].t_s / scale;
+        int m = (int)floor(s / 60.0);
+        ck_assert_msg(s >= 0 && m < minutes, "event %zu at %g s is outside the trace", i, s);
+        ck_assert_int_ge(t->ev[i].function, 0);
+        ck_assert_int_lt(t->ev[i].function, 6);
+        out[t->ev[i].function][m]++;
+    }
+}
+
+START_TEST(csv_rows_are_sorted_stably)
+{
+    struct fb_trace_opts o = opts(FB_TRACE_CSV, abc, 3);
+    struct fb_trace t;
+
+    load_ok(DIR "csv_ok.csv", &o, &t);
+    ck_assert_uint_eq(t.n, 7);
+    /* The three rows at 1.0 s keep their file order: b, a, c. */
+    assert_event(&t, 0, 0.0, 0);
+    assert_event(&t, 1, 0.5, 0);
+    assert_event(&t, 2, 1.0, 1);
+    assert_event(&t, 3, 1.0, 0);
+    assert_event(&t, 4, 1.0, 2);
+    assert_event(&t, 5, 2.5, 1);
+    assert_event(&t, 6, 3.25, 2);
+    fb_trace_free(&t);
+    ck_assert_ptr_null(t.ev);
+    ck_assert_uint_eq(t.n, 0);
+}
+END_TEST
+
+START_TEST(csv_header_variants)
+{
+    struct fb_trace_opts o = opts(FB_TRACE_CSV, abc, 3);
+    struct fb_trace t;
+
+    /* offset_s, a byte order mark, CRLF line ends, spaces around values. */
+    load_ok(DIR "csv_offset_crlf.csv", &o, &t);
+    ck_assert_uint_eq(t.n, 2);
+    assert_event(&t, 0, 1.5, 0);
+    assert_event(&t, 1, 4.0, 1);
+    fb_trace_free(&t);
+    /* time, and no newline after the last row. */
+    load_ok(DIR "csv_time_no_final_newline.csv", &o, &t);
+    ck_assert_uint_eq(t.n, 2);
+    assert_event(&t, 0, 0.125, 0);
+    assert_event(&t, 1, 0.25, 2);
+    fb_trace_free(&t);
+}
+END_TEST
+
+START_TEST(csv_time_scale)
+{
+    struct fb_trace_opts o = opts(FB_TRACE_CSV, abc, 3);
+    struct fb_trace t;
+
+    o.time_scale = 0.5;
+    load_ok(DIR "csv_ok.csv", &o, &t);
+    ck_assert_uint_eq(t.n, 7);
+    assert_event(&t, 1, 0.25, 0);
+    assert_event(&t, 5, 1.25, 1);
+    assert_event(&t, 6, 1.625, 2);
+    fb_trace_free(&t);
+    o.time_scale = 4;
+    load_ok(DIR "csv_ok.csv", &o, &t);
+    assert_event(&t, 6, 13.0, 2);
+    fb_trace_free(&t);
+}
+END_TEST
+
+START_TEST(shipped_plain_sample_loads)
+{
+    static const char *const fns[] = {"fib-light", "fib-heavy"};
+    struct fb_trace_opts o = opts(FB_TRACE_CSV, fns, 2);
+    struct fb_trace t;
+    int per[2] = {0};
+
+    load_ok(PLAIN_SAMPLE, &o, &t);
+    ck_assert_uint_eq(t.n, 8);
+    assert_sorted(&t);
+    for (size_t i = 0; i < t.n; i++)
+        per[t.ev[i].function]++;
+    ck_assert_int_eq(per[0], 5); /* fib-light rows in sample.csv */
+    ck_assert_int_eq(per[1], 3);
+    ck_assert_double_le(t.ev[t.n - 1].t_s, 10.0);
+    fb_trace_free(&t);
+}
+END_TEST
+
+START_TEST(azure_uniform_places_exactly)
+{
+    struct fb_trace_opts o = opts(FB_TRACE_AZURE, fg, 2);
+    struct fb_trace t;
+
+    /* Rows 0 and 2 replay as f, row 1 as g (row k -> functions[k mod 2]).
+     * Minute 1: 2 of f at 15, 45 and 1 of f at 30; minute 2: 4 of g at
+     * 67.5, 82.5, 97.5, 112.5 and 1 of f at 90; minute 3: one from each
+     * row at 150, in row order f, g, f. */
+    load_ok(DIR "azure_small.csv", &o, &t);
+    ck_assert_uint_eq(t.n, 11);
+    assert_event(&t, 0, 15, 0);
+    assert_event(&t, 1, 30, 0);
+    assert_event(&t, 2, 45, 0);
+    assert_event(&t, 3, 67.5, 1);
+    assert_event(&t, 4, 82.5, 1);
+    assert_event(&t, 5, 90, 0);
+    assert_event(&t, 6, 97.5, 1);
+    assert_event(&t, 7, 112.5, 1);
+    assert_event(&t, 8, 150, 0);
+    assert_event(&t, 9, 150, 1);
+    assert_event(&t, 10, 150, 0);
+    fb_trace_free(&t);
+}
+END_TEST
+
+START_TEST(azure_sample_counts_per_function)
+{
+    struct fb_trace_opts o = opts(FB_TRACE_AZURE, six, 6);
+    struct fb_trace t;
+    int got[6][10];
+
+    load_ok(SAMPLE, &o, &t);
+    ck_assert_uint_eq(t.n, SAMPLE_TOTAL);
+    assert_sorted(&t);
+    per_minute(&t, 1.0, 10, got);
+    for (int f = 0; f < 6; f++)
+        for (int m = 0; m < 10; m++)
+            ck_assert_msg(got[f][m] == sample_counts[f][m], "function %d minute %d: %d, not %d",
+                          f, m + 1, got[f][m], sample_counts[f][m]);
+    fb_trace_free(&t);
+
+    /* Fewer functions: rows wrap round. 2: rows 0,2,4 and 1,3,5. 4: rows
+     * 0,4 / 1,5 / 2 / 3. */
+    static const int want2[2] = {37 + 55 + 0, 10 + 15 + 6};
+    static const int want4[4] = {37 + 0, 10 + 6, 55, 15};
+    for (int nf = 2; nf <= 4; nf += 2) {
+        int per[4] = {0};
+        o = opts(FB_TRACE_AZURE, six, nf);
+        load_ok(SAMPLE, &o, &t);
+        ck_assert_uint_eq(t.n, SAMPLE_TOTAL);
+        for (size_t i = 0; i < t.n; i++)
+            per[t.ev[i].function]++;
+        for (int f = 0; f < nf; f++)
+            ck_assert_int_eq(per[f], nf == 2 ? want2[f] : want4[f]);
+        fb_trace_free(&t);
+    }
+}
+END_TEST
+
+START_TEST(azure_poisson_is_seeded_and_stays_in_its_minutes)
+{
+    struct fb_trace_opts o = opts(FB_TRACE_AZURE, six, 6);
+    struct fb_trace a, b, c, u;
+    int got[6][10];
+
+    o.spread = FB_SPREAD_POISSON;
+    o.seed = 7;
+    load_ok(SAMPLE, &o, &a);
+    load_ok(SAMPLE, &o, &b);
+    o.seed = 8;
+    load_ok(SAMPLE, &o, &c);
+    ck_assert_uint_eq(a.n, SAMPLE_TOTAL);
+    ck_assert_uint_eq(b.n, SAMPLE_TOTAL);
+    ck_assert_uint_eq(c.n, SAMPLE_TOTAL);
+    ck_assert(same_events(a.ev, b.ev, a.n));
+    ck_assert(!same_events(a.ev, c.ev, a.n));
+    const struct fb_trace *each[2] = {&a, &c};
+    for (int k = 0; k < 2; k++) {
+        /* Strictly increasing: every row and minute draws its own points
+         * (rows with one call in the same minute do not coincide). */
+        for (size_t i = 1; i < each[k]->n; i++)
+            ck_assert_double_lt(each[k]->ev[i - 1].t_s, each[k]->ev[i].t_s);
+        per_minute(each[k], 1.0, 10, got);
+        for (int f = 0; f < 6; f++)
+            for (int m = 0; m < 10; m++)
+                ck_assert_int_eq(got[f][m], sample_counts[f][m]);
+    }
+    /* Not the uniform placement. */
+    o.spread = FB_SPREAD_UNIFORM;
+    load_ok(SAMPLE, &o, &u);
+    ck_assert(!same_events(a.ev, u.ev, a.n));
+    fb_trace_free(&a);
+    fb_trace_free(&b);
+    fb_trace_free(&c);
+    fb_trace_free(&u);
+}
+END_TEST
+
+START_TEST(azure_max_minutes)
+{
+    struct fb_trace_opts o = opts(FB_TRACE_AZURE, six, 6);
+    struct fb_trace full, part;
+    struct fb_errbuf eb = {{0}};
+    int got[6][10];
+
+    o.max_minutes = 3;
+    load_ok(SAMPLE, &o, &part);
+    ck_assert_uint_eq(part.n, 4 + 3 + 25 + 10 + 0 + 2);
+    per_minute(&part, 1.0, 3, got);
+    for (int f = 0; f < 6; f++)
+        for (int m = 0; m < 3; m++)
+            ck_assert_int_eq(got[f][m], sample_counts[f][m]);
+    fb_trace_free(&part);
+
+    /* More minutes than the file has: all of them. */
+    o.max_minutes = 1440;
+    load_ok(SAMPLE, &o, &part);
+    ck_assert_uint_eq(part.n, SAMPLE_TOTAL);
+    fb_trace_free(&part);
+
+    /* Poisson: the first minutes are the same events as in the full trace. */
+    o.spread = FB_SPREAD_POISSON;
+    o.seed = 99;
+    o.max_minutes = 0;
+    load_ok(SAMPLE, &o, &full);
+    o.max_minutes = 6;
+    load_ok(SAMPLE, &o, &part);
+    size_t k = 0;
+    while (k < full.n && full.ev[k].t_s < 360.0)
+        k++;
+    ck_assert_uint_eq(part.n, k);
+    ck_assert(same_events(part.ev, full.ev, k));
+    fb_trace_free(&full);
+    fb_trace_free(&part);
+
+    /* Idle in the kept minutes: nothing to replay is an error. */
+    o = opts(FB_TRACE_AZURE, fg, 2);
+    load_ok(DIR "azure_idle_start.csv", &o, &part);
+    ck_assert_uint_eq(part.n, 5);
+    fb_trace_free(&part);
+    o.max_minutes = 2;
+    ck_assert_int_eq(fb_trace_load(DIR "azure_idle_start.csv", &o, &part, &eb), FB_EINVAL);
+    ck_assert_str_eq(eb.msg, DIR "azure_idle_start.csv:3: no invocations in the trace "
+                             "(within max_minutes)");
+    ck_assert_ptr_null(part.ev);
+}
+END_TEST
+
+START_TEST(azure_time_scale)
+{
+    struct fb_trace_opts o = opts(FB_TRACE_AZURE, six, 6);
+    struct fb_trace one, half;
+    int got[6][10];
+
+    o.spread = FB_SPREAD_POISSON;
+    load_ok(SAMPLE, &o, &one);
+    o.time_scale = 0.5;
+    load_ok(SAMPLE, &o, &half);
+    ck_assert_uint_eq(one.n, half.n);
+    for (size_t i = 0; i < one.n; i++) {
+        ck_assert_double_eq(half.ev[i].t_s, one.ev[i].t_s * 0.5);
+        ck_assert_int_eq(half.ev[i].function, one.ev[i].function);
+    }
+    ck_assert_double_lt(half.ev[half.n - 1].t_s, 300.0);
+    per_minute(&half, 0.5, 10, got);
+    ck_assert_int_eq(got[2][5], 30);
+    fb_trace_free(&one);
+    fb_trace_free(&half);
+}
+END_TEST
+
+START_TEST(large_unsorted_csv_sorts_stably)
+{
+    enum { ROWS = 5000 };
+    char path[] = "/tmp/fb-trace-XXXXXX";
+    const char **names = calloc(ROWS, sizeof(*names));
+    char (*buf)[16] = calloc(ROWS, sizeof(*buf));
+    int fd = mkstemp(path);
+    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+    struct fb_trace t;
+
+    ck_assert_ptr_nonnull(f);
+    fprintf(f, "time_s,function\n");
+    /* Row k is function k at one of 37 times in a scrambled order: many
+     * ties, so function order within a time shows the sort is stable. */
+    for (int k = 0; k < ROWS; k++) {
+        snprintf(buf[k], sizeof(buf[k]), "f%d", k);
+        names[k] = buf[k];
+        fprintf(f, "%d.5,f%d\n", (k * 7919) % 37, k);
+    }
+    fclose(f);
+    struct fb_trace_opts o = opts(FB_TRACE_CSV, names, ROWS);
+    load_ok(path, &o, &t);
+    unlink(path);
+    ck_assert_uint_eq(t.n, ROWS);
+    for (size_t i = 1; i < t.n; i++) {
+        ck_assert(t.ev[i - 1].t_s <= t.ev[i].t_s);
+        if (t.ev[i - 1].t_s == t.ev[i].t_s)
+            ck_assert_int_lt(t.ev[i - 1].function, t.ev[i].function);
+    }
+    fb_trace_free(&t);
+    free(names);
+    free(buf);
+}
+END_TEST
+
+START_TEST(bad_options)
+{
+    struct fb_trace_opts o = opts(FB_TRACE_CSV, abc, 3);
+    struct fb_trace t = {(void *)&o, 99};
+    struct fb_errbuf eb = {{0}};
+
+    o.time_scale = 0;
+    ck_assert_int_eq(fb_trace_load(DIR "csv_ok.csv", &o, &t, &eb), FB_EINVAL);
+    ck_assert_str_eq(eb.msg, DIR "csv_ok.csv: time_scale must be a number > 0");
+    ck_assert_ptr_null(t.ev);
+    ck_assert_uint_eq(t.n, 0);
+    o.time_scale = -1;
+    ck_assert_int_eq(fb_trace_load(DIR "csv_ok.csv", &o, &t, &eb), FB_EINVAL);
+    o.time_scale = NAN;
+    ck_assert_int_eq(fb_trace_load(DIR "csv_ok.csv", &o, &t, &eb), FB_EINVAL);
+    o = opts(FB_TRACE_CSV, abc, 0);
+    ck_assert_int_eq(fb_trace_load(DIR "csv_ok.csv", &o, &t, &eb), FB_EINVAL);
+    ck_assert_str_eq(eb.msg, DIR "csv_ok.csv: the experiment has no functions");
+    o = opts(FB_TRACE_AZURE, abc, 3);
+    o.max_minutes = -1;
+    ck_assert_int_eq(fb_trace_load(SAMPLE, &o, &t, &eb), FB_EINVAL);
+    o = opts(FB_TRACE_CSV, abc, 3);
+    ck_assert_int_eq(fb_trace_load(DIR "no-such-file.csv", &o, &t, &eb), FB_EIO);
+    ck_assert_str_eq(eb.msg, DIR "no-such-file.csv: No such file or directory");
+    ck_assert_int_eq(fb_trace_load(FB_TEST_DATA "/trace", &o, &t, &eb), FB_EIO);
+    ck_assert_int_eq(fb_trace_load(NULL, &o, &t, NULL), FB_EINVAL);
+    ck_assert_int_eq(fb_trace_load(DIR "csv_ok.csv", NULL, &t, NULL), FB_EINVAL);
+    ck_assert_int_eq(fb_trace_load(DIR "csv_ok.csv", &o, NULL, NULL), FB_EINVAL);
+    fb_trace_free(NULL);
+    fb_trace_free(&t);
+}
+END_TEST
+
+/* Each malformed file and the exact message: FILE:LINE: text. */
+static const struct bad_case {
+    const char *file;
+    enum fb_trace_format format;
+    int line;
+    const char *msg;
+} bad_cases[] = {
+    {"bad_empty.csv", FB_TRACE_CSV, 1, "empty file: expected the header time_s,function"},
+    {"bad_blank_only.csv", FB_TRACE_CSV, 1, "empty file: expected the header time_s,function"},
+    {"bad_empty.csv", FB_TRACE_AZURE, 1,
+     "empty file: expected the header HashOwner,HashApp,HashFunction,Trigger,1,2,..."},
+    {"bad_header_name.csv", FB_TRACE_CSV, 1,
+     "header column 1 is 'when', expected time_s (or offset_s, time)"},
+    {"bad_header_function.csv", FB_TRACE_CSV, 1, "header column 2 is 'fn', expected function"},
+    {"bad_no_header.csv", FB_TRACE_CSV, 1,
+     "header column 1 is '0.5', expected time_s (or offset_s, time)"},
+    {"bad_header_columns.csv", FB_TRACE_CSV, 1,
+     "header has 3 columns, expected 2: time_s,function"},
+    {"bad_header_only.csv", FB_TRACE_CSV, 1, "no invocations in the trace"},
+    {"bad_columns.csv", FB_TRACE_CSV, 3, "3 columns, expected 2 (time_s,function)"},
+    {"bad_time.csv", FB_TRACE_CSV, 5, "time 'abc' is not a number"},
+    {"bad_nan_time.csv", FB_TRACE_CSV, 3, "time 'nan' is not a number"},
+    {"bad_negative_time.csv", FB_TRACE_CSV, 2, "negative time '-1.5'"},
+    {"bad_function.csv", FB_TRACE_CSV, 3,
+     "unknown function 'zzz' (not among the experiment's functions)"},
+    {"bad_empty_function.csv", FB_TRACE_CSV, 4,
+     "unknown function '' (not among the experiment's functions)"},
+    {"bad_quote.csv", FB_TRACE_CSV, 3,
+     "malformed CSV: a quote inside an unquoted field or after a closing quote"},
+    {"bad_unclosed_quote.csv", FB_TRACE_CSV, 3, "malformed CSV: a quoted field is not closed"},
+    {"csv_ok.csv", FB_TRACE_AZURE, 1, "header column 1 is 'time_s', expected HashOwner"},
+    {"azure_small.csv", FB_TRACE_CSV, 1, "header has 7 columns, expected 2: time_s,function"},
+    {"azure_bad_header.csv", FB_TRACE_AZURE, 1,
+     "header column 3 is 'Function', expected HashFunction"},
+    {"azure_bad_minutes.csv", FB_TRACE_AZURE, 1, "header column 7 is '4', expected minute 3"},
+    {"azure_no_minutes.csv", FB_TRACE_AZURE, 1,
+     "header has no minute columns: expected HashOwner,HashApp,HashFunction,Trigger,1,2,..."},
+    {"azure_short_row.csv", FB_TRACE_AZURE, 3, "5 columns, expected 6 as in the header"},
+    {"azure_long_row.csv", FB_TRACE_AZURE, 2, "7 columns, expected 6 as in the header"},
+    {"azure_bad_count.csv", FB_TRACE_AZURE, 2, "minute 2: count 'x' is not a number"},
+    {"azure_negative_count.csv", FB_TRACE_AZURE, 5, "minute 1: negative count '-3'"},
+    {"azure_fraction.csv", FB_TRACE_AZURE, 3, "minute 1: count '2.5' is not a whole number"},
+    {"azure_empty_hash.csv", FB_TRACE_AZURE, 2, "empty HashFunction"},
+};
+
+START_TEST(malformed_files_name_file_and_line)
+{
+    const struct bad_case *c = &bad_cases[_i];
+    struct fb_trace_opts o = opts(c->format, abc, 3);
+    struct fb_trace t;
+    struct fb_errbuf eb = {{0}};
+    char want[FB_ERRMSG_LEN], path[512];
+
+    snprintf(want, sizeof(want), "%s%s:%d: %s", DIR, c->file, c->line, c->msg);
+    snprintf(path, sizeof(path), "%s%s", DIR, c->file);
+    ck_assert_int_eq(fb_trace_load(path, &o, &t, &eb), FB_EINVAL);
+    ck_assert_str_eq(eb.msg, want);
+    ck_assert_ptr_null(t.ev);
+    ck_assert_uint_eq(t.n, 0);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("trace");
+    TCase *tc = tcase_create("core");
+    tcase_add_test(tc, csv_rows_are_sorted_stably);
+    tcase_add_test(tc, csv_header_variants);
+    tcase_add_test(tc, csv_time_scale);
+    tcase_add_test(tc, shipped_plain_sample_loads);
+    tcase_add_test(tc, azure_uniform_places_exactly);
+    tcase_add_test(tc, azure_sample_counts_per_function);
+    tcase_add_test(tc, azure_poisson_is_seeded_and_stays_in_its_minutes);
+    tcase_add_test(tc, azure_max_minutes);
+    tcase_add_test(tc, azure_time_scale);
+    tcase_add_test(tc, large_unsorted_csv_sorts_stably);
+    tcase_add_test(tc, bad_options);
+    tcase_add_loop_test(tc, malformed_files_name_file_and_line, 0,
+                        (int)(sizeof(bad_cases) / sizeof(bad_cases[0])));
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
