@@ -16,6 +16,7 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: faasbench [options] EXPERIMENT.cfg\n"
+            "       faasbench [options] --resume RUN_DIR\n"
             "       faasbench report RUN_DIR [--no-plots] [--reference POLICY/WARMING]\n"
             "       faasbench compare BASE_RUN NEW_RUN [--metric M] [--tolerance T]\n"
             "\n"
@@ -26,6 +27,8 @@ static void usage(FILE *f)
             "  -r, --results DIR    results folder (overrides the file's 'results')\n"
             "  -q, --quiet          no progress and no summary table\n"
             "      --no-plots       do not draw plots at the end\n"
+            "      --resume RUN_DIR continue a stopped run: complete cells are kept,\n"
+            "                       the partial one runs again (its experiment.cfg)\n"
             "      --list-policies  print the known policies\n"
             "  -V, --version        print the version\n"
             "  -h, --help           this text\n"
@@ -46,6 +49,7 @@ int main(int argc, char **argv)
         {"quiet", no_argument, NULL, 'q'},   {"list-policies", no_argument, NULL, 'L'},
         {"version", no_argument, NULL, 'V'}, {"help", no_argument, NULL, 'h'},
         {"no-plots", no_argument, NULL, 'P'},
+        {"resume", required_argument, NULL, 'R'},
         {NULL, 0, NULL, 0},
     };
     struct fb_run_opts opts = {0};
@@ -69,6 +73,9 @@ int main(int argc, char **argv)
         case 'q':
             opts.quiet = true;
             break;
+        case 'R':
+            opts.resume = optarg;
+            break;
         case 'P':
             opts.no_plots = true;
             break;
@@ -87,9 +94,15 @@ int main(int argc, char **argv)
             return 2;
         }
     }
-    if (optind != argc - 1) {
+    if (optind != argc - (opts.resume != NULL ? 0 : 1)) {
         usage(stderr);
         return 2;
+    }
+    char resume_cfg[4096];
+    const char *file = argv[optind];
+    if (opts.resume != NULL) {
+        snprintf(resume_cfg, sizeof(resume_cfg), "%s/experiment.cfg", opts.resume);
+        file = resume_cfg;
     }
 
     struct fb_errbuf eb = {{0}};
@@ -98,14 +111,14 @@ int main(int argc, char **argv)
         return 1;
     }
     struct fb_experiment exp;
-    if (fb_config_load(argv[optind], &exp, &eb) < 0) {
+    if (fb_config_load(file, &exp, &eb) < 0) {
         fprintf(stderr, "faasbench: %s\n", eb.msg);
         return 2;
     }
     if (check_only) {
         printf("%s: ok: %d nodes, %d functions, %d policies x %d warming modes x %d "
                "repetitions, %d invocations each\n",
-               argv[optind], exp.n_nodes, exp.n_functions, exp.matrix.n_policies,
+               file, exp.n_nodes, exp.n_functions, exp.matrix.n_policies,
                exp.matrix.n_warmings, exp.matrix.repetitions, exp.matrix.invocations);
         fb_experiment_free(&exp);
         return 0;

@@ -182,6 +182,73 @@ out:
     return rc;
 }
 
+/* Opens name in dirfd for appending after cutting it to size bytes. */
+static int reopen_file(int dirfd, const char *dir, const char *name, long size, FILE **out,
+                       struct fb_errbuf *eb)
+{
+    int fd = openat(dirfd, name, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return fb_errf(eb, FB_EIO, "%s/%s: %s", dir, name, strerror(errno));
+    if (ftruncate(fd, (off_t)size) != 0) {
+        int rc = fb_errf(eb, FB_EIO, "%s/%s: cannot cut to %ld bytes: %s", dir, name, size,
+                         strerror(errno));
+        close(fd);
+        return rc;
+    }
+    *out = fdopen(fd, "a");
+    if (*out == NULL || fseek(*out, 0, SEEK_END) != 0) {
+        int rc = fb_errf(eb, FB_EIO, "%s/%s: %s", dir, name, strerror(errno));
+        if (*out != NULL)
+            fclose(*out);
+        else
+            close(fd);
+        *out = NULL;
+        return rc;
+    }
+    return 0;
+}
+
+int fb_results_reopen(const char *dir, long inv_size, long met_size, struct fb_results **out,
+                      struct fb_errbuf *eb)
+{
+    struct fb_results *r = calloc(1, sizeof(*r));
+    int rc = 0, dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+    *out = NULL;
+    if (dirfd < 0) {
+        rc = fb_errf(eb, FB_EIO, "%s: %s", dir, strerror(errno));
+        goto out;
+    }
+    if (r == NULL || (r->dir = strdup(dir)) == NULL) {
+        rc = fb_errf(eb, FB_ENOMEM, "%s: out of memory", dir);
+        goto out;
+    }
+    if ((rc = reopen_file(dirfd, dir, INVOCATIONS_NAME, inv_size, &r->inv, eb)) < 0 ||
+        (rc = reopen_file(dirfd, dir, METRICS_NAME, met_size, &r->met, eb)) < 0)
+        goto out;
+    *out = r;
+    r = NULL;
+out:
+    if (r != NULL) {
+        if (r->inv != NULL)
+            fclose(r->inv);
+        free(r->dir);
+        free(r);
+    }
+    if (dirfd >= 0)
+        close(dirfd);
+    return rc;
+}
+
+int fb_results_tell(struct fb_results *r, long *inv_size, long *met_size)
+{
+    if (fflush(r->inv) != 0 || fflush(r->met) != 0)
+        return FB_EIO;
+    *inv_size = ftell(r->inv);
+    *met_size = ftell(r->met);
+    return *inv_size < 0 || *met_size < 0 ? FB_EIO : 0;
+}
+
 static void write_invocation(FILE *f, const struct fb_invocation *inv)
 {
     fb_csv_field(f, inv->run_id, 1);

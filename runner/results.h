@@ -51,6 +51,15 @@ int fb_results_open(const char *dir, struct fb_results **out, struct fb_errbuf *
  * was flushed). Returns 0 or FB_EIO. */
 int fb_results_write(struct fb_results *r, const struct fb_invocation *inv);
 
+/* Reopens an existing run folder to continue it: both files are cut to
+ * the given sizes (what fb_results_tell said after the last complete cell)
+ * and appended to. */
+int fb_results_reopen(const char *dir, long inv_size, long met_size, struct fb_results **out,
+                      struct fb_errbuf *eb);
+
+/* Flushes and gives the sizes of invocations.csv and metrics.csv. */
+int fb_results_tell(struct fb_results *r, long *inv_size, long *met_size);
+
 /* Folder path (owned by r). */
 const char *fb_results_dir(const struct fb_results *r);
 

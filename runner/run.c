@@ -33,6 +33,8 @@ struct run {
     char run_id[160];
     char *dir;
     struct fb_results *res;
+    FILE *cells_log;   /* cells.log: which cells are complete, and file sizes */
+    bool *cell_done;   /* resume: cells already complete */
     /* progress */
     double t_start;
     long done, errors, total;
@@ -393,6 +395,82 @@ static int write_environment(struct run *r, time_t started)
     return fclose(f) == 0 ? 0 : FB_EIO;
 }
 
+/* cells.log lines: "start INV MET", then "done CELL INV MET" after each
+ * complete cell, INV and MET being the sizes of invocations.csv and
+ * metrics.csv then. */
+static int log_cell(struct run *r, const char *what, int cell)
+{
+    long inv, met;
+    if (fb_results_tell(r->res, &inv, &met) < 0)
+        return FB_EIO;
+    if (cell >= 0)
+        fprintf(r->cells_log, "%s %d %ld %ld\n", what, cell, inv, met);
+    else
+        fprintf(r->cells_log, "%s %ld %ld\n", what, inv, met);
+    return fflush(r->cells_log) == 0 ? 0 : FB_EIO;
+}
+
+static int open_cells_log(struct run *r, struct fb_errbuf *eb)
+{
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/cells.log", r->dir);
+    r->cells_log = fopen(path, "a");
+    if (r->cells_log == NULL)
+        return fb_errf(eb, FB_EIO, "%s: %s", path, strerror(errno));
+    return 0;
+}
+
+/* Continues the run folder opts->resume. */
+static int reopen_results(struct run *r, int n_cells, struct fb_errbuf *eb)
+{
+    const char *dir = r->opts->resume;
+    char path[4096], what[16];
+    long inv = -1, met = -1, a, b;
+    int cell, done = 0;
+
+    snprintf(path, sizeof(path), "%s/cells.log", dir);
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return fb_errf(eb, FB_EIO, "%s: %s (not a faasbench run folder?)", path,
+                       strerror(errno));
+    r->cell_done = calloc((size_t)n_cells, sizeof(bool));
+    if (r->cell_done == NULL) {
+        fclose(f);
+        return FB_ENOMEM;
+    }
+    while (fscanf(f, "%15s", what) == 1) {
+        if (strcmp(what, "start") == 0 && fscanf(f, "%ld %ld", &a, &b) == 2) {
+            inv = a;
+            met = b;
+        } else if (strcmp(what, "done") == 0 && fscanf(f, "%d %ld %ld", &cell, &a, &b) == 3 &&
+                   cell >= 0 && cell < n_cells) {
+            r->cell_done[cell] = true;
+            inv = a;
+            met = b;
+            done++;
+        } else {
+            break;
+        }
+    }
+    fclose(f);
+    if (inv < 0)
+        return fb_errf(eb, FB_EIO, "%s: no start line", path);
+    if ((r->dir = strdup(dir)) == NULL)
+        return FB_ENOMEM;
+    size_t len = strlen(r->dir);
+    while (len > 1 && r->dir[len - 1] == '/') /* "run/" names the same folder */
+        r->dir[--len] = '\0';
+    const char *base = strrchr(r->dir, '/');
+    snprintf(r->run_id, sizeof(r->run_id), "%s", base != NULL ? base + 1 : r->dir);
+    int rc = fb_results_reopen(r->dir, inv, met, &r->res, eb);
+    if (rc < 0)
+        return rc;
+    if (!r->opts->quiet)
+        fprintf(stderr, "faasbench: resuming %s: %d of %d cells complete\n", r->dir, done,
+                n_cells);
+    return open_cells_log(r, eb);
+}
+
 /* results/<name>-<UTC timestamp>[-k] */
 static int open_results(struct run *r, struct fb_errbuf *eb)
 {
@@ -424,7 +502,9 @@ static int open_results(struct run *r, struct fb_errbuf *eb)
             return rc;
         }
         r->dir = dir;
-        return 0;
+        if ((rc = open_cells_log(r, eb)) < 0)
+            return rc;
+        return log_cell(r, "start", -1);
     }
     return fb_errf(eb, FB_EIO, "too many runs named %s-%s in %s", r->exp->name, stamp, root);
 }
@@ -507,11 +587,21 @@ int fb_run(const struct fb_experiment *exp, const struct fb_run_opts *opts, char
     for (int f = 0; f < exp->n_functions; f++)
         if ((rc = fb_engine_add_function(r.eng, &exp->functions[f])) < 0)
             goto out;
-    if ((rc = open_results(&r, eb)) < 0)
+    if ((rc = opts->resume != NULL ? reopen_results(&r, n_cells, eb) : open_results(&r, eb)) < 0)
         goto out;
     if ((rc = connect_nodes(&r, eb)) < 0)
         goto out;
-    {
+    if (opts->resume != NULL) {
+        char path[4096];
+        snprintf(path, sizeof(path), "%s/environment.txt", r.dir);
+        FILE *f = fopen(path, "a");
+        if (f != NULL) {
+            char when[64];
+            strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime(&started));
+            fprintf(f, "resumed %s\n", when);
+            fclose(f);
+        }
+    } else {
         char path[4096];
         snprintf(path, sizeof(path), "%s/experiment.cfg", r.dir);
         if (fb_config_write(exp, path) < 0)
@@ -523,9 +613,15 @@ int fb_run(const struct fb_experiment *exp, const struct fb_run_opts *opts, char
         fprintf(stderr, "faasbench: %s: %d cells x %d functions x %d invocations -> %s\n",
                 exp->name, n_cells, exp->n_functions, exp->matrix.invocations, r.dir);
 
-    for (r.cell_i = 0; r.cell_i < n_cells && !fb_run_stop; r.cell_i++)
+    for (r.cell_i = 0; r.cell_i < n_cells && !fb_run_stop; r.cell_i++) {
+        if (r.cell_done != NULL && r.cell_done[r.cell_i])
+            continue;
         if ((rc = run_cell(&r, &cells[r.cell_i])) < 0)
             break;
+        /* A cell cut short by a signal is not complete: a resume reruns it. */
+        if (!fb_run_stop && (rc = log_cell(&r, "done", r.cell_i)) < 0)
+            break;
+    }
     if (fb_run_stop && rc == 0)
         rc = FB_EINTR;
 
@@ -550,6 +646,9 @@ out:
         }
     }
     *run_dir = r.dir;
+    if (r.cells_log != NULL)
+        fclose(r.cells_log);
+    free(r.cell_done);
     fb_trace_free(&r.trace);
     free(cells);
     return rc;
