@@ -471,6 +471,26 @@ static int reopen_results(struct run *r, int n_cells, struct fb_errbuf *eb)
     return open_cells_log(r, eb);
 }
 
+/* nodes.txt: every node, up or down (with why) at the end of the run. */
+static void write_node_status(struct run *r)
+{
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/nodes.txt", r->dir);
+    FILE *f = fopen(path, "w");
+    if (f == NULL)
+        return;
+    for (int i = 0; i < fb_engine_node_count(r->eng); i++) {
+        const char *why = NULL;
+        bool down = fb_engine_node_down(r->eng, i, &why);
+        fprintf(f, "%s %s%s%s\n", fb_engine_node(r->eng, i)->name, down ? "down" : "up",
+                down ? ": " : "", down ? why : "");
+        if (down && !r->opts->quiet)
+            fprintf(stderr, "faasbench: node %s was down at the end: %s\n",
+                    fb_engine_node(r->eng, i)->name, why);
+    }
+    fclose(f);
+}
+
 /* results/<name>-<UTC timestamp>[-k] */
 static int open_results(struct run *r, struct fb_errbuf *eb)
 {
@@ -624,6 +644,8 @@ int fb_run(const struct fb_experiment *exp, const struct fb_run_opts *opts, char
     }
     if (fb_run_stop && rc == 0)
         rc = FB_EINTR;
+    if (r.dir != NULL)
+        write_node_status(&r);
 
 out:
     /* Leave every node clean: warm containers and pulled images go. */

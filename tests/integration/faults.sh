@@ -1,0 +1,154 @@
+#!/usr/bin/env bash
+# faults.sh - a node dying mid-run, SIGINT then --resume, and a node with a
+# changed host key, on the local nodes.
+set -uo pipefail
+. "$(dirname "$0")/lib.bash"
+
+work=$(mktemp -d /tmp/faasbench-faults.XXXXXX)
+cp "$local_dir/nodes.cfg" "$work/nodes.cfg"
+fail=0
+note() { echo "faults: $*"; }
+bad() { echo "FAIL: $*"; fail=1; }
+
+# experiment NAME INVOCATIONS COMMAND WARMING [NODES-INCLUDE]
+experiment() {
+  cat >"$work/$1.cfg" <<CFG
+name = "$1";
+@include "${5:-nodes.cfg}"
+functions = ( { name = "noop"; image = "127.0.0.1:5000/faasbench/noop:1"; command = "$3"; network = false; } );
+matrix = { policies = ["round-robin"]; warming = [$4]; invocations = $2; };
+warm = { nodes = "all"; };
+retries = 1;
+timeouts = { command_s = 60; connect_s = 5; };
+CFG
+}
+
+rows() { [ -f "$1/invocations.csv" ] && echo $(($(wc -l <"$1/invocations.csv") - 1)) || echo 0; }
+newest_run() { ls -d "$work"/results/"$1"-* 2>/dev/null | tail -n 1; }
+
+# Kills every process of a node: its sshd and its sessions (the node dies).
+kill_node() {
+  local node=$1 h pids
+  kill -KILL "$(cat "$local_dir/$node/sshd.pid")" 2>/dev/null
+  for h in /sys/fs/cgroup/*/faasbench/"$node"/sshd /sys/fs/cgroup/faasbench/"$node"/sshd; do
+    [ -f "$h/cgroup.procs" ] || continue
+    pids=$(cat "$h/cgroup.procs")
+    [ -n "$pids" ] && kill -KILL $pids 2>/dev/null
+  done
+  return 0
+}
+
+# 1. node2 dies while it runs an invocation: the run completes, every
+#    invocation has a row, the one in flight was retried elsewhere, node2 is
+#    reported down, the live nodes are clean.
+experiment dies 16 "sleep 1" '"warmed"'
+"$faasbench" -q --no-plots --results "$work/results" "$work/dies.cfg" >"$work/dies.out" 2>"$work/dies.err" &
+pid=$!
+run=""
+for _ in $(seq 600); do   # round-robin: after a row on node1 the next runs on node2
+  run=$(newest_run dies)
+  if [ -n "$run" ] && [ "$(rows "$run")" -ge 4 ] && tail -n 1 "$run/invocations.csv" | grep -q ',node1,'; then
+    sleep 0.3; kill_node node2; note "killed node2 after $(rows "$run") rows"; break
+  fi
+  sleep 0.1
+done
+wait $pid; status=$?
+[ $status -eq 0 ] || { bad "run with a dying node exited $status"; cat "$work/dies.err"; }
+/usr/bin/python3 - "$run" <<'PY' || fail=1
+import csv, sys
+run = sys.argv[1]
+rows = list(csv.DictReader(open(run + "/invocations.csv")))
+bad = []
+if len(rows) != 16:
+    bad.append(f"{len(rows)} rows, want 16")
+retried = [r for r in rows if r["attempts"] == "2" and "node2" in r["failed_nodes"]]
+if not retried:
+    bad.append("no invocation was retried after node2 failed")
+for r in retried:
+    if r["node"] == "node2" or r["error"] or r["exit_status"] != "0":
+        bad.append(f"retry not completed elsewhere: {r}")
+after = rows[rows.index(retried[0]) + 1:] if retried else []
+if any(r["node"] == "node2" for r in after):
+    bad.append("node2 got invocations after it died")
+if not any(r["error"] == "" for r in rows):
+    bad.append("no successful rows")
+status = open(run + "/nodes.txt").read()
+if "node2 down" not in status:
+    bad.append("nodes.txt does not report node2 down: " + status)
+print(f"dies: {len(rows)} rows, {len(retried)} retried: "
+      + "; ".join(f"{r['failed_nodes']} -> {r['node']} ({r['retry_error'][:60]})" for r in retried))
+for b in bad:
+    print("FAIL:", b)
+sys.exit(1 if bad else 0)
+PY
+grep -q "node node2 marked down" "$work/dies.err" || bad "no 'marked down' message for node2"
+for port in 2222 2224 2225; do
+  [ -z "$(on_node $port 'docker ps -aq' 2>/dev/null)" ] || bad "containers left on port $port"
+done
+# Bring node2 back, clean.
+"$top/nodes/up" 4 >/dev/null || bad "nodes/up could not restart node2"
+on_node 2223 'docker ps -aq | xargs -r docker rm -f -t 0 >/dev/null; docker rmi -f 127.0.0.1:5000/faasbench/noop:1 >/dev/null 2>&1; true'
+
+# 2. SIGINT mid-run: exit 130, every row complete, nothing left behind; then
+#    --resume completes the run with exactly the full count of rows.
+experiment stop 6 "sleep 0.5" '"cold", "pre-warmed", "warmed"'
+"$faasbench" -q --no-plots --results "$work/results" "$work/stop.cfg" >"$work/stop.out" 2>"$work/stop.err" &
+pid=$!
+for _ in $(seq 600); do
+  run=$(newest_run stop)
+  [ -n "$run" ] && [ "$(rows "$run")" -ge 8 ] && break
+  sleep 0.1
+done
+kill -INT $pid
+wait $pid; status=$?
+[ $status -eq 130 ] || bad "SIGINT exit status $status, want 130"
+n_stop=$(rows "$run")
+tail -c 1 "$run/invocations.csv" | od -c | grep -q '\\n' || bad "last row not complete"
+assert_clean || bad "containers or images left after SIGINT"
+"$faasbench" -q --no-plots --resume "$run" >"$work/resume.out" 2>"$work/resume.err"
+status=$?
+[ $status -eq 0 ] || { bad "resume exited $status"; cat "$work/resume.err"; }
+/usr/bin/python3 - "$run" "$n_stop" <<'PY' || fail=1
+import csv, sys, collections
+rows = list(csv.DictReader(open(sys.argv[1] + "/invocations.csv")))
+bad = []
+if len(rows) != 18:
+    bad.append(f"{len(rows)} rows after resume, want 18")
+cells = collections.Counter(r["warming"] for r in rows)
+if cells != {"cold": 6, "pre-warmed": 6, "warmed": 6}:
+    bad.append(f"rows per cell {dict(cells)}")
+bad += [f"row failed: {r['error']}" for r in rows if r["error"]]
+print(f"stop: {sys.argv[2]} rows at SIGINT, {len(rows)} after --resume")
+for b in bad:
+    print("FAIL:", b)
+sys.exit(1 if bad else 0)
+PY
+assert_clean || bad "containers or images left after resume"
+
+# 3. node1 presents a key that is not the one in known_hosts: refused with a
+#    clear message, nothing runs there, the run goes on with node2.
+ssh-keygen -q -t ed25519 -N '' -f "$work/other_key" >/dev/null
+echo "[127.0.0.1]:2222 $(cut -d' ' -f1,2 "$work/other_key.pub")" >"$work/wrong_known_hosts"
+cat >"$work/hostkey_nodes.cfg" <<CFG
+nodes = (
+  { name = "node1"; host = "127.0.0.1"; port = 2222; user = "faas";
+    identity = "$local_dir/id_ed25519"; known_hosts = "$work/wrong_known_hosts"; },
+  { name = "node2"; host = "127.0.0.1"; port = 2223; user = "faas";
+    identity = "$local_dir/id_ed25519"; known_hosts = "$local_dir/known_hosts"; }
+);
+CFG
+experiment hostkey 3 "true" '"cold"' hostkey_nodes.cfg
+before=$(grep -c "Accepted publickey" "$local_dir/node1/sshd.log" 2>/dev/null || echo 0)
+"$faasbench" -q --no-plots --results "$work/results" "$work/hostkey.cfg" >"$work/hostkey.out" 2>"$work/hostkey.err"
+status=$?
+after=$(grep -c "Accepted publickey" "$local_dir/node1/sshd.log" 2>/dev/null || echo 0)
+[ $status -eq 0 ] || { bad "host key run exited $status"; cat "$work/hostkey.err"; }
+grep -q "does not match known_hosts" "$work/hostkey.err" || { bad "no clear host key message"; cat "$work/hostkey.err"; }
+grep -m1 "known_hosts" "$work/hostkey.err" | sed 's/^/faults: /'
+run=$(newest_run hostkey)
+[ "$(cut -d, -f7 "$run/invocations.csv" | tail -n +2 | sort -u)" = node2 ] || bad "rows not all on node2"
+[ "$before" = "$after" ] || bad "node1 accepted a login ($before -> $after)"
+
+assert_clean || fail=1
+[ $fail -eq 0 ] && { echo "faults: ok"; rm -rf "$work"; }
+exit $fail
