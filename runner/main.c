@@ -116,10 +116,11 @@ int main(int argc, char **argv)
         return 2;
     }
     if (check_only) {
+        static const char *const kinds[] = {"sequential", "closed", "poisson", "trace"};
         printf("%s: ok: %d nodes, %d functions, %d policies x %d warming modes x %d "
-               "repetitions, %d invocations each\n",
+               "repetitions, %s workload\n",
                file, exp.n_nodes, exp.n_functions, exp.matrix.n_policies,
-               exp.matrix.n_warmings, exp.matrix.repetitions, exp.matrix.invocations);
+               exp.matrix.n_warmings, exp.matrix.repetitions, kinds[exp.workload.kind]);
         fb_experiment_free(&exp);
         return 0;
     }
