@@ -862,7 +862,7 @@ int fb_engine_invoke(struct fb_engine *e, const struct fb_policy *p, void *pstat
             if (out->attempts == 1 || out->error[0] == '\0')
                 snprintf(out->error, sizeof(out->error),
                          "no eligible node: every node is down or at or above the RAM "
-                         "threshold (%.0f %%)",
+                         "threshold (%g %%)",
                          e->set->ram_threshold);
             out->pull_ms = out->run_ms = out->cleanup_ms = 0;
             out->select_ms = out->latency_ms = out->total_ms = t1 - t0;
