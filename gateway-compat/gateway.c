@@ -419,7 +419,6 @@ static int64_t unix_ms(void)
 /* Writes one outcome as a row, as the run loop does. Under g->lock. */
 static int record(struct fb_gw *g, int f, long seq, const struct fb_outcome *o)
 {
-    const struct fb_node_cfg *node = o->node >= 0 ? fb_engine_node(g->eng, o->node) : NULL;
     struct fb_invocation inv = {
         .run_id = g->run_id,
         .repetition = 1,
@@ -427,25 +426,8 @@ static int record(struct fb_gw *g, int f, long seq, const struct fb_outcome *o)
         .warming = fb_warming_name(g->o.warming),
         .function = g->fns[f]->cfg.name,
         .seq = seq,
-        .node = node != NULL ? node->name : "",
-        .mode = node != NULL ? fb_warming_name(o->mode) : "",
-        .intended_start_ms = o->start_ms,
-        .start_ms = o->start_ms,
-        .select_ms = o->select_ms,
-        .pull_ms = o->pull_ms,
-        .run_ms = o->run_ms,
-        .cleanup_ms = o->cleanup_ms,
-        .latency_ms = o->latency_ms,
-        .total_ms = o->total_ms,
-        .node_exec_ms = o->node_exec_ms,
-        .cpu_pct = o->cpu_pct,
-        .ram_pct = o->ram_pct,
-        .exit_status = o->exit_status,
-        .attempts = o->attempts,
-        .error = o->error,
-        .failed_nodes = o->failed_nodes,
-        .retry_error = o->retry_error,
     };
+    fb_outcome_row(g->eng, o, 0, &inv);
     g->invocations++;
     if (o->error[0] != '\0')
         g->errors++;

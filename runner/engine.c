@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "metrics.h"
+#include "results.h"
 #include "template.h"
 #include "transport.h"
 
@@ -918,6 +919,30 @@ int fb_engine_invoke(struct fb_engine *e, const struct fb_policy *p, void *pstat
     free(views);
     free(failed);
     return 0;
+}
+
+void fb_outcome_row(const struct fb_engine *e, const struct fb_outcome *o, int64_t intended_ms,
+                    struct fb_invocation *inv)
+{
+    const struct fb_node_cfg *node = o->node >= 0 ? fb_engine_node(e, o->node) : NULL;
+    inv->node = node != NULL ? node->name : "";
+    inv->mode = node != NULL ? fb_warming_name(o->mode) : "";
+    inv->intended_start_ms = intended_ms > 0 ? intended_ms : o->start_ms;
+    inv->start_ms = o->start_ms;
+    inv->select_ms = o->select_ms;
+    inv->pull_ms = o->pull_ms;
+    inv->run_ms = o->run_ms;
+    inv->cleanup_ms = o->cleanup_ms;
+    inv->latency_ms = o->latency_ms;
+    inv->total_ms = o->total_ms;
+    inv->node_exec_ms = o->node_exec_ms;
+    inv->cpu_pct = o->cpu_pct;
+    inv->ram_pct = o->ram_pct;
+    inv->exit_status = o->exit_status;
+    inv->attempts = o->attempts;
+    inv->error = o->error;
+    inv->failed_nodes = o->failed_nodes;
+    inv->retry_error = o->retry_error;
 }
 
 /* ---- life cycle ---- */

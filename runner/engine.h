@@ -27,6 +27,13 @@ struct fb_outcome {
     char retry_error[FB_ERRMSG_LEN];  /* what the last failed attempt said */
 };
 
+struct fb_invocation;
+/* Fills the node, mode, timing and outcome fields of a row from o (strings
+ * borrowed from o and the engine); the caller sets run_id, repetition,
+ * policy, warming, function and seq. intended_ms: 0 for "when it started". */
+void fb_outcome_row(const struct fb_engine *e, const struct fb_outcome *o, int64_t intended_ms,
+                    struct fb_invocation *inv);
+
 /* Creates an engine using settings' runtime, metrics, RAM threshold,
  * timeouts, workload.per_node (sessions per node: invocations in flight
  * there), warm_nodes and retries (settings must outlive the engine; its

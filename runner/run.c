@@ -64,7 +64,6 @@ static void progress(struct run *r, const char *policy, const char *warming, boo
 static int record(struct run *r, const struct fb_cell *cell, int f, long seq,
                   int64_t intended_ms, const struct fb_outcome *o)
 {
-    const struct fb_node_cfg *node = o->node >= 0 ? fb_engine_node(r->eng, o->node) : NULL;
     struct fb_invocation inv = {
         .run_id = r->run_id,
         .repetition = cell->repetition,
@@ -72,25 +71,8 @@ static int record(struct run *r, const struct fb_cell *cell, int f, long seq,
         .warming = fb_warming_name(cell->warming),
         .function = r->exp->functions[f].name,
         .seq = seq,
-        .node = node != NULL ? node->name : "",
-        .mode = node != NULL ? fb_warming_name(o->mode) : "",
-        .intended_start_ms = intended_ms > 0 ? intended_ms : o->start_ms,
-        .start_ms = o->start_ms,
-        .select_ms = o->select_ms,
-        .pull_ms = o->pull_ms,
-        .run_ms = o->run_ms,
-        .cleanup_ms = o->cleanup_ms,
-        .latency_ms = o->latency_ms,
-        .total_ms = o->total_ms,
-        .node_exec_ms = o->node_exec_ms,
-        .cpu_pct = o->cpu_pct,
-        .ram_pct = o->ram_pct,
-        .exit_status = o->exit_status,
-        .attempts = o->attempts,
-        .error = o->error,
-        .failed_nodes = o->failed_nodes,
-        .retry_error = o->retry_error,
     };
+    fb_outcome_row(r->eng, o, intended_ms, &inv);
     r->done++;
     if (o->error[0] != '\0')
         r->errors++;
