@@ -1,0 +1,586 @@
+/*
+ * faasbench-node: the helper every execution node carries in its PATH.
+ *
+ *   faasbench-node metrics
+ *       One line of cumulative counters for the node's cgroup (or the whole
+ *       host when no limit applies), read without sleeping or forking:
+ *       fbm1 cpu_ns=N clock_ns=N mem_used=N mem_limit=N cpus=F source=S
+ *   faasbench-node exec -c 'COMMAND'
+ *       Runs COMMAND with /bin/sh -c, passes stdin and stdout through, relays
+ *       stderr, then writes as the last stderr line
+ *       fbx1 elapsed_ns=N status=N
+ *       and exits with the command's status (128+signal when killed).
+ *   faasbench-node version
+ *
+ * CPU % of a node is the delta of cpu_ns over the delta of clock_ns, divided
+ * by cpus, between two polls.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define FBN_VERSION "1.0.0"
+#ifndef CGROUP_ROOT /* overridable for tests against a fake tree */
+#define CGROUP_ROOT "/sys/fs/cgroup"
+#endif
+#ifndef PROC_SELF_CGROUP
+#define PROC_SELF_CGROUP "/proc/self/cgroup"
+#endif
+
+/* ------------------------------------------------------------------ */
+/* small file helpers                                                  */
+
+/* Reads up to size-1 bytes of a file into buf, NUL-terminated. */
+static bool read_small(const char *path, char *buf, size_t size)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    size_t len = 0;
+    while (len + 1 < size) {
+        ssize_t n = read(fd, buf + len, size - 1 - len);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            close(fd);
+            return false;
+        }
+        if (n == 0)
+            break;
+        len += (size_t)n;
+    }
+    close(fd);
+    buf[len] = '\0';
+    return true;
+}
+
+static bool read_u64(const char *path, uint64_t *out)
+{
+    char buf[64];
+    if (!read_small(path, buf, sizeof buf))
+        return false;
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(buf, &end, 10);
+    if (errno != 0 || end == buf)
+        return false;
+    *out = (uint64_t)v;
+    return true;
+}
+
+/* Finds "key value" (space separated, key at line start) in a stat-like text. */
+static bool find_key_u64(const char *text, const char *key, uint64_t *out)
+{
+    size_t klen = strlen(key);
+    const char *p = text;
+    while (*p) {
+        if (strncmp(p, key, klen) == 0 && (p[klen] == ' ' || p[klen] == ':')) {
+            const char *v = p + klen + 1;
+            while (*v == ' ')
+                v++;
+            char *end;
+            unsigned long long n = strtoull(v, &end, 10);
+            if (end == v)
+                return false;
+            *out = (uint64_t)n;
+            return true;
+        }
+        p = strchr(p, '\n');
+        if (!p)
+            break;
+        p++;
+    }
+    return false;
+}
+
+static uint64_t clock_ns(clockid_t id)
+{
+    struct timespec ts;
+    clock_gettime(id, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Cuts the last component of a cgroup path; returns false at the root. */
+static bool cgroup_parent(char *path)
+{
+    if (strcmp(path, "/") == 0 || path[0] == '\0')
+        return false;
+    char *slash = strrchr(path, '/');
+    if (!slash)
+        return false;
+    if (slash == path)
+        path[1] = '\0';
+    else
+        *slash = '\0';
+    return true;
+}
+
+/* ------------------------------------------------------------------ */
+/* host-wide figures                                                   */
+
+static uint64_t host_mem_total(void)
+{
+    char buf[4096];
+    uint64_t kb = 0;
+    if (read_small("/proc/meminfo", buf, sizeof buf))
+        find_key_u64(buf, "MemTotal", &kb);
+    return kb * 1024u;
+}
+
+static bool host_mem(uint64_t *used, uint64_t *limit)
+{
+    char buf[4096];
+    uint64_t total, avail;
+    if (!read_small("/proc/meminfo", buf, sizeof buf) ||
+        !find_key_u64(buf, "MemTotal", &total) ||
+        !find_key_u64(buf, "MemAvailable", &avail))
+        return false;
+    *limit = total * 1024u;
+    *used = (total > avail ? total - avail : 0) * 1024u;
+    return true;
+}
+
+static bool host_cpu(uint64_t *cpu_ns, double *cpus)
+{
+    char buf[512];
+    if (!read_small("/proc/stat", buf, sizeof buf) || strncmp(buf, "cpu ", 4) != 0)
+        return false;
+    /* user nice system idle iowait irq softirq steal */
+    unsigned long long f[8] = {0};
+    if (sscanf(buf + 4, "%llu %llu %llu %llu %llu %llu %llu %llu",
+               &f[0], &f[1], &f[2], &f[3], &f[4], &f[5], &f[6], &f[7]) < 4)
+        return false;
+    unsigned long long busy = f[0] + f[1] + f[2] + f[5] + f[6] + f[7];
+    long hz = sysconf(_SC_CLK_TCK);
+    if (hz <= 0)
+        hz = 100;
+    *cpu_ns = (uint64_t)busy * (1000000000u / (uint64_t)hz);
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    *cpus = n > 0 ? (double)n : 1.0;
+    return true;
+}
+
+/* ------------------------------------------------------------------ */
+/* cgroup figures                                                      */
+
+struct cg_paths {
+    bool v2;
+    char unified[1024]; /* v2: path of the "0::" line */
+    char cpu[1024];     /* v1 paths per controller, "" when absent */
+    char cpuacct[1024];
+    char memory[1024];
+    char cpu_mnt[256];
+    char cpuacct_mnt[256];
+    char memory_mnt[256];
+};
+
+/* Does a comma separated controller list contain name? */
+static bool has_controller(const char *list, size_t len, const char *name)
+{
+    size_t nlen = strlen(name);
+    const char *p = list, *end = list + len;
+    while (p < end) {
+        const char *comma = memchr(p, ',', (size_t)(end - p));
+        const char *stop = comma ? comma : end;
+        if ((size_t)(stop - p) == nlen && strncmp(p, name, nlen) == 0)
+            return true;
+        p = stop + 1;
+    }
+    return false;
+}
+
+/* v1 controllers are mounted as /sys/fs/cgroup/<list> (e.g. "cpu,cpuacct"),
+ * usually with a link per controller name; try both. */
+static void v1_mount(char *out, size_t size, const char *list, size_t len, const char *name)
+{
+    snprintf(out, size, CGROUP_ROOT "/%.*s", (int)len, list);
+    if (access(out, F_OK) != 0)
+        snprintf(out, size, CGROUP_ROOT "/%s", name);
+}
+
+static bool read_cgroup_paths(struct cg_paths *cg)
+{
+    memset(cg, 0, sizeof *cg);
+    char buf[8192];
+    if (!read_small(PROC_SELF_CGROUP, buf, sizeof buf))
+        return false;
+    cg->v2 = access(CGROUP_ROOT "/cgroup.controllers", F_OK) == 0;
+    char *line = buf;
+    while (line && *line) {
+        char *nl = strchr(line, '\n');
+        if (nl)
+            *nl = '\0';
+        char *c1 = strchr(line, ':');
+        char *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+        if (c2) {
+            const char *list = c1 + 1;
+            size_t len = (size_t)(c2 - list);
+            const char *path = c2 + 1;
+            if (len == 0 && strncmp(line, "0:", 2) == 0) {
+                snprintf(cg->unified, sizeof cg->unified, "%s", path);
+            } else {
+                if (has_controller(list, len, "cpu")) {
+                    snprintf(cg->cpu, sizeof cg->cpu, "%s", path);
+                    v1_mount(cg->cpu_mnt, sizeof cg->cpu_mnt, list, len, "cpu");
+                }
+                if (has_controller(list, len, "cpuacct")) {
+                    snprintf(cg->cpuacct, sizeof cg->cpuacct, "%s", path);
+                    v1_mount(cg->cpuacct_mnt, sizeof cg->cpuacct_mnt, list, len, "cpuacct");
+                }
+                if (has_controller(list, len, "memory")) {
+                    snprintf(cg->memory, sizeof cg->memory, "%s", path);
+                    v1_mount(cg->memory_mnt, sizeof cg->memory_mnt, list, len, "memory");
+                }
+            }
+        }
+        line = nl ? nl + 1 : NULL;
+    }
+    return true;
+}
+
+/*
+ * The node's cgroup is the nearest one, walking up from this process's own,
+ * that carries a limit: nodes/up puts sshd (and so every command) in a child
+ * of the limited node cgroup, containers in siblings of it.
+ */
+
+static bool v1_cpu(const struct cg_paths *cg, uint64_t *cpu_ns, double *cpus)
+{
+    if (!cg->cpu[0] || !cg->cpuacct[0])
+        return false;
+    char rel[1024], file[1400];
+    snprintf(rel, sizeof rel, "%s", cg->cpu);
+    do {
+        if (strcmp(rel, "/") == 0)
+            return false;
+        uint64_t quota, period;
+        char qbuf[64];
+        snprintf(file, sizeof file, "%s%s/cpu.cfs_quota_us", cg->cpu_mnt, rel);
+        if (!read_small(file, qbuf, sizeof qbuf))
+            continue;
+        long long q = strtoll(qbuf, NULL, 10);
+        if (q <= 0)
+            continue;
+        quota = (uint64_t)q;
+        snprintf(file, sizeof file, "%s%s/cpu.cfs_period_us", cg->cpu_mnt, rel);
+        if (!read_u64(file, &period) || period == 0)
+            return false;
+        /* same level in the cpuacct hierarchy, else this process's own */
+        snprintf(file, sizeof file, "%s%s/cpuacct.usage", cg->cpuacct_mnt, rel);
+        if (!read_u64(file, cpu_ns)) {
+            snprintf(file, sizeof file, "%s%s/cpuacct.usage", cg->cpuacct_mnt, cg->cpuacct);
+            if (!read_u64(file, cpu_ns))
+                return false;
+        }
+        *cpus = (double)quota / (double)period;
+        return true;
+    } while (cgroup_parent(rel));
+    return false;
+}
+
+static bool v1_mem(const struct cg_paths *cg, uint64_t host_total, uint64_t *used, uint64_t *limit)
+{
+    if (!cg->memory[0])
+        return false;
+    char rel[1024], file[1400];
+    snprintf(rel, sizeof rel, "%s", cg->memory);
+    do {
+        if (strcmp(rel, "/") == 0)
+            return false;
+        uint64_t lim, usage;
+        snprintf(file, sizeof file, "%s%s/memory.limit_in_bytes", cg->memory_mnt, rel);
+        if (!read_u64(file, &lim) || (host_total && lim >= host_total))
+            continue;
+        snprintf(file, sizeof file, "%s%s/memory.usage_in_bytes", cg->memory_mnt, rel);
+        if (!read_u64(file, &usage))
+            return false;
+        char stat[8192];
+        uint64_t inactive = 0;
+        snprintf(file, sizeof file, "%s%s/memory.stat", cg->memory_mnt, rel);
+        if (read_small(file, stat, sizeof stat))
+            find_key_u64(stat, "total_inactive_file", &inactive);
+        *used = usage > inactive ? usage - inactive : 0;
+        *limit = lim;
+        return true;
+    } while (cgroup_parent(rel));
+    return false;
+}
+
+static bool v2_cpu(const struct cg_paths *cg, uint64_t *cpu_ns, double *cpus)
+{
+    char rel[1024], file[1400], buf[4096];
+    snprintf(rel, sizeof rel, "%s", cg->unified);
+    if (!rel[0])
+        return false;
+    do {
+        if (strcmp(rel, "/") == 0)
+            return false;
+        snprintf(file, sizeof file, CGROUP_ROOT "%s/cpu.max", rel);
+        if (!read_small(file, buf, sizeof buf) || strncmp(buf, "max", 3) == 0)
+            continue;
+        unsigned long long quota, period;
+        if (sscanf(buf, "%llu %llu", &quota, &period) != 2 || period == 0)
+            continue;
+        uint64_t usec;
+        snprintf(file, sizeof file, CGROUP_ROOT "%s/cpu.stat", rel);
+        if (!read_small(file, buf, sizeof buf) || !find_key_u64(buf, "usage_usec", &usec))
+            return false;
+        *cpu_ns = usec * 1000u;
+        *cpus = (double)quota / (double)period;
+        return true;
+    } while (cgroup_parent(rel));
+    return false;
+}
+
+static bool v2_mem(const struct cg_paths *cg, uint64_t host_total, uint64_t *used, uint64_t *limit)
+{
+    char rel[1024], file[1400], buf[8192];
+    snprintf(rel, sizeof rel, "%s", cg->unified);
+    if (!rel[0])
+        return false;
+    do {
+        if (strcmp(rel, "/") == 0)
+            return false;
+        uint64_t lim, current, inactive = 0;
+        snprintf(file, sizeof file, CGROUP_ROOT "%s/memory.max", rel);
+        if (!read_u64(file, &lim) || (host_total && lim >= host_total))
+            continue; /* "max" does not parse: no limit here */
+        snprintf(file, sizeof file, CGROUP_ROOT "%s/memory.current", rel);
+        if (!read_u64(file, &current))
+            return false;
+        snprintf(file, sizeof file, CGROUP_ROOT "%s/memory.stat", rel);
+        if (read_small(file, buf, sizeof buf))
+            find_key_u64(buf, "inactive_file", &inactive);
+        *used = current > inactive ? current - inactive : 0;
+        *limit = lim;
+        return true;
+    } while (cgroup_parent(rel));
+    return false;
+}
+
+static int cmd_metrics(void)
+{
+    uint64_t cpu_ns = 0, now = 0, used = 0, limit = 0;
+    double cpus = 1.0;
+    bool cg_cpu = false, cg_mem = false;
+    struct cg_paths cg;
+    bool have_cg = read_cgroup_paths(&cg);
+    uint64_t host_total = host_mem_total();
+
+    if (have_cg) {
+        cg_cpu = cg.v2 ? v2_cpu(&cg, &cpu_ns, &cpus) : v1_cpu(&cg, &cpu_ns, &cpus);
+        if (cg_cpu)
+            now = clock_ns(CLOCK_MONOTONIC);
+        cg_mem = cg.v2 ? v2_mem(&cg, host_total, &used, &limit)
+                       : v1_mem(&cg, host_total, &used, &limit);
+    }
+    if (!cg_cpu) {
+        if (!host_cpu(&cpu_ns, &cpus)) {
+            fprintf(stderr, "faasbench-node: cannot read CPU usage\n");
+            return 1;
+        }
+        now = clock_ns(CLOCK_MONOTONIC);
+    }
+    if (!cg_mem && !host_mem(&used, &limit)) {
+        fprintf(stderr, "faasbench-node: cannot read memory usage\n");
+        return 1;
+    }
+    const char *source = (cg_cpu || cg_mem) ? (cg.v2 ? "cgroup2" : "cgroup1") : "proc";
+    printf("fbm1 cpu_ns=%" PRIu64 " clock_ns=%" PRIu64 " mem_used=%" PRIu64
+           " mem_limit=%" PRIu64 " cpus=%.2f source=%s\n",
+           cpu_ns, now, used, limit, cpus, source);
+    return fflush(stdout) == 0 ? 0 : 1;
+}
+
+/* ------------------------------------------------------------------ */
+/* exec                                                                */
+
+static volatile sig_atomic_t child_pid;
+static int wake_fd = -1;
+
+static void on_sigchld(int sig)
+{
+    (void)sig;
+    int saved = errno;
+    char c = 0;
+    if (write(wake_fd, &c, 1) < 0) {
+        /* pipe full: a wake-up is already pending */
+    }
+    errno = saved;
+}
+
+static void on_forward(int sig)
+{
+    if (child_pid > 0)
+        kill((pid_t)child_pid, sig);
+}
+
+static void write_all(int fd, const char *buf, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = write(fd, buf, len);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return; /* stderr gone: keep running, drop the output */
+        }
+        buf += n;
+        len -= (size_t)n;
+    }
+}
+
+/* Copies what the command wrote to stderr; remembers the last byte. */
+static bool relay(int from, char *last, bool *any)
+{
+    char buf[16384];
+    for (;;) {
+        ssize_t n = read(from, buf, sizeof buf);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return errno == EAGAIN; /* still open, nothing more for now */
+        }
+        if (n == 0)
+            return false; /* EOF */
+        write_all(STDERR_FILENO, buf, (size_t)n);
+        *last = buf[n - 1];
+        *any = true;
+    }
+}
+
+static int cmd_exec(const char *command)
+{
+    int errp[2], wake[2];
+    if (pipe2(errp, O_CLOEXEC) != 0 || pipe2(wake, O_CLOEXEC | O_NONBLOCK) != 0) {
+        perror("faasbench-node: pipe");
+        return 125;
+    }
+    wake_fd = wake[1];
+
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART | SA_NOCLDSTOP;
+    sa.sa_handler = on_sigchld;
+    sigaction(SIGCHLD, &sa, NULL);
+    sa.sa_flags = SA_RESTART;
+    sa.sa_handler = on_forward;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    uint64_t start = clock_ns(CLOCK_MONOTONIC);
+    pid_t pid = fork();
+    if (pid < 0) {
+        perror("faasbench-node: fork");
+        return 125;
+    }
+    if (pid == 0) {
+        signal(SIGPIPE, SIG_DFL);
+        signal(SIGCHLD, SIG_DFL);
+        signal(SIGTERM, SIG_DFL);
+        signal(SIGINT, SIG_DFL);
+        signal(SIGHUP, SIG_DFL);
+        if (dup2(errp[1], STDERR_FILENO) < 0)
+            _exit(126);
+        execl("/bin/sh", "sh", "-c", command, (char *)NULL);
+        _exit(127);
+    }
+    child_pid = pid;
+    close(errp[1]);
+
+    char last = '\n';
+    bool any = false, err_open = true;
+    int status = 0;
+    uint64_t end = 0;
+    for (;;) {
+        pid_t r = waitpid(pid, &status, WNOHANG);
+        if (r == pid) {
+            end = clock_ns(CLOCK_MONOTONIC);
+            break;
+        }
+        if (r < 0 && errno != EINTR) {
+            perror("faasbench-node: waitpid");
+            return 125;
+        }
+        struct pollfd fds[2] = {
+            {.fd = wake[0], .events = POLLIN},
+            {.fd = err_open ? errp[0] : -1, .events = POLLIN},
+        };
+        if (poll(fds, 2, -1) < 0 && errno != EINTR) {
+            perror("faasbench-node: poll");
+            return 125;
+        }
+        if (fds[0].revents) {
+            char drain[64];
+            while (read(wake[0], drain, sizeof drain) > 0) {
+            }
+        }
+        if (err_open && fds[1].revents) {
+            if (!relay(errp[0], &last, &any))
+                err_open = false;
+        }
+    }
+    child_pid = 0;
+
+    /* whatever the command left in the pipe; background processes that keep
+     * stderr open after it exits are not waited for */
+    if (err_open) {
+        fcntl(errp[0], F_SETFL, O_NONBLOCK);
+        relay(errp[0], &last, &any);
+    }
+    close(errp[0]);
+
+    int code;
+    if (WIFEXITED(status))
+        code = WEXITSTATUS(status);
+    else if (WIFSIGNALED(status))
+        code = 128 + WTERMSIG(status);
+    else
+        code = 125;
+
+    char line[128];
+    int n = snprintf(line, sizeof line, "%sfbx1 elapsed_ns=%" PRIu64 " status=%d\n",
+                     any && last != '\n' ? "\n" : "", end - start, code);
+    write_all(STDERR_FILENO, line, (size_t)n);
+    return code;
+}
+
+/* ------------------------------------------------------------------ */
+
+static int usage(void)
+{
+    fputs("usage: faasbench-node metrics\n"
+          "       faasbench-node exec -c 'COMMAND'\n"
+          "       faasbench-node version\n",
+          stderr);
+    return 2;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2)
+        return usage();
+    if (strcmp(argv[1], "metrics") == 0 && argc == 2)
+        return cmd_metrics();
+    if (strcmp(argv[1], "exec") == 0 && argc == 4 && strcmp(argv[2], "-c") == 0)
+        return cmd_exec(argv[3]);
+    if (strcmp(argv[1], "version") == 0 && argc == 2) {
+        printf("faasbench-node " FBN_VERSION "\n");
+        return 0;
+    }
+    return usage();
+}
