@@ -755,7 +755,8 @@ struct attempt {
 };
 
 static void attempt_steps(struct fb_engine *e, struct enode *nd, int k, int f,
-                          enum fb_warming mode, const char *cname, struct attempt *a)
+                          enum fb_warming mode, const char *cname, double t_start,
+                          struct attempt *a)
 {
     const struct fb_function_cfg *fn = e->fns[f];
     struct fb_conn *c = nd->conns[k];
@@ -768,7 +769,7 @@ static void attempt_steps(struct fb_engine *e, struct enode *nd, int k, int f,
     a->exit_status = -1;
     a->error[0] = '\0';
     a->node_ms = NAN;
-    a->t_pull = mono_ms();
+    a->t_pull = t_start; /* no pull: the phase is exactly 0 */
     if (mode == FB_WARM_COLD) {
         /* The pull is a step of its own so the row shows what it cost. */
         a->rc = run_step(e, nd, c, FB_STEP_PULL, &v, true, &o);
@@ -886,7 +887,7 @@ int fb_engine_invoke(struct fb_engine *e, const struct fb_policy *p, void *pstat
         pthread_mutex_unlock(&e->lock);
         t1 = mono_ms();
 
-        attempt_steps(e, nd, k, f, mode, cname, &a);
+        attempt_steps(e, nd, k, f, mode, cname, t1, &a);
 
         pthread_mutex_lock(&e->lock);
         nd->busy[k] = false;
