@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "metrics.h"
@@ -1307,9 +1308,111 @@ static int syntax_error(struct loader *ld, const config_t *cf)
     return fb_errf(ld->eb, FB_ECONFIG, "%s:%d: syntax error: %s", file, line, text);
 }
 
+/* libconfig 1.5 ends the whole process (flex: "input in flex scanner
+ * failed", exit 2) when an @include names a directory. So before a file is
+ * handed to it, the includes it would open are looked at: lines starting
+ * with @include "name" (its pattern; also inside a comment or a string,
+ * where it would not follow them), in the file and in the regular files it
+ * includes, each name read as its scanner reads it and resolved against
+ * ld->dir as it does. A directory is an error here; the rest (missing
+ * files, nesting too deep) is left to libconfig. A file already being
+ * scanned is not scanned again. */
+enum { INCLUDE_DEPTH_MAX = 10 }; /* libconfig's MAX_INCLUDE_DEPTH */
+
+struct file_id {
+    dev_t dev;
+    ino_t ino;
+};
+
+/* The include name starting at p (after the opening quote), up to the
+ * closing quote, which may be lines further on: \\ and \" stand for \
+ * and ", another backslash is dropped, and each run of other bytes counts
+ * up to its first NUL (libconfig appends it as a C string). false when the
+ * quote is not closed or the name does not fit. */
+static bool include_target(const char *p, const char *end, char *name, size_t n)
+{
+    size_t len = 0;
+    bool cut = false; /* a NUL ended the current run */
+
+    for (; p < end && *p != '"'; p++) {
+        if (*p == '\\') {
+            cut = false;
+            if (p + 1 == end || (p[1] != '\\' && p[1] != '"'))
+                continue;
+            p++;
+        } else if (*p == '\0' || cut) {
+            cut = true;
+            continue;
+        }
+        if (len + 1 >= n)
+            return false;
+        name[len++] = *p;
+    }
+    name[len] = '\0';
+    return p < end;
+}
+
+static int check_includes(struct loader *ld, const char *file, int depth, struct file_id *open)
+{
+    FILE *f = fopen(file, "r");
+    char *text = NULL, name[PATH_MAX], full[PATH_MAX];
+    size_t len = 0, cap = 0, got;
+    int rc = 0, line = 1;
+
+    if (f == NULL)
+        return 0; /* libconfig says why */
+    do {
+        if (len + 4096 > cap) {
+            char *t = realloc(text, cap = 2 * (len + 4096));
+            if (t == NULL) {
+                free(text);
+                fclose(f);
+                return nomem(ld);
+            }
+            text = t;
+        }
+        got = fread(text + len, 1, 4096, f);
+        len += got;
+    } while (got > 0);
+    fclose(f);
+
+    for (const char *p = text, *end = text + len; p < end && rc == 0; line++) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p)), *q = p;
+        struct stat st;
+        bool seen = false;
+
+        p = nl != NULL ? nl + 1 : end;
+        while (q < p && (*q == ' ' || *q == '\t'))
+            q++;
+        if (p - q < 10 || memcmp(q, "@include", 8) != 0 || (q[8] != ' ' && q[8] != '\t'))
+            continue;
+        for (q += 8; q < end && (*q == ' ' || *q == '\t');)
+            q++;
+        if (q == end || *q != '"' || !include_target(q + 1, end, name, sizeof(name)) ||
+            (size_t)snprintf(full, sizeof(full), "%s/%s", ld->dir, name) >= sizeof(full) ||
+            stat(full, &st) != 0)
+            continue;
+        if (S_ISDIR(st.st_mode))
+            rc = fb_errf(ld->eb, FB_ECONFIG, "%s:%d: @include: cannot open '%s': it is a directory",
+                         file, line, full);
+        if (rc < 0 || !S_ISREG(st.st_mode) || depth >= INCLUDE_DEPTH_MAX)
+            continue;
+        for (int i = 0; i <= depth; i++)
+            seen = seen || (open[i].dev == st.st_dev && open[i].ino == st.st_ino);
+        if (seen)
+            continue;
+        open[depth + 1] = (struct file_id){st.st_dev, st.st_ino};
+        rc = check_includes(ld, full, depth + 1, open);
+    }
+    free(text);
+    return rc;
+}
+
 int fb_config_load(const char *path, struct fb_experiment *exp, struct fb_errbuf *eb)
 {
     struct loader ld = {.path = path, .eb = eb};
+    struct file_id open_files[INCLUDE_DEPTH_MAX + 1];
+    struct stat st;
     const config_setting_t *root;
     config_t cf;
     bool cf_open = false;
@@ -1330,6 +1433,12 @@ int fb_config_load(const char *path, struct fb_experiment *exp, struct fb_errbuf
     if ((ld.dir = dir_of(path)) == NULL || (exp->path = strdup(path)) == NULL) {
         rc = nomem(&ld);
         goto out;
+    }
+    /* Only a regular file: a pipe read here would be empty for libconfig. */
+    if (stat(path, &st) == 0 && S_ISREG(st.st_mode)) {
+        open_files[0] = (struct file_id){st.st_dev, st.st_ino};
+        if ((rc = check_includes(&ld, path, 0, open_files)) < 0)
+            goto out;
     }
 
     config_init(&cf);

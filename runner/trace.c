@@ -195,7 +195,8 @@ static void sort_events(struct fb_trace_event *a, size_t n)
 
 /* ---- values ---- */
 
-/* Seconds: a finite number >= 0. 0 or FB_EINVAL naming the value. */
+/* Seconds: a finite number >= 0, at most a year (a replay waits for it).
+ * 0 or FB_EINVAL naming the value. */
 static int parse_time(struct loader *L, const char *s, double *t)
 {
     char *end;
@@ -205,6 +206,8 @@ static int parse_time(struct loader *L, const char *s, double *t)
         return bad(L, "time '%.*s' is not a number", SHOWN, s);
     if (*t < 0)
         return bad(L, "negative time '%.*s'", SHOWN, s);
+    if (*t > FB_TRACE_MAX_SECONDS)
+        return bad(L, "time '%.*s' is more than a year", SHOWN, s);
     return 0;
 }
 

@@ -42,6 +42,9 @@ struct fb_trace_opts {
     int max_minutes;              /* azure: only the first N minute columns; 0: all */
 };
 
+/* The latest time a CSV trace may give, in seconds (a year). */
+#define FB_TRACE_MAX_SECONDS 31536000.0
+
 /* Invocations a trace may hold; a larger file is an error (use max_minutes). */
 #define FB_TRACE_MAX_EVENTS 100000000
 

@@ -422,6 +422,7 @@ static const struct bad_case {
     {"bad_time.csv", FB_TRACE_CSV, 5, "time 'abc' is not a number"},
     {"bad_nan_time.csv", FB_TRACE_CSV, 3, "time 'nan' is not a number"},
     {"bad_negative_time.csv", FB_TRACE_CSV, 2, "negative time '-1.5'"},
+    {"bad_far_time.csv", FB_TRACE_CSV, 3, "time '40000000' is more than a year"},
     {"bad_function.csv", FB_TRACE_CSV, 3,
      "unknown function 'zzz' (not among the experiment's functions)"},
     {"bad_empty_function.csv", FB_TRACE_CSV, 4,
