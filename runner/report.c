@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "csvrow.h"
 #include "results.h"
 
 #ifndef FB_SOURCE_DIR
@@ -103,11 +104,6 @@ static const enum scan_col phase_cols[FB_PHASE_OVERHEAD] = {
     [FB_PHASE_RUN] = SC_RUN,       [FB_PHASE_CLEANUP] = SC_CLEANUP,
 };
 
-struct field {
-    char *s;
-    size_t cap;
-};
-
 /* One function's rows within the current cell. */
 struct acc {
     char *function;
@@ -124,8 +120,7 @@ struct scan {
     struct fb_errbuf *eb;
     int rc;
     /* the record being read */
-    struct field *fields;
-    size_t n_fields, fields_cap;
+    struct fb_csvrow row;
     size_t record;            /* 1-based, the header is record 1 */
     bool have_header;
     size_t header_fields;
@@ -145,37 +140,9 @@ struct scan {
 static void on_field(void *s, size_t len, void *data)
 {
     struct scan *sc = data;
-    struct field *f;
 
-    if (sc->rc < 0)
-        return;
-    if (sc->n_fields == sc->fields_cap) {
-        size_t cap = sc->fields_cap != 0 ? sc->fields_cap * 2 : 32;
-        struct field *fs = realloc(sc->fields, cap * sizeof(*fs));
-
-        if (fs == NULL) {
-            sc->rc = FB_ENOMEM;
-            return;
-        }
-        memset(fs + sc->fields_cap, 0, (cap - sc->fields_cap) * sizeof(*fs));
-        sc->fields = fs;
-        sc->fields_cap = cap;
-    }
-    f = &sc->fields[sc->n_fields];
-    if (len + 1 > f->cap) {
-        char *p = realloc(f->s, len + 1);
-
-        if (p == NULL) {
-            sc->rc = FB_ENOMEM;
-            return;
-        }
-        f->s = p;
-        f->cap = len + 1;
-    }
-    if (len > 0)
-        memcpy(f->s, s, len);
-    f->s[len] = '\0';
-    sc->n_fields++;
+    if (sc->rc == 0 && fb_csvrow_add(&sc->row, s, len, SIZE_MAX) < 0)
+        sc->rc = FB_ENOMEM;
 }
 
 /* The text of column c in the current record ("" when the file has none). */
@@ -183,7 +150,7 @@ static const char *cell(const struct scan *sc, enum scan_col c)
 {
     int i = sc->col[c];
 
-    return i >= 0 && (size_t)i < sc->n_fields ? sc->fields[i].s : "";
+    return i >= 0 ? fb_csvrow_get(&sc->row, (size_t)i) : "";
 }
 
 static int map_header(struct scan *sc)
@@ -192,9 +159,9 @@ static int map_header(struct scan *sc)
 
     for (int c = 0; c < SC_NCOLS; c++)
         sc->col[c] = -1;
-    for (size_t i = 0; i < sc->n_fields; i++) {
+    for (size_t i = 0; i < sc->row.n; i++) {
         for (int c = 0; c < SC_NCOLS; c++) {
-            if (sc->col[c] < 0 && strcmp(sc->fields[i].s, scan_cols[c].name) == 0) {
+            if (sc->col[c] < 0 && strcmp(fb_csvrow_get(&sc->row, i), scan_cols[c].name) == 0) {
                 sc->col[c] = (int)i;
                 break;
             }
@@ -207,7 +174,7 @@ static int map_header(struct scan *sc)
             goto out;
         }
     }
-    sc->header_fields = sc->n_fields;
+    sc->header_fields = sc->row.n;
     sc->have_header = true;
 out:
     return rc;
@@ -363,7 +330,7 @@ static int add_row(struct scan *sc)
     struct acc *a;
     int rc = 0;
 
-    if (sc->n_fields < sc->header_fields) {
+    if (sc->row.n < sc->header_fields) {
         /* A row cut short (the run was killed mid-write): not data. */
         sc->short_rows++;
         goto out;
@@ -445,7 +412,7 @@ static void on_record(int c, void *data)
         sc->record++;
         sc->rc = sc->have_header ? add_row(sc) : map_header(sc);
     }
-    sc->n_fields = 0;
+    fb_csvrow_next(&sc->row);
 }
 
 /* Seeds the node list with the run's nodes, in order, from environment.txt
@@ -482,9 +449,7 @@ out:
 
 static void scan_free(struct scan *sc)
 {
-    for (size_t i = 0; i < sc->fields_cap; i++)
-        free(sc->fields[i].s);
-    free(sc->fields);
+    fb_csvrow_free(&sc->row);
     for (size_t i = 0; i < sc->accs_cap; i++)
         acc_free(&sc->accs[i]);
     free(sc->accs);

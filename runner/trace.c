@@ -6,10 +6,12 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "csvrow.h"
 #include "matrix.h"
 
 #define SHOWN 40 /* at most this many characters of a bad value in a message */
@@ -17,11 +19,6 @@
 enum { AZ_FIXED = 4 }; /* the columns before the minutes */
 static const char *const azure_fixed[AZ_FIXED] = {"HashOwner", "HashApp", "HashFunction",
                                                   "Trigger"};
-
-struct field {
-    char *s;
-    size_t cap;
-};
 
 struct loader {
     const char *path;
@@ -31,8 +28,7 @@ struct loader {
     long line;          /* the physical line being parsed, from 1 */
     long rec_line;      /* the line the current record started on */
     bool rec_pending;   /* the next non-blank line starts a record */
-    struct field *f;    /* the current record's fields, kept up to `keep` */
-    size_t nf, fcap;    /* fields seen in the current record; slots in f */
+    struct fb_csvrow row; /* the current record's fields */
     size_t nrec;        /* records done, the header included */
     size_t ncols;       /* columns of the header */
     size_t minutes;     /* azure: minute columns replayed */
@@ -56,7 +52,7 @@ static int bad(struct loader *L, const char *fmt, ...)
 
 static const char *field(const struct loader *L, size_t i)
 {
-    return L->f[i].s != NULL ? L->f[i].s : "";
+    return fb_csvrow_get(&L->row, i);
 }
 
 /* ---- events ---- */
@@ -244,9 +240,9 @@ static int csv_header(struct loader *L)
 {
     const char *t;
 
-    if (L->nf != 2)
-        return bad(L, "header has %zu column%s, expected 2: time_s,function", L->nf,
-                   L->nf == 1 ? "" : "s");
+    if (L->row.n != 2)
+        return bad(L, "header has %zu column%s, expected 2: time_s,function", L->row.n,
+                   L->row.n == 1 ? "" : "s");
     t = field(L, 0);
     if (strcmp(t, "time_s") != 0 && strcmp(t, "offset_s") != 0 && strcmp(t, "time") != 0)
         return bad(L, "header column 1 is '%.*s', expected time_s (or offset_s, time)", SHOWN,
@@ -263,8 +259,8 @@ static int csv_row(struct loader *L)
     double t;
     int rc, fn = -1;
 
-    if (L->nf != L->ncols)
-        return bad(L, "%zu column%s, expected 2 (time_s,function)", L->nf, L->nf == 1 ? "" : "s");
+    if (L->row.n != L->ncols)
+        return bad(L, "%zu column%s, expected 2 (time_s,function)", L->row.n, L->row.n == 1 ? "" : "s");
     ts = field(L, 0);
     name = field(L, 1);
     if ((rc = parse_time(L, ts, &t)) < 0)
@@ -282,22 +278,22 @@ static int azure_header(struct loader *L)
 {
     size_t minutes;
 
-    for (size_t i = 0; i < AZ_FIXED && i < L->nf; i++)
+    for (size_t i = 0; i < AZ_FIXED && i < L->row.n; i++)
         if (strcmp(field(L, i), azure_fixed[i]) != 0)
             return bad(L, "header column %zu is '%.*s', expected %s", i + 1, SHOWN,
                        field(L, i), azure_fixed[i]);
-    if (L->nf <= AZ_FIXED)
+    if (L->row.n <= AZ_FIXED)
         return bad(L, "header has no minute columns: expected "
                       "HashOwner,HashApp,HashFunction,Trigger,1,2,...");
-    for (size_t i = AZ_FIXED; i < L->nf; i++) {
+    for (size_t i = AZ_FIXED; i < L->row.n; i++) {
         char want[32];
         snprintf(want, sizeof(want), "%zu", i - AZ_FIXED + 1);
         if (strcmp(field(L, i), want) != 0)
             return bad(L, "header column %zu is '%.*s', expected minute %s", i + 1, SHOWN,
                        field(L, i), want);
     }
-    L->ncols = L->nf;
-    minutes = L->nf - AZ_FIXED;
+    L->ncols = L->row.n;
+    minutes = L->row.n - AZ_FIXED;
     if (L->o->max_minutes > 0 && (size_t)L->o->max_minutes < minutes)
         minutes = (size_t)L->o->max_minutes;
     L->minutes = minutes;
@@ -309,13 +305,13 @@ static int azure_row(struct loader *L)
     size_t row = L->nrec - 1; /* data rows before this one */
     int fn = (int)(row % (size_t)L->o->n_functions), rc = 0;
 
-    if (L->nf != L->ncols)
-        return bad(L, "%zu column%s, expected %zu as in the header", L->nf,
-                   L->nf == 1 ? "" : "s", L->ncols);
+    if (L->row.n != L->ncols)
+        return bad(L, "%zu column%s, expected %zu as in the header", L->row.n,
+                   L->row.n == 1 ? "" : "s", L->ncols);
     if (field(L, 2)[0] == '\0')
         return bad(L, "empty HashFunction");
     /* Every count is checked, also past max_minutes: a bad file is bad. */
-    for (size_t i = AZ_FIXED; i < L->nf && rc == 0; i++) {
+    for (size_t i = AZ_FIXED; i < L->row.n && rc == 0; i++) {
         const char *s = field(L, i);
         size_t minute = i - AZ_FIXED;
         unsigned long long c = 0;
@@ -338,40 +334,10 @@ static int azure_row(struct loader *L)
 static void on_field(void *s, size_t len, void *data)
 {
     struct loader *L = data;
-    struct field *f;
 
-    if (L->rc != 0)
-        return;
     /* A data row's fields past the header's count are only counted. */
-    if (L->nrec > 0 && L->nf >= L->ncols) {
-        L->nf++;
-        return;
-    }
-    if (L->nf == L->fcap) {
-        size_t cap = L->fcap == 0 ? 8 : L->fcap * 2;
-        struct field *nf = realloc(L->f, cap * sizeof(*nf));
-        if (nf == NULL) {
-            L->rc = FB_ENOMEM;
-            return;
-        }
-        memset(nf + L->fcap, 0, (cap - L->fcap) * sizeof(*nf));
-        L->f = nf;
-        L->fcap = cap;
-    }
-    f = &L->f[L->nf];
-    if (len + 1 > f->cap) {
-        char *p = realloc(f->s, len + 1);
-        if (p == NULL) {
-            L->rc = FB_ENOMEM;
-            return;
-        }
-        f->s = p;
-        f->cap = len + 1;
-    }
-    if (len > 0)
-        memcpy(f->s, s, len);
-    f->s[len] = '\0';
-    L->nf++;
+    if (L->rc == 0 && fb_csvrow_add(&L->row, s, len, L->nrec > 0 ? L->ncols : SIZE_MAX) < 0)
+        L->rc = FB_ENOMEM;
 }
 
 static void on_record(int c, void *data)
@@ -387,7 +353,7 @@ static void on_record(int c, void *data)
             L->rc = azure ? azure_row(L) : csv_row(L);
         L->nrec++;
     }
-    L->nf = 0;
+    fb_csvrow_next(&L->row);
     L->rec_pending = true;
 }
 
@@ -514,9 +480,7 @@ out:
         csv_free(&p);
     if (f != NULL)
         fclose(f);
-    for (size_t i = 0; i < L.fcap; i++)
-        free(L.f[i].s);
-    free(L.f);
+    fb_csvrow_free(&L.row);
     free(L.ev);
     return rc;
 }
