@@ -83,7 +83,7 @@ int fb_fuzz_gateway(const uint8_t *data, size_t size);
  * pass it) so a read past it is caught. */
 int fb_fuzz_gateway(const uint8_t *data, size_t size)
 {
-    uint8_t *body = malloc(size > 0 ? size : 1);
+    uint8_t *body = calloc(size > 0 ? size : 1, 1);
 
     if (body == NULL)
         abort();
