@@ -53,6 +53,7 @@ struct fb_engine {
     char token[16];   /* in container names: runs sharing a node do not collide */
     char *images; /* every function image, space-separated, each once */
     int max_inflight;
+    const volatile sig_atomic_t *stop;
     /* background poller */
     pthread_t poller;
     bool poller_on, poller_stop;
@@ -469,6 +470,11 @@ out:
     return rc;
 }
 
+void fb_engine_set_stop(struct fb_engine *e, const volatile sig_atomic_t *stop)
+{
+    e->stop = stop;
+}
+
 int fb_engine_node_count(const struct fb_engine *e)
 {
     return e->n_nodes;
@@ -676,7 +682,7 @@ int fb_engine_prepare(struct fb_engine *e, const struct fb_policy *p, void *psta
         rc = FB_ENOMEM;
         goto out;
     }
-    for (int round = 0; round < n && done < want; round++) {
+    for (int round = 0; round < n && done < want && !(e->stop != NULL && *e->stop); round++) {
         struct step_out o;
         pthread_mutex_lock(&e->lock);
         fill_views(e, f, taken, views);

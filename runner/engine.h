@@ -3,6 +3,7 @@
 #ifndef FB_ENGINE_H
 #define FB_ENGINE_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -42,6 +43,10 @@ void fb_outcome_row(const struct fb_engine *e, const struct fb_outcome *o, int64
  * (concurrent selections share one poll of a node). Every function here is
  * safe to call from several threads, except add_* against invoke. */
 int fb_engine_new(const struct fb_experiment *settings, struct fb_engine **out);
+
+/* A flag that, once non-zero, makes long multi-node work (preparing warm
+ * nodes) stop early; NULL: none. The run loop passes its signal flag. */
+void fb_engine_set_stop(struct fb_engine *e, const volatile sig_atomic_t *stop);
 
 /* Connects to a node (cfg must outlive the engine). Returns its index, or
  * FB_E* with eb set; a node that cannot be reached is not added. */

@@ -24,6 +24,8 @@
 
 volatile sig_atomic_t fb_run_stop = 0;
 
+static const char *const workload_names[] = {"sequential", "closed", "poisson", "trace"};
+
 struct run {
     const struct fb_experiment *exp;
     const struct fb_run_opts *opts;
@@ -586,6 +588,7 @@ int fb_run(const struct fb_experiment *exp, const struct fb_run_opts *opts, char
     }
     if ((rc = fb_engine_new(exp, &r.eng)) < 0)
         goto out;
+    fb_engine_set_stop(r.eng, &fb_run_stop);
     for (int f = 0; f < exp->n_functions; f++)
         if ((rc = fb_engine_add_function(r.eng, &exp->functions[f])) < 0)
             goto out;
@@ -612,8 +615,9 @@ int fb_run(const struct fb_experiment *exp, const struct fb_run_opts *opts, char
             fprintf(stderr, "faasbench: cannot write the environment file in %s\n", r.dir);
     }
     if (!opts->quiet)
-        fprintf(stderr, "faasbench: %s: %d cells x %d functions x %d invocations -> %s\n",
-                exp->name, n_cells, exp->n_functions, exp->matrix.invocations, r.dir);
+        fprintf(stderr, "faasbench: %s: %d cells x %d functions, %s workload, %s%ld invocations -> %s\n",
+                exp->name, n_cells, exp->n_functions, workload_names[exp->workload.kind],
+                r.total > 0 ? "" : "timed, ", r.total, r.dir);
 
     for (r.cell_i = 0; r.cell_i < n_cells && !fb_run_stop; r.cell_i++) {
         if (r.cell_done != NULL && r.cell_done[r.cell_i])
