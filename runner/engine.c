@@ -74,23 +74,6 @@ static int64_t unix_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* A newly allocated formatted string, or NULL. */
-static char *strf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *strf(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    char *s = n >= 0 ? malloc((size_t)n + 1) : NULL;
-    if (s != NULL) {
-        va_start(ap, fmt);
-        vsnprintf(s, (size_t)n + 1, fmt, ap);
-        va_end(ap);
-    }
-    return s;
-}
-
 static int slots_wanted(const struct fb_experiment *set)
 {
     return set->workload.per_node > 0 ? set->workload.per_node : 1;
@@ -222,7 +205,7 @@ static int run_step(struct fb_engine *e, struct enode *nd, struct fb_conn *c, en
     }
     if (timed && e->set->node_timing) {
         q = fb_shell_quote(cmd);
-        wrapped = q != NULL ? strf("faasbench-node exec -c %s", q) : NULL;
+        wrapped = q != NULL ? fb_strf("faasbench-node exec -c %s", q) : NULL;
         if (wrapped == NULL) {
             rc = FB_ENOMEM;
             snprintf(o->error, sizeof(o->error), "%s: out of memory", fb_step_name(s));

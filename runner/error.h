@@ -1,4 +1,5 @@
-/* error.h - faasbench error codes: 0 or a negative FB_E* value, one list. */
+/* error.h - faasbench error codes: 0 or a negative FB_E* value, one list;
+ * and the formatted strings messages are built with. */
 #ifndef FB_ERROR_H
 #define FB_ERROR_H
 
@@ -43,5 +44,8 @@ struct fb_errbuf {
  * `return fb_errf(eb, FB_EIO, "...")`. */
 int fb_errf(struct fb_errbuf *eb, int err, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* A newly allocated formatted string (caller frees), or NULL. */
+char *fb_strf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #endif

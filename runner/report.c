@@ -27,25 +27,6 @@ extern char **environ;
 
 #define READ_CHUNK 65536
 
-/* A newly allocated formatted string, or NULL. */
-static char *strf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *strf(const char *fmt, ...)
-{
-    va_list ap;
-    char *s = NULL;
-    int n;
-
-    va_start(ap, fmt);
-    n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    if (n >= 0 && (s = malloc((size_t)n + 1)) != NULL) {
-        va_start(ap, fmt);
-        vsnprintf(s, (size_t)n + 1, fmt, ap);
-        va_end(ap);
-    }
-    return s;
-}
-
 static int cmp_finite(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -419,7 +400,7 @@ static void on_record(int c, void *data)
  * ("node NAME ..." lines), so that idle nodes show with 0. */
 static int read_env_nodes(struct scan *sc, const char *run_dir)
 {
-    char *path = strf("%s/environment.txt", run_dir), *line = NULL;
+    char *path = fb_strf("%s/environment.txt", run_dir), *line = NULL;
     size_t cap = 0;
     FILE *f;
     int rc = 0;
@@ -475,7 +456,7 @@ int fb_invocations_scan(const char *run_dir, fb_cellfn_cb cb, void *ctx, struct 
         rc = fb_errf(eb, FB_EINVAL, "no run folder given");
         goto out;
     }
-    path = strf("%s/invocations.csv", run_dir);
+    path = fb_strf("%s/invocations.csv", run_dir);
     buf = malloc(READ_CHUNK);
     if (path == NULL || buf == NULL) {
         rc = FB_ENOMEM;
@@ -970,7 +951,7 @@ typedef int (*write_fn)(FILE *f, void *arg);
 static int replace_file(const char *dir, const char *name, write_fn fn, void *arg,
                         struct fb_errbuf *eb)
 {
-    char *path = strf("%s/%s", dir, name), *tmp = strf("%s/.%s.%ld.tmp", dir, name,
+    char *path = fb_strf("%s/%s", dir, name), *tmp = fb_strf("%s/.%s.%ld.tmp", dir, name,
                                                          (long)getpid());
     FILE *f = NULL;
     int fd, rc = 0;
@@ -1096,7 +1077,7 @@ int fb_report_write(const char *run_dir, const struct fb_report_opts *o, struct 
         (rc = replace_file(run_dir, "comparison.csv", comparison_csv, &r, eb)) < 0 ||
         (rc = replace_file(run_dir, "comparison.txt", comparison_txt, &r, eb)) < 0)
         goto out;
-    if ((metrics = strf("%s/metrics.csv", run_dir)) == NULL) {
+    if ((metrics = fb_strf("%s/metrics.csv", run_dir)) == NULL) {
         rc = FB_ENOMEM;
         goto out;
     }
