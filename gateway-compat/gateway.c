@@ -147,6 +147,7 @@ static int settings_init(struct fb_gw *g, struct fb_errbuf *eb)
     if (mc != NULL && (s->metrics_command = strdup(mc)) == NULL)
         return FB_ENOMEM;
     s->node_timing = g->o.metrics == FB_METRICS_FBNODE;
+    s->agent = s->node_timing;
     s->ram_threshold = g->o.ram_threshold;
     s->command_timeout_ms = g->o.command_timeout_ms;
     s->connect_timeout_ms = g->o.connect_timeout_ms;

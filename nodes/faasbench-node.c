@@ -10,6 +10,20 @@
  *       stderr, then writes as the last stderr line
  *       fbx1 elapsed_ns=N status=N
  *       and exits with the command's status (128+signal when killed).
+ *   faasbench-node serve
+ *       Runs commands for one client, one after another, on stdin/stdout:
+ *         at start   fbs1 ready
+ *         request    fbq1 TIMEOUT_MS LEN   then LEN bytes: the command
+ *         reply      fbr1 status=N elapsed_ns=N timed_out=0|1 out=N err=N
+ *                    then N bytes of stdout, then N bytes of stderr
+ *       Each command runs as /bin/sh -c COMMAND in a process group of its
+ *       own, with stdin from /dev/null; at most FBN_CAPTURE bytes of each
+ *       stream are sent back (the rest is read and dropped). At its timeout
+ *       (0: none) the group gets SIGTERM, and SIGKILL FBN_KILL_GRACE_MS
+ *       later. EOF on stdin ends the server; during a command it first kills
+ *       the command's group, so a client that goes away leaves nothing
+ *       running. One ssh channel then carries any number of commands: no
+ *       sshd fork and no login shell per command.
  *   faasbench-node version
  *
  * CPU % of a node is the delta of cpu_ns over the delta of clock_ns, divided
@@ -26,12 +40,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-#define FBN_VERSION "1.0.0"
+#define FBN_VERSION "1.1.0"
+#define FBN_CAPTURE (1024 * 1024)   /* bytes kept per stream and command */
+#define FBN_MAX_COMMAND (1024 * 1024)
+#define FBN_KILL_GRACE_MS 2000
 #ifndef CGROUP_ROOT /* overridable for tests against a fake tree */
 #define CGROUP_ROOT "/sys/fs/cgroup"
 #endif
@@ -408,7 +426,7 @@ static int cmd_metrics(void)
 /* exec                                                                */
 
 static volatile sig_atomic_t child_pid;
-static int wake_fd = -1;
+static int wake_fd = -1, wake_fd_read = -1;
 
 static void on_sigchld(int sig)
 {
@@ -560,11 +578,320 @@ static int cmd_exec(const char *command)
 }
 
 /* ------------------------------------------------------------------ */
+/* serve                                                               */
+
+/* Bytes received from the client and not yet consumed. */
+struct inbuf {
+    char *p;
+    size_t len, cap;
+    bool eof;
+};
+
+/* Reads what stdin has (blocking when wait is set). False on a read error. */
+static bool inbuf_fill(struct inbuf *in, bool wait)
+{
+    if (in->cap - in->len < 65536) {
+        size_t cap = in->cap ? in->cap * 2 : 131072;
+        char *p = realloc(in->p, cap);
+        if (p == NULL)
+            return false;
+        in->p = p;
+        in->cap = cap;
+    }
+    for (;;) {
+        if (!wait) {
+            struct pollfd pf = {.fd = STDIN_FILENO, .events = POLLIN};
+            if (poll(&pf, 1, 0) <= 0)
+                return true;
+        }
+        ssize_t n = read(STDIN_FILENO, in->p + in->len, in->cap - in->len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return false;
+        if (n == 0)
+            in->eof = true;
+        in->len += (size_t)n;
+        return true;
+    }
+}
+
+static void inbuf_consume(struct inbuf *in, size_t n)
+{
+    memmove(in->p, in->p + n, in->len - n);
+    in->len -= n;
+}
+
+/* One output stream of the running command. */
+struct stream {
+    int fd;            /* -1 once at EOF */
+    char *buf;         /* the first FBN_CAPTURE bytes */
+    size_t len;
+};
+
+static void stream_read(struct stream *s)
+{
+    char chunk[16384];
+    for (;;) {
+        ssize_t n = read(s->fd, chunk, sizeof chunk);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return; /* EAGAIN: nothing more for now */
+        if (n == 0) {
+            close(s->fd);
+            s->fd = -1;
+            return;
+        }
+        size_t take = FBN_CAPTURE - s->len;
+        if (take > (size_t)n)
+            take = (size_t)n;
+        memcpy(s->buf + s->len, chunk, take);
+        s->len += take;
+    }
+}
+
+static pid_t serve_group; /* the running command's process group, 0: none */
+
+static void on_serve_signal(int sig)
+{
+    if (serve_group > 0)
+        kill(-serve_group, SIGKILL);
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+/* In the child: its own group, stdin /dev/null, the pipes as stdout/stderr. */
+static void serve_child(const char *command, int out, int err)
+{
+    setpgid(0, 0);
+    signal(SIGPIPE, SIG_DFL);
+    signal(SIGCHLD, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+    signal(SIGINT, SIG_DFL);
+    signal(SIGHUP, SIG_DFL);
+    int null = open("/dev/null", O_RDONLY);
+    if (null < 0 || dup2(null, STDIN_FILENO) < 0 || dup2(out, STDOUT_FILENO) < 0 ||
+        dup2(err, STDERR_FILENO) < 0)
+        _exit(126);
+    execl("/bin/sh", "sh", "-c", command, (char *)NULL);
+    _exit(127);
+}
+
+/* Runs one command; fills the streams, *status, *elapsed, *timed_out.
+ * Returns false when the client went away meanwhile (the group is killed). */
+static bool serve_one(const char *command, long timeout_ms, struct inbuf *in,
+                      struct stream st[2], int *status, uint64_t *elapsed, bool *timed_out)
+{
+    int outp[2], errp[2], raw = 0;
+    bool client_gone = false;
+
+    *timed_out = false;
+    *status = 125;
+    *elapsed = 0;
+    st[0].fd = st[1].fd = -1;
+    if (pipe2(outp, O_CLOEXEC) != 0 || pipe2(errp, O_CLOEXEC) != 0) {
+        st[1].len = (size_t)snprintf(st[1].buf, FBN_CAPTURE, "faasbench-node: pipe: %s\n",
+                                     strerror(errno));
+        return true;
+    }
+    uint64_t start = clock_ns(CLOCK_MONOTONIC);
+    uint64_t term_at = timeout_ms > 0 ? start + (uint64_t)timeout_ms * 1000000u : 0;
+    uint64_t kill_at = 0;
+    pid_t pid = fork();
+    if (pid == 0)
+        serve_child(command, outp[1], errp[1]);
+    close(outp[1]);
+    close(errp[1]);
+    if (pid < 0) {
+        close(outp[0]);
+        close(errp[0]);
+        st[1].len = (size_t)snprintf(st[1].buf, FBN_CAPTURE, "faasbench-node: fork: %s\n",
+                                     strerror(errno));
+        return true;
+    }
+    setpgid(pid, pid); /* also here: no window before the child's own call */
+    serve_group = pid;
+    st[0].fd = outp[0];
+    st[1].fd = errp[0];
+    fcntl(st[0].fd, F_SETFL, O_NONBLOCK);
+    fcntl(st[1].fd, F_SETFL, O_NONBLOCK);
+
+    for (;;) {
+        pid_t r = waitpid(pid, &raw, WNOHANG);
+        if (r == pid) {
+            *elapsed = clock_ns(CLOCK_MONOTONIC) - start;
+            break;
+        }
+        uint64_t now = clock_ns(CLOCK_MONOTONIC);
+        if (term_at != 0 && now >= term_at && kill_at == 0) {
+            *timed_out = true;
+            kill(-pid, SIGTERM);
+            kill_at = now + (uint64_t)FBN_KILL_GRACE_MS * 1000000u;
+        } else if (kill_at != 0 && now >= kill_at) {
+            kill(-pid, SIGKILL);
+            kill_at = UINT64_MAX;
+        }
+        uint64_t next = kill_at != 0 ? kill_at : term_at;
+        int wait_ms = -1;
+        if (next != 0 && next != UINT64_MAX)
+            wait_ms = next > now ? (int)((next - now + 999999) / 1000000) : 0;
+        struct pollfd fds[4] = {
+            {.fd = wake_fd_read, .events = POLLIN},
+            {.fd = st[0].fd, .events = POLLIN},
+            {.fd = st[1].fd, .events = POLLIN},
+            {.fd = in->eof ? -1 : STDIN_FILENO, .events = POLLIN},
+        };
+        if (poll(fds, 4, wait_ms) < 0 && errno != EINTR)
+            break;
+        if (fds[0].revents) {
+            char drain[64];
+            while (read(wake_fd_read, drain, sizeof drain) > 0) {
+            }
+        }
+        for (int i = 0; i < 2; i++)
+            if (st[i].fd >= 0 && fds[i + 1].revents)
+                stream_read(&st[i]);
+        if (fds[3].revents) {
+            if (!inbuf_fill(in, false) || in->eof) {
+                /* The client is gone: nobody is left to read the result. */
+                client_gone = true;
+                kill(-pid, SIGKILL);
+            }
+        }
+    }
+    serve_group = 0;
+    if (*timed_out)
+        kill(-pid, SIGKILL); /* what the shell left behind goes too */
+    /* Whatever is already in the pipes; background processes that keep them
+     * open are not waited for. */
+    for (int i = 0; i < 2; i++) {
+        if (st[i].fd >= 0) {
+            stream_read(&st[i]);
+            if (st[i].fd >= 0)
+                close(st[i].fd);
+            st[i].fd = -1;
+        }
+    }
+    if (WIFEXITED(raw))
+        *status = WEXITSTATUS(raw);
+    else if (WIFSIGNALED(raw))
+        *status = 128 + WTERMSIG(raw);
+    return !client_gone;
+}
+
+static int cmd_serve(void)
+{
+    struct inbuf in = {0};
+    struct stream st[2] = {{.fd = -1}, {.fd = -1}};
+    int wake[2];
+
+    st[0].buf = malloc(FBN_CAPTURE);
+    st[1].buf = malloc(FBN_CAPTURE);
+    if (st[0].buf == NULL || st[1].buf == NULL ||
+        pipe2(wake, O_CLOEXEC | O_NONBLOCK) != 0) {
+        perror("faasbench-node serve");
+        return 125;
+    }
+    wake_fd = wake[1];
+    wake_fd_read = wake[0];
+
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART | SA_NOCLDSTOP;
+    sa.sa_handler = on_sigchld;
+    sigaction(SIGCHLD, &sa, NULL);
+    sa.sa_flags = 0;
+    sa.sa_handler = on_serve_signal;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    /* What a killed command's shell leaves behind is reparented here and
+     * reaped, not left as a zombie for an init that may not reap. */
+    prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+    write_all(STDOUT_FILENO, "fbs1 ready\n", 11);
+    for (;;) {
+        char *nl;
+        while ((nl = memchr(in.p, '\n', in.len)) == NULL) {
+            if (in.eof)
+                return 0; /* the client closed the channel: done */
+            if (in.len > 64) {
+                fputs("faasbench-node serve: request line too long\n", stderr);
+                return 2;
+            }
+            if (!inbuf_fill(&in, true)) {
+                perror("faasbench-node serve: read");
+                return 2;
+            }
+        }
+        char line[80];
+        size_t hlen = (size_t)(nl - in.p) + 1;
+        long timeout_ms;
+        unsigned long clen;
+        char extra;
+        memcpy(line, in.p, hlen - 1);
+        line[hlen - 1] = '\0';
+        if (sscanf(line, "fbq1 %ld %lu%c", &timeout_ms, &clen, &extra) != 2 ||
+            timeout_ms < 0 || clen == 0 || clen > FBN_MAX_COMMAND) {
+            fprintf(stderr, "faasbench-node serve: bad request line: %.64s\n", line);
+            return 2;
+        }
+        while (in.len < hlen + clen) {
+            if (in.eof) {
+                fputs("faasbench-node serve: request cut short\n", stderr);
+                return 2;
+            }
+            if (!inbuf_fill(&in, true)) {
+                perror("faasbench-node serve: read");
+                return 2;
+            }
+        }
+        char *command = malloc(clen + 1);
+        if (command == NULL) {
+            perror("faasbench-node serve");
+            return 125;
+        }
+        memcpy(command, in.p + hlen, clen);
+        command[clen] = '\0';
+        inbuf_consume(&in, hlen + clen);
+        st[0].len = st[1].len = 0;
+
+        int status;
+        uint64_t elapsed;
+        bool timed_out;
+        if (strlen(command) != clen) {
+            st[1].len = (size_t)snprintf(st[1].buf, FBN_CAPTURE,
+                                         "faasbench-node: the command holds a NUL byte\n");
+            status = 125;
+            elapsed = 0;
+            timed_out = false;
+        } else if (!serve_one(command, timeout_ms, &in, st, &status, &elapsed, &timed_out)) {
+            free(command);
+            return 0;
+        }
+        free(command);
+        while (waitpid(-1, NULL, WNOHANG) > 0) {
+        }
+        char head[160];
+        int n = snprintf(head, sizeof head,
+                         "fbr1 status=%d elapsed_ns=%" PRIu64 " timed_out=%d out=%zu err=%zu\n",
+                         status, elapsed, timed_out ? 1 : 0, st[0].len, st[1].len);
+        write_all(STDOUT_FILENO, head, (size_t)n);
+        write_all(STDOUT_FILENO, st[0].buf, st[0].len);
+        write_all(STDOUT_FILENO, st[1].buf, st[1].len);
+    }
+}
+
+/* ------------------------------------------------------------------ */
 
 static int usage(void)
 {
     fputs("usage: faasbench-node metrics\n"
           "       faasbench-node exec -c 'COMMAND'\n"
+          "       faasbench-node serve\n"
           "       faasbench-node version\n",
           stderr);
     return 2;
@@ -578,6 +905,8 @@ int main(int argc, char **argv)
         return cmd_metrics();
     if (strcmp(argv[1], "exec") == 0 && argc == 4 && strcmp(argv[2], "-c") == 0)
         return cmd_exec(argv[3]);
+    if (strcmp(argv[1], "serve") == 0 && argc == 2)
+        return cmd_serve();
     if (strcmp(argv[1], "version") == 0 && argc == 2) {
         printf("faasbench-node " FBN_VERSION "\n");
         return 0;

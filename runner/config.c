@@ -283,6 +283,9 @@ static const struct key metrics_keys[] = {
      .help = "command printing the node's load (default per format)"},
     {.name = "node_timing", .kind = K_BOOL, AT(struct fb_experiment, node_timing),
      .help = "time steps on the node (default: true for faasbench-node)"},
+    {.name = "agent", .kind = K_BOOL, AT(struct fb_experiment, agent),
+     .help = "ssh nodes: run every command through one long-lived `faasbench-node serve` "
+             "channel per session, not one channel each (default: as node_timing)"},
     {.name = "interval_ms", .kind = K_INT, .def = "0", .min = 0, .max = 600000,
      AT(struct fb_experiment, metrics_interval_ms),
      .help = "0: poll the nodes at every selection; else poll in the background this often"},
@@ -1209,6 +1212,8 @@ static int finish_metrics(struct loader *ld, const config_setting_t *group,
     }
     if (member_or(group, "node_timing", NULL) == NULL)
         exp->node_timing = exp->metrics_format == FB_METRICS_FBNODE;
+    if (member_or(group, "agent", NULL) == NULL)
+        exp->agent = exp->node_timing;
     return 0;
 }
 

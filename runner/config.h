@@ -48,6 +48,8 @@ struct fb_node_cfg {
     char *known_hosts;  /* file, or NULL */
     bool insecure_accept_any_host_key;
     enum fb_transport_kind transport; /* "ssh" (default) or "local" */
+    bool agent;         /* ssh: commands go through `faasbench-node serve` on one
+                           long-lived channel (set from fb_experiment.agent) */
     int line;           /* line of the node's entry in its file */
 };
 
@@ -110,7 +112,10 @@ struct fb_experiment {
     double ram_threshold;              /* percent, default 90 */
     enum fb_metrics_format metrics_format;
     char *metrics_command;             /* default per format */
-    bool node_timing;                  /* wrap timed steps in `faasbench-node exec` */
+    bool node_timing;                  /* the node times each timed step */
+    bool agent;                        /* ssh nodes: one `faasbench-node serve` channel
+                                          per session carries every command
+                                          (default: as node_timing) */
     char *results_dir;                 /* default "results" */
     uint64_t seed;                     /* default 1 */
     int command_timeout_ms;            /* default 600 s */

@@ -148,18 +148,6 @@ struct step_out {
     char error[FB_ERRMSG_LEN];
 };
 
-/* The last non-empty line of text, trimmed, for an error cell. */
-static void last_line(const char *text, char *out, size_t outlen)
-{
-    const char *end = text + strlen(text);
-    while (end > text && (end[-1] == '\n' || end[-1] == '\r' || end[-1] == ' '))
-        end--;
-    const char *start = end;
-    while (start > text && start[-1] != '\n')
-        start--;
-    snprintf(out, outlen, "%.*s", (int)(end - start), start);
-}
-
 /* A failure of the node rather than of the command: the node goes down. */
 static bool node_failure(int rc)
 {
@@ -192,7 +180,7 @@ static int run_step(struct fb_engine *e, struct enode *nd, struct fb_conn *c, en
 {
     struct fb_errbuf eb = {{0}};
     struct fb_exec_result res = {0};
-    char *cmd = NULL, *wrapped = NULL, *q = NULL;
+    char *cmd = NULL;
     int rc;
 
     o->node_ms = NAN;
@@ -203,17 +191,8 @@ static int run_step(struct fb_engine *e, struct enode *nd, struct fb_conn *c, en
         snprintf(o->error, sizeof(o->error), "%s: %s", fb_step_name(s), eb.msg);
         goto out;
     }
-    if (timed && e->set->node_timing) {
-        q = fb_shell_quote(cmd);
-        wrapped = q != NULL ? fb_strf("faasbench-node exec -c %s", q) : NULL;
-        if (wrapped == NULL) {
-            rc = FB_ENOMEM;
-            snprintf(o->error, sizeof(o->error), "%s: out of memory", fb_step_name(s));
-            goto out;
-        }
-    }
-    rc = fb_conn_exec(c, wrapped != NULL ? wrapped : cmd, e->set->command_timeout_ms, &res,
-                      &eb);
+    rc = fb_conn_run(c, cmd, timed && e->set->node_timing ? FB_RUN_TIMED : 0,
+                     e->set->command_timeout_ms, &res, &eb);
     o->node_ms = res.node_ms;
     o->exit_status = res.exit_status;
     if (rc < 0) {
@@ -223,9 +202,9 @@ static int run_step(struct fb_engine *e, struct enode *nd, struct fb_conn *c, en
     }
     if (res.exit_status != 0) {
         char line[300];
-        last_line(res.err != NULL ? res.err : "", line, sizeof(line));
+        fb_last_line(res.err != NULL ? res.err : "", line, sizeof(line));
         if (line[0] == '\0')
-            last_line(res.out != NULL ? res.out : "", line, sizeof(line));
+            fb_last_line(res.out != NULL ? res.out : "", line, sizeof(line));
         snprintf(o->error, sizeof(o->error), "%s on %s: exit %d: %s", fb_step_name(s),
                  nd->cfg->name, res.exit_status, line);
         rc = FB_EEXIT;
@@ -234,8 +213,6 @@ out:
     o->rc = rc;
     fb_exec_result_free(&res);
     free(cmd);
-    free(wrapped);
-    free(q);
     return rc;
 }
 
@@ -332,13 +309,16 @@ static int node_connect(struct fb_engine *e, struct enode *nd, struct fb_errbuf 
     if (nd->conns == NULL || nd->busy == NULL)
         return FB_ENOMEM;
     nd->slots = n;
+    /* The transport copies what it keeps. */
+    struct fb_node_cfg cfg = *nd->cfg;
+    cfg.agent = e->set->agent;
     for (int k = 0; k < n; k++) {
-        int rc = fb_conn_open(nd->cfg, e->set->connect_timeout_ms, &nd->conns[k], eb);
+        int rc = fb_conn_open(&cfg, e->set->connect_timeout_ms, &nd->conns[k], eb);
         if (rc < 0)
             return rc;
     }
     if (e->set->metrics_format != FB_METRICS_NONE)
-        return fb_conn_open(nd->cfg, e->set->connect_timeout_ms, &nd->mconn, eb);
+        return fb_conn_open(&cfg, e->set->connect_timeout_ms, &nd->mconn, eb);
     return 0;
 }
 

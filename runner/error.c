@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 const char *fb_strerror(int err)
 {
@@ -59,4 +60,15 @@ char *fb_strf(const char *fmt, ...)
         va_end(ap);
     }
     return s;
+}
+
+void fb_last_line(const char *text, char *out, size_t outlen)
+{
+    const char *end = text + strlen(text);
+    while (end > text && (end[-1] == '\n' || end[-1] == '\r' || end[-1] == ' '))
+        end--;
+    const char *start = end;
+    while (start > text && start[-1] != '\n')
+        start--;
+    snprintf(out, outlen, "%.*s", (int)(end - start), start);
 }

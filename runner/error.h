@@ -3,6 +3,8 @@
 #ifndef FB_ERROR_H
 #define FB_ERROR_H
 
+#include <stddef.h>
+
 /* X(name, text): every error the core returns. */
 #define FB_ERRNO_MAP(X)                                                     \
     X(EINVAL, "invalid argument")                                           \
@@ -44,6 +46,9 @@ struct fb_errbuf {
  * `return fb_errf(eb, FB_EIO, "...")`. */
 int fb_errf(struct fb_errbuf *eb, int err, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* The last non-empty line of text, trimmed, into out (for error messages). */
+void fb_last_line(const char *text, char *out, size_t outlen);
 
 /* A newly allocated formatted string (caller frees), or NULL. */
 char *fb_strf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

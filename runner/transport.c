@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "template.h"
 #include "transport_priv.h"
 
 /* The trailer `faasbench-node exec` prints as its last stderr line. */
@@ -50,11 +51,29 @@ int fb_conn_open(const struct fb_node_cfg *node, int connect_timeout_ms,
 int fb_conn_exec(struct fb_conn *c, const char *cmd, int timeout_ms,
                  struct fb_exec_result *res, struct fb_errbuf *eb)
 {
+    return fb_conn_run(c, cmd, 0, timeout_ms, res, eb);
+}
+
+int fb_conn_run(struct fb_conn *c, const char *cmd, unsigned flags, int timeout_ms,
+                struct fb_exec_result *res, struct fb_errbuf *eb)
+{
+    char *q, *wrapped;
+    int rc;
+
     if (res != NULL)
         fb_exec_result_init(res);
     if (c == NULL || cmd == NULL || res == NULL)
         return fb_errf(eb, FB_EINVAL, "fb_conn_exec: missing connection, command or result");
-    return c->ops->exec(c, cmd, timeout_ms, res, eb);
+    if (!(flags & FB_RUN_TIMED) || c->native_timing)
+        return c->ops->exec(c, cmd, timeout_ms, res, eb);
+    /* `exec`: the login shell hands over to the helper instead of forking. */
+    q = fb_shell_quote(cmd);
+    wrapped = q != NULL ? fb_strf("exec faasbench-node exec -c %s", q) : NULL;
+    rc = wrapped != NULL ? c->ops->exec(c, wrapped, timeout_ms, res, eb)
+                         : fb_errf(eb, FB_ENOMEM, "node %s: out of memory", c->node_name);
+    free(wrapped);
+    free(q);
+    return rc;
 }
 
 const char *fb_conn_node(const struct fb_conn *c)

@@ -56,6 +56,13 @@ int fb_conn_open(const struct fb_node_cfg *node, int connect_timeout_ms,
 int fb_conn_exec(struct fb_conn *c, const char *cmd, int timeout_ms,
                  struct fb_exec_result *res, struct fb_errbuf *eb);
 
+/* fb_conn_exec with flags: FB_RUN_TIMED has the node time the command
+ * (res->node_ms): natively when the session runs the node helper's server,
+ * else by wrapping it in `faasbench-node exec -c`. */
+#define FB_RUN_TIMED 1u
+int fb_conn_run(struct fb_conn *c, const char *cmd, unsigned flags, int timeout_ms,
+                struct fb_exec_result *res, struct fb_errbuf *eb);
+
 /* Node name of an open connection. */
 const char *fb_conn_node(const struct fb_conn *c);
 

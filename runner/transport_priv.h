@@ -13,6 +13,7 @@
 struct fb_conn {
     const struct fb_transport *ops;
     char *node_name;
+    bool native_timing; /* exec reports node_ms itself: FB_RUN_TIMED needs no wrapper */
 };
 
 /* Bytes of each stream's end kept apart from the capped buffer, so a

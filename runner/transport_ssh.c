@@ -1,4 +1,6 @@
-/* transport_ssh.c - ssh transport: one libssh2 session per node, one channel per command. */
+/* transport_ssh.c - ssh transport: one libssh2 session per connection; each
+ * command on a channel of its own, or as a request to the node helper's
+ * server (`faasbench-node serve`) on one long-lived channel. */
 #include <errno.h>
 #include <libssh2.h>
 #include <math.h>
@@ -8,6 +10,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,9 +33,21 @@ struct ssh_conn {
     /* The session; NULL when it must be (re)opened before the next command. */
     int fd;
     LIBSSH2_SESSION *session;
+    /* Commands go to the node helper's server on channel ach (NULL: start it
+     * before the next command); abuf holds what it sent and is not read yet. */
+    bool agent;
+    LIBSSH2_CHANNEL *ach;
+    char *abuf;
+    size_t alen, acap;
 };
 
-/* Node names already warned about an unchecked host key. */
+/* Longer than the server's SIGTERM-to-SIGKILL grace: a reply to a command
+ * past its timeout is still waited for this long before the session is
+ * given up. */
+#define AGENT_GRACE_MS 5000
+#define AGENT_COMMAND "exec faasbench-node serve"
+
+/* Warnings already printed (warn_once). */
 struct warned {
     struct warned *next;
     char name[];
@@ -324,33 +339,46 @@ static void key_fingerprint(LIBSSH2_SESSION *s, char *out, size_t outlen)
     out[o] = '\0';
 }
 
-static void warn_unchecked_once(struct ssh_conn *sc, const char *type, const char *fp)
+/* Prints a warning the first time key is seen in this process: a node has
+ * several sessions, the user needs to read it once. */
+static void warn_once(const char *key, const char *fmt, ...)
 {
     struct warned *w;
     bool first = true;
+    va_list ap;
 
     pthread_mutex_lock(&warned_lock);
     for (w = warned_nodes; w != NULL; w = w->next) {
-        if (strcmp(w->name, sc->base.node_name) == 0) {
+        if (strcmp(w->name, key) == 0) {
             first = false;
             break;
         }
     }
     if (first) {
-        size_t n = strlen(sc->base.node_name) + 1;
+        size_t n = strlen(key) + 1;
         w = malloc(sizeof(*w) + n);
         if (w != NULL) {
-            memcpy(w->name, sc->base.node_name, n);
+            memcpy(w->name, key, n);
             w->next = warned_nodes;
             warned_nodes = w;
         }
     }
     pthread_mutex_unlock(&warned_lock);
-    if (first)
-        fprintf(stderr,
-                "faasbench: warning: node %s (%s:%d): host key NOT checked "
-                "(insecure_accept_any_host_key); server offered %s %s\n",
-                sc->base.node_name, sc->host, sc->port, type, fp);
+    if (first) {
+        va_start(ap, fmt);
+        vfprintf(stderr, fmt, ap);
+        va_end(ap);
+    }
+}
+
+static void warn_unchecked_once(struct ssh_conn *sc, const char *type, const char *fp)
+{
+    char key[300];
+    snprintf(key, sizeof(key), "hostkey %s", sc->base.node_name);
+    warn_once(key,
+              "faasbench: warning: node %s (%s:%d): host key NOT checked "
+              "(insecure_accept_any_host_key); server offered %s %s\n",
+              sc->base.node_name, sc->host, sc->port, type, fp);
 }
 
 static int check_host_key(struct ssh_conn *sc, LIBSSH2_KNOWNHOSTS *kh, struct fb_errbuf *eb)
@@ -487,9 +515,11 @@ static void session_drop(struct ssh_conn *sc, bool graceful)
         libssh2_session_set_blocking(sc->session, 1);
         if (graceful)
             libssh2_session_disconnect(sc->session, "faasbench done");
-        libssh2_session_free(sc->session);
+        libssh2_session_free(sc->session); /* frees its channels too */
         sc->session = NULL;
     }
+    sc->ach = NULL;
+    sc->alen = 0;
     if (sc->fd >= 0) {
         close(sc->fd);
         sc->fd = -1;
@@ -570,6 +600,7 @@ static void ssh_conn_free(struct ssh_conn *sc)
     free(sc->identity);
     free(sc->password);
     free(sc->known_hosts);
+    free(sc->abuf);
     free(sc);
 }
 
@@ -581,6 +612,10 @@ static bool dup_opt(char **dst, const char *src)
     *dst = strdup(src);
     return *dst != NULL;
 }
+
+static int agent_start(struct ssh_conn *sc, double deadline, struct fb_errbuf *eb);
+static void warn_once(const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 static int ssh_open(const struct fb_node_cfg *node, int connect_timeout_ms,
                     struct fb_conn **out, struct fb_errbuf *eb)
@@ -616,6 +651,25 @@ static int ssh_open(const struct fb_node_cfg *node, int connect_timeout_ms,
     rc = session_open(sc, deadline, eb);
     if (rc != 0)
         goto out;
+    if (node->agent) {
+        sc->agent = true;
+        rc = agent_start(sc, deadline, eb);
+        if (rc == 1) {
+            /* A node without the server (an older helper, or none): one
+             * channel per command, as a node of the older testbed. */
+            char key[300];
+            snprintf(key, sizeof(key), "agent %s", sc->base.node_name);
+            warn_once(key,
+                      "faasbench: warning: node %s: %s; running one ssh channel per "
+                      "command instead\n",
+                      sc->base.node_name, eb->msg);
+            sc->agent = false;
+            rc = 0;
+        }
+        if (rc != 0)
+            goto out;
+    }
+    sc->base.native_timing = sc->agent;
     *out = &sc->base;
     sc = NULL;
 out:
@@ -683,6 +737,325 @@ static LIBSSH2_CHANNEL *channel_open(struct ssh_conn *sc, double deadline, int *
     }
 }
 
+/* ---- the node helper's server: many commands on one channel ---- */
+
+/* Room for n more bytes in abuf. */
+static bool abuf_reserve(struct ssh_conn *sc, size_t n)
+{
+    if (sc->acap - sc->alen >= n)
+        return true;
+    size_t cap = sc->acap ? sc->acap : 65536;
+    while (cap - sc->alen < n)
+        cap *= 2;
+    char *p = realloc(sc->abuf, cap);
+    if (p == NULL)
+        return false;
+    sc->abuf = p;
+    sc->acap = cap;
+    return true;
+}
+
+/* Reads what the server's channel has: stdout into abuf; its own stderr
+ * (messages of the server, never a command's) into errtail, last bytes
+ * kept. Returns > 0 when something came, 0 when nothing did, or a libssh2
+ * error. */
+static int agent_read(struct ssh_conn *sc, char *errtail, size_t errcap)
+{
+    int got = 0;
+    ssize_t n;
+
+    for (;;) {
+        if (!abuf_reserve(sc, 32768))
+            return LIBSSH2_ERROR_ALLOC;
+        n = libssh2_channel_read_ex(sc->ach, 0, sc->abuf + sc->alen, sc->acap - sc->alen);
+        if (n <= 0)
+            break;
+        sc->alen += (size_t)n;
+        got = 1;
+    }
+    if (n < 0 && n != LIBSSH2_ERROR_EAGAIN)
+        return (int)n;
+    for (;;) {
+        char buf[1024];
+        n = libssh2_channel_read_ex(sc->ach, SSH_EXTENDED_DATA_STDERR, buf, sizeof(buf));
+        if (n <= 0)
+            break;
+        got = 1;
+        if (errtail != NULL && errcap > 1) {
+            size_t have = strlen(errtail), add = (size_t)n < errcap - 1 ? (size_t)n : errcap - 1;
+            if (have + add > errcap - 1) {
+                memmove(errtail, errtail + have + add - (errcap - 1), errcap - 1 - add);
+                have = errcap - 1 - add;
+            }
+            memcpy(errtail + have, buf + (size_t)n - add, add);
+            errtail[have + add] = '\0';
+        }
+    }
+    if (n < 0 && n != LIBSSH2_ERROR_EAGAIN)
+        return (int)n;
+    return got;
+}
+
+/* The server's channel is gone for good: free it (the session stays). */
+static void agent_forget(struct ssh_conn *sc)
+{
+    if (sc->ach != NULL) {
+        libssh2_session_set_blocking(sc->session, 1);
+        libssh2_session_set_timeout(sc->session, 1000);
+        libssh2_channel_free(sc->ach);
+        libssh2_session_set_timeout(sc->session, 0);
+        libssh2_session_set_blocking(sc->session, 0);
+    }
+    sc->ach = NULL;
+    sc->alen = 0;
+}
+
+/* Starts `faasbench-node serve` on a new channel and waits for its ready
+ * line. Returns 0; 1 when the node cannot run the server (eb says why:
+ * exit status and last message); or an error (FB_ESSH, FB_ECONNECT on the
+ * deadline). */
+static int agent_start(struct ssh_conn *sc, double deadline, struct fb_errbuf *eb)
+{
+    static const char ready[] = "fbs1 ready\n";
+    char errtail[256] = "";
+    int r, e = 0;
+
+    sc->alen = 0;
+    sc->ach = channel_open(sc, deadline, &e);
+    if (sc->ach == NULL)
+        goto failed;
+    while ((r = libssh2_channel_process_startup(sc->ach, "exec", 4, AGENT_COMMAND,
+                                                sizeof(AGENT_COMMAND) - 1)) ==
+           LIBSSH2_ERROR_EAGAIN) {
+        if (ssh_wait(sc, deadline) != 0)
+            goto timeout;
+    }
+    if (r != 0)
+        goto failed;
+    while (sc->alen < sizeof(ready) - 1) {
+        r = agent_read(sc, errtail, sizeof(errtail));
+        if (r < 0)
+            goto failed;
+        if (r == 0 && libssh2_channel_eof(sc->ach)) {
+            int status;
+            char line[200];
+            while (libssh2_channel_close(sc->ach) == LIBSSH2_ERROR_EAGAIN) {
+                if (ssh_wait(sc, deadline) != 0)
+                    goto timeout;
+            }
+            status = libssh2_channel_get_exit_status(sc->ach);
+            agent_forget(sc);
+            fb_last_line(errtail, line, sizeof(line));
+            fb_errf(eb, 0, "`%s` exited %d%s%s", AGENT_COMMAND + 5, status,
+                    line[0] ? ": " : "", line);
+            return 1;
+        }
+        if (r == 0 && ssh_wait(sc, deadline) != 0)
+            goto timeout;
+    }
+    if (memcmp(sc->abuf, ready, sizeof(ready) - 1) != 0) {
+        agent_forget(sc);
+        fb_errf(eb, 0, "`%s` did not answer as the node helper's server does",
+                AGENT_COMMAND + 5);
+        return 1;
+    }
+    sc->alen -= sizeof(ready) - 1;
+    memmove(sc->abuf, sc->abuf + sizeof(ready) - 1, sc->alen);
+    return 0;
+
+timeout:
+    session_drop(sc, false);
+    return fb_errf(eb, FB_ECONNECT, "node %s: starting `%s` timed out", sc->base.node_name,
+                   AGENT_COMMAND + 5);
+failed:
+    if (e == LIBSSH2_ERROR_EAGAIN)
+        goto timeout;
+    r = fb_errf(eb, FB_ESSH, "node %s: starting `%s`: %s", sc->base.node_name,
+                AGENT_COMMAND + 5, ssh_errmsg(sc->session));
+    session_drop(sc, false);
+    return r;
+}
+
+/* Parses the reply line "fbr1 status=N elapsed_ns=N timed_out=N out=N err=N". */
+static bool agent_reply_parse(const char *line, int *status, double *node_ms, bool *timed_out,
+                              size_t *out_len, size_t *err_len)
+{
+    unsigned long long ns;
+    int to, used = 0;
+
+    if (sscanf(line, "fbr1 status=%d elapsed_ns=%llu timed_out=%d out=%zu err=%zu%n", status,
+               &ns, &to, out_len, err_len, &used) != 5 ||
+        line[used] != '\0' || *out_len > FB_EXEC_CAPTURE || *err_len > FB_EXEC_CAPTURE)
+        return false;
+    *node_ms = (double)ns / 1e6;
+    *timed_out = to != 0;
+    return true;
+}
+
+/* Runs cmd as one request to the server. A session found dead before the
+ * request went out is reopened and the command sent once more; once it is
+ * out, a failure is reported, never retried (it may have run). */
+static int agent_exec(struct ssh_conn *sc, const char *cmd, int timeout_ms,
+                      struct fb_exec_result *res, struct fb_errbuf *eb)
+{
+    struct fb_conn *c = &sc->base;
+    struct fb_capture out = {0}, err = {0};
+    double t_start = fb_clock_ms(), deadline;
+    size_t cmd_len = strlen(cmd), sent = 0, hlen = 0, need = 0, out_len = 0, err_len = 0;
+    char head[64], errtail[256] = "";
+    const char *step = "send request";
+    bool timed_out = false;
+    int rc = 0, r, status = -1, head_len;
+    double node_ms = NAN;
+
+    for (int attempt = 0;; attempt++) {
+        if (sc->session == NULL) {
+            double d = sc->connect_timeout_ms > 0 ? fb_clock_ms() + sc->connect_timeout_ms
+                                                  : INFINITY;
+            rc = session_open(sc, d, eb);
+            if (rc == 0)
+                rc = agent_start(sc, d, eb);
+            if (rc == 1)
+                rc = fb_errf(eb, FB_ESSH, "node %s: the node helper's server no longer starts: %s",
+                             c->node_name, eb->msg);
+            if (rc != 0)
+                goto out;
+        } else if (sc->ach == NULL) {
+            double d = sc->connect_timeout_ms > 0 ? fb_clock_ms() + sc->connect_timeout_ms
+                                                  : INFINITY;
+            rc = agent_start(sc, d, eb);
+            if (rc == 1)
+                rc = fb_errf(eb, FB_ESSH, "node %s: the node helper's server no longer starts: %s",
+                             c->node_name, eb->msg);
+            if (rc != 0) {
+                if (attempt == 0 && sc->session == NULL)
+                    continue; /* the session was dead: one fresh try */
+                goto out;
+            }
+        }
+        /* Drain what arrived while idle: sshd's keep-alives get their answer,
+         * and a session the server closed shows up now, before the request. */
+        r = agent_read(sc, errtail, sizeof(errtail));
+        if (r >= 0 && !libssh2_channel_eof(sc->ach) && sc->alen == 0)
+            break;
+        if (r < 0 && ssh_err_breaks_session(r))
+            session_drop(sc, false);
+        else
+            agent_forget(sc);
+        if (attempt > 0) {
+            rc = fb_errf(eb, FB_ESSH, "node %s: the node helper's server went away: %s",
+                         c->node_name, errtail[0] ? errtail : "channel closed");
+            goto out;
+        }
+    }
+
+    t_start = fb_clock_ms();
+    deadline = timeout_ms > 0 ? t_start + timeout_ms + AGENT_GRACE_MS : INFINITY;
+    head_len = snprintf(head, sizeof(head), "fbq1 %d %zu\n", timeout_ms > 0 ? timeout_ms : 0,
+                        cmd_len);
+    while (sent < (size_t)head_len + cmd_len) {
+        ssize_t n = sent < (size_t)head_len
+                        ? libssh2_channel_write(sc->ach, head + sent, (size_t)head_len - sent)
+                        : libssh2_channel_write(sc->ach, cmd + (sent - (size_t)head_len),
+                                                cmd_len - (sent - (size_t)head_len));
+        if (n == LIBSSH2_ERROR_EAGAIN) {
+            if (ssh_wait(sc, deadline) != 0)
+                goto timeout;
+            continue;
+        }
+        if (n < 0) {
+            r = (int)n;
+            goto failed;
+        }
+        sent += (size_t)n;
+    }
+
+    step = "read reply";
+    for (;;) {
+        if (hlen == 0) {
+            char *nl = memchr(sc->abuf, '\n', sc->alen);
+            if (nl != NULL) {
+                *nl = '\0';
+                if (!agent_reply_parse(sc->abuf, &status, &node_ms, &timed_out, &out_len,
+                                       &err_len)) {
+                    rc = fb_errf(eb, FB_ESSH, "node %s: the node helper's server sent %.80s",
+                                 c->node_name, sc->abuf);
+                    agent_forget(sc);
+                    goto out;
+                }
+                hlen = (size_t)(nl - sc->abuf) + 1;
+                need = hlen + out_len + err_len;
+            } else if (sc->alen > 200) {
+                rc = fb_errf(eb, FB_ESSH, "node %s: the node helper's server sent no reply line",
+                             c->node_name);
+                agent_forget(sc);
+                goto out;
+            }
+        }
+        if (hlen > 0 && sc->alen >= need)
+            break;
+        r = agent_read(sc, errtail, sizeof(errtail));
+        if (r < 0)
+            goto failed;
+        if (r == 0 && libssh2_channel_eof(sc->ach)) {
+            rc = fb_errf(eb, FB_ESSH, "node %s: the node helper's server exited during a "
+                         "command%s%s", c->node_name, errtail[0] ? ": " : "", errtail);
+            agent_forget(sc);
+            goto out;
+        }
+        if (r == 0 && ssh_wait(sc, deadline) != 0)
+            goto timeout;
+    }
+    if (fb_capture_add(&out, sc->abuf + hlen, out_len) != 0 ||
+        fb_capture_add(&err, sc->abuf + hlen + out_len, err_len) != 0) {
+        rc = fb_errf(eb, FB_ENOMEM, "node %s: out of memory", c->node_name);
+        goto out;
+    }
+    sc->alen -= need;
+    memmove(sc->abuf, sc->abuf + need, sc->alen);
+    res->elapsed_ms = fb_clock_ms() - t_start;
+    if (timed_out)
+        rc = fb_errf(eb, FB_ETIMEDOUT,
+                     "node %s: command timed out after %d ms and was stopped on the node: %s",
+                     c->node_name, timeout_ms, cmd);
+    goto out;
+
+failed:
+    if (ssh_err_breaks_session(r) ||
+        ssh_err_breaks_session(libssh2_session_last_errno(sc->session))) {
+        rc = fb_errf(eb, FB_ESSH, "node %s: %s: %s; session lost, the next command reconnects",
+                     c->node_name, step, ssh_errmsg(sc->session));
+        session_drop(sc, false);
+    } else {
+        rc = fb_errf(eb, FB_ESSH, "node %s: %s: %s", c->node_name, step,
+                     ssh_errmsg(sc->session));
+        agent_forget(sc);
+    }
+    goto out;
+
+timeout:
+    /* The server did not answer within the command's timeout and its own
+     * grace: the session is given up; closing it ends the server, which
+     * kills the command. */
+    rc = fb_errf(eb, FB_ETIMEDOUT,
+                 "node %s: command timed out after %d ms (%s); session dropped: %s",
+                 c->node_name, timeout_ms, step, cmd);
+    session_drop(sc, false);
+
+out:
+    if (res->elapsed_ms == 0)
+        res->elapsed_ms = fb_clock_ms() - t_start;
+    if (fb_exec_result_take(res, &out, &err) != 0 && rc == 0)
+        rc = fb_errf(eb, FB_ENOMEM, "node %s: out of memory", c->node_name);
+    if (status >= 0) {
+        res->exit_status = status;
+        res->node_ms = node_ms;
+    }
+    fb_capture_free(&out);
+    fb_capture_free(&err);
+    return rc;
+}
+
 static int ssh_exec(struct fb_conn *c, const char *cmd, int timeout_ms,
                     struct fb_exec_result *res, struct fb_errbuf *eb)
 {
@@ -695,6 +1068,8 @@ static int ssh_exec(struct fb_conn *c, const char *cmd, int timeout_ms,
     int rc = 0, r = 0, e;
 
     fb_exec_result_init(res);
+    if (sc->agent)
+        return agent_exec(sc, cmd, timeout_ms, res, eb);
     for (int attempt = 0;; attempt++) {
         if (sc->session == NULL) {
             /* A reopen is bounded by the connect timeout; the command's own

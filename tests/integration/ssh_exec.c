@@ -1,5 +1,6 @@
 /* ssh_exec.c - runs a command repeatedly over one ssh session: checks the ssh transport. */
 #include <math.h>
+#include <stdbool.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,10 +12,13 @@ static void usage(void)
 {
     fprintf(stderr,
             "usage: ssh_exec [--insecure] [--timeout MS] [--pause MS] [--password-env VAR]\n"
-            "                [--name NODE] [--quiet]\n"
+            "                [--name NODE] [--quiet] [--agent] [--timed]\n"
             "                HOST PORT USER IDENTITY KNOWN_HOSTS CMD [REPEAT]\n"
             "  Opens one session and runs CMD REPEAT times (default 1) on it, printing\n"
             "  each exit status and stdout, then the median elapsed ms per exec.\n"
+            "  CMD '-' reads the commands from stdin instead, one per line, each run once.\n"
+            "  --agent sends them to the node helper's server (`faasbench-node serve`),\n"
+            "  --timed has the node time them.\n"
             "  --pause MS waits between execs (to let a session go idle or break).\n"
             "  IDENTITY or KNOWN_HOSTS may be '-' for none. Exits 0 only when every\n"
             "  exec ran and exited 0.\n");
@@ -34,6 +38,10 @@ int main(int argc, char **argv)
     double *ms = NULL;
     int timeout_ms = 10000, repeat = 1, i = 1, n_ok = 0, status = 1, rc;
     int quiet = 0, pause_ms = 0;
+    unsigned flags = 0;
+    char line[4096];
+    bool from_stdin;
+    int tried = 0;
 
     memset(&node, 0, sizeof(node));
     node.name = "node";
@@ -42,6 +50,10 @@ int main(int argc, char **argv)
             node.insecure_accept_any_host_key = true;
         else if (strcmp(argv[i], "--quiet") == 0)
             quiet = 1;
+        else if (strcmp(argv[i], "--agent") == 0)
+            node.agent = true;
+        else if (strcmp(argv[i], "--timed") == 0)
+            flags |= FB_RUN_TIMED;
         else if (strcmp(argv[i], "--timeout") == 0 && i + 1 < argc)
             timeout_ms = atoi(argv[++i]);
         else if (strcmp(argv[i], "--pause") == 0 && i + 1 < argc)
@@ -67,6 +79,9 @@ int main(int argc, char **argv)
     node.transport = FB_TRANSPORT_SSH;
     if (argc - i == 7)
         repeat = atoi(argv[i + 6]);
+    from_stdin = strcmp(argv[i + 5], "-") == 0;
+    if (from_stdin)
+        repeat = 1000;
     if (repeat < 1) {
         usage();
         return 2;
@@ -84,11 +99,19 @@ int main(int argc, char **argv)
     status = 0;
     for (int k = 0; k < repeat; k++) {
         struct fb_exec_result res;
+        const char *cmd = argv[i + 5];
 
+        if (from_stdin) {
+            if (fgets(line, sizeof(line), stdin) == NULL)
+                break;
+            line[strcspn(line, "\n")] = '\0';
+            cmd = line;
+        }
         if (k > 0 && pause_ms > 0)
             poll(NULL, 0, pause_ms);
+        tried++;
         eb.msg[0] = '\0';
-        rc = fb_conn_exec(conn, argv[i + 5], timeout_ms, &res, &eb);
+        rc = fb_conn_run(conn, cmd, flags, timeout_ms, &res, &eb);
         if (rc != 0) {
             printf("exec %d: %s: %s (elapsed %.3f ms)\n", k + 1, fb_err_name(rc), eb.msg,
                    res.elapsed_ms);
@@ -115,7 +138,7 @@ int main(int argc, char **argv)
     }
     if (n_ok > 0) {
         qsort(ms, (size_t)n_ok, sizeof(*ms), cmp_double);
-        printf("%d/%d execs ran; elapsed ms: median %.3f, min %.3f, max %.3f\n", n_ok, repeat,
+        printf("%d/%d execs ran; elapsed ms: median %.3f, min %.3f, max %.3f\n", n_ok, tried,
                n_ok % 2 ? ms[n_ok / 2] : (ms[n_ok / 2 - 1] + ms[n_ok / 2]) / 2, ms[0],
                ms[n_ok - 1]);
     }

@@ -157,6 +157,7 @@ static void assert_same(const struct fb_experiment *a, const struct fb_experimen
     ck_assert_int_eq(a->metrics_format, b->metrics_format);
     assert_str_same(a->metrics_command, b->metrics_command);
     ck_assert_int_eq(a->node_timing, b->node_timing);
+    ck_assert_int_eq(a->agent, b->agent);
     assert_str_same(a->results_dir, b->results_dir);
     ck_assert(a->seed == b->seed);
     ck_assert_int_eq(a->command_timeout_ms, b->command_timeout_ms);
@@ -230,6 +231,7 @@ START_TEST(test_minimal_defaults)
     ck_assert_int_eq(e.metrics_format, FB_METRICS_FBNODE);
     ck_assert_str_eq(e.metrics_command, "faasbench-node metrics");
     ck_assert(e.node_timing);
+    ck_assert(e.agent); /* follows node_timing */
     ck_assert_str_eq(e.results_dir, "results");
     ck_assert(e.seed == 1);
     ck_assert_int_eq(e.command_timeout_ms, 600000);
@@ -317,6 +319,7 @@ START_TEST(test_full_every_key)
     ck_assert_int_eq(e.metrics_format, FB_METRICS_TESTBED);
     ck_assert_str_eq(e.metrics_command, "/opt/node/metrics.sh");
     ck_assert(e.node_timing);
+    ck_assert(!e.agent); /* set apart from node_timing */
     ck_assert_str_eq(e.results_dir, "out/results");
     ck_assert(e.seed == 5000000000ULL);
     ck_assert_int_eq(e.command_timeout_ms, 120500);
@@ -386,6 +389,7 @@ START_TEST(test_local_node)
     ck_assert_int_eq(e.metrics_format, FB_METRICS_NONE);
     ck_assert_ptr_null(e.metrics_command);
     ck_assert(!e.node_timing);
+    ck_assert(!e.agent); /* follows node_timing */
     fb_experiment_free(&e);
 }
 END_TEST
