@@ -1139,6 +1139,8 @@ static int finish_node(struct loader *ld, const config_setting_t *group,
         child_key(key, sizeof(key), path, "password_env");
         return fail(ld, pw_env, key, "cannot be used together with password");
     }
+    if (pw_env != NULL && (n->password_env = strdup(config_setting_get_string(pw_env))) == NULL)
+        return nomem(ld);
     if (n->transport == FB_TRANSPORT_SSH) {
         static const char *const needed[] = {"host", "user"};
         for (int i = 0; i < N_OF(needed); i++) {
@@ -1520,6 +1522,8 @@ void fb_experiment_free(struct fb_experiment *exp)
 {
     if (exp == NULL)
         return;
+    for (int i = 0; exp->nodes != NULL && i < exp->n_nodes; i++)
+        free(exp->nodes[i].password_env);
     free_section(&root_section, (char *)exp);
     free(exp->path);
     memset(exp, 0, sizeof(*exp));
@@ -1576,6 +1580,14 @@ static void write_key(FILE *f, const struct key *k, const char *obj, int indent)
         break;
     default:
         break;
+    }
+    if ((k->flags & F_SECRET) && k->off == offsetof(struct fb_node_cfg, password) &&
+        ((const struct fb_node_cfg *)(const void *)obj)->password_env != NULL) {
+        /* The node's only secret: its variable is written, never the value. */
+        fprintf(f, "%*spassword_env = ", indent, "");
+        write_string(f, ((const struct fb_node_cfg *)(const void *)obj)->password_env);
+        fputs(";\n", f);
+        return;
     }
     fprintf(f, "%*s%s = ", indent, "", k->name);
     switch (k->kind) {

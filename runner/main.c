@@ -115,6 +115,19 @@ int main(int argc, char **argv)
         fprintf(stderr, "faasbench: %s\n", eb.msg);
         return 2;
     }
+    for (int i = 0; opts.resume != NULL && i < exp.n_nodes; i++) {
+        const struct fb_node_cfg *n = &exp.nodes[i];
+        if (n->password != NULL && n->password_env == NULL &&
+            strcmp(n->password, "********") == 0) {
+            fprintf(stderr,
+                    "faasbench: %s:%d: nodes[%d].password: masked when the run was saved; "
+                    "put the password in an environment variable and name it there with "
+                    "password_env\n",
+                    file, n->line, i);
+            fb_experiment_free(&exp);
+            return 2;
+        }
+    }
     if (check_only) {
         static const char *const kinds[] = {"sequential", "closed", "poisson", "trace"};
         printf("%s: ok: %d nodes, %d functions, %d policies x %d warming modes x %d "

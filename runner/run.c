@@ -594,6 +594,13 @@ int fb_run(const struct fb_experiment *exp, const struct fb_run_opts *opts, char
             goto out;
     if ((rc = opts->resume != NULL ? reopen_results(&r, n_cells, eb) : open_results(&r, eb)) < 0)
         goto out;
+    if (opts->resume == NULL) {
+        /* First, so even a run no node answered says what it tried. */
+        char path[4096];
+        snprintf(path, sizeof(path), "%s/experiment.cfg", r.dir);
+        if (fb_config_write(exp, path) < 0)
+            fprintf(stderr, "faasbench: cannot write %s\n", path);
+    }
     if ((rc = connect_nodes(&r, eb)) < 0)
         goto out;
     if (opts->resume != NULL) {
@@ -607,10 +614,6 @@ int fb_run(const struct fb_experiment *exp, const struct fb_run_opts *opts, char
             fclose(f);
         }
     } else {
-        char path[4096];
-        snprintf(path, sizeof(path), "%s/experiment.cfg", r.dir);
-        if (fb_config_write(exp, path) < 0)
-            fprintf(stderr, "faasbench: cannot write %s\n", path);
         if (write_environment(&r, started) < 0)
             fprintf(stderr, "faasbench: cannot write the environment file in %s\n", r.dir);
     }

@@ -149,6 +149,49 @@ run=$(newest_run hostkey)
 [ "$(cut -d, -f7 "$run/invocations.csv" | tail -n +2 | sort -u)" = node2 ] || bad "rows not all on node2"
 [ "$before" = "$after" ] || bad "node1 accepted a login ($before -> $after)"
 
+# 4. Passwords and --resume: a password from the environment is saved as its
+#    variable's name (never the value), so a resume reads it again; an inline
+#    one is saved masked, and resuming names the line to fix.
+mkdir -p "$work/pw"
+cat >"$work/pw/experiment.cfg" <<CFG
+nodes = (
+  { name = "node1"; host = "127.0.0.1"; port = 2222; user = "faas";
+    password_env = "FB_FAULTS_PW"; known_hosts = "$local_dir/known_hosts"; },
+  { name = "node2"; host = "127.0.0.1"; port = 2223; user = "faas";
+    password = "inline-pw"; known_hosts = "$local_dir/known_hosts"; }
+);
+functions = ( { name = "noop"; image = "127.0.0.1:5000/faasbench/noop:1"; command = "true"; } );
+CFG
+python3 - "$faasbench" "$work/pw" <<'PY' || fail=1
+# Saves the experiment as a run does (the run itself fails: both nodes
+# refuse passwords) and checks what experiment.cfg holds, then resumes it.
+import os, subprocess, sys, glob
+exe, d = sys.argv[1], sys.argv[2]
+env = dict(os.environ, FB_FAULTS_PW="env-pw")
+p = subprocess.run([exe, "-q", "--no-plots", "--results", d + "/results", d + "/experiment.cfg"],
+                   env=env, capture_output=True, text=True)
+runs = glob.glob(d + "/results/*/experiment.cfg")
+if not runs:
+    sys.exit(f"FAIL: no experiment.cfg saved (exit {p.returncode}): {p.stderr}")
+saved = open(runs[0]).read()
+bad = []
+if "env-pw" in saved or "inline-pw" in saved:
+    bad.append("a password was saved")
+if 'password_env = "FB_FAULTS_PW";' not in saved:
+    bad.append("password_env not saved by name")
+if 'password = "********";' not in saved:
+    bad.append("inline password not masked")
+r = subprocess.run([exe, "--resume", os.path.dirname(runs[0])], env=env, capture_output=True,
+                   text=True)
+if r.returncode != 2 or "nodes[1].password: masked when the run was saved" not in r.stderr:
+    bad.append(f"resume with a masked password: exit {r.returncode}: {r.stderr.strip()}")
+else:
+    print("faults: " + r.stderr.strip())
+for b in bad:
+    print("FAIL:", b)
+sys.exit(1 if bad else 0)
+PY
+
 assert_clean || fail=1
 [ $fail -eq 0 ] && { echo "faults: ok"; rm -rf "$work"; }
 exit $fail

@@ -125,10 +125,11 @@ static void assert_same(const struct fb_experiment *a, const struct fb_experimen
         ck_assert_int_eq(x->port, y->port);
         assert_str_same(x->user, y->user);
         assert_str_same(x->identity, y->identity);
-        if (masked && x->password != NULL)
+        if (masked && x->password != NULL && x->password_env == NULL)
             ck_assert_str_eq(y->password, "********");
         else
             assert_str_same(x->password, y->password);
+        assert_str_same(x->password_env, y->password_env);
         assert_str_same(x->known_hosts, y->known_hosts);
         ck_assert_int_eq(x->insecure_accept_any_host_key, y->insecure_accept_any_host_key);
         ck_assert_int_eq(x->transport, y->transport);
@@ -671,6 +672,8 @@ START_TEST(test_write_roundtrip)
         ck_assert_ptr_null(strstr(t1, "s3cret"));
         ck_assert_ptr_null(strstr(t1, "inline-secret"));
         ck_assert_ptr_nonnull(strstr(t1, "password = \"********\";"));
+        /* A password from the environment is saved as its variable. */
+        ck_assert_ptr_nonnull(strstr(t1, "password_env = \"FB_TEST_NODE_PW\";"));
     }
     free(t1);
     free(t2);
