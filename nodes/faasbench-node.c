@@ -445,6 +445,24 @@ static void on_forward(int sig)
         kill((pid_t)child_pid, sig);
 }
 
+/* SIGCHLD wakes the main loop; TERM, INT and HUP go to on_stop; SIGPIPE
+ * is ignored (a closed stream shows as a write error). */
+static void handle_signals(void (*on_stop)(int), int stop_flags)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART | SA_NOCLDSTOP;
+    sa.sa_handler = on_sigchld;
+    sigaction(SIGCHLD, &sa, NULL);
+    sa.sa_flags = stop_flags;
+    sa.sa_handler = on_stop;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+}
+
 static void write_all(int fd, const char *buf, size_t len)
 {
     while (len > 0) {
@@ -486,19 +504,7 @@ static int cmd_exec(const char *command)
         return 125;
     }
     wake_fd = wake[1];
-
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sigemptyset(&sa.sa_mask);
-    sa.sa_flags = SA_RESTART | SA_NOCLDSTOP;
-    sa.sa_handler = on_sigchld;
-    sigaction(SIGCHLD, &sa, NULL);
-    sa.sa_flags = SA_RESTART;
-    sa.sa_handler = on_forward;
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGHUP, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
+    handle_signals(on_forward, SA_RESTART);
 
     uint64_t start = clock_ns(CLOCK_MONOTONIC);
     pid_t pid = fork();
@@ -795,19 +801,7 @@ static int cmd_serve(void)
     }
     wake_fd = wake[1];
     wake_fd_read = wake[0];
-
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sigemptyset(&sa.sa_mask);
-    sa.sa_flags = SA_RESTART | SA_NOCLDSTOP;
-    sa.sa_handler = on_sigchld;
-    sigaction(SIGCHLD, &sa, NULL);
-    sa.sa_flags = 0;
-    sa.sa_handler = on_serve_signal;
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGHUP, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
+    handle_signals(on_serve_signal, 0);
 
     /* What a killed command's shell leaves behind is reparented here and
      * reaped, not left as a zombie for an init that may not reap. */

@@ -737,6 +737,23 @@ static LIBSSH2_CHANNEL *channel_open(struct ssh_conn *sc, double deadline, int *
     }
 }
 
+/* A libssh2 failure r during step: says what failed; a session that cannot
+ * be trusted any more is dropped (sc->session NULL after), and the next
+ * command reconnects. Returns FB_ESSH. */
+static int step_failed(struct ssh_conn *sc, const char *step, int r, struct fb_errbuf *eb)
+{
+    if (ssh_err_breaks_session(r) ||
+        ssh_err_breaks_session(libssh2_session_last_errno(sc->session))) {
+        fb_errf(eb, FB_ESSH, "node %s: %s: %s; session lost, the next command reconnects",
+                sc->base.node_name, step, ssh_errmsg(sc->session));
+        session_drop(sc, false);
+    } else {
+        fb_errf(eb, FB_ESSH, "node %s: %s: %s", sc->base.node_name, step,
+                ssh_errmsg(sc->session));
+    }
+    return FB_ESSH;
+}
+
 /* ---- the node helper's server: many commands on one channel ---- */
 
 /* Room for n more bytes in abuf. */
@@ -1021,16 +1038,9 @@ static int agent_exec(struct ssh_conn *sc, const char *cmd, int timeout_ms,
     goto out;
 
 failed:
-    if (ssh_err_breaks_session(r) ||
-        ssh_err_breaks_session(libssh2_session_last_errno(sc->session))) {
-        rc = fb_errf(eb, FB_ESSH, "node %s: %s: %s; session lost, the next command reconnects",
-                     c->node_name, step, ssh_errmsg(sc->session));
-        session_drop(sc, false);
-    } else {
-        rc = fb_errf(eb, FB_ESSH, "node %s: %s: %s", c->node_name, step,
-                     ssh_errmsg(sc->session));
+    rc = step_failed(sc, step, r, eb);
+    if (sc->session != NULL)
         agent_forget(sc);
-    }
     goto out;
 
 timeout:
@@ -1162,17 +1172,9 @@ static int ssh_exec(struct fb_conn *c, const char *cmd, int timeout_ms,
     goto out;
 
 failed:
-    if (ssh_err_breaks_session(r) ||
-        ssh_err_breaks_session(libssh2_session_last_errno(sc->session))) {
-        rc = fb_errf(eb, FB_ESSH, "node %s: %s: %s; session lost, the next command reconnects",
-                     c->node_name, step, ssh_errmsg(sc->session));
-        /* The channel goes with the session; the next command reopens. */
-        ch = NULL;
-        session_drop(sc, false);
-    } else {
-        rc = fb_errf(eb, FB_ESSH, "node %s: %s: %s", c->node_name, step,
-                     ssh_errmsg(sc->session));
-    }
+    rc = step_failed(sc, step, r, eb);
+    if (sc->session == NULL)
+        ch = NULL; /* it went with the session */
     goto out;
 
 timeout:
