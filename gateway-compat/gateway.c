@@ -48,6 +48,7 @@ struct fb_gw {
     pthread_mutex_t lock; /* the engine, the registries and the results */
     struct fb_node_cfg **nodes;
     int n_nodes;
+    double revive_at[GW_MAX_NODES]; /* when to try a down node again; 0: not yet set */
     struct gw_fn **fns;
     int n_fns;
     long invocations, errors;
@@ -435,6 +436,34 @@ static int record(struct fb_gw *g, int f, long seq, const struct fb_outcome *o)
     return fb_results_write(g->res, &inv);
 }
 
+/* A gateway has no cells, whose reset would bring a node back: a node that
+ * went down is tried again revive_after_ms after it was first seen down,
+ * and then at that interval, before an invocation. Under g->lock. */
+static void revive_down_nodes(struct fb_gw *g)
+{
+    struct timespec ts;
+    double now;
+
+    if (g->o.revive_after_ms <= 0)
+        return;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    now = (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+    for (int i = 0; i < g->n_nodes; i++) {
+        if (!fb_engine_node_down(g->eng, i, NULL)) {
+            g->revive_at[i] = 0;
+            continue;
+        }
+        if (g->revive_at[i] == 0) {
+            g->revive_at[i] = now + g->o.revive_after_ms;
+        } else if (now >= g->revive_at[i]) {
+            if (fb_engine_revive(g->eng, i))
+                g->revive_at[i] = 0;
+            else
+                g->revive_at[i] = now + g->o.revive_after_ms;
+        }
+    }
+}
+
 static void invoke(struct fb_gw *g, const char *name, struct fb_gw_reply *r)
 {
     struct fb_outcome o;
@@ -465,6 +494,7 @@ static void invoke(struct fb_gw *g, const char *name, struct fb_gw_reply *r)
         snprintf(o.error, sizeof(o.error), "no nodes registered");
         rc = 0;
     } else {
+        revive_down_nodes(g);
         rc = fb_engine_invoke(g->eng, g->policy, g->pstate, f, &o);
     }
     rec = rc == 0 ? record(g, f, seq, &o) : 0;

@@ -22,6 +22,8 @@ struct fb_gw_opts {
     double ram_threshold;      /* percent */
     int command_timeout_ms;
     int connect_timeout_ms;
+    int revive_after_ms;       /* a node marked down is tried again this long after,
+                                  at the next invocation; 0: never */
 };
 
 struct fb_gw;

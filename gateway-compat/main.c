@@ -41,6 +41,8 @@ static void usage(FILE *f)
             "  --ram-threshold PCT     nodes at or above it are skipped (default 90)\n"
             "  --command-timeout SEC   one node command (default 600)\n"
             "  --connect-timeout SEC   opening a node session (default 10)\n"
+            "  --revive-after SEC      a node marked down is tried again this long after,\n"
+            "                          before an invocation (default 10; 0: never)\n"
             "  -V, --version           print the version\n"
             "  -h, --help              this text\n"
             "\n"
@@ -143,7 +145,7 @@ int main(int argc, char **argv)
 {
     enum {
         O_LISTEN = 256, O_POLICY, O_WARMING, O_RESULTS, O_RUNTIME, O_KNOWN_HOSTS, O_INSECURE,
-        O_IDENTITY, O_METRICS, O_RAM, O_CMD_TIMEOUT, O_CONNECT_TIMEOUT
+        O_IDENTITY, O_METRICS, O_RAM, O_CMD_TIMEOUT, O_CONNECT_TIMEOUT, O_REVIVE
     };
     static const struct option longopts[] = {
         {"listen", required_argument, NULL, O_LISTEN},
@@ -158,6 +160,7 @@ int main(int argc, char **argv)
         {"ram-threshold", required_argument, NULL, O_RAM},
         {"command-timeout", required_argument, NULL, O_CMD_TIMEOUT},
         {"connect-timeout", required_argument, NULL, O_CONNECT_TIMEOUT},
+        {"revive-after", required_argument, NULL, O_REVIVE},
         {"version", no_argument, NULL, 'V'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -171,6 +174,7 @@ int main(int argc, char **argv)
         .ram_threshold = 90,
         .command_timeout_ms = 600 * 1000,
         .connect_timeout_ms = 10 * 1000,
+        .revive_after_ms = 10 * 1000,
     };
     const char *listen_at = "127.0.0.1:8000";
     struct sockaddr_storage addr;
@@ -241,6 +245,13 @@ int main(int argc, char **argv)
                 o.command_timeout_ms = (int)lround(v * 1000);
             else
                 o.connect_timeout_ms = (int)lround(v * 1000);
+            break;
+        case O_REVIVE:
+            if (parse_number(optarg, 0, 86400, &v) < 0) {
+                fprintf(stderr, "faasbench-gateway: --revive-after: seconds in [0, 86400]\n");
+                return 2;
+            }
+            o.revive_after_ms = (int)lround(v * 1000);
             break;
         case 'V':
             printf("faasbench-gateway %s\n", FB_VERSION);

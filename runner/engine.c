@@ -589,6 +589,42 @@ static void reset_task(struct fb_engine *e, struct enode *nd)
     pthread_mutex_unlock(&e->lock);
 }
 
+bool fb_engine_revive(struct fb_engine *e, int i)
+{
+    struct fb_exec_result res;
+    struct fb_errbuf eb = {{0}};
+    struct enode *nd;
+    int k, rc;
+
+    if (i < 0 || i >= e->n_nodes)
+        return false;
+    nd = e->nodes[i];
+    pthread_mutex_lock(&e->lock);
+    bool down = nd->down;
+    pthread_mutex_unlock(&e->lock);
+    if (!down)
+        return true;
+    if ((k = take_slot(e, nd)) < 0)
+        return false;
+    rc = fb_conn_exec(nd->conns[k], "true", e->set->connect_timeout_ms, &res, &eb);
+    if (rc == 0 && res.exit_status != 0)
+        rc = FB_EEXIT;
+    fb_exec_result_free(&res);
+    give_slot(e, nd, k);
+    if (rc != 0)
+        return false;
+    pthread_mutex_lock(&e->lock);
+    fprintf(stderr, "faasbench: node %s is back\n", nd->cfg->name);
+    nd->down = false;
+    nd->down_reason[0] = '\0';
+    nd->have_prev = false;
+    for (int f = 0; f < e->n_fns; f++)
+        nd->has_image[f] = nd->has_warm[f] = false;
+    pthread_cond_broadcast(&e->changed);
+    pthread_mutex_unlock(&e->lock);
+    return true;
+}
+
 void fb_engine_reset(struct fb_engine *e)
 {
     poller_start(e);

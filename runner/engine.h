@@ -66,6 +66,13 @@ const struct fb_node_cfg *fb_engine_node(const struct fb_engine *e, int i);
 /* true and the reason when node i is down. */
 bool fb_engine_node_down(const struct fb_engine *e, int i, const char **why);
 
+/* Tries node i again if it is down: one `true` on one of its sessions (which
+ * reconnects). On success the node is up again, holding nothing prepared
+ * (what it held may be gone with it). Returns true when node i is up. For
+ * a long-lived engine with no cells (the gateway); a run revives its nodes
+ * at each reset. */
+bool fb_engine_revive(struct fb_engine *e, int i);
+
 /* Removes faasbench containers and every function image on every node, in
  * parallel, and forgets what they held. A node marked down is tried again
  * first: down lasts for the rest of a cell. */

@@ -990,7 +990,7 @@ static int agent_exec(struct ssh_conn *sc, const char *cmd, int timeout_ms,
     step = "read reply";
     for (;;) {
         if (hlen == 0) {
-            char *nl = memchr(sc->abuf, '\n', sc->alen);
+            char *nl = sc->alen > 0 ? memchr(sc->abuf, '\n', sc->alen) : NULL;
             if (nl != NULL) {
                 *nl = '\0';
                 if (!agent_reply_parse(sc->abuf, &status, &node_ms, &timed_out, &out_len,
@@ -1030,6 +1030,12 @@ static int agent_exec(struct ssh_conn *sc, const char *cmd, int timeout_ms,
     }
     sc->alen -= need;
     memmove(sc->abuf, sc->abuf + need, sc->alen);
+    if (sc->alen == 0 && sc->acap > 256 * 1024) {
+        /* A big reply is not kept around for every session's lifetime. */
+        free(sc->abuf);
+        sc->abuf = NULL;
+        sc->acap = 0;
+    }
     res->elapsed_ms = fb_clock_ms() - t_start;
     if (timed_out)
         rc = fb_errf(eb, FB_ETIMEDOUT,

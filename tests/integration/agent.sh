@@ -75,7 +75,15 @@ grep -q "warning: node node: .*faasbench-node serve. exited 127.*running one ssh
 grep -q '^exec 1: exit 4, ' <<<"$out" && grep -qx plain <<<"$out" || bad "fallback did not run the command: $out"
 echo "agent: fallback: $(grep warning <<<"$out")"
 
-# 5. Whole runs, with the server (the default) and with one channel per
+# 5. The exchange itself, with the helper run here: a malformed request ends
+#    the server with a message; a NUL in the command is refused, not cut.
+helper=$top/build/faasbench-node
+err=$( { printf 'fbq1 x 4\ntrue'; sleep 0.2; } | "$helper" serve 2>&1 >/dev/null); s=$?
+[ $s -eq 2 ] && grep -q "bad request line" <<<"$err" || bad "malformed request: exit $s: $err"
+out=$( { printf 'fbq1 0 6\ntrue\0x'; sleep 0.3; } | "$helper" serve 2>/dev/null | sed -n 2p)
+grep -q '^fbr1 status=125 .*err=[1-9]' <<<"$out" || bad "NUL in a command: $out"
+
+# 6. Whole runs, with the server (the default) and with one channel per
 #    command: every row recorded, no errors, the node's own time in each.
 cp "$local_dir/nodes.cfg" "$work/nodes.cfg"
 for mode in true false; do

@@ -26,18 +26,6 @@ CFG
 rows() { [ -f "$1/invocations.csv" ] && echo $(($(wc -l <"$1/invocations.csv") - 1)) || echo 0; }
 newest_run() { ls -d "$work"/results/"$1"-* 2>/dev/null | tail -n 1; }
 
-# Kills every process of a node: its sshd and its sessions (the node dies).
-kill_node() {
-  local node=$1 h pids
-  kill -KILL "$(cat "$local_dir/$node/sshd.pid")" 2>/dev/null
-  for h in /sys/fs/cgroup/*/faasbench/"$node"/sshd /sys/fs/cgroup/faasbench/"$node"/sshd; do
-    [ -f "$h/cgroup.procs" ] || continue
-    pids=$(cat "$h/cgroup.procs")
-    [ -n "$pids" ] && kill -KILL $pids 2>/dev/null
-  done
-  return 0
-}
-
 # 1. node2 dies while it runs an invocation: the run completes, every
 #    invocation has a row, the one in flight was retried elsewhere, node2 is
 #    reported down, the live nodes are clean.

@@ -279,6 +279,28 @@ for seq in 1 2; do
 done
 stop_gateway warm
 
+# ---- a node that died is tried again once it is back ----
+start_gateway revive "${common[@]}" --revive-after 1
+for i in 0 1; do
+  expect 200 "register node$((i + 1)) (revive)" revive POST /nodes/register -d "$(node_body "node$((i + 1))" "${ports[$i]}")"
+done
+expect 200 "register noop (revive)" revive POST /functions/register -d "$(fn_body noop noop:1 true)"
+kill_node node2
+for seq in 1 2; do
+  expect 200 "invoke #$seq with node2 dead" revive POST /functions/invoke/noop
+  [ "$(json node)" = node1 ] || fail "invoke #$seq with node2 dead ran on $(json node)"
+done
+"$top/nodes/up" 4 >/dev/null || fail "nodes/up could not restart node2"
+sleep 1.2
+used=""
+for seq in 3 4 5; do
+  expect 200 "invoke #$seq with node2 back" revive POST /functions/invoke/noop
+  used="$used $(json node)"
+done
+grep -q "node node2 is back" "$tmp/revive/log" || fail "node2 was not tried again: $(tail -5 "$tmp/revive/log")"
+[[ $used == *node2* ]] || fail "node2 got no invocation once back (ran on$used)"
+stop_gateway revive
+
 # ---- nothing left behind ----
 assert_clean || fail "containers or images left on the nodes"
 

@@ -27,3 +27,15 @@ assert_clean() {
   done
   return $ok
 }
+
+# kill_node NODE: kills every process of a node: its sshd and its sessions (the node dies).
+kill_node() {
+  local node=$1 h pids
+  kill -KILL "$(cat "$local_dir/$node/sshd.pid")" 2>/dev/null
+  for h in /sys/fs/cgroup/*/faasbench/"$node"/sshd /sys/fs/cgroup/faasbench/"$node"/sshd; do
+    [ -f "$h/cgroup.procs" ] || continue
+    pids=$(cat "$h/cgroup.procs")
+    [ -n "$pids" ] && kill -KILL $pids 2>/dev/null
+  done
+  return 0
+}
