@@ -203,9 +203,9 @@ static void acc_reset(struct acc *a)
     a->function = NULL;
     a->rows = a->errors = 0;
     memset(a->mode_count, 0, sizeof(a->mode_count));
-    a->lat.n = 0;
+    fb_sample_clear(&a->lat);
     for (int p = 0; p < FB_NPHASES; p++)
-        a->phase[p].n = 0;
+        fb_sample_clear(&a->phase[p]);
     if (a->per_node != NULL)
         memset(a->per_node, 0, a->n_per_node * sizeof(*a->per_node));
 }
@@ -689,7 +689,7 @@ static int add_summary(struct report *r, struct fb_cellfn *c)
     row->repetition = c->repetition;
     row->errors = c->errors;
     memcpy(row->mode_count, c->mode_count, sizeof(row->mode_count));
-    fb_summarize(c->lat.v, c->lat.n, &row->lat); /* already sorted: order kept */
+    fb_sample_summarize(&c->lat, &row->lat); /* already sorted: order kept */
     fb_median_ci95(c->lat.v, c->lat.n, &row->p50_ci_lo, &row->p50_ci_hi);
     for (int p = 0; p < FB_NPHASES; p++)
         row->phase_p50[p] = fb_quantile_sorted(c->phase[p].v, c->phase[p].n, 0.5);

@@ -16,7 +16,33 @@
 int fb_sample_add(struct fb_sample *s, double x)
 {
     int rc = 0;
+    double d;
 
+    if (s->seen == 0) {
+        struct fb_rng r;
+        fb_rng_seed(&r, 1);
+        s->rng = r.s;
+        s->mean = s->m2 = 0.0;
+        s->min = s->max = x;
+    }
+    s->seen++;
+    d = x - s->mean;
+    s->mean += d / (double)s->seen;
+    s->m2 += d * (x - s->mean);
+    if (x < s->min)
+        s->min = x;
+    if (x > s->max)
+        s->max = x;
+    if (s->n >= FB_SAMPLE_KEEP) {
+        /* Algorithm R: the seen-th value replaces a kept one with
+         * probability KEEP / seen. */
+        struct fb_rng r = {s->rng};
+        uint64_t j = fb_rng_below(&r, s->seen);
+        s->rng = r.s;
+        if (j < FB_SAMPLE_KEEP)
+            s->v[j] = x;
+        return 0;
+    }
     if (s->n == s->cap) {
         size_t cap;
         double *v;
@@ -26,6 +52,8 @@ int fb_sample_add(struct fb_sample *s, double x)
             goto out;
         }
         cap = s->cap != 0 ? s->cap * 2 : SAMPLE_MIN_CAP;
+        if (cap > FB_SAMPLE_KEEP)
+            cap = FB_SAMPLE_KEEP;
         v = realloc(s->v, cap * sizeof(*v));
         if (v == NULL) {
             rc = FB_ENOMEM;
@@ -44,9 +72,34 @@ void fb_sample_free(struct fb_sample *s)
     if (s == NULL)
         return;
     free(s->v);
-    s->v = NULL;
-    s->n = 0;
-    s->cap = 0;
+    memset(s, 0, sizeof(*s));
+}
+
+void fb_sample_clear(struct fb_sample *s)
+{
+    double *v = s->v;
+    size_t cap = s->cap;
+
+    memset(s, 0, sizeof(*s));
+    s->v = v;
+    s->cap = cap;
+}
+
+void fb_sample_summarize(struct fb_sample *s, struct fb_summary *out)
+{
+    fb_summarize(s->v, s->n, out);
+    if (s->seen <= s->n)
+        return;
+    /* Sampled: what is exact over every value replaces the sample's. */
+    out->n = s->seen;
+    out->mean = s->mean;
+    out->min = s->min;
+    out->max = s->max;
+    out->sd = sqrt(s->m2 / (double)(s->seen - 1));
+    double half = fb_t95(s->seen - 1 > (size_t)INT_MAX ? INT_MAX : (int)(s->seen - 1)) *
+                  out->sd / sqrt((double)s->seen);
+    out->ci_lo = out->mean - half;
+    out->ci_hi = out->mean + half;
 }
 
 double fb_quantile_sorted(const double *v, size_t n, double p)

@@ -8,13 +8,23 @@
 
 #include "error.h"
 
-/* A growable array of doubles (latencies of one cell x function). */
+/* The values of one statistic (latencies of one cell x function), in
+ * bounded memory: up to FB_SAMPLE_KEEP values are all kept; past that, v
+ * holds a uniform random sample of FB_SAMPLE_KEEP of them (reservoir
+ * sampling with a fixed seed: the same rows give the same sample), while
+ * the count, mean, variance, min and max stay exact over every value.
+ * Zero-initialise. */
+#define FB_SAMPLE_KEEP 20000
 struct fb_sample {
-    double *v;
-    size_t n, cap;
+    double *v;                 /* the kept values */
+    size_t n, cap;             /* kept, allocated */
+    size_t seen;               /* values added */
+    double mean, m2, min, max; /* over every value added (Welford) */
+    uint64_t rng;              /* the reservoir's draws (splitmix64 state) */
 };
 int fb_sample_add(struct fb_sample *s, double x); /* 0 or FB_ENOMEM */
 void fb_sample_free(struct fb_sample *s);         /* leaves s empty, reusable */
+void fb_sample_clear(struct fb_sample *s);        /* empty, keeps its buffer */
 
 struct fb_summary {
     size_t n;          /* values */
@@ -26,6 +36,11 @@ struct fb_summary {
 
 /* Summarizes v[0..n) (sorted in place). n == 0 gives every field NAN. */
 void fb_summarize(double *v, size_t n, struct fb_summary *out);
+
+/* Summarizes s, sorting its kept values in place: n, mean, sd, min, max and
+ * the CI of the mean over every value added; the percentiles from the kept
+ * values (all of them, or the uniform sample past FB_SAMPLE_KEEP). */
+void fb_sample_summarize(struct fb_sample *s, struct fb_summary *out);
 
 /* The p-quantile (0..1) of sorted v[0..n), R type 7; NAN when n == 0. */
 double fb_quantile_sorted(const double *v, size_t n, double p);
