@@ -45,7 +45,8 @@ struct ssh_conn {
  * past its timeout is still waited for this long before the session is
  * given up. */
 #define AGENT_GRACE_MS 5000
-#define AGENT_COMMAND "exec faasbench-node serve"
+#define AGENT_NAME "faasbench-node serve"
+#define AGENT_COMMAND "exec " AGENT_NAME
 
 /* Warnings already printed (warn_once). */
 struct warned {
@@ -863,7 +864,7 @@ static int agent_start(struct ssh_conn *sc, double deadline, struct fb_errbuf *e
             status = libssh2_channel_get_exit_status(sc->ach);
             agent_forget(sc);
             fb_last_line(errtail, line, sizeof(line));
-            fb_errf(eb, 0, "`%s` exited %d%s%s", AGENT_COMMAND + 5, status,
+            fb_errf(eb, 0, "`%s` exited %d%s%s", AGENT_NAME, status,
                     line[0] ? ": " : "", line);
             return 1;
         }
@@ -873,7 +874,7 @@ static int agent_start(struct ssh_conn *sc, double deadline, struct fb_errbuf *e
     if (memcmp(sc->abuf, ready, sizeof(ready) - 1) != 0) {
         agent_forget(sc);
         fb_errf(eb, 0, "`%s` did not answer as the node helper's server does",
-                AGENT_COMMAND + 5);
+                AGENT_NAME);
         return 1;
     }
     sc->alen -= sizeof(ready) - 1;
@@ -883,12 +884,12 @@ static int agent_start(struct ssh_conn *sc, double deadline, struct fb_errbuf *e
 timeout:
     session_drop(sc, false);
     return fb_errf(eb, FB_ECONNECT, "node %s: starting `%s` timed out", sc->base.node_name,
-                   AGENT_COMMAND + 5);
+                   AGENT_NAME);
 failed:
     if (e == LIBSSH2_ERROR_EAGAIN)
         goto timeout;
     r = fb_errf(eb, FB_ESSH, "node %s: starting `%s`: %s", sc->base.node_name,
-                AGENT_COMMAND + 5, ssh_errmsg(sc->session));
+                AGENT_NAME, ssh_errmsg(sc->session));
     session_drop(sc, false);
     return r;
 }
@@ -926,26 +927,21 @@ static int agent_exec(struct ssh_conn *sc, const char *cmd, int timeout_ms,
     double node_ms = NAN;
 
     for (int attempt = 0;; attempt++) {
-        if (sc->session == NULL) {
+        if (sc->session == NULL || sc->ach == NULL) {
+            bool had_session = sc->session != NULL;
             double d = sc->connect_timeout_ms > 0 ? fb_clock_ms() + sc->connect_timeout_ms
                                                   : INFINITY;
-            rc = session_open(sc, d, eb);
+            rc = had_session ? 0 : session_open(sc, d, eb);
             if (rc == 0)
                 rc = agent_start(sc, d, eb);
-            if (rc == 1)
+            if (rc == 1) {
+                char why[FB_ERRMSG_LEN];
+                snprintf(why, sizeof(why), "%s", eb->msg);
                 rc = fb_errf(eb, FB_ESSH, "node %s: the node helper's server no longer starts: %s",
-                             c->node_name, eb->msg);
-            if (rc != 0)
-                goto out;
-        } else if (sc->ach == NULL) {
-            double d = sc->connect_timeout_ms > 0 ? fb_clock_ms() + sc->connect_timeout_ms
-                                                  : INFINITY;
-            rc = agent_start(sc, d, eb);
-            if (rc == 1)
-                rc = fb_errf(eb, FB_ESSH, "node %s: the node helper's server no longer starts: %s",
-                             c->node_name, eb->msg);
+                             c->node_name, why);
+            }
             if (rc != 0) {
-                if (attempt == 0 && sc->session == NULL)
+                if (attempt == 0 && had_session && sc->session == NULL)
                     continue; /* the session was dead: one fresh try */
                 goto out;
             }
