@@ -19,12 +19,6 @@
 
 /* ---- names of the small enums ---- */
 
-static const char *const warming_names[FB_WARM_N] = {
-    [FB_WARM_COLD] = "cold",
-    [FB_WARM_PREWARMED] = "pre-warmed",
-    [FB_WARM_WARMED] = "warmed",
-};
-
 static const char *const step_names[FB_STEP_N] = {
     [FB_STEP_PULL] = "pull",
     [FB_STEP_RUN] = "run",
@@ -34,24 +28,6 @@ static const char *const step_names[FB_STEP_N] = {
     [FB_STEP_REMOVE_CONTAINER] = "remove_container",
     [FB_STEP_RESET] = "reset",
 };
-
-const char *fb_warming_name(enum fb_warming w)
-{
-    return (int)w >= 0 && w < FB_WARM_N ? warming_names[w] : "unknown";
-}
-
-int fb_warming_parse(const char *name, enum fb_warming *out)
-{
-    if (name == NULL)
-        return FB_EINVAL;
-    for (int w = 0; w < FB_WARM_N; w++)
-        if (strcmp(warming_names[w], name) == 0) {
-            if (out != NULL)
-                *out = (enum fb_warming)w;
-            return 0;
-        }
-    return FB_EINVAL;
-}
 
 const char *fb_step_name(enum fb_step s)
 {
@@ -443,6 +419,7 @@ struct loader {
     char *dir;                       /* its directory: where includes are found */
     struct fb_errbuf *eb;
     const config_setting_t *dflt_at; /* set while parsing a default: where it applies */
+    bool defaults_only;              /* fb_config_defaults: required keys stay unset */
 };
 
 /* The name to show for a file libconfig recorded: included files are recorded
@@ -848,8 +825,11 @@ static int parse_strings(struct loader *ld, const struct key *k, const config_se
             if ((arr[i] = strdup(v)) == NULL)
                 return nomem(ld);
         } else if (fb_warming_parse(v, &modes[i]) < 0) {
+            const char *names[FB_WARM_N];
             char h[256];
-            hint(v, (const char *const *)warming_names, FB_WARM_N, h, sizeof(h));
+            for (int w = 0; w < FB_WARM_N; w++)
+                names[w] = fb_warming_name((enum fb_warming)w);
+            hint(v, names, FB_WARM_N, h, sizeof(h));
             return fail(ld, e, ekey, "unknown warming mode '%s' %s", v, h);
         }
     }
@@ -1099,6 +1079,8 @@ static int parse_section(struct loader *ld, const struct section *sec,
         if (group != NULL && config_setting_get_member(group, k->name) != NULL)
             continue;
         child_key(key, sizeof(key), path, k->name);
+        if ((k->flags & F_REQUIRED) && ld->defaults_only)
+            continue;
         if (k->flags & F_REQUIRED)
             return fail(ld, at, key, "missing required key (%s)", k->help);
         if (k->def != NULL)
@@ -1245,6 +1227,10 @@ static int finish_root(struct loader *ld, const config_setting_t *group,
 
     (void)group;
     (void)path;
+    /* Each node carries what its sessions need: the engine reads no
+     * experiment-wide setting to open them. */
+    for (int i = 0; i < exp->n_nodes; i++)
+        exp->nodes[i].agent = exp->agent;
     if (exp->name != NULL)
         return 0;
     base = base != NULL ? base + 1 : ld->path;
@@ -1684,20 +1670,77 @@ static void write_section(FILE *f, const struct section *sec, const char *obj, i
     }
 }
 
+int fb_config_defaults(struct fb_experiment *exp, const char *name, struct fb_errbuf *eb)
+{
+    struct loader ld = {.path = name, .eb = eb, .defaults_only = true};
+    config_t cf;
+    int rc;
+
+    memset(exp, 0, sizeof(*exp));
+    if ((ld.dir = strdup(".")) == NULL || (exp->path = strdup(name)) == NULL) {
+        free(ld.dir);
+        free(exp->path);
+        exp->path = NULL;
+        return nomem(&ld);
+    }
+    config_init(&cf);
+    if (!config_read_string(&cf, ""))
+        rc = fb_errf(eb, FB_ENOMEM, "out of memory");
+    else
+        rc = parse_section(&ld, &root_section, config_root_setting(&cf),
+                           config_root_setting(&cf), "", exp);
+    config_destroy(&cf);
+    free(ld.dir);
+    if (rc < 0)
+        fb_experiment_free(exp);
+    return rc;
+}
+
+int fb_config_set_preset(struct fb_experiment *exp, const char *preset, struct fb_errbuf *eb)
+{
+    char *steps[FB_STEP_N] = {0}, *name;
+
+    if (!fb_runtime_preset_known(preset))
+        return fb_errf(eb, FB_EINVAL, "unknown runtime '%s' (docker or podman)", preset);
+    if ((name = strdup(preset)) == NULL)
+        return fb_errf(eb, FB_ENOMEM, "out of memory");
+    for (int i = 0; i < FB_STEP_N; i++) {
+        if ((steps[i] = strdup(fb_runtime_preset(preset, (enum fb_step)i))) == NULL) {
+            for (int j = 0; j < i; j++)
+                free(steps[j]);
+            free(name);
+            return fb_errf(eb, FB_ENOMEM, "out of memory");
+        }
+    }
+    free(exp->runtime.preset);
+    exp->runtime.preset = name;
+    for (int i = 0; i < FB_STEP_N; i++) {
+        free(exp->runtime.steps[i]);
+        exp->runtime.steps[i] = steps[i];
+    }
+    return 0;
+}
+
+int fb_config_fwrite(const struct fb_experiment *exp, FILE *f)
+{
+    if (exp == NULL || f == NULL)
+        return FB_EINVAL;
+    fprintf(f, "# %s as run: defaults filled in, paths resolved, passwords masked.\n",
+            exp->path != NULL ? exp->path : "experiment");
+    write_section(f, &root_section, (const char *)exp, 0);
+    return fflush(f) != 0 || ferror(f) ? FB_EIO : 0;
+}
+
 int fb_config_write(const struct fb_experiment *exp, const char *path)
 {
     FILE *f;
-    int rc = 0;
+    int rc;
 
     if (exp == NULL || path == NULL)
         return FB_EINVAL;
     if ((f = fopen(path, "w")) == NULL)
         return FB_EIO;
-    fprintf(f, "# %s as run: defaults filled in, paths resolved, passwords masked.\n",
-            exp->path != NULL ? exp->path : "experiment");
-    write_section(f, &root_section, (const char *)exp, 0);
-    if (ferror(f))
-        rc = FB_EIO;
+    rc = fb_config_fwrite(exp, f);
     if (fclose(f) != 0)
         rc = FB_EIO;
     return rc;

@@ -5,15 +5,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "error.h"
-
-enum fb_warming { FB_WARM_COLD, FB_WARM_PREWARMED, FB_WARM_WARMED, FB_WARM_N };
-
-/* "cold", "pre-warmed", "warmed". */
-const char *fb_warming_name(enum fb_warming w);
-/* 0 and *out set, or FB_EINVAL for an unknown name. */
-int fb_warming_parse(const char *name, enum fb_warming *out);
+#include "types.h"
 
 enum fb_transport_kind { FB_TRANSPORT_SSH, FB_TRANSPORT_LOCAL };
 
@@ -51,7 +46,8 @@ struct fb_node_cfg {
     bool insecure_accept_any_host_key;
     enum fb_transport_kind transport; /* "ssh" (default) or "local" */
     bool agent;         /* ssh: commands go through `faasbench-node serve` on one
-                           long-lived channel (set from fb_experiment.agent) */
+                           long-lived channel (the loader sets it from
+                           fb_experiment.agent) */
     int line;           /* line of the node's entry in its file */
 };
 
@@ -136,8 +132,19 @@ struct fb_experiment {
 int fb_config_load(const char *path, struct fb_experiment *exp, struct fb_errbuf *eb);
 void fb_experiment_free(struct fb_experiment *exp);
 
+/* An experiment of every default the file format has, named name, with no
+ * nodes and no functions: what a front end without a file (the REST shim)
+ * starts from. 0, or FB_ENOMEM. */
+int fb_config_defaults(struct fb_experiment *exp, const char *name, struct fb_errbuf *eb);
+
+/* Replaces the runtime preset and every step with that preset's templates.
+ * 0, FB_EINVAL (unknown preset) or FB_ENOMEM. */
+int fb_config_set_preset(struct fb_experiment *exp, const char *preset, struct fb_errbuf *eb);
+
 /* Writes the experiment as run, in the same syntax, with passwords masked.
  * Returns 0 or FB_EIO. */
 int fb_config_write(const struct fb_experiment *exp, const char *path);
+/* The same to an open file (flushed, not closed). */
+int fb_config_fwrite(const struct fb_experiment *exp, FILE *f);
 
 #endif

@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "config.h"
 #include "policy.h"
-#include "report.h"
 #include "run.h"
 #include "transport.h"
 

@@ -655,7 +655,7 @@ static int ssh_open(const struct fb_node_cfg *node, int connect_timeout_ms,
     if (node->agent) {
         sc->agent = true;
         rc = agent_start(sc, deadline, eb);
-        if (rc == 1) {
+        if (rc == FB_ENOAGENT) {
             /* A node without the server (an older helper, or none): one
              * channel per command, as a node of the older testbed. */
             char key[300];
@@ -829,9 +829,9 @@ static void agent_forget(struct ssh_conn *sc)
 }
 
 /* Starts `faasbench-node serve` on a new channel and waits for its ready
- * line. Returns 0; 1 when the node cannot run the server (eb says why:
- * exit status and last message); or an error (FB_ESSH, FB_ECONNECT on the
- * deadline). */
+ * line. Returns 0; FB_ENOAGENT when the node cannot run the server (eb says
+ * why: exit status and last message; the session stays usable); or an
+ * error (FB_ESSH, FB_ECONNECT on the deadline). */
 static int agent_start(struct ssh_conn *sc, double deadline, struct fb_errbuf *eb)
 {
     static const char ready[] = "fbs1 ready\n";
@@ -864,18 +864,16 @@ static int agent_start(struct ssh_conn *sc, double deadline, struct fb_errbuf *e
             status = libssh2_channel_get_exit_status(sc->ach);
             agent_forget(sc);
             fb_last_line(errtail, line, sizeof(line));
-            fb_errf(eb, 0, "`%s` exited %d%s%s", AGENT_NAME, status,
-                    line[0] ? ": " : "", line);
-            return 1;
+            return fb_errf(eb, FB_ENOAGENT, "`%s` exited %d%s%s", AGENT_NAME, status,
+                           line[0] ? ": " : "", line);
         }
         if (r == 0 && ssh_wait(sc, deadline) != 0)
             goto timeout;
     }
     if (memcmp(sc->abuf, ready, sizeof(ready) - 1) != 0) {
         agent_forget(sc);
-        fb_errf(eb, 0, "`%s` did not answer as the node helper's server does",
-                AGENT_NAME);
-        return 1;
+        return fb_errf(eb, FB_ENOAGENT, "`%s` did not answer as the node helper's server does",
+                       AGENT_NAME);
     }
     sc->alen -= sizeof(ready) - 1;
     memmove(sc->abuf, sc->abuf + sizeof(ready) - 1, sc->alen);
@@ -934,7 +932,7 @@ static int agent_exec(struct ssh_conn *sc, const char *cmd, int timeout_ms,
             rc = had_session ? 0 : session_open(sc, d, eb);
             if (rc == 0)
                 rc = agent_start(sc, d, eb);
-            if (rc == 1) {
+            if (rc == FB_ENOAGENT) {
                 char why[FB_ERRMSG_LEN];
                 snprintf(why, sizeof(why), "%s", eb->msg);
                 rc = fb_errf(eb, FB_ESSH, "node %s: the node helper's server no longer starts: %s",
