@@ -773,15 +773,25 @@ static bool abuf_reserve(struct ssh_conn *sc, size_t n)
     return true;
 }
 
+/* True when libssh2 holds data of ch's stdout or stderr that no read has
+ * taken yet. Reading one stream reads the socket for both: a packet of
+ * stdout can land in the queue while stderr is read, and then the socket
+ * has nothing to wake a poll for it. */
+static bool channel_queued(LIBSSH2_CHANNEL *ch)
+{
+    return libssh2_poll_channel_read(ch, 0) > 0 || libssh2_poll_channel_read(ch, 1) > 0;
+}
+
 /* Reads what the server's channel has: stdout into abuf; its own stderr
  * (messages of the server, never a command's) into errtail, last bytes
- * kept. Returns > 0 when something came, 0 when nothing did, or a libssh2
- * error. */
+ * kept. Returns > 0 when something came, 0 when nothing did (nothing is
+ * queued either: the socket is what to wait on), or a libssh2 error. */
 static int agent_read(struct ssh_conn *sc, char *errtail, size_t errcap)
 {
     int got = 0;
     ssize_t n;
 
+again:
     for (;;) {
         if (!abuf_reserve(sc, 32768))
             return LIBSSH2_ERROR_ALLOC;
@@ -811,6 +821,8 @@ static int agent_read(struct ssh_conn *sc, char *errtail, size_t errcap)
     }
     if (n < 0 && n != LIBSSH2_ERROR_EAGAIN)
         return (int)n;
+    if (channel_queued(sc->ach))
+        goto again;
     return got;
 }
 
@@ -1150,7 +1162,7 @@ static int ssh_exec(struct fb_conn *c, const char *cmd, int timeout_ms,
          * left queued, ends the output. */
         if (libssh2_channel_eof(ch))
             break;
-        if (!progress && ssh_wait(sc, deadline) != 0)
+        if (!progress && !channel_queued(ch) && ssh_wait(sc, deadline) != 0)
             goto timeout;
     }
 
