@@ -17,7 +17,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "nodeproto.h"
 #include "transport_priv.h"
+
+/* A reply's streams fit what a command result may hold. */
+_Static_assert(FB_NODEPROTO_CAPTURE <= FB_EXEC_CAPTURE, "node helper capture too large");
 
 struct ssh_conn {
     struct fb_conn base;
@@ -34,7 +38,8 @@ struct ssh_conn {
     int fd;
     LIBSSH2_SESSION *session;
     /* Commands go to the node helper's server on channel ach (NULL: start it
-     * before the next command); abuf holds what it sent and is not read yet. */
+     * before the next command); abuf holds what it sent and is not read yet:
+     * never more than one line, then one reply (nodeproto.h). */
     bool agent;
     LIBSSH2_CHANNEL *ach;
     char *abuf;
@@ -773,19 +778,23 @@ static bool abuf_reserve(struct ssh_conn *sc, size_t n)
     return true;
 }
 
-/* Reads what the server's channel has: stdout into abuf; its own stderr
- * (messages of the server, never a command's) into errtail, last bytes
- * kept. Returns > 0 when something came, 0 when nothing did, or a libssh2
- * error. */
-static int agent_read(struct ssh_conn *sc, char *errtail, size_t errcap)
+/* Reads what the server's channel has: stdout into abuf until it holds
+ * limit bytes (what the server may send before it waits: a line, or the
+ * rest of a reply whose line said how long it is); its own stderr (messages
+ * of the server, never a command's) into errtail, last bytes kept. Returns
+ * > 0 when something came, 0 when nothing did, or a libssh2 error. */
+static int agent_read(struct ssh_conn *sc, size_t limit, char *errtail, size_t errcap)
 {
     int got = 0;
-    ssize_t n;
+    ssize_t n = 0;
 
-    for (;;) {
-        if (!abuf_reserve(sc, 32768))
+    while (sc->alen < limit) {
+        size_t want = limit - sc->alen;
+        if (!abuf_reserve(sc, want < 32768 ? want : 32768))
             return LIBSSH2_ERROR_ALLOC;
-        n = libssh2_channel_read_ex(sc->ach, 0, sc->abuf + sc->alen, sc->acap - sc->alen);
+        if (want > sc->acap - sc->alen)
+            want = sc->acap - sc->alen;
+        n = libssh2_channel_read_ex(sc->ach, 0, sc->abuf + sc->alen, want);
         if (n <= 0)
             break;
         sc->alen += (size_t)n;
@@ -834,7 +843,7 @@ static void agent_forget(struct ssh_conn *sc)
  * deadline). */
 static int agent_start(struct ssh_conn *sc, double deadline, struct fb_errbuf *eb)
 {
-    static const char ready[] = "fbs1 ready\n";
+    static const char ready[] = FB_NODEPROTO_READY;
     char errtail[256] = "";
     int r, e = 0;
 
@@ -851,7 +860,7 @@ static int agent_start(struct ssh_conn *sc, double deadline, struct fb_errbuf *e
     if (r != 0)
         goto failed;
     while (sc->alen < sizeof(ready) - 1) {
-        r = agent_read(sc, errtail, sizeof(errtail));
+        r = agent_read(sc, FB_NODEPROTO_LINE_MAX, errtail, sizeof(errtail));
         if (r < 0)
             goto failed;
         if (r == 0 && libssh2_channel_eof(sc->ach)) {
@@ -894,22 +903,6 @@ failed:
     return r;
 }
 
-/* Parses the reply line "fbr1 status=N elapsed_ns=N timed_out=N out=N err=N". */
-static bool agent_reply_parse(const char *line, int *status, double *node_ms, bool *timed_out,
-                              size_t *out_len, size_t *err_len)
-{
-    unsigned long long ns;
-    int to, used = 0;
-
-    if (sscanf(line, "fbr1 status=%d elapsed_ns=%llu timed_out=%d out=%zu err=%zu%n", status,
-               &ns, &to, out_len, err_len, &used) != 5 ||
-        line[used] != '\0' || *out_len > FB_EXEC_CAPTURE || *err_len > FB_EXEC_CAPTURE)
-        return false;
-    *node_ms = (double)ns / 1e6;
-    *timed_out = to != 0;
-    return true;
-}
-
 /* Runs cmd as one request to the server. A session found dead before the
  * request went out is reopened and the command sent once more; once it is
  * out, a failure is reported, never retried (it may have run). */
@@ -919,12 +912,22 @@ static int agent_exec(struct ssh_conn *sc, const char *cmd, int timeout_ms,
     struct fb_conn *c = &sc->base;
     struct fb_capture out = {0}, err = {0};
     double t_start = fb_clock_ms(), deadline;
-    size_t cmd_len = strlen(cmd), sent = 0, hlen = 0, need = 0, out_len = 0, err_len = 0;
-    char head[64], errtail[256] = "";
+    size_t cmd_len = strlen(cmd), sent = 0, hlen = 0, need = 0;
+    char head[FB_NODEPROTO_LINE_MAX], errtail[256] = "";
     const char *step = "send request";
-    bool timed_out = false;
-    int rc = 0, r, status = -1, head_len;
-    double node_ms = NAN;
+    struct fb_nodeproto_request q = {.timeout_ms = timeout_ms > 0 ? (uint32_t)timeout_ms : 0,
+                                     .len = cmd_len};
+    struct fb_nodeproto_reply rep = {0};
+    int rc = 0, r, head_len;
+
+    head_len = fb_nodeproto_request_format(head, sizeof(head), &q);
+    if (head_len < 0) {
+        rc = fb_errf(eb, FB_EINVAL,
+                     "node %s: a command of %zu bytes cannot go to the node helper's "
+                     "server (1 to %u)",
+                     c->node_name, cmd_len, FB_NODEPROTO_COMMAND_MAX);
+        goto out;
+    }
 
     for (int attempt = 0;; attempt++) {
         if (sc->session == NULL || sc->ach == NULL) {
@@ -948,7 +951,7 @@ static int agent_exec(struct ssh_conn *sc, const char *cmd, int timeout_ms,
         }
         /* Drain what arrived while idle: sshd's keep-alives get their answer,
          * and a session the server closed shows up now, before the request. */
-        r = agent_read(sc, errtail, sizeof(errtail));
+        r = agent_read(sc, FB_NODEPROTO_LINE_MAX, errtail, sizeof(errtail));
         if (r >= 0 && !libssh2_channel_eof(sc->ach) && sc->alen == 0)
             break;
         if (r < 0 && ssh_err_breaks_session(r))
@@ -964,8 +967,6 @@ static int agent_exec(struct ssh_conn *sc, const char *cmd, int timeout_ms,
 
     t_start = fb_clock_ms();
     deadline = timeout_ms > 0 ? t_start + timeout_ms + AGENT_GRACE_MS : INFINITY;
-    head_len = snprintf(head, sizeof(head), "fbq1 %d %zu\n", timeout_ms > 0 ? timeout_ms : 0,
-                        cmd_len);
     while (sent < (size_t)head_len + cmd_len) {
         ssize_t n = sent < (size_t)head_len
                         ? libssh2_channel_write(sc->ach, head + sent, (size_t)head_len - sent)
@@ -986,28 +987,31 @@ static int agent_exec(struct ssh_conn *sc, const char *cmd, int timeout_ms,
     step = "read reply";
     for (;;) {
         if (hlen == 0) {
-            char *nl = sc->alen > 0 ? memchr(sc->abuf, '\n', sc->alen) : NULL;
-            if (nl != NULL) {
-                *nl = '\0';
-                if (!agent_reply_parse(sc->abuf, &status, &node_ms, &timed_out, &out_len,
-                                       &err_len)) {
-                    rc = fb_errf(eb, FB_ESSH, "node %s: the node helper's server sent %.80s",
-                                 c->node_name, sc->abuf);
-                    agent_forget(sc);
-                    goto out;
-                }
-                hlen = (size_t)(nl - sc->abuf) + 1;
-                need = hlen + out_len + err_len;
-            } else if (sc->alen > 200) {
+            size_t line_len = 0;
+            int lr = fb_nodeproto_line(sc->abuf, sc->alen, &line_len);
+            if (lr == FB_NODEPROTO_OK &&
+                fb_nodeproto_reply_parse(sc->abuf, line_len, &rep) != FB_NODEPROTO_OK) {
+                rc = fb_errf(eb, FB_ESSH, "node %s: the node helper's server sent %.*s",
+                             c->node_name, (int)(line_len < 80 ? line_len : 80), sc->abuf);
+                agent_forget(sc);
+                goto out;
+            }
+            if (lr == FB_NODEPROTO_BAD) {
+                /* Too long, or a NUL in it: nothing a reply line holds. */
                 rc = fb_errf(eb, FB_ESSH, "node %s: the node helper's server sent no reply line",
                              c->node_name);
                 agent_forget(sc);
                 goto out;
             }
+            if (lr == FB_NODEPROTO_OK) {
+                hlen = line_len + 1;
+                need = hlen + rep.out_len + rep.err_len;
+            }
         }
         if (hlen > 0 && sc->alen >= need)
             break;
-        r = agent_read(sc, errtail, sizeof(errtail));
+        /* Nothing past the line before it is read, nothing past the reply. */
+        r = agent_read(sc, hlen > 0 ? need : FB_NODEPROTO_LINE_MAX, errtail, sizeof(errtail));
         if (r < 0)
             goto failed;
         if (r == 0 && libssh2_channel_eof(sc->ach)) {
@@ -1019,8 +1023,8 @@ static int agent_exec(struct ssh_conn *sc, const char *cmd, int timeout_ms,
         if (r == 0 && ssh_wait(sc, deadline) != 0)
             goto timeout;
     }
-    if (fb_capture_add(&out, sc->abuf + hlen, out_len) != 0 ||
-        fb_capture_add(&err, sc->abuf + hlen + out_len, err_len) != 0) {
+    if (fb_capture_add(&out, sc->abuf + hlen, rep.out_len) != 0 ||
+        fb_capture_add(&err, sc->abuf + hlen + rep.out_len, rep.err_len) != 0) {
         rc = fb_errf(eb, FB_ENOMEM, "node %s: out of memory", c->node_name);
         goto out;
     }
@@ -1033,7 +1037,7 @@ static int agent_exec(struct ssh_conn *sc, const char *cmd, int timeout_ms,
         sc->acap = 0;
     }
     res->elapsed_ms = fb_clock_ms() - t_start;
-    if (timed_out)
+    if (rep.timed_out)
         rc = fb_errf(eb, FB_ETIMEDOUT,
                      "node %s: command timed out after %d ms and was stopped on the node: %s",
                      c->node_name, timeout_ms, cmd);
@@ -1059,9 +1063,9 @@ out:
         res->elapsed_ms = fb_clock_ms() - t_start;
     if (fb_exec_result_take(res, &out, &err) != 0 && rc == 0)
         rc = fb_errf(eb, FB_ENOMEM, "node %s: out of memory", c->node_name);
-    if (status >= 0) {
-        res->exit_status = status;
-        res->node_ms = node_ms;
+    if (hlen > 0) { /* the reply line was read */
+        res->exit_status = rep.status;
+        res->node_ms = (double)rep.elapsed_ns / 1e6;
     }
     fb_capture_free(&out);
     fb_capture_free(&err);
