@@ -71,8 +71,13 @@ static void check_string(const char *s)
 
     if (fb_name_valid(s))
         FUZZ_CHECK(strlen(s) >= 1 && strlen(s) <= 64 && all_in(s, "_.-"), "name '%s'", s);
-    if (fb_image_valid(s))
+    if (fb_image_valid(s)) {
         FUZZ_CHECK(strlen(s) >= 1 && strlen(s) <= 255 && all_in(s, "._/:@+-"), "image '%s'", s);
+        /* No part of it could pass for a runtime's option. */
+        FUZZ_CHECK(s[0] != '-' && strstr(s, "/-") == NULL && strstr(s, ".-") == NULL &&
+                       strstr(s, ":-") == NULL && strstr(s, "@-") == NULL,
+                   "image '%s' has a part starting with '-'", s);
+    }
 
     q = fb_shell_quote(s);
     FUZZ_CHECK(q != NULL, "fb_shell_quote failed");

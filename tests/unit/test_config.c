@@ -465,6 +465,8 @@ static const struct bad {
      DIR "/bad_image.cfg:8: functions[0].image: invalid image reference "
          "'Faasbench/Fib Light:1'",
      NULL},
+    {"bad_image_option.cfg",
+     DIR "/bad_image_option.cfg:8: functions[0].image: invalid image reference '-w.x/y'", NULL},
     {"bad_missing_image.cfg",
      DIR "/bad_missing_image.cfg:7: functions[0].image: missing required key "
          "(container image reference)",
