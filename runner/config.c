@@ -5,6 +5,7 @@
 #include <libconfig.h>
 #include <limits.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -754,6 +755,72 @@ static char *dir_of(const char *path)
     return strndup(path, (size_t)(slash - path));
 }
 
+/* Secrets taken out of the environment (password_env): each variable is
+ * removed once read, so no child of this process (a local transport's
+ * command, the plot script) inherits it. Its value stays here, so a later
+ * load in this process that names it again (the run's saved
+ * experiment.cfg, a second node with the same variable) still finds it.
+ * Kept for the process's lifetime. */
+struct taken_env {
+    struct taken_env *next;
+    char *name;
+    char *value;
+};
+static struct taken_env *taken_envs;
+static pthread_mutex_t taken_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Keeps value as the one taken for name (a copy). False when out of memory. */
+static bool taken_env_keep(struct taken_env **slot, const char *name, const char *value)
+{
+    struct taken_env *t = *slot;
+    char *v = strdup(value);
+
+    if (v == NULL)
+        return false;
+    if (t == NULL) {
+        if ((t = calloc(1, sizeof(*t))) == NULL || (t->name = strdup(name)) == NULL) {
+            free(t);
+            free(v);
+            return false;
+        }
+        t->next = taken_envs;
+        taken_envs = t;
+        *slot = t;
+    }
+    put_string(&t->value, v, true);
+    return true;
+}
+
+/* The value of variable name (a copy, caller frees): from the environment,
+ * which it then leaves, or as taken from it before. NULL when unset, or
+ * with *nomem set when out of memory. An empty value is left in place (it
+ * is refused anyway). */
+static char *take_env(const char *name, bool *nomem)
+{
+    struct taken_env *t;
+    const char *env, *v;
+    char *copy = NULL;
+
+    *nomem = false;
+    pthread_mutex_lock(&taken_lock);
+    for (t = taken_envs; t != NULL && strcmp(t->name, name) != 0; t = t->next) {
+    }
+    env = getenv(name);
+    v = env != NULL ? env : t != NULL ? t->value : NULL;
+    if (v != NULL && (copy = strdup(v)) == NULL)
+        *nomem = true;
+    if (copy != NULL && env != NULL && env[0] != '\0') {
+        if (taken_env_keep(&t, name, env)) {
+            unsetenv(name);
+        } else {
+            put_string(&copy, NULL, true);
+            *nomem = true;
+        }
+    }
+    pthread_mutex_unlock(&taken_lock);
+    return copy;
+}
+
 /* value as written in the file holding s, made absolute. */
 static int resolve_path(struct loader *ld, const config_setting_t *s, const char *key,
                         const char *value, char **out)
@@ -954,13 +1021,14 @@ static int parse_value(struct loader *ld, const struct key *k, const config_sett
         put_string((char **)p, copy, false);
         return 0;
     case K_ENV: {
-        const char *secret = getenv(s);
-        if (secret == NULL)
-            return fail(ld, val, key, "environment variable '%s' is not set", s);
-        if (secret[0] == '\0')
+        bool oom;
+        if ((copy = take_env(s, &oom)) == NULL)
+            return oom ? nomem(ld)
+                       : fail(ld, val, key, "environment variable '%s' is not set", s);
+        if (copy[0] == '\0') {
+            free(copy);
             return fail(ld, val, key, "environment variable '%s' is empty", s);
-        if ((copy = strdup(secret)) == NULL)
-            return nomem(ld);
+        }
         put_string((char **)p, copy, true);
         return 0;
     }

@@ -46,7 +46,10 @@ struct fb_node_cfg {
     char *identity;     /* private key file, or NULL */
     char *password;     /* resolved secret, or NULL; never printed or saved */
     char *password_env; /* the variable it came from, or NULL (inline or none):
-                           saved in its place, so a resumed run reads it again */
+                           saved in its place, so a resumed run reads it again;
+                           the loader removes it from the environment (children
+                           never inherit it) and keeps its value for later loads
+                           in this process */
     char *known_hosts;  /* file, or NULL */
     bool insecure_accept_any_host_key;
     enum fb_transport_kind transport; /* "ssh" (default) or "local" */

@@ -596,6 +596,46 @@ START_TEST(test_empty_password_env)
 }
 END_TEST
 
+/* The secret leaves the environment once read: children of faasbench (local
+ * transport commands, the plot script) never see it, and a second load in
+ * this process (the saved experiment.cfg names the variable) still finds it. */
+START_TEST(test_password_env_leaves_the_environment)
+{
+    struct fb_experiment e, again;
+    struct fb_errbuf eb = {{0}};
+    struct capture c;
+    char err[2048], child[64] = "", out[] = "/tmp/fb-config-test-XXXXXX";
+    FILE *p;
+    int fd, rc;
+
+    ck_assert_int_eq(setenv("FB_TEST_NODE_PW", "s3cret", 1), 0);
+    capture_start(&c);
+    load_ok("full.cfg", &e);
+    capture_end(&c, err, sizeof(err));
+    ck_assert_str_eq(e.nodes[0].password, "s3cret");
+    ck_assert_str_eq(e.nodes[0].password_env, "FB_TEST_NODE_PW");
+    ck_assert_ptr_null(getenv("FB_TEST_NODE_PW"));
+    p = popen("printf %s \"${FB_TEST_NODE_PW-unset}\"", "r");
+    ck_assert_ptr_nonnull(p);
+    ck_assert_ptr_nonnull(fgets(child, sizeof(child), p));
+    ck_assert_int_eq(pclose(p), 0);
+    ck_assert_str_eq(child, "unset");
+
+    ck_assert_int_ge(fd = mkstemp(out), 0);
+    close(fd);
+    ck_assert_int_eq(fb_config_write(&e, out), 0);
+    capture_start(&c);
+    rc = fb_config_load(out, &again, &eb);
+    capture_end(&c, err, sizeof(err));
+    ck_assert_msg(rc == 0, "%s", eb.msg);
+    ck_assert_str_eq(again.nodes[0].password, "s3cret");
+    ck_assert_ptr_null(getenv("FB_TEST_NODE_PW"));
+    unlink(out);
+    fb_experiment_free(&again);
+    fb_experiment_free(&e);
+}
+END_TEST
+
 START_TEST(test_free_twice)
 {
     struct fb_experiment e;
@@ -731,6 +771,7 @@ static Suite *config_suite(void)
     tcase_add_test(valid, test_include_nodes);
     tcase_add_test(valid, test_local_node);
     tcase_add_test(valid, test_free_twice);
+    tcase_add_test(valid, test_password_env_leaves_the_environment);
     suite_add_tcase(s, valid);
 
     TCase *bad = tcase_create("errors");
