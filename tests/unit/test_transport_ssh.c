@@ -375,10 +375,153 @@ START_TEST(agent_reply_too_long)
 }
 END_TEST
 
+/* ---- host keys ---- */
+
+static int open_with(const char *kh_text, struct fb_errbuf *eb)
+{
+    char id[512], kh[512];
+    struct fb_node_cfg n;
+    struct fb_conn *c = NULL;
+    int rc;
+
+    need_fixture();
+    set_mode("real");
+    known_hosts("kh_test", kh_text);
+    n = node_cfg("kh_test", false, id, kh);
+    rc = fb_conn_open(&n, 5000, &c, eb);
+    if (rc == 0) {
+        struct fb_exec_result res;
+        ck_assert_int_eq(fb_conn_exec(c, "true", 5000, &res, eb), 0);
+        ck_assert_int_eq(res.exit_status, 0);
+        fb_exec_result_free(&res);
+        fb_conn_close(c);
+    }
+    return rc;
+}
+
+START_TEST(hostkey_listed_is_accepted)
+{
+    struct fb_errbuf eb = {{0}};
+    char text[1200];
+    int rc;
+
+    snprintf(text, sizeof(text), "# test\n[127.0.0.1]:%d %s\n", fx.port, fx.host_pub);
+    rc = open_with(text, &eb);
+    ck_assert_msg(rc == 0, "%s: %s", fb_err_name(rc), eb.msg);
+}
+END_TEST
+
+/* OpenSSH refuses a key marked @revoked even when another line lists it. */
+START_TEST(hostkey_revoked_is_refused)
+{
+    struct fb_errbuf eb = {{0}};
+    char text[3][2400];
+    int rc;
+
+    snprintf(text[0], sizeof(text[0]), "@revoked [127.0.0.1]:%d %s\n[127.0.0.1]:%d %s\n",
+             fx.port, fx.host_pub, fx.port, fx.host_pub);
+    snprintf(text[1], sizeof(text[1]), "[127.0.0.1]:%d %s\n@revoked * %s revoked-key\n",
+             fx.port, fx.host_pub, fx.host_pub);
+    snprintf(text[2], sizeof(text[2]),
+             "[127.0.0.1]:%d %s\n \t@revoked\t|1|c2FsdA==|aGFzaA== %s\r\n", fx.port,
+             fx.host_pub, fx.host_pub);
+    for (int i = 0; i < 3; i++) {
+        eb.msg[0] = '\0';
+        rc = open_with(text[i], &eb);
+        ck_assert_msg(rc == FB_EHOSTKEY, "form %d: %s: %s", i, fb_err_name(rc), eb.msg);
+        ck_assert_msg(strstr(eb.msg, "is marked @revoked in known_hosts") != NULL &&
+                          strstr(eb.msg, "refusing to connect") != NULL,
+                      "form %d: %s", i, eb.msg);
+    }
+}
+END_TEST
+
+START_TEST(hostkey_revoked_alone_is_refused)
+{
+    struct fb_errbuf eb = {{0}};
+    char text[1200];
+    int rc;
+
+    snprintf(text, sizeof(text), "@revoked [127.0.0.1]:%d %s\n", fx.port, fx.host_pub);
+    rc = open_with(text, &eb);
+    ck_assert_msg(rc == FB_EHOSTKEY, "%s: %s", fb_err_name(rc), eb.msg);
+    ck_assert_msg(strstr(eb.msg, "is marked @revoked in known_hosts") != NULL, "%s", eb.msg);
+}
+END_TEST
+
+/* ---- @revoked lines read from fixture files ---- */
+
+#define KH_DIR FB_TEST_DATA "/known_hosts"
+
+/* The raw key of a .pub file (its base64 field decoded here, apart from
+ * the code under test). */
+static size_t pub_blob(const char *name, unsigned char *out, size_t cap)
+{
+    static const char digits[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    char path[512], text[1024], *b64;
+    FILE *f;
+    size_t n = 0, bits = 0;
+    unsigned acc = 0;
+
+    snprintf(path, sizeof(path), KH_DIR "/%s", name);
+    f = fopen(path, "r");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_ptr_nonnull(fgets(text, sizeof(text), f));
+    fclose(f);
+    b64 = strchr(text, ' ');
+    ck_assert_ptr_nonnull(b64);
+    for (b64++; *b64 != '\0' && *b64 != ' ' && *b64 != '='; b64++) {
+        const char *d = strchr(digits, *b64);
+        ck_assert_ptr_nonnull(d);
+        acc = acc << 6 | (unsigned)(d - digits);
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            ck_assert_uint_lt(n, cap);
+            out[n++] = (unsigned char)(acc >> bits);
+        }
+    }
+    ck_assert_uint_gt(n, 32);
+    return n;
+}
+
+static int revoked_in(const char *file, const unsigned char *key, size_t len)
+{
+    char path[512];
+    struct fb_errbuf eb = {{0}};
+
+    snprintf(path, sizeof(path), KH_DIR "/%s", file);
+    return fb_known_hosts_revoked(path, key, len, &eb);
+}
+
+START_TEST(revoked_lines)
+{
+    unsigned char key[256], other[256];
+    size_t klen = pub_blob("key.pub", key, sizeof(key));
+    size_t olen = pub_blob("other.pub", other, sizeof(other));
+    struct fb_errbuf eb = {{0}};
+
+    ck_assert_int_eq(revoked_in("revoked_host.known_hosts", key, klen), 1);
+    ck_assert_int_eq(revoked_in("revoked_any.known_hosts", key, klen), 1);
+    ck_assert_int_eq(revoked_in("revoked_hashed.known_hosts", key, klen), 1);
+    ck_assert_int_eq(revoked_in("revoked_other.known_hosts", key, klen), 0);
+    ck_assert_int_eq(revoked_in("revoked_other.known_hosts", other, olen), 1);
+    /* Comments, other markers, bad keys and short lines revoke nothing. */
+    ck_assert_int_eq(revoked_in("not_revoked.known_hosts", key, klen), 0);
+    ck_assert_int_eq(revoked_in("revoked_host.known_hosts", other, olen), 0);
+    /* A key that is a prefix of the revoked one is another key. */
+    ck_assert_int_eq(revoked_in("revoked_any.known_hosts", key, klen - 1), 0);
+    ck_assert_int_eq(fb_known_hosts_revoked(KH_DIR "/absent", key, klen, &eb), FB_EHOSTKEY);
+    ck_assert_msg(strstr(eb.msg, "cannot read known_hosts " KH_DIR "/absent") != NULL, "%s",
+                  eb.msg);
+}
+END_TEST
+
 static Suite *ssh_suite(void)
 {
     Suite *s = suite_create("transport_ssh");
-    TCase *agent = tcase_create("agent");
+    TCase *agent = tcase_create("sshd");
 
     tcase_add_unchecked_fixture(agent, suite_setup, suite_teardown);
     tcase_set_timeout(agent, 15);
@@ -386,7 +529,14 @@ static Suite *ssh_suite(void)
     tcase_add_test(agent, agent_reply_line_without_end);
     tcase_add_test(agent, agent_reply_line_with_nul);
     tcase_add_test(agent, agent_reply_too_long);
+    tcase_add_test(agent, hostkey_listed_is_accepted);
+    tcase_add_test(agent, hostkey_revoked_is_refused);
+    tcase_add_test(agent, hostkey_revoked_alone_is_refused);
     suite_add_tcase(s, agent);
+
+    TCase *files = tcase_create("known_hosts");
+    tcase_add_test(files, revoked_lines);
+    suite_add_tcase(s, files);
     return s;
 }
 
