@@ -923,6 +923,69 @@ static int parse_strings(struct loader *ld, const struct key *k, const config_se
     return 0;
 }
 
+/* One element's value of a list's unique key, and its index. */
+struct unique_entry {
+    const char *value;
+    int index;
+};
+
+static int unique_cmp(const void *a, const void *b)
+{
+    const struct unique_entry *x = a, *y = b;
+    int c = strcmp(x->value, y->value);
+    return c != 0 ? c : (x->index > y->index) - (x->index < y->index);
+}
+
+/* The elements of list val (parsed into arr, n of them) whose unique key
+ * uk repeats an earlier one's: sorted, so 100,000 nodes take n log n, not
+ * n^2. The first repeat in list order is reported, with the first element
+ * holding its value. */
+static int check_unique(struct loader *ld, const struct key *k, const struct key *uk,
+                        const config_setting_t *val, const char *key, const char *arr, int n)
+{
+    const struct section *sub = k->sub;
+    struct unique_entry *e = malloc((size_t)(n > 0 ? n : 1) * sizeof(*e));
+    int m = 0, dup = -1, first = -1;
+
+    if (e == NULL)
+        return nomem(ld);
+    for (int i = 0; i < n; i++) {
+        const char *v = *(char *const *)(arr + (size_t)i * sub->size + uk->off);
+        if (v != NULL)
+            e[m++] = (struct unique_entry){v, i};
+    }
+    qsort(e, (size_t)m, sizeof(*e), unique_cmp);
+    for (int g = 0; g < m;) {
+        int end = g + 1;
+        while (end < m && strcmp(e[end].value, e[g].value) == 0)
+            end++;
+        /* e[g] is the group's first in the list; e[g + 1] its first repeat. */
+        if (end > g + 1 && (dup < 0 || e[g + 1].index < dup)) {
+            dup = e[g + 1].index;
+            first = e[g].index;
+        }
+        g = end;
+    }
+    free(e);
+    if (dup < 0)
+        return 0;
+
+    const config_setting_t *si =
+        config_setting_get_member(config_setting_get_elem(val, (unsigned)dup), uk->name);
+    const config_setting_t *sj =
+        config_setting_get_member(config_setting_get_elem(val, (unsigned)first), uk->name);
+    char fi[PATH_MAX], fj[PATH_MAX], where[PATH_MAX + 32], ekey[256];
+    shown_file(ld, config_setting_source_file(si), fi, sizeof(fi));
+    shown_file(ld, config_setting_source_file(sj), fj, sizeof(fj));
+    if (strcmp(fi, fj) == 0)
+        snprintf(where, sizeof(where), "line %u", line_of(sj));
+    else
+        snprintf(where, sizeof(where), "%s:%u", fj, line_of(sj));
+    snprintf(ekey, sizeof(ekey), "%s[%d].%s", key, dup, uk->name);
+    return fail(ld, si, ekey, "duplicate %s %s '%s' (first at %s)", sub->what, uk->name,
+                *(char *const *)(arr + (size_t)dup * sub->size + uk->off), where);
+}
+
 /* The group's elements become an array of sub's struct. */
 static int parse_list(struct loader *ld, const struct key *k, const config_setting_t *val,
                       const char *key, char *obj)
@@ -950,29 +1013,7 @@ static int parse_list(struct loader *ld, const struct key *k, const config_setti
     for (int i = 0; sub->unique != NULL && i < sub->n_keys; i++)
         if (strcmp(sub->keys[i].name, sub->unique) == 0)
             uk = &sub->keys[i];
-    for (int i = 1; uk != NULL && i < n; i++) {
-        const char *vi = *(char **)(arr + (size_t)i * sub->size + uk->off);
-        for (int j = 0; j < i; j++) {
-            const char *vj = *(char **)(arr + (size_t)j * sub->size + uk->off);
-            if (vi == NULL || vj == NULL || strcmp(vi, vj) != 0)
-                continue;
-            const config_setting_t *si = config_setting_get_member(
-                config_setting_get_elem(val, (unsigned)i), uk->name);
-            const config_setting_t *sj = config_setting_get_member(
-                config_setting_get_elem(val, (unsigned)j), uk->name);
-            char fi[PATH_MAX], fj[PATH_MAX], where[PATH_MAX + 32];
-            shown_file(ld, config_setting_source_file(si), fi, sizeof(fi));
-            shown_file(ld, config_setting_source_file(sj), fj, sizeof(fj));
-            if (strcmp(fi, fj) == 0)
-                snprintf(where, sizeof(where), "line %u", line_of(sj));
-            else
-                snprintf(where, sizeof(where), "%s:%u", fj, line_of(sj));
-            snprintf(ekey, sizeof(ekey), "%s[%d].%s", key, i, uk->name);
-            return fail(ld, si, ekey, "duplicate %s %s '%s' (first at %s)", sub->what,
-                        uk->name, vi, where);
-        }
-    }
-    return 0;
+    return uk != NULL ? check_unique(ld, k, uk, val, key, arr, n) : 0;
 }
 
 /* Parses val for key k into obj's field; at is where val sits (or, for a
@@ -1384,14 +1425,15 @@ static int syntax_error(struct loader *ld, const config_t *cf)
 }
 
 /* libconfig 1.5 ends the whole process (flex: "input in flex scanner
- * failed", exit 2) when an @include names a directory. So before a file is
+ * failed", exit 2) when an @include names a directory, and waits forever
+ * when it names a FIFO without a writer. So before a file is
  * handed to it, the includes it would open are looked at: lines starting
  * with @include "name" (its pattern; also inside a comment or a string,
  * where it would not follow them), in the file and in the regular files it
  * includes, each name read as its scanner reads it and resolved against
- * ld->dir as it does. A directory is an error here; the rest (missing
- * files, nesting too deep) is left to libconfig. A file already being
- * scanned is not scanned again. */
+ * ld->dir as it does. A directory or another file that is not a regular
+ * one is an error here; the rest (missing files, nesting too deep) is left
+ * to libconfig. A file already being scanned is not scanned again. */
 enum { INCLUDE_DEPTH_MAX = 10 }; /* libconfig's MAX_INCLUDE_DEPTH */
 
 struct file_id {
@@ -1470,6 +1512,10 @@ static int check_includes(struct loader *ld, const char *file, int depth, struct
         if (S_ISDIR(st.st_mode))
             rc = fb_errf(ld->eb, FB_ECONFIG, "%s:%d: @include: cannot open '%s': it is a directory",
                          file, line, full);
+        else if (!S_ISREG(st.st_mode)) /* a FIFO would block libconfig's open */
+            rc = fb_errf(ld->eb, FB_ECONFIG,
+                         "%s:%d: @include: cannot open '%s': not a regular file", file, line,
+                         full);
         if (rc < 0 || !S_ISREG(st.st_mode) || depth >= INCLUDE_DEPTH_MAX)
             continue;
         for (int i = 0; i <= depth; i++)
@@ -1499,9 +1545,18 @@ int fb_config_load(const char *path, struct fb_experiment *exp, struct fb_errbuf
                        exp == NULL ? "experiment" : "path");
     memset(exp, 0, sizeof(*exp));
 
-    /* libconfig reports a missing file without saying why. */
-    if ((f = fopen(path, "r")) == NULL) {
+    /* Only a regular file, looked at before anything opens it: opening a
+     * FIFO waits for a writer, and a device or a folder is no experiment
+     * file. (libconfig opens it again by name; a file swapped for another
+     * kind in between is not caught.) libconfig also reports a missing or
+     * unreadable file without saying why. */
+    if (stat(path, &st) != 0 || (S_ISREG(st.st_mode) && (f = fopen(path, "r")) == NULL)) {
         rc = fb_errf(eb, FB_ECONFIG, "%s: cannot open: %s", path, strerror(errno));
+        goto out;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        rc = fb_errf(eb, FB_ECONFIG, "%s: cannot open: %s", path,
+                     S_ISDIR(st.st_mode) ? "it is a directory" : "not a regular file");
         goto out;
     }
     fclose(f);
@@ -1509,12 +1564,9 @@ int fb_config_load(const char *path, struct fb_experiment *exp, struct fb_errbuf
         rc = nomem(&ld);
         goto out;
     }
-    /* Only a regular file: a pipe read here would be empty for libconfig. */
-    if (stat(path, &st) == 0 && S_ISREG(st.st_mode)) {
-        open_files[0] = (struct file_id){st.st_dev, st.st_ino};
-        if ((rc = check_includes(&ld, path, 0, open_files)) < 0)
-            goto out;
-    }
+    open_files[0] = (struct file_id){st.st_dev, st.st_ino};
+    if ((rc = check_includes(&ld, path, 0, open_files)) < 0)
+        goto out;
 
     config_init(&cf);
     cf_open = true;

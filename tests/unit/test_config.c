@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -585,6 +587,113 @@ START_TEST(test_missing_file)
 }
 END_TEST
 
+/* A private folder under /tmp for one test (left for the forked test's end). */
+static void scratch_dir(char *buf, size_t n)
+{
+    ck_assert_int_lt(snprintf(buf, n, "/tmp/fb-config-test-XXXXXX"), (int)n);
+    ck_assert_ptr_nonnull(mkdtemp(buf));
+}
+
+static void put_file(const char *dir, const char *name, const char *text)
+{
+    char path[PATH_MAX];
+    FILE *f;
+
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_int_ge(fputs(text, f), 0);
+    ck_assert_int_eq(fclose(f), 0);
+}
+
+/* Opening a FIFO for reading waits for a writer: the loader must look at
+ * the type first (this test's timeout catches a hang). */
+START_TEST(test_fifo_is_refused)
+{
+    struct fb_errbuf eb = {{0}};
+    char dir[64], fifo[PATH_MAX], want[PATH_MAX + 64];
+
+    scratch_dir(dir, sizeof(dir));
+    snprintf(fifo, sizeof(fifo), "%s/experiment.cfg", dir);
+    ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+    load_bad(fifo, &eb);
+    snprintf(want, sizeof(want), "%s: cannot open: not a regular file", fifo);
+    ck_assert_str_eq(eb.msg, want);
+    unlink(fifo);
+    rmdir(dir);
+}
+END_TEST
+
+START_TEST(test_include_of_a_fifo_is_refused)
+{
+    struct fb_errbuf eb = {{0}};
+    char dir[64], path[PATH_MAX], fifo[PATH_MAX], want[3 * PATH_MAX];
+
+    scratch_dir(dir, sizeof(dir));
+    snprintf(fifo, sizeof(fifo), "%s/nodes.cfg", dir);
+    ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+    put_file(dir, "experiment.cfg",
+             "# includes a FIFO\n@include \"nodes.cfg\"\nfunctions = ( { name = \"f\"; "
+             "image = \"x\"; command = \"true\"; } );\n");
+    snprintf(path, sizeof(path), "%s/experiment.cfg", dir);
+    load_bad(path, &eb);
+    snprintf(want, sizeof(want), "%s:2: @include: cannot open '%s/nodes.cfg': not a regular file",
+             path, dir);
+    ck_assert_str_eq(eb.msg, want);
+}
+END_TEST
+
+/* 100,000 nodes load in well under this test's timeout (the duplicate-name
+ * check was quadratic: 39 s), and a duplicate at the end is still found
+ * with its first occurrence. */
+START_TEST(test_many_nodes)
+{
+    enum { N = 100000 };
+    struct fb_experiment e;
+    struct fb_errbuf eb = {{0}};
+    char dir[64], path[PATH_MAX], want[PATH_MAX + 128];
+    struct timespec t0, t1;
+    FILE *f;
+    int rc;
+
+    scratch_dir(dir, sizeof(dir));
+    for (int dup = 0; dup < 2; dup++) {
+        snprintf(path, sizeof(path), "%s/many%d.cfg", dir, dup);
+        f = fopen(path, "w");
+        ck_assert_ptr_nonnull(f);
+        fputs("nodes = (\n", f);
+        for (int i = 0; i < N; i++)
+            fprintf(f, "  { name = \"n%d\"; transport = \"local\"; }%s\n",
+                    dup && i == N - 1 ? 7 : i, i + 1 < N ? "," : "");
+        fputs(");\nfunctions = ( { name = \"f\"; image = \"x\"; command = \"true\"; } );\n"
+              "metrics = { format = \"none\"; };\n",
+              f);
+        ck_assert_int_eq(fclose(f), 0);
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        rc = fb_config_load(path, &e, &eb);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        if (dup == 0) {
+            ck_assert_msg(rc == 0, "%s", eb.msg);
+            ck_assert_int_eq(e.n_nodes, N);
+            ck_assert_str_eq(e.nodes[N - 1].name, "n99999");
+            ck_assert_int_eq(e.nodes[N - 1].line, N + 1);
+            fb_experiment_free(&e);
+        } else {
+            ck_assert_int_eq(rc, FB_ECONFIG);
+            snprintf(want, sizeof(want),
+                     "%s:%d: nodes[%d].name: duplicate node name 'n7' (first at line 9)", path,
+                     N + 1, N - 1);
+            ck_assert_str_eq(eb.msg, want);
+        }
+        fprintf(stderr, "test_many_nodes: %d nodes%s loaded in %.2f s\n", N,
+                dup ? " (one duplicate)" : "",
+                (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+        unlink(path);
+    }
+    rmdir(dir);
+}
+END_TEST
+
 START_TEST(test_empty_password_env)
 {
     struct fb_errbuf eb = {{0}};
@@ -780,7 +889,14 @@ static Suite *config_suite(void)
     tcase_add_test(bad, test_unknown_policy_lists_known);
     tcase_add_test(bad, test_missing_file);
     tcase_add_test(bad, test_empty_password_env);
+    tcase_add_test(bad, test_fifo_is_refused);
+    tcase_add_test(bad, test_include_of_a_fifo_is_refused);
     suite_add_tcase(s, bad);
+
+    TCase *big = tcase_create("big");
+    tcase_set_timeout(big, 30);
+    tcase_add_test(big, test_many_nodes);
+    suite_add_tcase(s, big);
 
     TCase *write = tcase_create("write");
     tcase_add_loop_test(write, test_write_roundtrip, 0,
