@@ -442,7 +442,10 @@ static const struct section root_section = {
 struct loader {
     const char *path;                /* the file as given */
     char *dir;                       /* its directory: where includes are found */
-    struct fb_errbuf *eb;
+    struct fb_errbuf *eb;            /* the first error */
+    struct fb_config_errors *errs;   /* every error kept, or NULL */
+    int n_errors;                    /* configuration errors found so far */
+    bool stop;                       /* more than FB_CONFIG_MAX_ERRORS: give up */
     const config_setting_t *dflt_at; /* set while parsing a default: where it applies */
 };
 
@@ -482,6 +485,32 @@ static void vmessage(const struct loader *ld, const config_setting_t *s, const c
         vsnprintf(out + len, n - (size_t)len, fmt, ap);
 }
 
+/* Keeps one configuration error, as a compiler does: the first goes to eb,
+ * each to the list; one past FB_CONFIG_MAX_ERRORS stops the loader. */
+static int record(struct loader *ld, const char *text)
+{
+    if (ld->n_errors == 0)
+        fb_errf(ld->eb, FB_ECONFIG, "%s", text);
+    if (ld->n_errors < FB_CONFIG_MAX_ERRORS) {
+        if (ld->errs != NULL)
+            snprintf(ld->errs->msg[ld->errs->n++], FB_ERRMSG_LEN, "%s", text);
+    } else {
+        ld->stop = true;
+        if (ld->errs != NULL)
+            ld->errs->more = true;
+    }
+    ld->n_errors++;
+    return FB_ECONFIG;
+}
+
+/* After a step failed with rc: true when loading goes on with the next key
+ * or element (a configuration error, already kept), false when it must stop
+ * (out of memory, or too many errors). */
+static bool go_on(const struct loader *ld, int rc)
+{
+    return rc == FB_ECONFIG && !ld->stop;
+}
+
 __attribute__((format(printf, 4, 5)))
 static int fail(struct loader *ld, const config_setting_t *s, const char *key,
                 const char *fmt, ...)
@@ -491,7 +520,7 @@ static int fail(struct loader *ld, const config_setting_t *s, const char *key,
     va_start(ap, fmt);
     vmessage(ld, s, key, text, sizeof(text), fmt, ap);
     va_end(ap);
-    return fb_errf(ld->eb, FB_ECONFIG, "%s", text);
+    return record(ld, text);
 }
 
 __attribute__((format(printf, 4, 5)))
@@ -873,7 +902,7 @@ static int parse_section(struct loader *ld, const struct section *sec,
 static int parse_strings(struct loader *ld, const struct key *k, const config_setting_t *val,
                          const char *key, char *obj)
 {
-    int n = config_setting_length(val);
+    int n = config_setting_length(val), before = ld->n_errors, rc = 0;
     char **arr = NULL;
     enum fb_warming *modes = NULL;
     char ekey[256];
@@ -892,35 +921,47 @@ static int parse_strings(struct loader *ld, const struct key *k, const config_se
     }
     memcpy(obj + k->off_n, &n, sizeof(n));
 
-    for (int i = 0; i < n; i++) {
+    /* Each element's error is kept and the next one looked at. */
+    for (int i = 0; i < n && (rc == 0 || go_on(ld, rc)); i++) {
         const config_setting_t *e = config_setting_get_elem(val, (unsigned)i);
         const char *v;
+        int j;
         snprintf(ekey, sizeof(ekey), "%s[%d]", key, i);
-        if (config_setting_type(e) != CONFIG_TYPE_STRING)
-            return fail(ld, e, ekey, "expected a string (got %s)", type_name(e));
+        rc = 0;
+        if (config_setting_type(e) != CONFIG_TYPE_STRING) {
+            rc = fail(ld, e, ekey, "expected a string (got %s)", type_name(e));
+            continue;
+        }
         v = config_setting_get_string(e);
-        if (v[0] == '\0')
-            return fail(ld, e, ekey, "must not be empty");
-        for (int j = 0; j < i; j++)
-            if (strcmp(config_setting_get_string_elem(val, j), v) == 0)
-                return fail(ld, e, ekey, "duplicate entry '%s' (first at [%d])", v, j);
+        if (v[0] == '\0') {
+            rc = fail(ld, e, ekey, "must not be empty");
+            continue;
+        }
+        for (j = 0; j < i; j++) {
+            const char *w = config_setting_get_string_elem(val, j);
+            if (w != NULL && strcmp(w, v) == 0)
+                break;
+        }
+        if (j < i) {
+            rc = fail(ld, e, ekey, "duplicate entry '%s' (first at [%d])", v, j);
+            continue;
+        }
         if (k->kind == K_STRINGS) {
-            if (k->check != NULL) {
-                int rc = k->check(v, &why);
-                if (rc == FB_ENOMEM)
-                    return nomem(ld);
-                if (rc < 0)
-                    return fail(ld, e, ekey, "%s", why.msg);
+            if (k->check != NULL && (rc = k->check(v, &why)) < 0) {
+                rc = rc == FB_ENOMEM ? nomem(ld) : fail(ld, e, ekey, "%s", why.msg);
+                continue;
             }
             if ((arr[i] = strdup(v)) == NULL)
-                return nomem(ld);
+                rc = nomem(ld);
         } else if (fb_warming_parse(v, &modes[i]) < 0) {
             char h[256];
             hint(v, (const char *const *)warming_names, FB_WARM_N, h, sizeof(h));
-            return fail(ld, e, ekey, "unknown warming mode '%s' %s", v, h);
+            rc = fail(ld, e, ekey, "unknown warming mode '%s' %s", v, h);
         }
     }
-    return 0;
+    if (rc < 0 && !go_on(ld, rc))
+        return rc;
+    return ld->n_errors > before ? FB_ECONFIG : 0;
 }
 
 /* One element's value of a list's unique key, and its index. */
@@ -936,16 +977,28 @@ static int unique_cmp(const void *a, const void *b)
     return c != 0 ? c : (x->index > y->index) - (x->index < y->index);
 }
 
+/* A repeat of a list's unique value: element dup, first held by element first. */
+struct unique_repeat {
+    int dup, first;
+};
+
+static int repeat_cmp(const void *a, const void *b)
+{
+    const struct unique_repeat *x = a, *y = b;
+    return (x->dup > y->dup) - (x->dup < y->dup);
+}
+
 /* The elements of list val (parsed into arr, n of them) whose unique key
  * uk repeats an earlier one's: sorted, so 100,000 nodes take n log n, not
- * n^2. The first repeat in list order is reported, with the first element
+ * n^2. Each repeat is reported, in list order, with the first element
  * holding its value. */
 static int check_unique(struct loader *ld, const struct key *k, const struct key *uk,
                         const config_setting_t *val, const char *key, const char *arr, int n)
 {
     const struct section *sub = k->sub;
     struct unique_entry *e = malloc((size_t)(n > 0 ? n : 1) * sizeof(*e));
-    int m = 0, dup = -1, first = -1;
+    struct unique_repeat *rep = NULL;
+    int m = 0, n_rep = 0, rc = 0;
 
     if (e == NULL)
         return nomem(ld);
@@ -955,43 +1008,49 @@ static int check_unique(struct loader *ld, const struct key *k, const struct key
             e[m++] = (struct unique_entry){v, i};
     }
     qsort(e, (size_t)m, sizeof(*e), unique_cmp);
-    for (int g = 0; g < m;) {
-        int end = g + 1;
-        while (end < m && strcmp(e[end].value, e[g].value) == 0)
-            end++;
-        /* e[g] is the group's first in the list; e[g + 1] its first repeat. */
-        if (end > g + 1 && (dup < 0 || e[g + 1].index < dup)) {
-            dup = e[g + 1].index;
-            first = e[g].index;
-        }
-        g = end;
+    for (int i = 1; i < m; i++)
+        n_rep += strcmp(e[i].value, e[i - 1].value) == 0;
+    if (n_rep > 0 && (rep = malloc((size_t)n_rep * sizeof(*rep))) == NULL) {
+        free(e);
+        return nomem(ld);
+    }
+    n_rep = 0;
+    /* In each run of equal values, sorted by index, the first holds it. */
+    for (int g = 0, end; g < m; g = end) {
+        for (end = g + 1; end < m && strcmp(e[end].value, e[g].value) == 0; end++)
+            rep[n_rep++] = (struct unique_repeat){e[end].index, e[g].index};
     }
     free(e);
-    if (dup < 0)
-        return 0;
+    if (n_rep > 0)
+        qsort(rep, (size_t)n_rep, sizeof(*rep), repeat_cmp);
 
-    const config_setting_t *si =
-        config_setting_get_member(config_setting_get_elem(val, (unsigned)dup), uk->name);
-    const config_setting_t *sj =
-        config_setting_get_member(config_setting_get_elem(val, (unsigned)first), uk->name);
-    char fi[PATH_MAX], fj[PATH_MAX], where[PATH_MAX + 32], ekey[256];
-    shown_file(ld, config_setting_source_file(si), fi, sizeof(fi));
-    shown_file(ld, config_setting_source_file(sj), fj, sizeof(fj));
-    if (strcmp(fi, fj) == 0)
-        snprintf(where, sizeof(where), "line %u", line_of(sj));
-    else
-        snprintf(where, sizeof(where), "%s:%u", fj, line_of(sj));
-    snprintf(ekey, sizeof(ekey), "%s[%d].%s", key, dup, uk->name);
-    return fail(ld, si, ekey, "duplicate %s %s '%s' (first at %s)", sub->what, uk->name,
-                *(char *const *)(arr + (size_t)dup * sub->size + uk->off), where);
+    for (int r = 0; r < n_rep && (rc == 0 || go_on(ld, rc)); r++) {
+        const config_setting_t *si = config_setting_get_member(
+            config_setting_get_elem(val, (unsigned)rep[r].dup), uk->name);
+        const config_setting_t *sj = config_setting_get_member(
+            config_setting_get_elem(val, (unsigned)rep[r].first), uk->name);
+        char fi[PATH_MAX], fj[PATH_MAX], where[PATH_MAX + 32], ekey[256];
+        shown_file(ld, config_setting_source_file(si), fi, sizeof(fi));
+        shown_file(ld, config_setting_source_file(sj), fj, sizeof(fj));
+        if (strcmp(fi, fj) == 0)
+            snprintf(where, sizeof(where), "line %u", line_of(sj));
+        else
+            snprintf(where, sizeof(where), "%s:%u", fj, line_of(sj));
+        snprintf(ekey, sizeof(ekey), "%s[%d].%s", key, rep[r].dup, uk->name);
+        rc = fail(ld, si, ekey, "duplicate %s %s '%s' (first at %s)", sub->what, uk->name,
+                  *(char *const *)(arr + (size_t)rep[r].dup * sub->size + uk->off), where);
+    }
+    free(rep);
+    return rc;
 }
 
-/* The group's elements become an array of sub's struct. */
+/* The group's elements become an array of sub's struct. An element's
+ * errors are kept and the next element parsed. */
 static int parse_list(struct loader *ld, const struct key *k, const config_setting_t *val,
                       const char *key, char *obj)
 {
     const struct section *sub = k->sub;
-    int n = config_setting_length(val), rc;
+    int n = config_setting_length(val), rc = 0, before = ld->n_errors;
     char ekey[256], *arr;
     const struct key *uk = NULL;
 
@@ -1001,19 +1060,23 @@ static int parse_list(struct loader *ld, const struct key *k, const config_setti
         return nomem(ld);
     memcpy(obj + k->off, &arr, sizeof(arr));
     memcpy(obj + k->off_n, &n, sizeof(n));
-    for (int i = 0; i < n; i++) {
+    for (int i = 0; i < n && (rc == 0 || go_on(ld, rc)); i++) {
         const config_setting_t *e = config_setting_get_elem(val, (unsigned)i);
         snprintf(ekey, sizeof(ekey), "%s[%d]", key, i);
         if (!config_setting_is_group(e))
-            return fail(ld, e, ekey, "expected a group { ... } (got %s)", type_name(e));
-        if ((rc = parse_section(ld, sub, e, e, ekey, arr + (size_t)i * sub->size)) < 0)
-            return rc;
+            rc = fail(ld, e, ekey, "expected a group { ... } (got %s)", type_name(e));
+        else
+            rc = parse_section(ld, sub, e, e, ekey, arr + (size_t)i * sub->size);
     }
+    if (rc < 0 && !go_on(ld, rc))
+        return rc;
 
     for (int i = 0; sub->unique != NULL && i < sub->n_keys; i++)
         if (strcmp(sub->keys[i].name, sub->unique) == 0)
             uk = &sub->keys[i];
-    return uk != NULL ? check_unique(ld, k, uk, val, key, arr, n) : 0;
+    if (uk != NULL && (rc = check_unique(ld, k, uk, val, key, arr, n)) < 0 && !go_on(ld, rc))
+        return rc;
+    return ld->n_errors > before ? FB_ECONFIG : 0;
 }
 
 /* Parses val for key k into obj's field; at is where val sits (or, for a
@@ -1179,10 +1242,12 @@ static int parse_section(struct loader *ld, const struct section *sec,
                          const char *path, void *obj)
 {
     char key[256];
-    int rc, n = group != NULL ? config_setting_length(group) : 0;
+    int rc = 0, before = ld->n_errors, n = group != NULL ? config_setting_length(group) : 0;
+    uint64_t suggested = 0; /* keys an unknown key was taken for: not "missing" too */
 
-    /* In file order, so the first error met is the first in the file. */
-    for (int i = 0; i < n; i++) {
+    /* In file order, so errors come as the file holds them; each key's error
+     * is kept and the next key parsed. */
+    for (int i = 0; i < n && (rc == 0 || go_on(ld, rc)); i++) {
         const config_setting_t *m = config_setting_get_elem(group, (unsigned)i);
         const char *name = config_setting_name(m);
         const struct key *k = NULL;
@@ -1197,31 +1262,42 @@ static int parse_section(struct loader *ld, const struct section *sec,
                 names[j] = sec->keys[j].name;
             hint(name, names, sec->n_keys < MAX_CANDS ? sec->n_keys : MAX_CANDS, h,
                  sizeof(h));
-            return fail(ld, m, key, "unknown key %s", h);
+            rc = fail(ld, m, key, "unknown key %s", h);
+            const char *near =
+                nearest(name, names, sec->n_keys < MAX_CANDS ? sec->n_keys : MAX_CANDS);
+            for (int j = 0; near != NULL && j < sec->n_keys && j < 64; j++)
+                if (sec->keys[j].name == near)
+                    suggested |= UINT64_C(1) << j;
+            continue;
         }
-        if ((rc = parse_value(ld, k, m, key, obj)) < 0)
-            return rc;
+        rc = parse_value(ld, k, m, key, obj);
     }
 
-    for (int j = 0; j < sec->n_keys; j++) {
+    for (int j = 0; j < sec->n_keys && (rc == 0 || go_on(ld, rc)); j++) {
         const struct key *k = &sec->keys[j];
         if (group != NULL && config_setting_get_member(group, k->name) != NULL)
             continue;
         child_key(key, sizeof(key), path, k->name);
-        if (k->flags & F_REQUIRED)
-            return fail(ld, at, key, "missing required key (%s)", k->help);
-        if (k->def != NULL)
+        if ((k->flags & F_REQUIRED) && j < 64 && (suggested >> j & 1))
+            rc = 0; /* "did you mean" already named it */
+        else if (k->flags & F_REQUIRED)
+            rc = fail(ld, at, key, "missing required key (%s)", k->help);
+        else if (k->def != NULL)
             rc = parse_default(ld, k, at, key, obj);
         else if (k->kind == K_GROUP)
             rc = parse_section(ld, k->sub, NULL, at, key, (char *)obj + k->off);
         else
             rc = 0;
-        if (rc < 0)
-            return rc;
     }
+    if (rc < 0 && !go_on(ld, rc))
+        return rc;
 
     if (sec->has_line)
         *(int *)((char *)obj + sec->off_line) = (int)line_of(at);
+    /* The cross-key checks need every key of the section valid: after an
+     * error they would only report its consequences. */
+    if (ld->n_errors > before)
+        return FB_ECONFIG;
     return sec->finish != NULL ? sec->finish(ld, group, at, path, obj) : 0;
 }
 
@@ -1531,7 +1607,13 @@ static int check_includes(struct loader *ld, const char *file, int depth, struct
 
 int fb_config_load(const char *path, struct fb_experiment *exp, struct fb_errbuf *eb)
 {
-    struct loader ld = {.path = path, .eb = eb};
+    return fb_config_load_all(path, exp, eb, NULL);
+}
+
+int fb_config_load_all(const char *path, struct fb_experiment *exp, struct fb_errbuf *eb,
+                       struct fb_config_errors *errs)
+{
+    struct loader ld = {.path = path, .eb = eb, .errs = errs};
     struct file_id open_files[INCLUDE_DEPTH_MAX + 1];
     struct stat st;
     const config_setting_t *root;
@@ -1540,6 +1622,8 @@ int fb_config_load(const char *path, struct fb_experiment *exp, struct fb_errbuf
     FILE *f;
     int rc = 0;
 
+    if (errs != NULL)
+        memset(errs, 0, sizeof(*errs));
     if (exp == NULL || path == NULL)
         return fb_errf(eb, FB_EINVAL, "fb_config_load: no %s",
                        exp == NULL ? "experiment" : "path");
@@ -1584,8 +1668,13 @@ out:
     if (cf_open)
         config_destroy(&cf);
     free(ld.dir);
-    if (rc < 0)
+    if (rc < 0) {
         fb_experiment_free(exp);
+        /* An error found before the keys (the file, its syntax, an include)
+         * or out of memory is the only one. */
+        if (errs != NULL && errs->n == 0 && eb != NULL)
+            snprintf(errs->msg[errs->n++], FB_ERRMSG_LEN, "%s", eb->msg);
+    }
     return rc;
 }
 

@@ -137,6 +137,23 @@ struct fb_experiment {
  * holds nothing to free. Warnings (inline password, insecure host keys) go
  * to stderr. fb_experiment_free() releases a loaded experiment. */
 int fb_config_load(const char *path, struct fb_experiment *exp, struct fb_errbuf *eb);
+
+/* Every error of a file, as a compiler reports them: in the order found
+ * (file order; a list's repeated names after its elements), each
+ * "file:line: key: message" with its "did you mean". A group whose keys
+ * have errors gets no cross-key checks (they would report consequences).
+ * Loading stops once more than FB_CONFIG_MAX_ERRORS are found. */
+#define FB_CONFIG_MAX_ERRORS 20
+struct fb_config_errors {
+    int n;     /* messages in msg, 1..FB_CONFIG_MAX_ERRORS after a failure */
+    bool more; /* loading stopped: the file has more errors than these */
+    char msg[FB_CONFIG_MAX_ERRORS][FB_ERRMSG_LEN];
+};
+
+/* fb_config_load, keeping every error in *errs (zeroed first; may be NULL):
+ * the first one is also in eb, with the text fb_config_load gives it. */
+int fb_config_load_all(const char *path, struct fb_experiment *exp, struct fb_errbuf *eb,
+                       struct fb_config_errors *errs);
 void fb_experiment_free(struct fb_experiment *exp);
 
 /* Writes the experiment as run, in the same syntax, with passwords masked.

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -694,6 +695,127 @@ START_TEST(test_many_nodes)
 }
 END_TEST
 
+/* `faasbench --check file`: its stderr (NUL-terminated) and exit status. */
+static int check_cli(const char *file, char *err, size_t n)
+{
+    int pipefd[2], status;
+    size_t len = 0;
+    ssize_t got;
+    pid_t pid;
+
+    ck_assert_int_eq(pipe(pipefd), 0);
+    pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        dup2(pipefd[1], STDERR_FILENO);
+        close(pipefd[0]);
+        execl(FB_FAASBENCH, "faasbench", "--check", file, (char *)NULL);
+        _exit(127);
+    }
+    close(pipefd[1]);
+    while ((got = read(pipefd[0], err + len, n - 1 - len)) > 0)
+        len += (size_t)got;
+    err[len] = '\0';
+    close(pipefd[0]);
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert(WIFEXITED(status));
+    return WEXITSTATUS(status);
+}
+
+/* Every mistake of a file in one pass, as a compiler reports them: the first
+ * as before, each further one on its own line, then how many there were. */
+START_TEST(test_check_reports_every_error)
+{
+    char err[4096];
+
+    ck_assert_int_eq(check_cli(DIR "/bad_four.cfg", err, sizeof(err)), 2);
+    ck_assert_str_eq(err,
+                     "faasbench: " DIR "/bad_four.cfg:4: nodes[0].prot: unknown key (did you "
+                     "mean 'port'?)\n"
+                     "faasbench: " DIR "/bad_four.cfg:6: nodes[1].name: duplicate node name "
+                     "'node1' (first at line 3)\n"
+                     "faasbench: " DIR "/bad_four.cfg:13: matrix.policies[0]: unknown policy "
+                     "'round-robbin' (did you mean 'round-robin'?)\n"
+                     "faasbench: " DIR "/bad_four.cfg:15: ram_treshold: unknown key (did you "
+                     "mean 'ram_threshold'?)\n"
+                     "faasbench: " DIR "/bad_four.cfg: 4 errors\n");
+}
+END_TEST
+
+/* The list fb_config_load_all keeps: every error of the groups and lists,
+ * none that only follows from another (no cross-key check of a group with
+ * errors, no "missing" key that "did you mean" named). */
+START_TEST(test_all_errors_listed)
+{
+#define F DIR "/bad_several_in_groups.cfg:"
+    static const char *const want[] = {
+        F "3: nodes[0].port: expected an integer (got a string)",
+        F "4: nodes[1].name: invalid name 'n 2' (1 to 64 of A-Z a-z 0-9 _ . -)",
+        F "5: nodes[2].transport: unknown transport 'lokal' (did you mean 'local'?)",
+        F "8: functions[0].command: missing required key (command run in the container)",
+        F "9: functions[1].image: invalid image reference '-w.x/y'",
+        F "12: matrix.policies[1]: expected a string (got an integer)",
+        F "12: matrix.policies[2]: duplicate entry 'least-used' (first at [0])",
+        F "13: matrix.warming[0]: unknown warming mode 'hot' (known: cold, pre-warmed, warmed)",
+        F "14: matrix.invocations: must be >= 1 (got 0)",
+        F "16: runtime.preset: unknown preset 'dokcer' (did you mean 'docker'?)",
+        F "17: timeouts.command_s: must be > 0 (got 0)",
+    };
+#undef F
+    static struct fb_config_errors errs;
+    struct fb_experiment e, zero;
+    struct fb_errbuf eb = {{0}};
+
+    memset(&zero, 0, sizeof(zero));
+    ck_assert_int_eq(fb_config_load_all(DIR "/bad_several_in_groups.cfg", &e, &eb, &errs),
+                     FB_ECONFIG);
+    ck_assert(memcmp(&e, &zero, sizeof(e)) == 0);
+    ck_assert_int_eq(errs.n, (int)(sizeof(want) / sizeof(want[0])));
+    ck_assert(!errs.more);
+    for (int i = 0; i < errs.n; i++)
+        ck_assert_str_eq(errs.msg[i], want[i]);
+    ck_assert_str_eq(eb.msg, want[0]);
+
+    /* A misspelt section is one error, not also a missing one. */
+    ck_assert_int_eq(fb_config_load_all(DIR "/bad_typo_section.cfg", &e, &eb, &errs),
+                     FB_ECONFIG);
+    ck_assert_int_eq(errs.n, 1);
+    ck_assert_str_eq(errs.msg[0], eb.msg);
+
+    /* Past FB_CONFIG_MAX_ERRORS the loader stops. */
+    ck_assert_int_eq(fb_config_load_all(DIR "/bad_many.cfg", &e, &eb, &errs), FB_ECONFIG);
+    ck_assert_int_eq(errs.n, FB_CONFIG_MAX_ERRORS);
+    ck_assert(errs.more);
+    ck_assert(strstr(errs.msg[19], "bad_many.cfg:27: unknown_19: unknown key") != NULL);
+
+    /* An error before the keys is the only one; a good file has none. */
+    ck_assert_int_eq(fb_config_load_all(DIR "/bad_syntax.cfg", &e, &eb, &errs), FB_ECONFIG);
+    ck_assert_int_eq(errs.n, 1);
+    ck_assert_str_eq(errs.msg[0], DIR "/bad_syntax.cfg:3: syntax error: syntax error");
+    ck_assert_int_eq(fb_config_load_all(DIR "/local.cfg", &e, &eb, &errs), 0);
+    ck_assert_int_eq(errs.n, 0);
+    fb_experiment_free(&e);
+}
+END_TEST
+
+START_TEST(test_check_stops_after_twenty_errors)
+{
+    char err[8192], want[8192];
+    size_t len = 0;
+
+    ck_assert_int_eq(check_cli(DIR "/bad_many.cfg", err, sizeof(err)), 2);
+    for (int i = 0; i < 20; i++)
+        len += (size_t)snprintf(want + len, sizeof(want) - len,
+                                "faasbench: " DIR "/bad_many.cfg:%d: unknown_%02d: unknown key "
+                                "(known: name, nodes, functions, matrix, runtime, ram_threshold, "
+                                "metrics, results, seed, timeouts, workload, warm, retries)\n",
+                                8 + i, i);
+    snprintf(want + len, sizeof(want) - len,
+             "faasbench: " DIR "/bad_many.cfg: stopped after 20 errors\n");
+    ck_assert_str_eq(err, want);
+}
+END_TEST
+
 START_TEST(test_empty_password_env)
 {
     struct fb_errbuf eb = {{0}};
@@ -890,6 +1012,9 @@ static Suite *config_suite(void)
     tcase_add_test(bad, test_missing_file);
     tcase_add_test(bad, test_empty_password_env);
     tcase_add_test(bad, test_fifo_is_refused);
+    tcase_add_test(bad, test_check_reports_every_error);
+    tcase_add_test(bad, test_all_errors_listed);
+    tcase_add_test(bad, test_check_stops_after_twenty_errors);
     tcase_add_test(bad, test_include_of_a_fifo_is_refused);
     suite_add_tcase(s, bad);
 
