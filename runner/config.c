@@ -105,6 +105,11 @@ struct key {
     /* Extra check of a string (or of each string of K_STRINGS): 0, or
      * FB_ECONFIG / FB_ENOMEM with the reason in why. */
     int (*check)(const char *value, struct fb_errbuf *why);
+    /* Workload keys: the workload types that use it (1 << FB_WORKLOAD_*),
+     * 0: every type. The writer leaves a key out where it is not used: a
+     * value nothing reads (an experiment built in code may hold 0 there)
+     * must not make the written file fail to load. */
+    unsigned used_by;
     const char *help;
 };
 
@@ -118,6 +123,8 @@ struct section {
     bool has_line;      /* store the group's source line at off_line */
     size_t off_line;
     const char *unique; /* K_LIST: this string key must differ between elements */
+    size_t off_kind;    /* with has_kind: the int whose value keys' used_by test */
+    bool has_kind;
     /* Cross-key checks and computed defaults, after every key was parsed.
      * group is NULL when the section is absent from the file. */
     int (*finish)(struct loader *ld, const config_setting_t *group,
@@ -335,38 +342,44 @@ static const struct choice spreads[] = {
     {NULL, 0},
 };
 
+/* used_by values of the workload keys. */
+#define W_CLOSED (1u << FB_WORKLOAD_CLOSED)
+#define W_POISSON (1u << FB_WORKLOAD_POISSON)
+#define W_TRACE (1u << FB_WORKLOAD_TRACE)
+
 static const struct key workload_keys[] = {
     {.name = "type", .kind = K_ENUM, .def = "\"sequential\"", .choices = workload_kinds,
      .what = "workload", AT(struct fb_workload_cfg, kind),
      .help = "\"sequential\", \"closed\", \"poisson\" or \"trace\""},
     {.name = "clients", .kind = K_INT, .def = "1", .min = 1, .max = 4096,
-     AT(struct fb_workload_cfg, clients),
+     AT(struct fb_workload_cfg, clients), .used_by = W_CLOSED | W_POISSON | W_TRACE,
      .help = "closed: concurrent clients; poisson, trace: invocations in flight at most"},
     {.name = "invocations", .kind = K_INT, .def = "0", .min = 0, .max = 100000000,
-     AT(struct fb_workload_cfg, invocations),
+     AT(struct fb_workload_cfg, invocations), .used_by = W_CLOSED,
      .help = "closed: invocations per cell over all functions (0: matrix.invocations x "
              "functions)"},
     {.name = "duration_s", .kind = K_NUMBER, .def = "0", .min = 0, .max = 1e6,
-     AT(struct fb_workload_cfg, duration_s),
+     AT(struct fb_workload_cfg, duration_s), .used_by = W_CLOSED | W_POISSON,
      .help = "closed, poisson: seconds each cell issues invocations"},
     {.name = "rate", .kind = K_NUMBER, .def = "1", .min = 0, .max = 1e6, .flags = F_MIN_OPEN,
-     AT(struct fb_workload_cfg, rate), .help = "poisson: arrivals per second"},
+     AT(struct fb_workload_cfg, rate), .used_by = W_POISSON,
+     .help = "poisson: arrivals per second"},
     {.name = "per_node", .kind = K_INT, .def = "1", .min = 1, .max = 1024,
      AT(struct fb_workload_cfg, per_node),
      .help = "invocations in flight per node (one ssh session each)"},
-    {.name = "trace", .kind = K_PATH, AT(struct fb_workload_cfg, trace),
+    {.name = "trace", .kind = K_PATH, AT(struct fb_workload_cfg, trace), .used_by = W_TRACE,
      .help = "trace: the trace file"},
     {.name = "trace_format", .kind = K_ENUM, .def = "\"azure\"", .choices = trace_formats,
-     .what = "trace format", AT(struct fb_workload_cfg, trace_format),
+     .what = "trace format", AT(struct fb_workload_cfg, trace_format), .used_by = W_TRACE,
      .help = "\"azure\" (per-minute counts) or \"csv\" (time_s,function)"},
     {.name = "spread", .kind = K_ENUM, .def = "\"uniform\"", .choices = spreads,
-     .what = "spread", AT(struct fb_workload_cfg, spread),
+     .what = "spread", AT(struct fb_workload_cfg, spread), .used_by = W_TRACE,
      .help = "azure traces: a minute's invocations \"uniform\" or \"poisson\" in it"},
     {.name = "time_scale", .kind = K_NUMBER, .def = "1", .min = 0, .max = 1e6,
-     .flags = F_MIN_OPEN, AT(struct fb_workload_cfg, time_scale),
+     .flags = F_MIN_OPEN, AT(struct fb_workload_cfg, time_scale), .used_by = W_TRACE,
      .help = "trace: offsets are multiplied by this (0.5: twice as fast)"},
     {.name = "max_minutes", .kind = K_INT, .def = "0", .min = 0, .max = 1440,
-     AT(struct fb_workload_cfg, max_minutes),
+     AT(struct fb_workload_cfg, max_minutes), .used_by = W_TRACE,
      .help = "azure traces: replay only the first N minutes (0: all)"},
 };
 
@@ -377,6 +390,8 @@ static const struct section workload_section = {
     .what = "workload",
     .keys = workload_keys,
     .n_keys = N_OF(workload_keys),
+    .off_kind = offsetof(struct fb_workload_cfg, kind),
+    .has_kind = true,
     .finish = finish_workload,
 };
 
@@ -1883,9 +1898,16 @@ static void write_key(FILE *f, const struct key *k, const char *obj, int indent)
 
 static void write_section(FILE *f, const struct section *sec, const char *obj, int indent)
 {
+    int kind = 0;
+
+    if (sec->has_kind)
+        memcpy(&kind, obj + sec->off_kind, sizeof(kind));
     for (int j = 0; j < sec->n_keys; j++) {
         const struct key *k = &sec->keys[j];
         if (k->flags & F_ALIAS)
+            continue;
+        if (sec->has_kind && k->used_by != 0 &&
+            (kind < 0 || kind >= 32 || !(k->used_by >> kind & 1u)))
             continue;
         if (indent == 0)
             fprintf(f, "\n# %s\n", k->help);
@@ -1899,6 +1921,10 @@ int fb_config_write(const struct fb_experiment *exp, const char *path)
     int rc = 0;
 
     if (exp == NULL || path == NULL)
+        return FB_EINVAL;
+    /* The loader refuses empty lists: such an experiment has no file. */
+    if (exp->n_nodes < 1 || exp->n_functions < 1 || exp->matrix.n_policies < 1 ||
+        exp->matrix.n_warmings < 1)
         return FB_EINVAL;
     if ((f = fopen(path, "w")) == NULL)
         return FB_EIO;

@@ -156,8 +156,11 @@ int fb_config_load_all(const char *path, struct fb_experiment *exp, struct fb_er
                        struct fb_config_errors *errs);
 void fb_experiment_free(struct fb_experiment *exp);
 
-/* Writes the experiment as run, in the same syntax, with passwords masked.
- * Returns 0 or FB_EIO. */
+/* Writes the experiment as run, in the same syntax, with passwords masked
+ * and the workload keys its type does not use left out, so that the file
+ * loads again. Returns 0, FB_EIO, or FB_EINVAL (nothing written) for an
+ * experiment without a node, a function, a policy or a warming mode, which
+ * no file can hold. */
 int fb_config_write(const struct fb_experiment *exp, const char *path);
 
 #endif

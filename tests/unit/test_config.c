@@ -988,6 +988,79 @@ START_TEST(test_write_text)
 }
 END_TEST
 
+/* An experiment put together in code, as the gateway does (a zeroed struct
+ * with what it sets): keys the workload does not use hold 0, out of their
+ * ranges (rate, time_scale). What is written must load again. */
+START_TEST(test_write_built_experiment_loads)
+{
+    struct fb_experiment e, again;
+    struct fb_errbuf eb = {{0}};
+    char out[] = "/tmp/fb-config-test-XXXXXX";
+    int fd, rc;
+
+    load_ok("local.cfg", &e);
+    memset(&e.workload, 0, sizeof(e.workload));
+    e.workload.kind = FB_WORKLOAD_SEQUENTIAL;
+    e.workload.clients = 1;
+    e.workload.per_node = 1;
+    ck_assert_int_ge(fd = mkstemp(out), 0);
+    close(fd);
+    ck_assert_int_eq(fb_config_write(&e, out), 0);
+    rc = fb_config_load(out, &again, &eb);
+    ck_assert_msg(rc == 0, "the written file does not load: %s", eb.msg);
+    assert_same(&e, &again, false);
+    ck_assert_int_eq(again.workload.kind, FB_WORKLOAD_SEQUENTIAL);
+    ck_assert_int_eq(again.workload.per_node, 1);
+    fb_experiment_free(&again);
+
+    /* The keys of each workload type are written for that type only. */
+    e.workload.kind = FB_WORKLOAD_POISSON;
+    e.workload.rate = 25;
+    e.workload.duration_s = 2;
+    ck_assert_int_eq(fb_config_write(&e, out), 0);
+    char *t = slurp(out);
+    ck_assert_ptr_nonnull(strstr(t, "  rate = 25;\n"));
+    ck_assert_ptr_nonnull(strstr(t, "  duration_s = 2;\n"));
+    ck_assert_ptr_null(strstr(t, "time_scale"));
+    ck_assert_ptr_null(strstr(t, "trace_format"));
+    free(t);
+    rc = fb_config_load(out, &again, &eb);
+    ck_assert_msg(rc == 0, "the written poisson file does not load: %s", eb.msg);
+    ck_assert(again.workload.rate == 25 && again.workload.duration_s == 2);
+    fb_experiment_free(&again);
+    unlink(out);
+    fb_experiment_free(&e);
+}
+END_TEST
+
+/* No file holds an experiment without nodes or functions (the loader
+ * refuses `nodes = ( )`): nothing is written, not even an empty file. */
+START_TEST(test_write_refuses_what_cannot_load)
+{
+    struct fb_experiment e;
+    char dir[64], out[128];
+    int n;
+
+    load_ok("local.cfg", &e);
+    scratch_dir(dir, sizeof(dir));
+    snprintf(out, sizeof(out), "%s/experiment.cfg", dir);
+    n = e.n_nodes;
+    e.n_nodes = 0;
+    ck_assert_int_eq(fb_config_write(&e, out), FB_EINVAL);
+    ck_assert_int_eq(access(out, F_OK), -1);
+    e.n_nodes = n;
+    n = e.n_functions;
+    e.n_functions = 0;
+    ck_assert_int_eq(fb_config_write(&e, out), FB_EINVAL);
+    ck_assert_int_eq(access(out, F_OK), -1);
+    e.n_functions = n;
+    ck_assert_int_eq(fb_config_write(&e, out), 0);
+    unlink(out);
+    rmdir(dir);
+    fb_experiment_free(&e);
+}
+END_TEST
+
 static Suite *config_suite(void)
 {
     Suite *s = suite_create("config");
@@ -1027,6 +1100,8 @@ static Suite *config_suite(void)
     tcase_add_loop_test(write, test_write_roundtrip, 0,
                         (int)(sizeof(roundtrip_files) / sizeof(roundtrip_files[0])));
     tcase_add_test(write, test_write_text);
+    tcase_add_test(write, test_write_built_experiment_loads);
+    tcase_add_test(write, test_write_refuses_what_cannot_load);
     suite_add_tcase(s, write);
     return s;
 }
