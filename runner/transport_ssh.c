@@ -452,6 +452,7 @@ static void key_fingerprint(LIBSSH2_SESSION *s, char *out, size_t outlen)
 
 /* Prints a warning the first time key is seen in this process: a node has
  * several sessions, the user needs to read it once. */
+__attribute__((format(printf, 2, 3)))
 static void warn_once(const char *key, const char *fmt, ...)
 {
     struct warned *w;
@@ -739,8 +740,6 @@ static bool dup_opt(char **dst, const char *src)
 }
 
 static int agent_start(struct ssh_conn *sc, double deadline, struct fb_errbuf *eb);
-static void warn_once(const char *key, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
 
 static int ssh_open(const struct fb_node_cfg *node, int connect_timeout_ms,
                     struct fb_conn **out, struct fb_errbuf *eb)
