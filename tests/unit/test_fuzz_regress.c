@@ -11,6 +11,7 @@
  * replay runs exactly the code the fuzzer ran (properties included). */
 #define FB_FUZZ_REPLAY 1
 #include "../fuzz/fuzz_config.c"
+#include "../fuzz/fuzz_known_hosts.c"
 #include "../fuzz/fuzz_metrics.c"
 #include "../fuzz/fuzz_node_reply.c"
 #include "../fuzz/fuzz_node_request.c"
@@ -39,6 +40,7 @@ static const struct {
     {"template", fb_fuzz_template},
     {"node_request", fb_fuzz_node_request},
     {"node_reply", fb_fuzz_node_reply},
+    {"known_hosts", fb_fuzz_known_hosts},
 #ifdef HAVE_GATEWAY
     {"gateway", fb_fuzz_gateway},
 #endif
