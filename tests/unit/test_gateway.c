@@ -119,8 +119,8 @@ START_TEST(function_bodies)
         "{\"name\":\"f\",\"image\":\"busybox\",\"command\":[\"true\"]}",
         "{\"name\":\"f\",\"image\":\"busybox\"}",
         "{\"name\":\"f\",\"image\":\"busybox\",\"command\":\"true\",\"network\":\"no\"}",
-        "{\"name\":\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\","
-        "\"image\":\"busybox\",\"command\":\"true\"}",
+        ("{\"name\":\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\","
+         "\"image\":\"busybox\",\"command\":\"true\"}"),
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         ck_assert_msg(fb_gw_parse_function(bad[i], strlen(bad[i]), &q, &eb) == FB_EINVAL, "%s",
