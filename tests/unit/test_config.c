@@ -641,6 +641,9 @@ START_TEST(test_include_of_a_fifo_is_refused)
     snprintf(want, sizeof(want), "%s:2: @include: cannot open '%s/nodes.cfg': not a regular file",
              path, dir);
     ck_assert_str_eq(eb.msg, want);
+    unlink(path);
+    unlink(fifo);
+    rmdir(dir);
 }
 END_TEST
 
