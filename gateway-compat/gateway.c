@@ -576,6 +576,12 @@ static int write_experiment(struct fb_gw *g, struct fb_errbuf *eb)
     long most = 1;
     int rc = FB_ENOMEM;
 
+    if (g->n_nodes == 0 || g->n_fns == 0) {
+        /* No file could hold it: the loader refuses an empty list. */
+        fprintf(stderr, "faasbench-gateway: no experiment.cfg: no %s was registered\n",
+                g->n_nodes == 0 ? "node" : "function");
+        return 0;
+    }
     w.path = "faasbench-gateway";
     w.nodes = calloc((size_t)(g->n_nodes > 0 ? g->n_nodes : 1), sizeof(*w.nodes));
     w.functions = calloc((size_t)(g->n_fns > 0 ? g->n_fns : 1), sizeof(*w.functions));
