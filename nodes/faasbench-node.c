@@ -26,6 +26,15 @@
  *       the command's group, so a client that goes away leaves nothing
  *       running. One ssh channel then carries any number of commands: no
  *       sshd fork and no login shell per command.
+ *       A request "fbc1 TIMEOUT_MS LEN" goes instead to a resident
+ *       instance's runtime over its Unix socket, in this process: warm
+ *       invocations cost no fork (instance.c, instproto.h).
+ *   faasbench-node call DIR ping|call TIMEOUT_MS [ARG...]
+ *       The same request from the command line, answered as serve does.
+ *   faasbench-node runtime DIR [--] COMMAND [ARG...]
+ *       A resident runtime, the main process of a function's container,
+ *       serving COMMAND per call on DIR/sock (built static so that it runs
+ *       in any image: nodes/up mounts it into containers).
  *   faasbench-node version
  *
  * CPU % of a node is the delta of cpu_ns over the delta of clock_ns, divided
@@ -48,6 +57,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "instance.h"
 #include "nodeproto.h"
 
 #define FBN_VERSION "1.1.1"
@@ -804,6 +814,30 @@ static bool serve_one(const char *command, long timeout_ms, struct inbuf *in,
     return !client_gone;
 }
 
+/* One fbc1 request: "DIR\0KIND\0ARGS" of len bytes, to the instance's
+ * runtime, in this process (no fork on the warm path). */
+static void serve_call(const char *payload, size_t len, uint32_t timeout_ms)
+{
+    struct fbn_call c = {0};
+    size_t dlen = strnlen(payload, len), klen;
+    const char *kind = payload + dlen + 1;
+
+    if (dlen == 0 || dlen >= len) {
+        snprintf(c.why, sizeof c.why, "faasbench-node: a call names no instance folder");
+        c.state = FBN_CALL_GONE;
+    } else if ((klen = strnlen(kind, len - dlen - 1)) >= len - dlen - 1 ||
+               (strcmp(kind, "ping") != 0 && strcmp(kind, "call") != 0)) {
+        snprintf(c.why, sizeof c.why, "faasbench-node: a call is ping or call");
+        c.state = FBN_CALL_GONE;
+    } else {
+        const char *args = kind + klen + 1;
+        fbn_call_run(payload, kind[0] == 'p' ? FB_INST_PING : FB_INST_CALL, args,
+                     len - (size_t)(args - payload), timeout_ms, &c);
+    }
+    fbn_call_write(STDOUT_FILENO, &c);
+    fbn_call_free(&c);
+}
+
 static int cmd_serve(void)
 {
     struct inbuf in = {0};
@@ -878,6 +912,12 @@ static int cmd_serve(void)
         command[q.len] = '\0';
         inbuf_consume(&in, hlen + q.len);
         st[0].len = st[1].len = 0;
+        if (q.kind == FB_NODEPROTO_CALL) {
+            serve_call(command, q.len, q.timeout_ms);
+            free(command);
+            command = NULL;
+            continue;
+        }
 
         int status;
         uint64_t elapsed;
@@ -928,6 +968,8 @@ static int usage(void)
     fputs("usage: faasbench-node metrics\n"
           "       faasbench-node exec -c 'COMMAND'\n"
           "       faasbench-node serve\n"
+          "       faasbench-node call DIR ping|call TIMEOUT_MS [ARG...]\n"
+          "       faasbench-node runtime DIR [--] COMMAND [ARG...]\n"
           "       faasbench-node version\n",
           stderr);
     return 2;
@@ -943,6 +985,10 @@ int main(int argc, char **argv)
         return cmd_exec(argv[3]);
     if (strcmp(argv[1], "serve") == 0 && argc == 2)
         return cmd_serve();
+    if (strcmp(argv[1], "call") == 0)
+        return fbn_cmd_call(argc - 2, argv + 2);
+    if (strcmp(argv[1], "runtime") == 0)
+        return fbn_cmd_runtime(argc - 2, argv + 2);
     if (strcmp(argv[1], "version") == 0 && argc == 2) {
         printf("faasbench-node " FBN_VERSION "\n");
         return 0;
