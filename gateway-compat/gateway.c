@@ -332,13 +332,13 @@ static void register_function(struct fb_gw *g, const char *body, size_t len,
         reply_detail(r, rc == FB_EINVAL ? 422 : 500, "%s", eb.msg);
         return;
     }
-    if ((fn = calloc(1, sizeof(*fn))) == NULL)
+    if ((fn = calloc(1, sizeof(*fn))) == NULL ||
+        fb_config_function_defaults(&fn->cfg, &eb) < 0)
         goto nomem;
     fn->cfg.name = q.name;
     fn->cfg.image = q.image;
     fn->cfg.command = q.command;
     fn->cfg.network = q.network;
-    fn->cfg.weight = 1;
     q.name = q.image = q.command = NULL;
 
     pthread_mutex_lock(&g->lock);

@@ -28,6 +28,8 @@ static const char *const step_names[FB_STEP_N] = {
     [FB_STEP_REMOVE_IMAGE] = "remove_image",
     [FB_STEP_REMOVE_CONTAINER] = "remove_container",
     [FB_STEP_RESET] = "reset",
+    [FB_STEP_START_INSTANCE] = "start_instance",
+    [FB_STEP_REMOVE_INSTANCE] = "remove_instance",
 };
 
 const char *fb_step_name(enum fb_step s)
@@ -119,6 +121,8 @@ _Static_assert(sizeof(enum fb_metrics_format) == sizeof(int), "enum fields are i
 static int check_name(const char *v, struct fb_errbuf *why);
 static int check_image(const char *v, struct fb_errbuf *why);
 static int check_command(const char *v, struct fb_errbuf *why);
+static int check_handler(const char *v, struct fb_errbuf *why);
+static int check_instance_root(const char *v, struct fb_errbuf *why);
 static int check_template(const char *v, struct fb_errbuf *why);
 static int check_preset(const char *v, struct fb_errbuf *why);
 static int check_policy(const char *v, struct fb_errbuf *why);
@@ -178,14 +182,32 @@ static const struct key function_keys[] = {
      AT(struct fb_function_cfg, name), .help = "the function's name in records and {function}"},
     {.name = "image", .kind = K_STRING, .flags = F_REQUIRED, .check = check_image,
      AT(struct fb_function_cfg, image), .help = "container image reference"},
-    {.name = "command", .kind = K_STRING, .flags = F_REQUIRED, .check = check_command,
-     AT(struct fb_function_cfg, command), .help = "command run in the container"},
+    {.name = "command", .kind = K_STRING, .check = check_command,
+     AT(struct fb_function_cfg, command),
+     .help = "command run in the container (required unless a handler is given)"},
     {.name = "network", .kind = K_BOOL, .def = "true", AT(struct fb_function_cfg, network),
      .help = "false: containers run without a network"},
     {.name = "weight", .kind = K_NUMBER, .def = "1", .min = 0, .max = 1e6, .flags = F_MIN_OPEN,
      AT(struct fb_function_cfg, weight),
      .help = "share of the invocations in closed and poisson workloads"},
+    {.name = "handler", .kind = K_STRING, .check = check_handler,
+     AT(struct fb_function_cfg, handler),
+     .help = "resident entry point MODULE:FUNCTION (Python), loaded once per instance"},
+    {.name = "args", .kind = K_STRING, .check = check_command, AT(struct fb_function_cfg, args),
+     .help = "words passed to the handler at each invocation"},
+    {.name = "resident", .kind = K_BOOL, AT(struct fb_function_cfg, resident),
+     .help = "serve invocations from resident instances (default: true with a handler)"},
+    {.name = "memory_mb", .kind = K_INT, .def = "128", .min = 6, .max = 1048576,
+     AT(struct fb_function_cfg, memory_mb),
+     .help = "memory limit of one resident instance, in MB"},
+    {.name = "timeout_s", .kind = K_MS, .def = "0", .min = 0, .max = 86400,
+     AT(struct fb_function_cfg, timeout_ms),
+     .help = "seconds one invocation may take (0: timeouts.command_s); a resident "
+             "handler past it is killed with its instance"},
 };
+
+static int finish_function(struct loader *ld, const config_setting_t *group,
+                           const config_setting_t *at, const char *path, void *obj);
 
 static const struct section function_section = {
     .what = "function",
@@ -195,6 +217,7 @@ static const struct section function_section = {
     .has_line = true,
     .off_line = offsetof(struct fb_function_cfg, line),
     .unique = "name",
+    .finish = finish_function,
 };
 
 static const struct choice orders[] = {
@@ -242,6 +265,14 @@ static const struct key runtime_keys[] = {
      STEP_AT(FB_STEP_REMOVE_CONTAINER), .help = "template: remove a container"},
     {.name = "reset", .kind = K_STRING, .check = check_template, STEP_AT(FB_STEP_RESET),
      .help = "template: remove every faasbench container and image"},
+    {.name = "start_instance", .kind = K_STRING, .check = check_template,
+     STEP_AT(FB_STEP_START_INSTANCE),
+     .help = "template: start a resident instance (its runtime as the main process)"},
+    {.name = "remove_instance", .kind = K_STRING, .check = check_template,
+     STEP_AT(FB_STEP_REMOVE_INSTANCE), .help = "template: remove a resident instance"},
+    {.name = "instance_root", .kind = K_STRING, .def = "\"/tmp/faasbench-instances\"",
+     .check = check_instance_root, AT(struct fb_runtime_cfg, instance_root),
+     .help = "node folder holding each resident instance's folder (absolute)"},
 };
 
 static const struct section runtime_section = {
@@ -606,6 +637,22 @@ static int check_image(const char *v, struct fb_errbuf *why)
     if (fb_image_valid(v))
         return 0;
     return fb_errf(why, FB_ECONFIG, "invalid image reference '%s'", v);
+}
+
+static int check_instance_root(const char *v, struct fb_errbuf *why)
+{
+    if (fb_node_path_valid(v))
+        return 0;
+    return fb_errf(why, FB_ECONFIG,
+                   "invalid folder '%s' (an absolute path of A-Z a-z 0-9 _ . - /, no '..')", v);
+}
+
+static int check_handler(const char *v, struct fb_errbuf *why)
+{
+    if (fb_handler_valid(v))
+        return 0;
+    return fb_errf(why, FB_ECONFIG,
+                   "invalid handler '%s' (MODULE:FUNCTION, Python names, e.g. fib:handle)", v);
 }
 
 static int check_command(const char *v, struct fb_errbuf *why)
@@ -1186,7 +1233,9 @@ static int parse_value(struct loader *ld, const struct key *k, const config_sett
         if ((rc = check_range(ld, k, val, key, v)) < 0)
             return rc;
         long ms = lround(v * 1000.0);
-        if (ms < 1)
+        /* 0 itself may mean "none" (min 0, closed); anything else is >= 1 ms. */
+        bool zero_ok = k->min == 0 && !(k->flags & F_MIN_OPEN) && v == 0;
+        if (ms < 1 && !zero_ok)
             return fail(ld, val, key, "must be at least 0.001 s (got %g)", v);
         *(int *)p = (int)ms;
         return 0;
@@ -1306,6 +1355,34 @@ static const config_setting_t *member_or(const config_setting_t *group, const ch
 {
     const config_setting_t *m = group != NULL ? config_setting_get_member(group, name) : NULL;
     return m != NULL ? m : fallback;
+}
+
+static int finish_function(struct loader *ld, const config_setting_t *group,
+                           const config_setting_t *at, const char *path, void *obj)
+{
+    struct fb_function_cfg *fn = obj;
+    char key[256];
+
+    if (ld->defaults_only)
+        return 0;
+    if (member_or(group, "resident", NULL) == NULL)
+        fn->resident = fn->handler != NULL;
+    if (fn->command == NULL && fn->handler == NULL) {
+        child_key(key, sizeof(key), path, "command");
+        return fail(ld, at, key, "missing required key (command run in the container, "
+                                 "or a handler)");
+    }
+    if (fn->command == NULL && !fn->resident) {
+        child_key(key, sizeof(key), path, "command");
+        return fail(ld, member_or(group, "resident", at), key,
+                    "missing: a function that is not resident runs its command");
+    }
+    if (fn->args != NULL && fn->handler == NULL) {
+        child_key(key, sizeof(key), path, "args");
+        return fail(ld, member_or(group, "args", at), key,
+                    "only a handler takes args (a command carries its own words)");
+    }
+    return 0;
 }
 
 static int finish_node(struct loader *ld, const config_setting_t *group,
@@ -1924,6 +2001,26 @@ int fb_config_defaults(struct fb_experiment *exp, const char *name, struct fb_er
     free(ld.dir);
     if (rc < 0)
         fb_experiment_free(exp);
+    return rc;
+}
+
+int fb_config_function_defaults(struct fb_function_cfg *fn, struct fb_errbuf *eb)
+{
+    struct loader ld = {.path = "function", .eb = eb, .defaults_only = true};
+    config_t cf;
+    int rc;
+
+    memset(fn, 0, sizeof(*fn));
+    if ((ld.dir = strdup(".")) == NULL)
+        return nomem(&ld);
+    config_init(&cf);
+    if (!config_read_string(&cf, ""))
+        rc = fb_errf(eb, FB_ENOMEM, "out of memory");
+    else
+        rc = parse_section(&ld, &function_section, config_root_setting(&cf),
+                           config_root_setting(&cf), "function", fn);
+    config_destroy(&cf);
+    free(ld.dir);
     return rc;
 }
 

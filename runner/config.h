@@ -28,9 +28,12 @@ enum fb_step {
     FB_STEP_REMOVE_IMAGE,
     FB_STEP_REMOVE_CONTAINER,
     FB_STEP_RESET,
+    FB_STEP_START_INSTANCE,  /* a resident instance: container + runtime */
+    FB_STEP_REMOVE_INSTANCE, /* its container and folder */
     FB_STEP_N
 };
-/* "pull", "run", "start", "exec", "remove_image", "remove_container", "reset". */
+/* "pull", "run", "start", "exec", "remove_image", "remove_container", "reset",
+ * "start_instance", "remove_instance". */
 const char *fb_step_name(enum fb_step s);
 
 struct fb_node_cfg {
@@ -57,9 +60,19 @@ struct fb_node_cfg {
 struct fb_function_cfg {
     char *name;    /* [A-Za-z0-9_.-]{1,64} */
     char *image;   /* OCI image reference */
-    char *command; /* the experimenter's command, split into words at run time */
+    char *command; /* the experimenter's command, split into words at run time;
+                      NULL for a function with only a handler */
     bool network;  /* false: containers run with --network none */
     double weight; /* share in closed and poisson workloads, > 0, default 1 */
+    /* Resident functions: an instance is a container whose main process is
+     * a runtime serving invocations over a Unix socket (warm = a request to
+     * it, no new process). */
+    char *handler; /* Python MODULE:FUNCTION loaded once per instance, or NULL:
+                      the node helper's runtime runs command per request */
+    char *args;    /* words passed to the handler at each call, or NULL */
+    bool resident; /* default: true when handler is set */
+    int memory_mb; /* memory limit of a resident instance, default 128 */
+    int timeout_ms;  /* one invocation at most; 0: timeouts.command_s */
     int line;
 };
 
@@ -76,6 +89,8 @@ struct fb_matrix_cfg {
 struct fb_runtime_cfg {
     char *preset;               /* "docker" (default) or "podman" */
     char *steps[FB_STEP_N];     /* templates: preset values with overrides applied */
+    char *instance_root;        /* node folder of resident instances' folders, absolute
+                                   (default /tmp/faasbench-instances) */
 };
 
 /* How invocations are issued within a cell. */
@@ -156,6 +171,10 @@ void fb_experiment_free(struct fb_experiment *exp);
  * nodes and no functions: what a front end without a file (the REST shim)
  * starts from. 0, or FB_ENOMEM. */
 int fb_config_defaults(struct fb_experiment *exp, const char *name, struct fb_errbuf *eb);
+
+/* A function with every default of the file format and no name, image or
+ * command yet (the caller sets them): 0 or FB_ENOMEM. */
+int fb_config_function_defaults(struct fb_function_cfg *fn, struct fb_errbuf *eb);
 
 /* Replaces the runtime preset and every step with that preset's templates.
  * 0, FB_EINVAL (unknown preset) or FB_ENOMEM. */

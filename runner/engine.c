@@ -11,59 +11,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "engine_priv.h"
 #include "metrics.h"
 #include "template.h"
 #include "transport.h"
-
-struct enode {
-    const struct fb_node_cfg *cfg;
-    /* Step sessions, one per invocation in flight; a slot is taken and given
-     * back under the engine's lock, its session used outside it. */
-    struct fb_conn **conns;
-    bool *busy;
-    int slots;
-    struct fb_conn *mconn; /* metrics polls, so a poll never waits behind a step */
-    /* under the engine's lock: */
-    struct fb_counters prev;
-    bool have_prev;
-    double cpu_pct, ram_pct;
-    bool polling;          /* a poll is under way: others wait for its result */
-    unsigned long poll_gen;
-    bool down;
-    char down_reason[FB_ERRMSG_LEN];
-    bool *has_image; /* per function */
-    bool *has_warm;  /* per function */
-    bool *cold_busy; /* per function: a cold start is under way here */
-    int inflight;
-    /* scratch of parallel tasks */
-    int task_rc;
-    struct fb_errbuf task_err;
-};
-
-struct fb_engine {
-    struct fb_engine_opts o;
-    pthread_mutex_t lock;
-    pthread_cond_t changed; /* a slot, a cold start or a poll ended */
-    struct enode **nodes;
-    int n_nodes, cap_nodes;
-    const struct fb_function_cfg **fns;
-    int n_fns, cap_fns;
-    unsigned long container_seq;
-    char token[16];   /* in container names: runs sharing a node do not collide */
-    char *images; /* every function image, space-separated, each once */
-    int max_inflight;
-    /* background poller */
-    pthread_t poller;
-    bool poller_on, poller_stop;
-    pthread_cond_t poller_cv;
-};
-
-static double mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
 
 static int64_t unix_ms(void)
 {
@@ -78,8 +29,7 @@ static bool stopping(const struct fb_engine *e)
 }
 
 /* A message for the operator, through the log callback. */
-static void elog(struct fb_engine *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void elog(struct fb_engine *e, const char *fmt, ...)
+void eng_log(struct fb_engine *e, const char *fmt, ...)
 {
     char msg[FB_ERRMSG_LEN + 128];
     va_list ap;
@@ -155,25 +105,11 @@ static void for_each_node(struct fb_engine *e, node_task fn, bool all)
 
 /* ---- steps ---- */
 
-struct step_out {
-    double node_ms; /* node-side time, NAN when unknown */
-    int exit_status;
-    int rc;         /* 0, FB_EEXIT, or the transport's error */
-    char error[FB_ERRMSG_LEN];
-};
-
-/* A failure of the node rather than of the command: the node goes down. */
-static bool node_failure(int rc)
-{
-    return rc == FB_ESSH || rc == FB_ETIMEDOUT || rc == FB_ECONNECT || rc == FB_EHOSTKEY ||
-           rc == FB_EAUTH;
-}
-
 /* Under the engine's lock. */
-static void mark_down_locked(struct fb_engine *e, struct enode *nd, const char *why)
+void eng_mark_down_locked(struct fb_engine *e, struct enode *nd, const char *why)
 {
     if (!nd->down)
-        elog(e, "node %s marked down: %s", nd->cfg->name, why);
+        eng_log(e, "node %s marked down: %s", nd->cfg->name, why);
     nd->down = true;
     snprintf(nd->down_reason, sizeof(nd->down_reason), "%s", why);
     pthread_cond_broadcast(&e->changed);
@@ -182,14 +118,14 @@ static void mark_down_locked(struct fb_engine *e, struct enode *nd, const char *
 static void mark_down(struct fb_engine *e, struct enode *nd, const char *why)
 {
     pthread_mutex_lock(&e->lock);
-    mark_down_locked(e, nd, why);
+    eng_mark_down_locked(e, nd, why);
     pthread_mutex_unlock(&e->lock);
 }
 
 /* Expands step s and runs it on session c of nd. timed: wrap it in the
  * node helper so the node reports the command's own time. Returns 0 when
  * the command exited 0; otherwise o->error says what happened. */
-static int run_step(struct fb_engine *e, struct enode *nd, struct fb_conn *c, enum fb_step s,
+int eng_run_step(struct fb_engine *e, struct enode *nd, struct fb_conn *c, enum fb_step s,
                     const struct fb_tvars *v, bool timed, struct step_out *o)
 {
     struct fb_errbuf eb = {{0}};
@@ -232,7 +168,7 @@ out:
 
 /* Takes a free session of nd, waiting for one (for set-up steps outside
  * invocations). Returns the slot, or -1 when the node went down. */
-static int take_slot(struct fb_engine *e, struct enode *nd)
+int eng_take_slot(struct fb_engine *e, struct enode *nd)
 {
     int k = -1;
     pthread_mutex_lock(&e->lock);
@@ -250,7 +186,7 @@ static int take_slot(struct fb_engine *e, struct enode *nd)
     return k;
 }
 
-static void give_slot(struct fb_engine *e, struct enode *nd, int k)
+void eng_give_slot(struct fb_engine *e, struct enode *nd, int k)
 {
     pthread_mutex_lock(&e->lock);
     nd->busy[k] = false;
@@ -259,18 +195,18 @@ static void give_slot(struct fb_engine *e, struct enode *nd, int k)
 }
 
 /* run_step on any free session of nd; a node failure marks it down. */
-static int node_step(struct fb_engine *e, struct enode *nd, enum fb_step s,
+int eng_node_step(struct fb_engine *e, struct enode *nd, enum fb_step s,
                      const struct fb_tvars *v, struct step_out *o)
 {
-    int k = take_slot(e, nd);
+    int k = eng_take_slot(e, nd);
     if (k < 0) {
         snprintf(o->error, sizeof(o->error), "%s on %s: no session", fb_step_name(s),
                  nd->cfg->name);
         return o->rc = FB_ESSH;
     }
-    int rc = run_step(e, nd, nd->conns[k], s, v, false, o);
-    give_slot(e, nd, k);
-    if (node_failure(rc))
+    int rc = eng_run_step(e, nd, nd->conns[k], s, v, false, o);
+    eng_give_slot(e, nd, k);
+    if (eng_node_failure(rc))
         mark_down(e, nd, o->error);
     return rc;
 }
@@ -423,6 +359,12 @@ int fb_engine_add_function(struct fb_engine *e, const struct fb_function_cfg *fn
             goto out;
         }
         e->fns = p;
+        struct efn *x = realloc(e->fx, sizeof(*x) * (size_t)cap);
+        if (x == NULL) {
+            rc = FB_ENOMEM;
+            goto out;
+        }
+        e->fx = x;
         for (int i = 0; i < e->n_nodes; i++) {
             struct enode *nd = e->nodes[i];
             int old = e->cap_fns > 0 ? e->cap_fns : 1;
@@ -437,6 +379,13 @@ int fb_engine_add_function(struct fb_engine *e, const struct fb_function_cfg *fn
     }
     if ((rc = images_add(e, fn->image)) < 0)
         goto out;
+    struct efn *x = &e->fx[e->n_fns];
+    memset(x, 0, sizeof(*x));
+    snprintf(x->memory, sizeof(x->memory), "--memory %dm", fn->memory_mb > 0 ? fn->memory_mb : 128);
+    if (fn->args != NULL && fb_command_words(fn->args, &x->args, &x->args_len, NULL) < 0) {
+        rc = FB_EINVAL;
+        goto out;
+    }
     rc = e->n_fns;
     e->fns[e->n_fns++] = fn;
 out:
@@ -506,7 +455,7 @@ static void poll_task(struct fb_engine *e, struct enode *nd)
         /* A policy cannot place work on a node it cannot see. */
         char why[FB_ERRMSG_LEN + 32];
         snprintf(why, sizeof(why), "metrics: %s", nd->task_err.msg);
-        mark_down_locked(e, nd, why);
+        eng_mark_down_locked(e, nd, why);
     }
     nd->task_rc = rc;
     nd->polling = false;
@@ -573,22 +522,24 @@ static void poller_stop(struct fb_engine *e)
  * reconnect on their next command. */
 static void reset_task(struct fb_engine *e, struct enode *nd)
 {
-    struct fb_tvars v = {.node = nd->cfg->name, .images = e->images};
+    char instances[1100];
+    struct fb_tvars v = {.node = nd->cfg->name, .images = e->images, .instances = instances};
     struct step_out o;
     if (e->images == NULL || nd->conns == NULL)
         return;
-    int rc = run_step(e, nd, nd->conns[0], FB_STEP_RESET, &v, false, &o);
+    eng_instances_dir(e, nd, instances, sizeof(instances));
+    int rc = eng_run_step(e, nd, nd->conns[0], FB_STEP_RESET, &v, false, &o);
     pthread_mutex_lock(&e->lock);
     if (rc == 0 && nd->down) {
-        elog(e, "node %s is back", nd->cfg->name);
+        eng_log(e, "node %s is back", nd->cfg->name);
         nd->down = false;
         nd->down_reason[0] = '\0';
         nd->have_prev = false;
     } else if (rc < 0) {
         nd->task_rc = rc;
         fb_errf(&nd->task_err, rc, "%s", o.error);
-        if (node_failure(rc))
-            mark_down_locked(e, nd, o.error);
+        if (eng_node_failure(rc))
+            eng_mark_down_locked(e, nd, o.error);
     }
     for (int f = 0; f < e->n_fns; f++)
         nd->has_image[f] = nd->has_warm[f] = nd->cold_busy[f] = false;
@@ -610,17 +561,17 @@ bool fb_engine_revive(struct fb_engine *e, int i)
     pthread_mutex_unlock(&e->lock);
     if (!down)
         return true;
-    if ((k = take_slot(e, nd)) < 0)
+    if ((k = eng_take_slot(e, nd)) < 0)
         return false;
     rc = fb_conn_exec(nd->conns[k], "true", e->o.connect_timeout_ms, &res, &eb);
     if (rc == 0 && res.exit_status != 0)
         rc = FB_EEXIT;
     fb_exec_result_free(&res);
-    give_slot(e, nd, k);
+    eng_give_slot(e, nd, k);
     if (rc != 0)
         return false;
     pthread_mutex_lock(&e->lock);
-    elog(e, "node %s is back", nd->cfg->name);
+    eng_log(e, "node %s is back", nd->cfg->name);
     nd->down = false;
     nd->down_reason[0] = '\0';
     nd->have_prev = false;
@@ -636,8 +587,8 @@ void fb_engine_reset(struct fb_engine *e)
     poller_start(e);
     for_each_node(e, reset_task, true);
     for (int i = 0; i < e->n_nodes; i++)
-        if (e->nodes[i]->task_rc < 0 && !node_failure(e->nodes[i]->task_rc))
-            elog(e, "reset of %s failed: %s", e->nodes[i]->cfg->name,
+        if (e->nodes[i]->task_rc < 0 && !eng_node_failure(e->nodes[i]->task_rc))
+            eng_log(e, "reset of %s failed: %s", e->nodes[i]->cfg->name,
                  e->nodes[i]->task_err.msg);
 }
 
@@ -663,11 +614,6 @@ static void warm_name(const struct fb_engine *e, const struct fb_function_cfg *f
                       size_t n)
 {
     snprintf(buf, n, "faasbench-warm-%s-%s", fn->name, e->token);
-}
-
-static const char *network_arg(const struct fb_function_cfg *fn)
-{
-    return fn->network ? "" : "--network none";
 }
 
 int fb_engine_prepare(struct fb_engine *e, const struct fb_policy *p, void *pstate, int f,
@@ -699,17 +645,26 @@ int fb_engine_prepare(struct fb_engine *e, const struct fb_policy *p, void *psta
         struct enode *nd = e->nodes[i];
         warm_name(e, fn, cname, sizeof(cname));
         struct fb_tvars v = {.image = fn->image, .container = cname, .node = nd->cfg->name,
-                             .function = fn->name, .network = network_arg(fn),
+                             .function = fn->name, .network = eng_network_arg(fn),
                              .command = fn->command};
-        if (node_step(e, nd, FB_STEP_PULL, &v, &o) < 0) {
+        if (eng_node_step(e, nd, FB_STEP_PULL, &v, &o) < 0) {
             last = fb_errf(eb, o.rc, "%s", o.error);
             continue;
         }
         pthread_mutex_lock(&e->lock);
         nd->has_image[f] = true;
         pthread_mutex_unlock(&e->lock);
-        if (w == FB_WARM_WARMED) {
-            if (node_step(e, nd, FB_STEP_START, &v, &o) < 0) {
+        if (w == FB_WARM_WARMED && fn->resident) {
+            int src = eng_resident_warm(e, nd, f, cname, o.error, sizeof(o.error));
+            if (src < 0) {
+                last = fb_errf(eb, src, "%s", o.error);
+                continue;
+            }
+            pthread_mutex_lock(&e->lock);
+            nd->has_warm[f] = true;
+            pthread_mutex_unlock(&e->lock);
+        } else if (w == FB_WARM_WARMED) {
+            if (eng_node_step(e, nd, FB_STEP_START, &v, &o) < 0) {
                 last = fb_errf(eb, o.rc, "%s", o.error);
                 continue;
             }
@@ -741,8 +696,11 @@ static void teardown_task(struct fb_engine *e, struct enode *nd)
         warm_name(e, e->fns[f], cname, sizeof(cname));
         struct fb_tvars v = {.container = cname, .node = nd->cfg->name,
                              .function = e->fns[f]->name, .image = e->fns[f]->image};
-        if (node_step(e, nd, FB_STEP_REMOVE_CONTAINER, &v, &o) < 0)
-            elog(e, "%s", o.error);
+        if (e->fns[f]->resident) {
+            if (eng_resident_remove(e, nd, f, cname, o.error, sizeof(o.error)) < 0)
+                eng_log(e, "%s", o.error);
+        } else if (eng_node_step(e, nd, FB_STEP_REMOVE_CONTAINER, &v, &o) < 0)
+            eng_log(e, "%s", o.error);
         pthread_mutex_lock(&e->lock);
         nd->has_warm[f] = false;
         pthread_mutex_unlock(&e->lock);
@@ -754,16 +712,9 @@ void fb_engine_teardown(struct fb_engine *e)
     for_each_node(e, teardown_task, false);
 }
 
-/* One attempt: the steps of mode on node nd, session k. Fills the phase
- * times and returns the first step's error code (0 on success). */
-struct attempt {
-    double t_pull, t_run, t_clean; /* ends of the phases */
-    double node_ms;                /* NAN unless every timed step reported */
-    int exit_status;
-    int rc;
-    char error[FB_ERRMSG_LEN];
-};
-
+/* One attempt of an exec-based function: the steps of mode on node nd,
+ * session k. Fills the phase times and returns the first step's error code
+ * (0 on success) in a->rc. */
 static void attempt_steps(struct fb_engine *e, struct enode *nd, int k, int f,
                           enum fb_warming mode, const char *cname, double t_start,
                           struct attempt *a)
@@ -772,7 +723,7 @@ static void attempt_steps(struct fb_engine *e, struct enode *nd, int k, int f,
     struct fb_conn *c = nd->conns[k];
     struct fb_tvars v = {.image = fn->image, .container = cname, .command = fn->command,
                          .node = nd->cfg->name, .function = fn->name,
-                         .network = network_arg(fn)};
+                         .network = eng_network_arg(fn)};
     struct step_out o;
     double node_ms = 0;
 
@@ -782,8 +733,8 @@ static void attempt_steps(struct fb_engine *e, struct enode *nd, int k, int f,
     a->t_pull = t_start; /* no pull: the phase is exactly 0 */
     if (mode == FB_WARM_COLD) {
         /* The pull is a step of its own so the row shows what it cost. */
-        a->rc = run_step(e, nd, c, FB_STEP_PULL, &v, true, &o);
-        a->t_pull = a->t_run = a->t_clean = mono_ms();
+        a->rc = eng_run_step(e, nd, c, FB_STEP_PULL, &v, true, &o);
+        a->t_pull = a->t_run = a->t_clean = eng_mono_ms();
         node_ms += o.node_ms;
         if (a->rc < 0) {
             snprintf(a->error, sizeof(a->error), "%s", o.error);
@@ -792,22 +743,22 @@ static void attempt_steps(struct fb_engine *e, struct enode *nd, int k, int f,
         /* The image stays this invocation's own: others do not see it as
          * pre-warmed, so its removal below never pulls it from under them. */
     }
-    a->rc = run_step(e, nd, c, mode == FB_WARM_WARMED ? FB_STEP_EXEC : FB_STEP_RUN, &v, true,
+    a->rc = eng_run_step(e, nd, c, mode == FB_WARM_WARMED ? FB_STEP_EXEC : FB_STEP_RUN, &v, true,
                      &o);
-    a->t_run = a->t_clean = mono_ms();
+    a->t_run = a->t_clean = eng_mono_ms();
     a->exit_status = o.exit_status;
     node_ms += o.node_ms;
     if (a->rc < 0)
         snprintf(a->error, sizeof(a->error), "%s", o.error);
-    if (mode == FB_WARM_COLD && !node_failure(a->rc)) {
+    if (mode == FB_WARM_COLD && !eng_node_failure(a->rc)) {
         /* The next cold invocation on this node must pull again. */
         struct step_out r;
-        int rc = run_step(e, nd, c, FB_STEP_REMOVE_IMAGE, &v, false, &r);
+        int rc = eng_run_step(e, nd, c, FB_STEP_REMOVE_IMAGE, &v, false, &r);
         if (rc < 0 && a->rc == 0) {
             a->rc = rc;
             snprintf(a->error, sizeof(a->error), "%s", r.error);
         }
-        a->t_clean = mono_ms();
+        a->t_clean = eng_mono_ms();
     }
     if (e->o.node_timing && !isnan(node_ms))
         a->node_ms = node_ms;
@@ -830,17 +781,15 @@ int fb_engine_invoke(struct fb_engine *e, const struct fb_policy *p, void *pstat
     double t0, t1;
     int rc = 0;
 
-    memset(out, 0, sizeof(*out));
-    out->node = -1;
-    out->exit_status = -1;
-    out->node_exec_ms = out->cpu_pct = out->ram_pct = NAN;
+    fb_outcome_none(out, "");
+    out->attempts = 0;
     if (views == NULL || failed == NULL) {
         free(views);
         free(failed);
         return FB_ENOMEM;
     }
     out->start_ms = unix_ms();
-    t0 = t1 = mono_ms();
+    t0 = t1 = eng_mono_ms();
 
     for (;;) {
         enum fb_warming mode = FB_WARM_COLD;
@@ -872,7 +821,7 @@ int fb_engine_invoke(struct fb_engine *e, const struct fb_policy *p, void *pstat
             pthread_mutex_unlock(&e->lock);
             out->node = -1;
             out->node_name = NULL;
-            t1 = mono_ms();
+            t1 = eng_mono_ms();
             if (i == FB_ENOMEM) {
                 snprintf(out->error, sizeof(out->error), "selecting a node: out of memory");
                 rc = FB_ENOMEM;
@@ -900,17 +849,20 @@ int fb_engine_invoke(struct fb_engine *e, const struct fb_policy *p, void *pstat
             snprintf(cname, sizeof(cname), "faasbench-%s-%s-%lu", fn->name, e->token,
                      ++e->container_seq);
         pthread_mutex_unlock(&e->lock);
-        t1 = mono_ms();
+        t1 = eng_mono_ms();
 
-        attempt_steps(e, nd, k, f, mode, cname, t1, &a);
+        if (fn->resident)
+            eng_resident_attempt(e, nd, k, f, mode, cname, t1, &a);
+        else
+            attempt_steps(e, nd, k, f, mode, cname, t1, &a);
 
         pthread_mutex_lock(&e->lock);
         nd->busy[k] = false;
         nd->inflight--;
         if (mode == FB_WARM_COLD)
             nd->cold_busy[f] = false;
-        if (node_failure(a.rc))
-            mark_down_locked(e, nd, a.error);
+        if (eng_node_failure(a.rc))
+            eng_mark_down_locked(e, nd, a.error);
         pthread_cond_broadcast(&e->changed);
         pthread_mutex_unlock(&e->lock);
 
@@ -926,7 +878,17 @@ int fb_engine_invoke(struct fb_engine *e, const struct fb_policy *p, void *pstat
         out->cleanup_ms = a.t_clean - a.t_run;
         out->latency_ms = a.t_run - t0;
         out->total_ms = a.t_clean - t0;
-        if (!node_failure(a.rc) || out->attempts > e->o.retries)
+        snprintf(out->instance, sizeof(out->instance), "%s", cname);
+        if (fn->resident) {
+            out->create_ms = a.t_create - a.t_pull;
+            out->ready_ms = a.t_ready - a.t_create;
+            out->invoke_ms = a.t_run - a.t_ready;
+            out->init_ms = a.init_ms;
+            out->handler_ms = a.handler_ms;
+            out->runtime_pid = a.runtime_pid;
+            out->runtime_count = a.runtime_count;
+        }
+        if (!eng_node_failure(a.rc) || out->attempts > e->o.retries)
             break;
         /* The node failed, not the function: try another node. */
         failed[i] = true;
@@ -955,6 +917,7 @@ void fb_engine_opts_init(struct fb_engine_opts *o, const struct fb_experiment *e
     o->slots = exp->workload.per_node;
     o->warm_nodes = exp->warm_nodes;
     o->retries = exp->retries;
+    o->instance_root = exp->runtime.instance_root;
 }
 
 void fb_outcome_none(struct fb_outcome *o, const char *why)
@@ -965,6 +928,7 @@ void fb_outcome_none(struct fb_outcome *o, const char *why)
     o->attempts = 1;
     o->start_ms = unix_ms();
     o->node_exec_ms = o->cpu_pct = o->ram_pct = NAN;
+    o->create_ms = o->ready_ms = o->init_ms = o->invoke_ms = o->handler_ms = NAN;
     snprintf(o->error, sizeof(o->error), "%s", why);
 }
 
@@ -998,6 +962,9 @@ void fb_engine_free(struct fb_engine *e)
     for (int i = 0; i < e->n_nodes; i++)
         node_free(e->nodes[i]);
     free(e->nodes);
+    for (int f = 0; f < e->n_fns; f++)
+        free(e->fx[f].args);
+    free(e->fx);
     free(e->fns);
     free(e->images);
     pthread_cond_destroy(&e->poller_cv);

@@ -31,6 +31,7 @@ struct fb_engine_opts {
     int warm_nodes;                   /* nodes prepared per function; 0: all */
     int retries;                      /* of an invocation on another node after a node
                                          failure */
+    const char *instance_root;        /* node folder of resident instances' folders */
     /* Once non-zero, long multi-node work (preparing warm nodes) stops
      * early. NULL: none. */
     const volatile sig_atomic_t *stop;
@@ -58,6 +59,16 @@ struct fb_outcome {
     char error[FB_ERRMSG_LEN];       /* "" on success */
     char failed_nodes[FB_ERRMSG_LEN]; /* nodes earlier attempts failed on */
     char retry_error[FB_ERRMSG_LEN];  /* what the last failed attempt said */
+    /* Resident functions (NAN otherwise); a phase that did not happen is 0.
+     * run_ms = create_ms + ready_ms + invoke_ms. */
+    char instance[96];       /* the container that served it, "" when none */
+    double create_ms;        /* starting the instance's container */
+    double ready_ms;         /* from started to its runtime answering */
+    double init_ms;          /* the runtime's own start-up, within ready_ms */
+    double invoke_ms;        /* the request to the handler and its answer */
+    double handler_ms;       /* the handler's own time, within invoke_ms */
+    int runtime_pid;         /* the runtime that served it (in its container), 0: none */
+    long runtime_count;      /* its calls so far, this one included; 0: none */
 };
 
 /* An outcome for an invocation that had nowhere to run (no node at all):

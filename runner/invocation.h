@@ -9,7 +9,10 @@
  * Kinds: STR text; INT, LONG, I64 whole numbers; MS a duration in
  * milliseconds written with 3 decimals; PCT a percentage with 2. An MS or
  * PCT that was not measured is NAN and an empty cell; a phase that did not
- * happen is 0. */
+ * happen is 0. The resident columns are empty for functions that are not
+ * resident; for resident ones run_ms = create_ms + ready_ms + invoke_ms, so
+ * latency = select + pull + create + ready + invoke, init_ms lying within
+ * ready_ms and handler_ms within invoke_ms. */
 #ifndef FB_INVOCATION_H
 #define FB_INVOCATION_H
 
@@ -45,7 +48,15 @@
     X(attempts, INT, false, "1 + retries on another node after a node failure")           \
     X(error, STR, true, "empty on success")                                               \
     X(failed_nodes, STR, false, "nodes earlier attempts failed on, space-separated")      \
-    X(retry_error, STR, false, "what the last failed attempt said")
+    X(retry_error, STR, false, "what the last failed attempt said")                       \
+    X(instance, STR, false, "the container that served it (resident: its instance)")     \
+    X(create_ms, MS, false, "resident: starting the instance's container")                \
+    X(ready_ms, MS, false, "resident: from started to its runtime answering")            \
+    X(init_ms, MS, false, "resident: the runtime's own start-up (imports, handler load)") \
+    X(invoke_ms, MS, false, "resident: the request to the handler and its answer")       \
+    X(handler_ms, MS, false, "resident: the handler's own time, as its runtime measured") \
+    X(runtime_pid, INT, false, "resident: the serving runtime's pid (in its container)")  \
+    X(runtime_count, LONG, false, "resident: calls that runtime has served, this one too")
 
 #define FB_COLTYPE_STR const char *
 #define FB_COLTYPE_INT int

@@ -327,6 +327,14 @@ int fb_runfolder_record(struct fb_runfolder *rf, const struct fb_rowkey *k,
         .error = o->error,
         .failed_nodes = o->failed_nodes,
         .retry_error = o->retry_error,
+        .instance = o->instance,
+        .create_ms = o->create_ms,
+        .ready_ms = o->ready_ms,
+        .init_ms = o->init_ms,
+        .invoke_ms = o->invoke_ms,
+        .handler_ms = o->handler_ms,
+        .runtime_pid = o->runtime_pid,
+        .runtime_count = o->runtime_count,
     };
 
     rf->rows++;

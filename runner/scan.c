@@ -277,11 +277,14 @@ static int add_row(struct scan *sc)
         goto out;
     }
     /* The phases each column feeds (overhead is derived). */
-    const double phase[FB_PHASE_OVERHEAD] = {
+    const double phase[FB_NPHASES] = {
         [FB_PHASE_SELECT] = inv.select_ms, [FB_PHASE_PULL] = inv.pull_ms,
         [FB_PHASE_RUN] = inv.run_ms,       [FB_PHASE_CLEANUP] = inv.cleanup_ms,
+        [FB_PHASE_OVERHEAD] = NAN,         [FB_PHASE_CREATE] = inv.create_ms,
+        [FB_PHASE_READY] = inv.ready_ms,   [FB_PHASE_INIT] = inv.init_ms,
+        [FB_PHASE_INVOKE] = inv.invoke_ms, [FB_PHASE_HANDLER] = inv.handler_ms,
     };
-    for (int p = 0; p < FB_PHASE_OVERHEAD; p++) {
+    for (int p = 0; p < FB_NPHASES; p++) {
         if (!isnan(phase[p]) && fb_sample_add(&a->phase[p], phase[p]) < 0) {
             rc = FB_ENOMEM;
             goto out;

@@ -253,10 +253,22 @@ const char *fb_phase_name(enum fb_phase p)
     static const char *const names[FB_NPHASES] = {
         [FB_PHASE_SELECT] = "select",   [FB_PHASE_PULL] = "pull",
         [FB_PHASE_RUN] = "run",         [FB_PHASE_CLEANUP] = "cleanup",
-        [FB_PHASE_OVERHEAD] = "overhead",
+        [FB_PHASE_OVERHEAD] = "overhead", [FB_PHASE_CREATE] = "create",
+        [FB_PHASE_READY] = "ready",       [FB_PHASE_INIT] = "init",
+        [FB_PHASE_INVOKE] = "invoke",     [FB_PHASE_HANDLER] = "handler",
     };
 
     return (unsigned)p < FB_NPHASES ? names[p] : "?";
+}
+
+int fb_phase_parse(const char *name, enum fb_phase *out)
+{
+    for (int p = 0; name != NULL && p < FB_NPHASES; p++)
+        if (strcmp(fb_phase_name((enum fb_phase)p), name) == 0) {
+            *out = (enum fb_phase)p;
+            return 0;
+        }
+    return FB_EINVAL;
 }
 
 const char *fb_stat_name(enum fb_stat s)
@@ -487,8 +499,11 @@ static const char *const summary_columns[] = {
     "mean_ms", "sd_ms", "min_ms", "p50_ms", "p90_ms", "p95_ms", "p99_ms", "max_ms",
     "ci95_lo_ms", "ci95_hi_ms", "cold", "pre_warmed", "warmed", "per_node",
     "p50_ci95_lo_ms", "p50_ci95_hi_ms", "select_p50_ms", "pull_p50_ms", "run_p50_ms",
-    "cleanup_p50_ms", "overhead_p50_ms",
+    "cleanup_p50_ms", "overhead_p50_ms", "create_p50_ms", "ready_p50_ms", "init_p50_ms",
+    "invoke_p50_ms", "handler_p50_ms",
 };
+_Static_assert(sizeof(summary_columns) / sizeof(summary_columns[0]) == 23 + FB_NPHASES,
+               "a summary column per phase");
 #define SUMMARY_NCOLUMNS ((int)(sizeof(summary_columns) / sizeof(summary_columns[0])))
 
 static void put_ms(FILE *f, double x)
@@ -621,8 +636,14 @@ static int placement_table(FILE *f, const struct fb_summary_row *rows, size_t n)
     struct fb_table t = {0};
     int nk = key_titles(titles, right, rows, n), ncols = nk, rc;
 
+    /* The resident phases show when some row measured them. */
+    int np = FB_PHASE_FIRST_RESIDENT;
+    for (size_t i = 0; i < n && np < FB_NPHASES; i++)
+        for (int p = FB_PHASE_FIRST_RESIDENT; p < FB_NPHASES; p++)
+            if (!isnan(rows[i].phase_p50[p]))
+                np = FB_NPHASES;
     titles[ncols++] = "modes c/p/w";
-    for (int p = 0; p < FB_NPHASES; p++) {
+    for (int p = 0; p < np; p++) {
         right[ncols] = 1;
         titles[ncols++] = fb_phase_name((enum fb_phase)p);
     }
@@ -632,13 +653,17 @@ static int placement_table(FILE *f, const struct fb_summary_row *rows, size_t n)
 
         key_cells(&t, r, nk == 4);
         fb_table_addf(&t, "%zu/%zu/%zu", r->mode_count[0], r->mode_count[1], r->mode_count[2]);
-        for (int p = 0; p < FB_NPHASES; p++)
+        for (int p = 0; p < np; p++)
             fb_table_add_ms(&t, r->phase_p50[p]);
         fb_table_addf(&t, "%s", r->per_node != NULL ? r->per_node : "");
     }
     fputs("Modes that ran (cold/pre-warmed/warmed), phase medians (ms) of successful\n"
           "invocations (overhead = latency - node_exec), invocations per node.\n",
           f);
+    if (np == FB_NPHASES)
+        fputs("Resident functions: run = create + ready + invoke; init (the runtime's own\n"
+              "start-up) lies within ready, handler within invoke.\n",
+              f);
     rc = fb_table_write(f, &t, ncols, titles, right);
     fb_table_free(&t);
     return rc;

@@ -49,17 +49,27 @@ double fb_quantile_sorted(const double *v, size_t n, double p);
 double fb_t95(int df);
 
 /* Phases of an invocation whose medians the summary shows. OVERHEAD is
- * latency_ms - node_exec_ms: the harness's own share. */
+ * latency_ms - node_exec_ms: the harness's own share. The resident ones
+ * (create .. handler) are measured for resident functions only. */
 enum fb_phase {
     FB_PHASE_SELECT,
     FB_PHASE_PULL,
     FB_PHASE_RUN,
     FB_PHASE_CLEANUP,
     FB_PHASE_OVERHEAD,
+    FB_PHASE_CREATE,
+    FB_PHASE_READY,
+    FB_PHASE_INIT,
+    FB_PHASE_INVOKE,
+    FB_PHASE_HANDLER,
     FB_NPHASES
 };
-/* "select", "pull", "run", "cleanup", "overhead". */
+#define FB_PHASE_FIRST_RESIDENT FB_PHASE_CREATE
+/* "select", "pull", "run", "cleanup", "overhead", "create", "ready", "init",
+ * "invoke", "handler". */
 const char *fb_phase_name(enum fb_phase p);
+/* 0 and *out set, or FB_EINVAL for an unknown name. */
+int fb_phase_parse(const char *name, enum fb_phase *out);
 
 /* One row of summary.csv / summary.txt. */
 struct fb_summary_row {

@@ -20,7 +20,14 @@ static const char *const docker_steps[FB_STEP_N] = {
     [FB_STEP_REMOVE_IMAGE] = "sudo docker rmi -f -- {image}",
     [FB_STEP_REMOVE_CONTAINER] = "sudo docker rm -f -- {container}",
     [FB_STEP_RESET] = "sudo docker ps -aq --filter name=faasbench- | xargs -r sudo docker rm -f --"
-                      " >/dev/null; sudo docker rmi -f -- {images} >/dev/null 2>&1; true",
+                      " >/dev/null; sudo docker rmi -f -- {images} >/dev/null 2>&1; "
+                      "rm -rf {instances}; true",
+    [FB_STEP_START_INSTANCE] =
+        "mkdir -p {instance_dir} && sudo docker run -d --init --name {container} {network} "
+        "{memory} -v {instance_dir}:/run/faasbench "
+        "-v \"$(command -v faasbench-node)\":/run/faasbench-node:ro -- {image} {entry}",
+    [FB_STEP_REMOVE_INSTANCE] = "sudo docker rm -f -- {container} >/dev/null 2>&1; "
+                                "rm -rf {instance_dir}",
 };
 
 static const char *const podman_steps[FB_STEP_N] = {
@@ -32,7 +39,14 @@ static const char *const podman_steps[FB_STEP_N] = {
     [FB_STEP_REMOVE_IMAGE] = "podman rmi -f -- {image}",
     [FB_STEP_REMOVE_CONTAINER] = "podman rm -f -t 0 -- {container}",
     [FB_STEP_RESET] = "podman ps -aq --filter name=faasbench- | xargs -r podman rm -f -t 0 --"
-                      " >/dev/null; podman rmi -f -- {images} >/dev/null 2>&1; true",
+                      " >/dev/null; podman rmi -f -- {images} >/dev/null 2>&1; "
+                      "rm -rf {instances}; true",
+    [FB_STEP_START_INSTANCE] =
+        "mkdir -p {instance_dir} && podman run -d --init --name {container} {network} "
+        "{memory} -v {instance_dir}:/run/faasbench "
+        "-v \"$(command -v faasbench-node)\":/run/faasbench-node:ro -- {image} {entry}",
+    [FB_STEP_REMOVE_INSTANCE] = "podman rm -f -t 0 -- {container} >/dev/null 2>&1; "
+                                "rm -rf {instance_dir}",
 };
 
 static const struct {
@@ -221,10 +235,61 @@ bool fb_image_valid(const char *s)
 
 /* ---- placeholders ---- */
 
-enum var { V_IMAGE, V_CONTAINER, V_COMMAND, V_NODE, V_FUNCTION, V_NETWORK, V_IMAGES, V_N };
+enum var {
+    V_IMAGE, V_CONTAINER, V_COMMAND, V_NODE, V_FUNCTION, V_NETWORK, V_IMAGES,
+    V_INSTANCE_DIR, V_INSTANCES, V_MEMORY, V_ENTRY, V_N
+};
 static const char *const var_names[V_N] = {
     "image", "container", "command", "node", "function", "network", "images",
+    "instance_dir", "instances", "memory", "entry",
 };
+
+bool fb_node_path_valid(const char *s)
+{
+    size_t n = s != NULL ? strlen(s) : 0;
+
+    if (n < 2 || n > 1024 || s[0] != '/' || s[n - 1] == '/')
+        return false;
+    for (const char *c = s + 1; c < s + n;) {
+        size_t len = strcspn(c, "/");
+        if (len == 0 || c[0] == '-' || (len == 1 && c[0] == '.') ||
+            (len == 2 && c[0] == '.' && c[1] == '.'))
+            return false;
+        for (size_t i = 0; i < len; i++)
+            if (!isalnum((unsigned char)c[i]) && c[i] != '_' && c[i] != '.' && c[i] != '-')
+                return false;
+        c += len + 1;
+    }
+    return true;
+}
+
+/* A Python identifier of n bytes (ASCII only). */
+static bool py_ident(const char *s, size_t n)
+{
+    if (n == 0 || isdigit((unsigned char)s[0]))
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!isalnum((unsigned char)s[i]) && s[i] != '_')
+            return false;
+    return true;
+}
+
+bool fb_handler_valid(const char *s)
+{
+    const char *colon = s != NULL ? strchr(s, ':') : NULL;
+
+    if (colon == NULL || strlen(s) > 128 || !py_ident(colon + 1, strlen(colon + 1)))
+        return false;
+    for (const char *p = s;;) {
+        const char *dot = memchr(p, '.', (size_t)(colon - p));
+        const char *end = dot != NULL ? dot : colon;
+        if (!py_ident(p, (size_t)(end - p)))
+            return false;
+        if (dot == NULL)
+            return true;
+        p = dot + 1;
+    }
+}
 
 /* A placeholder is '{' [a-z_]+ '}'; anything else is literal text. Returns
  * the name's length (0: not a placeholder). */
@@ -257,7 +322,8 @@ int fb_template_check(const char *tmpl, struct fb_errbuf *eb)
         if (var_lookup(p + 1, n) < 0)
             return fb_errf(eb, FB_EINVAL,
                            "unknown placeholder {%.*s} (known: {image} {container} {command} "
-                           "{node} {function} {network} {images})",
+                           "{node} {function} {network} {images} {instance_dir} {instances} "
+                           "{memory} {entry})",
                            (int)n, p + 1);
         p += n + 1;
     }
@@ -320,13 +386,14 @@ char *fb_shell_quote(const char *s)
     return b.s;
 }
 
-int fb_command_quote(const char *command, char **out, struct fb_errbuf *eb)
+/* Splits command into its words (shell-like quoting) into b: each quoted
+ * for /bin/sh and separated by spaces, or (nul) each ended by a NUL. */
+static int command_split(const char *command, struct sbuf *bp, bool nul, struct fb_errbuf *eb)
 {
     struct sbuf b = {0}, word = {0};
     int words = 0, rc = 0;
     const char *p = command;
 
-    *out = NULL;
     if (command == NULL)
         return fb_errf(eb, FB_EINVAL, "no command");
     for (;;) {
@@ -369,6 +436,12 @@ int fb_command_quote(const char *command, char **out, struct fb_errbuf *eb)
                 sb_add(&word, p++, 1);
             }
         }
+        if (nul) {
+            sb_add(&b, word.s, word.len);
+            sb_add(&b, "", 1);
+            words++;
+            continue;
+        }
         if (words++ > 0)
             sb_add(&b, " ", 1);
         sb_quoted(&b, word.s, word.len);
@@ -381,11 +454,30 @@ int fb_command_quote(const char *command, char **out, struct fb_errbuf *eb)
         rc = FB_ENOMEM;
         goto out;
     }
-    *out = b.s;
+    *bp = b;
     b.s = NULL;
 out:
     free(b.s);
     free(word.s);
+    return rc;
+}
+
+int fb_command_quote(const char *command, char **out, struct fb_errbuf *eb)
+{
+    struct sbuf b = {0};
+    int rc = command_split(command, &b, false, eb);
+
+    *out = rc == 0 ? b.s : NULL;
+    return rc;
+}
+
+int fb_command_words(const char *command, char **out, size_t *len, struct fb_errbuf *eb)
+{
+    struct sbuf b = {0};
+    int rc = command_split(command, &b, true, eb);
+
+    *out = rc == 0 ? b.s : NULL;
+    *len = rc == 0 ? b.len : 0;
     return rc;
 }
 
@@ -418,6 +510,33 @@ static bool images_valid(const char *s)
         p += n;
     }
     return count > 0;
+}
+
+/* The resident runtime a container runs as its main process: the Python
+ * runtime of the image (in its working folder) for a handler, else the
+ * node helper mounted at /run/faasbench-node serving the command. Both
+ * listen in the instance folder, mounted at /run/faasbench. */
+static int entry_expand(const struct fb_tvars *v, struct sbuf *b, struct fb_errbuf *eb)
+{
+    char *quoted = NULL;
+    int rc;
+
+    if (v->handler != NULL) {
+        if (!fb_handler_valid(v->handler))
+            return fb_errf(eb, FB_EUNSAFE, "{entry}: handler '%.100s' is not MODULE:FUNCTION",
+                           v->handler);
+        sb_adds(b, "python3 runtime.py /run/faasbench ");
+        sb_adds(b, v->handler);
+        return 0;
+    }
+    if (v->command == NULL)
+        return fb_errf(eb, FB_EINVAL, "{entry} has no handler or command in this step");
+    if ((rc = fb_command_quote(v->command, &quoted, eb)) < 0)
+        return rc;
+    sb_adds(b, "/run/faasbench-node runtime /run/faasbench -- ");
+    sb_adds(b, quoted);
+    free(quoted);
+    return 0;
 }
 
 int fb_template_expand(const char *tmpl, const struct fb_tvars *v, char **out,
@@ -468,6 +587,20 @@ int fb_template_expand(const char *tmpl, const struct fb_tvars *v, char **out,
         case V_COMMAND:
             val = v->command;
             break;
+        case V_INSTANCE_DIR:
+        case V_INSTANCES:
+            val = var == V_INSTANCE_DIR ? v->instance_dir : v->instances;
+            ok = val == NULL || fb_node_path_valid(val);
+            break;
+        case V_MEMORY:
+            val = v->memory;
+            ok = val == NULL || network_valid(val);
+            break;
+        case V_ENTRY:
+            if ((rc = entry_expand(v, &b, eb)) < 0)
+                goto out;
+            p += n + 2;
+            continue;
         default:
             rc = fb_errf(eb, FB_EINVAL, "unknown placeholder {%.*s}", (int)n, p + 1);
             goto out;

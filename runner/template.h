@@ -17,6 +17,11 @@ struct fb_tvars {
     const char *function;  /* name */
     const char *network;   /* "" or "--network none" (set by the runner) */
     const char *images;    /* space-separated image references */
+    /* resident instances */
+    const char *instance_dir; /* the instance's folder on the node: fb_node_path_valid */
+    const char *instances;    /* the node's folder of instance folders: the same */
+    const char *memory;       /* "--memory 128m" (set by the runner) */
+    const char *handler;      /* {entry}: MODULE:FUNCTION, or NULL: command's runtime */
 };
 
 /* The preset's template for step s, or NULL for an unknown preset. */
@@ -28,7 +33,12 @@ bool fb_runtime_preset_known(const char *preset);
  * Returns 0 or FB_EINVAL with the offending name in eb. */
 int fb_template_check(const char *tmpl, struct fb_errbuf *eb);
 
-/* Expands tmpl into a newly allocated string *out (caller frees).
+/* {entry} is the command line of a resident instance's runtime, from
+ * handler (the image's Python runtime.py serving it) or else command (the
+ * node helper mounted at /run/faasbench-node serving it); both listen in
+ * /run/faasbench, where {instance_dir} is mounted.
+ *
+ * Expands tmpl into a newly allocated string *out (caller frees).
  * Every value is checked against its safe set; a value outside it gives
  * FB_EUNSAFE and the variable's name in eb. */
 int fb_template_expand(const char *tmpl, const struct fb_tvars *v, char **out,
@@ -39,11 +49,20 @@ int fb_template_expand(const char *tmpl, const struct fb_tvars *v, char **out,
  * FB_EINVAL for an unterminated quote or an empty command. */
 int fb_command_quote(const char *command, char **out, struct fb_errbuf *eb);
 
+/* The same words, unquoted, each ended by a NUL, in a newly allocated *out
+ * of *len bytes (caller frees). */
+int fb_command_words(const char *command, char **out, size_t *len, struct fb_errbuf *eb);
+
 /* Quotes one string for /bin/sh (single quotes). Caller frees. NULL on ENOMEM. */
 char *fb_shell_quote(const char *s);
 
 /* Safe-set checks, also used by the config loader and the gateway. */
 bool fb_name_valid(const char *s);  /* [A-Za-z0-9_.-]{1,64} */
 bool fb_image_valid(const char *s); /* OCI reference grammar, <= 255 chars */
+/* An absolute path of [A-Za-z0-9_.-] components, none empty, "." or "..",
+ * or starting with '-'; at most 1024 bytes. */
+bool fb_node_path_valid(const char *s);
+/* Python's MODULE:FUNCTION (MODULE may be dotted), at most 128 bytes. */
+bool fb_handler_valid(const char *s);
 
 #endif

@@ -92,6 +92,123 @@ void fb_exec_result_init(struct fb_exec_result *res)
     memset(res, 0, sizeof(*res));
     res->exit_status = -1;
     res->node_ms = NAN;
+    res->handler_ms = NAN;
+    res->init_ms = NAN;
+    res->call_state = FB_CALL_GONE;
+}
+
+/* ---- calls to resident runtimes ---- */
+
+/* Milliseconds the command of a call may run beyond the call's own timeout,
+ * which the helper keeps: connecting, and the answer's way back. */
+#define CALL_GRACE_MS 5000
+
+int fb_call_result_set(struct fb_exec_result *res, const struct fb_nodeproto_call_reply *r,
+                       const char *out, const char *err)
+{
+    struct fb_capture co = {0}, ce = {0};
+    int rc = 0;
+
+    if (fb_capture_add(&co, out, r->out_len) != 0 || fb_capture_add(&ce, err, r->err_len) != 0 ||
+        fb_exec_result_take(res, &co, &ce) != 0)
+        rc = FB_ENOMEM;
+    fb_capture_free(&co);
+    fb_capture_free(&ce);
+    res->call_state = r->state == FB_NODEPROTO_CALL_OK        ? FB_CALL_OK
+                      : r->state == FB_NODEPROTO_CALL_TIMEOUT ? FB_CALL_TIMEOUT
+                                                              : FB_CALL_GONE;
+    res->exit_status = r->state == FB_NODEPROTO_CALL_OK ? r->status : -1;
+    res->node_ms = (double)r->elapsed_ns / 1e6;
+    if (r->state == FB_NODEPROTO_CALL_OK) {
+        res->handler_ms = (double)r->handler_ns / 1e6;
+        res->init_ms = (double)r->init_ns / 1e6;
+        res->call_count = (long)r->count;
+        res->runtime_pid = (int)r->pid;
+    }
+    return rc;
+}
+
+/* The call as a command: `faasbench-node call DIR KIND TIMEOUT ARG...`,
+ * whose stdout is the server's reply to it. */
+static int call_by_command(struct fb_conn *c, const char *dir, enum fb_call_kind kind,
+                           const char *args, size_t args_len, int timeout_ms,
+                           struct fb_exec_result *res, struct fb_errbuf *eb)
+{
+    struct fb_exec_result raw;
+    struct fb_nodeproto_call_reply r;
+    char *cmd = NULL, *q = fb_shell_quote(dir);
+    size_t line_len = 0;
+    int rc;
+
+    cmd = q != NULL ? fb_strf("exec faasbench-node call %s %s %d", q,
+                              kind == FB_CALL_PING ? "ping" : "call",
+                              timeout_ms > 0 ? timeout_ms : 0)
+                    : NULL;
+    free(q);
+    for (size_t i = 0; cmd != NULL && i < args_len;) {
+        char *a = fb_shell_quote(args + i), *more = a != NULL ? fb_strf("%s %s", cmd, a) : NULL;
+        i += strlen(args + i) + 1;
+        free(a);
+        free(cmd);
+        cmd = more;
+    }
+    if (cmd == NULL)
+        return fb_errf(eb, FB_ENOMEM, "node %s: out of memory", c->node_name);
+    rc = c->ops->exec(c, cmd, timeout_ms > 0 ? timeout_ms + CALL_GRACE_MS : 0, &raw, eb);
+    free(cmd);
+    if (rc == 0 && (raw.exit_status != 0 ||
+                    fb_nodeproto_line(raw.out, raw.out_len, &line_len) != FB_NODEPROTO_OK ||
+                    fb_nodeproto_call_reply_parse(raw.out, line_len, &r) != FB_NODEPROTO_OK ||
+                    raw.out_len != line_len + 1 + r.out_len + r.err_len)) {
+        char last[200];
+        fb_last_line(raw.err != NULL && raw.err[0] ? raw.err : raw.out, last, sizeof(last));
+        rc = fb_errf(eb, FB_EEXIT, "node %s: faasbench-node call: exit %d%s%s", c->node_name,
+                     raw.exit_status, last[0] ? ": " : "", last);
+    }
+    if (rc == 0) {
+        const char *body = raw.out + line_len + 1;
+        if (fb_call_result_set(res, &r, body, body + r.out_len) < 0)
+            rc = fb_errf(eb, FB_ENOMEM, "node %s: out of memory", c->node_name);
+    }
+    res->elapsed_ms = raw.elapsed_ms;
+    fb_exec_result_free(&raw);
+    return rc;
+}
+
+int fb_conn_call(struct fb_conn *c, const char *dir, enum fb_call_kind kind, const char *args,
+                 size_t args_len, int timeout_ms, struct fb_exec_result *res,
+                 struct fb_errbuf *eb)
+{
+    const char *k = kind == FB_CALL_PING ? "ping" : "call";
+    size_t dlen, klen = strlen(k), len;
+    char *payload;
+    int rc;
+
+    if (res != NULL)
+        fb_exec_result_init(res);
+    if (c == NULL || dir == NULL || res == NULL || (args_len > 0 && args == NULL))
+        return fb_errf(eb, FB_EINVAL, "fb_conn_call: missing connection, folder or result");
+    if (kind == FB_CALL_PING)
+        args_len = 0;
+    if (c->ops->call != NULL) {
+        dlen = strlen(dir);
+        len = dlen + 1 + klen + 1 + args_len;
+        if ((payload = malloc(len)) == NULL)
+            return fb_errf(eb, FB_ENOMEM, "node %s: out of memory", c->node_name);
+        memcpy(payload, dir, dlen + 1);
+        memcpy(payload + dlen + 1, k, klen + 1);
+        if (args_len > 0)
+            memcpy(payload + dlen + 2 + klen, args, args_len);
+        rc = c->ops->call(c, payload, len, timeout_ms, res, eb);
+        free(payload);
+        if (rc != FB_ENOAGENT)
+            return rc;
+        fb_exec_result_free(res);
+        fb_exec_result_init(res);
+        if (eb != NULL)
+            eb->msg[0] = '\0';
+    }
+    return call_by_command(c, dir, kind, args, args_len, timeout_ms, res, eb);
 }
 
 void fb_exec_result_free(struct fb_exec_result *r)

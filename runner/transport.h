@@ -18,9 +18,28 @@ struct fb_exec_result {
     char *err;         /* stderr, without a trailing fbx1 line */
     size_t err_len;
     double elapsed_ms; /* wall time on this side, channel open to exit status */
-    double node_ms;    /* from a trailing `fbx1 elapsed_ns=...` stderr line, else NAN */
+    double node_ms;    /* from a trailing `fbx1 elapsed_ns=...` stderr line, else NAN;
+                          a call: the helper's time for the whole request */
+    /* A call to a resident runtime (fb_conn_call) also fills these; then
+     * exit_status is the handler's status and out/err its output. */
+    int call_state;    /* enum fb_call_state */
+    double handler_ms; /* the runtime's own time for the call, NAN when none */
+    double init_ms;    /* the runtime's start-up, first instruction to handler loaded */
+    long call_count;   /* calls the runtime process has served */
+    int runtime_pid;   /* its process id (in its container) */
 };
 void fb_exec_result_free(struct fb_exec_result *r);
+
+/* What became of a call to a resident runtime. */
+enum fb_call_state {
+    FB_CALL_OK,      /* the runtime replied */
+    FB_CALL_TIMEOUT, /* no reply within the timeout (the handler may still run) */
+    FB_CALL_GONE     /* no runtime, or it died before replying: err says why */
+};
+enum fb_call_kind {
+    FB_CALL_PING,  /* wait until the runtime is ready (its socket is there) */
+    FB_CALL_INVOKE /* one invocation of its handler */
+};
 
 struct fb_conn; /* one open session to one node; used by one thread at a time */
 
@@ -30,6 +49,12 @@ struct fb_transport {
     int (*open)(const struct fb_node_cfg *node, int connect_timeout_ms,
                 struct fb_conn **out, struct fb_errbuf *eb);
     int (*exec)(struct fb_conn *c, const char *cmd, int timeout_ms,
+                struct fb_exec_result *res, struct fb_errbuf *eb);
+    /* A call to a resident runtime without a process on the node, or NULL:
+     * FB_ENOAGENT sends it as a `faasbench-node call` command instead.
+     * payload: the instance folder, NUL, "ping"/"call", NUL, the arguments
+     * each ended by a NUL (nodeproto.h, fbc1). */
+    int (*call)(struct fb_conn *c, const char *payload, size_t len, int timeout_ms,
                 struct fb_exec_result *res, struct fb_errbuf *eb);
     void (*close)(struct fb_conn *c);
 };
@@ -62,6 +87,18 @@ int fb_conn_exec(struct fb_conn *c, const char *cmd, int timeout_ms,
 #define FB_RUN_TIMED 1u
 int fb_conn_run(struct fb_conn *c, const char *cmd, unsigned flags, int timeout_ms,
                 struct fb_exec_result *res, struct fb_errbuf *eb);
+
+/* Sends one request to the runtime of the resident instance whose folder on
+ * the node is dir: a ping waits (up to timeout_ms) for the runtime to be
+ * ready; an invoke calls its handler with args (args_len bytes, each
+ * argument ended by a NUL). Through the node helper's server when the
+ * session runs it (no process on the node), else as a `faasbench-node call`
+ * command. Returns 0 when the helper answered, whatever the runtime did
+ * (res->call_state); a transport error (FB_ESSH, FB_ETIMEDOUT when the
+ * helper itself did not answer in time) otherwise. res must be freed. */
+int fb_conn_call(struct fb_conn *c, const char *dir, enum fb_call_kind kind, const char *args,
+                 size_t args_len, int timeout_ms, struct fb_exec_result *res,
+                 struct fb_errbuf *eb);
 
 /* Node name of an open connection. */
 const char *fb_conn_node(const struct fb_conn *c);

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "nodeproto.h"
 #include "transport.h"
 
 /* First member of every transport's connection; fb_conn_exec() and
@@ -44,6 +45,11 @@ void fb_exec_result_init(struct fb_exec_result *res);
  * captures are left empty. Returns 0 or FB_ENOMEM. */
 int fb_exec_result_take(struct fb_exec_result *res, struct fb_capture *out,
                         struct fb_capture *err);
+
+/* Fills res from a call's reply line r and its bodies (r->out_len bytes at
+ * out, r->err_len at err). 0 or FB_ENOMEM. */
+int fb_call_result_set(struct fb_exec_result *res, const struct fb_nodeproto_call_reply *r,
+                       const char *out, const char *err);
 
 /* Looks for `fbx1 elapsed_ns=<N> ...` as the last line of text (a final
  * newline allowed). When found, returns true with *node_ms = N / 1e6 and

@@ -1038,24 +1038,28 @@ failed:
 /* Runs cmd as one request to the server. A session found dead before the
  * request went out is reopened and the command sent once more; once it is
  * out, a failure is reported, never retried (it may have run). */
-static int agent_exec(struct ssh_conn *sc, const char *cmd, int timeout_ms,
-                      struct fb_exec_result *res, struct fb_errbuf *eb)
+static int agent_request(struct ssh_conn *sc, enum fb_nodeproto_kind kind, const char *cmd,
+                         size_t cmd_len, int timeout_ms, struct fb_exec_result *res,
+                         struct fb_errbuf *eb)
 {
     struct fb_conn *c = &sc->base;
     struct fb_capture out = {0}, err = {0};
     double t_start = fb_clock_ms(), deadline;
-    size_t cmd_len = strlen(cmd), sent = 0, hlen = 0, need = 0;
+    size_t sent = 0, hlen = 0, need = 0;
     char head[FB_NODEPROTO_LINE_MAX], errtail[256] = "";
     const char *step = "send request";
-    struct fb_nodeproto_request q = {.timeout_ms = timeout_ms > 0 ? (uint32_t)timeout_ms : 0,
+    struct fb_nodeproto_request q = {.kind = kind,
+                                     .timeout_ms = timeout_ms > 0 ? (uint32_t)timeout_ms : 0,
                                      .len = cmd_len};
     struct fb_nodeproto_reply rep = {0};
+    struct fb_nodeproto_call_reply crep = {0};
+    bool taken = false;
     int rc = 0, r, head_len;
 
     head_len = fb_nodeproto_request_format(head, sizeof(head), &q);
     if (head_len < 0) {
         rc = fb_errf(eb, FB_EINVAL,
-                     "node %s: a command of %zu bytes cannot go to the node helper's "
+                     "node %s: a request of %zu bytes cannot go to the node helper's "
                      "server (1 to %u)",
                      c->node_name, cmd_len, FB_NODEPROTO_COMMAND_MAX);
         goto out;
@@ -1122,7 +1126,9 @@ static int agent_exec(struct ssh_conn *sc, const char *cmd, int timeout_ms,
             size_t line_len = 0;
             int lr = fb_nodeproto_line(sc->abuf, sc->alen, &line_len);
             if (lr == FB_NODEPROTO_OK &&
-                fb_nodeproto_reply_parse(sc->abuf, line_len, &rep) != FB_NODEPROTO_OK) {
+                (kind == FB_NODEPROTO_CALL
+                     ? fb_nodeproto_call_reply_parse(sc->abuf, line_len, &crep)
+                     : fb_nodeproto_reply_parse(sc->abuf, line_len, &rep)) != FB_NODEPROTO_OK) {
                 rc = fb_errf(eb, FB_ESSH, "node %s: the node helper's server sent %.*s",
                              c->node_name, (int)(line_len < 80 ? line_len : 80), sc->abuf);
                 agent_forget(sc);
@@ -1137,7 +1143,8 @@ static int agent_exec(struct ssh_conn *sc, const char *cmd, int timeout_ms,
             }
             if (lr == FB_NODEPROTO_OK) {
                 hlen = line_len + 1;
-                need = hlen + rep.out_len + rep.err_len;
+                need = kind == FB_NODEPROTO_CALL ? hlen + crep.out_len + crep.err_len
+                                                 : hlen + rep.out_len + rep.err_len;
             }
         }
         if (hlen > 0 && sc->alen >= need)
@@ -1155,8 +1162,15 @@ static int agent_exec(struct ssh_conn *sc, const char *cmd, int timeout_ms,
         if (r == 0 && ssh_wait(sc, deadline) != 0)
             goto timeout;
     }
-    if (fb_capture_add(&out, sc->abuf + hlen, rep.out_len) != 0 ||
-        fb_capture_add(&err, sc->abuf + hlen + rep.out_len, rep.err_len) != 0) {
+    if (kind == FB_NODEPROTO_CALL) {
+        taken = true;
+        if (fb_call_result_set(res, &crep, sc->abuf + hlen,
+                               sc->abuf + hlen + crep.out_len) != 0) {
+            rc = fb_errf(eb, FB_ENOMEM, "node %s: out of memory", c->node_name);
+            goto out;
+        }
+    } else if (fb_capture_add(&out, sc->abuf + hlen, rep.out_len) != 0 ||
+               fb_capture_add(&err, sc->abuf + hlen + rep.out_len, rep.err_len) != 0) {
         rc = fb_errf(eb, FB_ENOMEM, "node %s: out of memory", c->node_name);
         goto out;
     }
@@ -1193,15 +1207,21 @@ timeout:
 out:
     if (res->elapsed_ms == 0)
         res->elapsed_ms = fb_clock_ms() - t_start;
-    if (fb_exec_result_take(res, &out, &err) != 0 && rc == 0)
+    if (!taken && fb_exec_result_take(res, &out, &err) != 0 && rc == 0)
         rc = fb_errf(eb, FB_ENOMEM, "node %s: out of memory", c->node_name);
-    if (hlen > 0) { /* the reply line was read */
+    if (hlen > 0 && kind == FB_NODEPROTO_RUN) { /* the reply line was read */
         res->exit_status = rep.status;
         res->node_ms = (double)rep.elapsed_ns / 1e6;
     }
     fb_capture_free(&out);
     fb_capture_free(&err);
     return rc;
+}
+
+static int agent_exec(struct ssh_conn *sc, const char *cmd, int timeout_ms,
+                      struct fb_exec_result *res, struct fb_errbuf *eb)
+{
+    return agent_request(sc, FB_NODEPROTO_RUN, cmd, strlen(cmd), timeout_ms, res, eb);
 }
 
 static int ssh_exec(struct fb_conn *c, const char *cmd, int timeout_ms,
@@ -1345,9 +1365,23 @@ out:
     return rc;
 }
 
+/* A call through the node helper's server; without it, FB_ENOAGENT: the
+ * caller runs it as a command. The helper keeps the call's timeout; the
+ * session waits for its answer a grace longer. */
+static int ssh_call(struct fb_conn *c, const char *payload, size_t len, int timeout_ms,
+                    struct fb_exec_result *res, struct fb_errbuf *eb)
+{
+    struct ssh_conn *sc = (struct ssh_conn *)c;
+
+    if (!sc->agent)
+        return FB_ENOAGENT;
+    return agent_request(sc, FB_NODEPROTO_CALL, payload, len, timeout_ms, res, eb);
+}
+
 const struct fb_transport fb_transport_ssh = {
     .name = "ssh",
     .open = ssh_open,
     .exec = ssh_exec,
+    .call = ssh_call,
     .close = ssh_close,
 };

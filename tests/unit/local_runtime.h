@@ -23,14 +23,14 @@ struct lrt {
  * exists (sleeps past the command timeout: a transport failure), or exits 1
  * when DIR/NODE.fail-STEP does (the step's own failure). The run and exec
  * steps then run the function's command. */
-static char *lrt_step(const char *dir, const char *step, const char *arg, bool command)
+static inline char *lrt_step(const char *dir, const char *step, const char *arg, bool command)
 {
     return fb_strf("echo %s {node} %s >>%s/log; test ! -e %s/{node}.dead || exec sleep 5; "
                    "test ! -e %s/{node}.fail-%s%s",
                    step, arg, dir, dir, dir, step, command ? " && {command}" : "");
 }
 
-static void lrt_init(struct lrt *r)
+static inline void lrt_init(struct lrt *r)
 {
     static const struct {
         enum fb_step s;
@@ -44,6 +44,8 @@ static void lrt_init(struct lrt *r)
         {FB_STEP_REMOVE_IMAGE, "rmi", "{image}", false},
         {FB_STEP_REMOVE_CONTAINER, "rm", "{container}", false},
         {FB_STEP_RESET, "reset", "{images}", false},
+        {FB_STEP_START_INSTANCE, "start_instance", "{container}", false},
+        {FB_STEP_REMOVE_INSTANCE, "remove_instance", "{container}", false},
     };
     snprintf(r->dir, sizeof(r->dir), "/tmp/fb-lrt-XXXXXX");
     ck_assert_ptr_nonnull(mkdtemp(r->dir));
@@ -53,7 +55,7 @@ static void lrt_init(struct lrt *r)
     }
 }
 
-static void lrt_free(struct lrt *r)
+static inline void lrt_free(struct lrt *r)
 {
     char *cmd = fb_strf("rm -rf '%s'", r->dir);
     ck_assert_int_eq(system(cmd), 0);
@@ -63,7 +65,7 @@ static void lrt_free(struct lrt *r)
 }
 
 /* Creates or removes the marker DIR/NAME. */
-static void lrt_mark(const struct lrt *r, const char *name, bool on)
+static inline void lrt_mark(const struct lrt *r, const char *name, bool on)
 {
     char *path = fb_strf("%s/%s", r->dir, name);
     if (on) {
@@ -77,8 +79,8 @@ static void lrt_mark(const struct lrt *r, const char *name, bool on)
 }
 
 /* Lines of the log starting with the formatted prefix. */
-static int lrt_count(const struct lrt *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int lrt_count(const struct lrt *r, const char *fmt, ...)
+static inline int lrt_count(const struct lrt *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static inline int lrt_count(const struct lrt *r, const char *fmt, ...)
 {
     char prefix[256], line[1024];
     char *path = fb_strf("%s/log", r->dir);

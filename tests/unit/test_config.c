@@ -189,6 +189,7 @@ START_TEST(test_step_names)
 {
     static const char *const names[FB_STEP_N] = {
         "pull", "run", "start", "exec", "remove_image", "remove_container", "reset",
+        "start_instance", "remove_instance",
     };
     for (int s = 0; s < FB_STEP_N; s++)
         ck_assert_str_eq(fb_step_name((enum fb_step)s), names[s]);
@@ -409,7 +410,8 @@ static const struct bad {
     {"bad_dup_key.cfg", DIR "/bad_dup_key.cfg:10: syntax error: duplicate setting name", NULL},
     {"bad_unknown_key.cfg",
      DIR "/bad_unknown_key.cfg:11: runtime.colour: unknown key (known: preset, pull, run, "
-         "start, exec, remove_image, remove_container, reset)",
+         "start, exec, remove_image, remove_container, reset, start_instance, "
+         "remove_instance, instance_root)",
      NULL},
     {"bad_typo_key.cfg",
      DIR "/bad_typo_key.cfg:4: nodes[0].prot: unknown key (did you mean 'port'?)", NULL},
@@ -755,7 +757,7 @@ START_TEST(test_all_errors_listed)
         F "3: nodes[0].port: expected an integer (got a string)",
         F "4: nodes[1].name: invalid name 'n 2' (1 to 64 of A-Z a-z 0-9 _ . -)",
         F "5: nodes[2].transport: unknown transport 'lokal' (did you mean 'local'?)",
-        F "8: functions[0].command: missing required key (command run in the container)",
+        F "8: functions[0].command: missing required key (command run in the container, or a handler)",
         F "9: functions[1].image: invalid image reference '-w.x/y'",
         F "12: matrix.policies[1]: expected a string (got an integer)",
         F "12: matrix.policies[2]: duplicate entry 'least-used' (first at [0])",

@@ -115,7 +115,7 @@ static const struct fb_report_opts no_plots = {.no_plots = true};
     "fixture-basic-20250101T120000Z,1,round-robin,cold,fib-heavy,11,1,22484.769,"     \
     "1591.837,20238.734,22730.304,23765.061,24534.178,25149.471,25303.294,21415.425," \
     "23554.114,12,0,0,node1=4 node2=4 node3=4 node4=0,20626.279,23765.061,2.367,"     \
-    "21875.238,911.322,339.211,2.831\n"
+    "21875.238,911.322,339.211,2.831,,,,,\n"
 
 START_TEST(test_report_basic)
 {
@@ -557,6 +557,7 @@ START_TEST(test_cli_compare)
     free(out);
 }
 END_TEST
+
 
 START_TEST(test_cmp_rule)
 {

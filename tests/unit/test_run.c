@@ -39,6 +39,7 @@ static void exp_write(struct exp_file *x, const char *run_extra, const char *bod
         [FB_STEP_PULL] = "pull", [FB_STEP_RUN] = "run", [FB_STEP_START] = "start",
         [FB_STEP_EXEC] = "exec", [FB_STEP_REMOVE_IMAGE] = "remove_image",
         [FB_STEP_REMOVE_CONTAINER] = "remove_container", [FB_STEP_RESET] = "reset",
+        [FB_STEP_START_INSTANCE] = "start_instance", [FB_STEP_REMOVE_INSTANCE] = "remove_instance",
     };
     FILE *f = fopen(x->path, "w");
     ck_assert_ptr_nonnull(f);

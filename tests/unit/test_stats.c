@@ -240,7 +240,7 @@ static void make_rows(struct fb_summary_row rows[2], double *small_v, double *on
         .run_id = "r1", .repetition = 1, .policy = "RoundRobin", .warming = "cold",
         .function = "fib", .errors = 1, .mode_count = {7, 0, 0},
         .per_node = "node1=4 node2=3",
-        .phase_p50 = {1.5, 3000.25, 350.0, 410.75, 2.5},
+        .phase_p50 = {1.5, 3000.25, 350.0, 410.75, 2.5, NAN, NAN, NAN, NAN, NAN},
     };
     fb_summarize(small_v, 6, &rows[0].lat);
     fb_median_ci95(small_v, 6, &rows[0].p50_ci_lo, &rows[0].p50_ci_hi);
@@ -248,7 +248,7 @@ static void make_rows(struct fb_summary_row rows[2], double *small_v, double *on
         .run_id = "r1", .repetition = 1, .policy = "LeastUsed", .warming = "warmed",
         .function = "fib", .errors = 0, .mode_count = {0, 0, 1},
         .per_node = "node2=1",
-        .phase_p50 = {NAN, NAN, NAN, NAN, NAN},
+        .phase_p50 = {NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN},
     };
     fb_summarize(one_v, 1, &rows[1].lat);
     fb_median_ci95(one_v, 1, &rows[1].p50_ci_lo, &rows[1].p50_ci_hi);
@@ -279,7 +279,8 @@ static char *render(int (*fn)(FILE *, const struct fb_summary_row *, size_t),
     "run_id,repetition,policy,warming,function,n,errors,mean_ms,sd_ms,min_ms,"    \
     "p50_ms,p90_ms,p95_ms,p99_ms,max_ms,ci95_lo_ms,ci95_hi_ms,cold,pre_warmed,"   \
     "warmed,per_node,p50_ci95_lo_ms,p50_ci95_hi_ms,select_p50_ms,pull_p50_ms,"    \
-    "run_p50_ms,cleanup_p50_ms,overhead_p50_ms\n"
+    "run_p50_ms,cleanup_p50_ms,overhead_p50_ms,create_p50_ms,ready_p50_ms,init_p50_ms," \
+    "invoke_p50_ms,handler_p50_ms\n"
 
 START_TEST(test_summary_csv)
 {
@@ -295,9 +296,9 @@ START_TEST(test_summary_csv)
         SUMMARY_HEADER
         "r1,1,RoundRobin,cold,fib,6,1,12.167,2.119,9.750,11.750,14.625,14.812,"
         "14.963,15.000,9.942,14.391,7,0,0,node1=4 node2=3,9.750,15.000,1.500,"
-        "3000.250,350.000,410.750,2.500\n"
+        "3000.250,350.000,410.750,2.500,,,,,\n"
         "r1,1,LeastUsed,warmed,fib,1,0,42.000,,42.000,42.000,42.000,42.000,42.000,"
-        "42.000,,,0,0,1,node2=1,,,,,,,\n");
+        "42.000,,,0,0,1,node2=1,,,,,,,,,,,,\n");
     free(text);
 
     /* No rows: the header alone. */
