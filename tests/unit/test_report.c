@@ -558,6 +558,56 @@ START_TEST(test_cli_compare)
 }
 END_TEST
 
+/* 3 against 3 can never reach p < 0.05: such cells are untestable, never a
+ * silent pass; with 12 per cell the same 50 % is found. */
+START_TEST(test_compare_small_cells)
+{
+    char *out;
+    char *small[] = {"compare", RUNS "/small", RUNS "/small-slower", NULL};
+    char *strict[] = {"compare", "--require-testable", RUNS "/small", RUNS "/small-slower",
+                      NULL};
+    char *big[] = {"compare", RUNS "/basic", RUNS "/basic-slower50", NULL};
+
+    ck_assert_int_eq(capture(fb_cli_compare, 3, small, &out), 0);
+    HAS(out, "| least-used  | warmed     | fib-light |      3 |     3 |");
+    HAS(out, "| untestable |");
+    HAS(out, "no cell slower beyond 10%; 12 of 12 compared cell(s) could not be tested "
+             "(too few invocations: at least 4 per side are needed)\n");
+    ck_assert_ptr_null(strstr(out, "| ok "));
+    free(out);
+    ck_assert_int_eq(capture(fb_cli_compare, 4, strict, &out), 1);
+    HAS(out, "--require-testable: 12 cell(s) untestable");
+    free(out);
+    ck_assert_int_eq(capture(fb_cli_compare, 3, big, &out), 1);
+    HAS(out, "SLOWER: repetition 1 least-used/warmed fib-light: p50 ");
+    HAS(out, "1 cell(s) slower beyond 10%\n");
+    free(out);
+}
+END_TEST
+
+/* A new run whose invocations all failed has no latency to compare: its
+ * errors fail it. */
+START_TEST(test_compare_errors)
+{
+    char *out;
+    char *failed[] = {"compare", RUNS "/basic", RUNS "/all-failed", NULL};
+    char *tolerant[] = {"compare", "--error-tolerance", "100", RUNS "/basic",
+                        RUNS "/all-failed", NULL};
+    char *back[] = {"compare", RUNS "/all-failed", RUNS "/basic", NULL};
+
+    ck_assert_int_eq(capture(fb_cli_compare, 3, failed, &out), 1);
+    HAS(out, "MORE ERRORS: repetition 1 round-robin/warmed fib-light: 12 of 12 failed "
+             "(base: 0 of 12)\n");
+    HAS(out, "| no data |");
+    HAS(out, "10 cell(s) with more errors\n"); /* 2 cells had a failure already */
+    free(out);
+    /* A cell that had failures already only fails past the tolerance. */
+    ck_assert_int_eq(capture(fb_cli_compare, 5, tolerant, &out), 0);
+    free(out);
+    ck_assert_int_eq(capture(fb_cli_compare, 3, back, &out), 0);
+    free(out);
+}
+END_TEST
 
 START_TEST(test_cmp_rule)
 {
@@ -643,6 +693,8 @@ static Suite *report_suite(void)
     tcase_add_test(tc, test_report_plot_hook);
     tcase_add_test(tc, test_cli_report);
     tcase_add_test(tc, test_cli_compare);
+    tcase_add_test(tc, test_compare_small_cells);
+    tcase_add_test(tc, test_compare_errors);
     tcase_add_test(tc, test_cmp_rule);
     tcase_add_test(tc, test_metrics_table_types);
     suite_add_tcase(s, tc);
