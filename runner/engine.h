@@ -64,7 +64,7 @@ struct fb_outcome {
     char instance[96];       /* the container that served it, "" when none */
     double create_ms;        /* starting the instance's container */
     double ready_ms;         /* from started to its runtime answering */
-    double init_ms;          /* the runtime's own start-up, within ready_ms */
+    double init_ms;          /* the runtime's own start-up, within create + ready */
     double invoke_ms;        /* the request to the handler and its answer */
     double handler_ms;       /* the handler's own time, within invoke_ms */
     int runtime_pid;         /* the runtime that served it (in its container), 0: none */

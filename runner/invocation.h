@@ -11,8 +11,10 @@
  * PCT that was not measured is NAN and an empty cell; a phase that did not
  * happen is 0. The resident columns are empty for functions that are not
  * resident; for resident ones run_ms = create_ms + ready_ms + invoke_ms, so
- * latency = select + pull + create + ready + invoke, init_ms lying within
- * ready_ms and handler_ms within invoke_ms. */
+ * latency = select + pull + create + ready + invoke. init_ms lies within
+ * create_ms + ready_ms (the runtime starts while its container's start step
+ * ends), handler_ms within invoke_ms: a cold start is pull, the instance's
+ * start (create + ready - init), the runtime's init and the invoke. */
 #ifndef FB_INVOCATION_H
 #define FB_INVOCATION_H
 

@@ -662,7 +662,7 @@ static int placement_table(FILE *f, const struct fb_summary_row *rows, size_t n)
           f);
     if (np == FB_NPHASES)
         fputs("Resident functions: run = create + ready + invoke; init (the runtime's own\n"
-              "start-up) lies within ready, handler within invoke.\n",
+              "start-up) lies within create + ready, handler within invoke.\n",
               f);
     rc = fb_table_write(f, &t, ncols, titles, right);
     fb_table_free(&t);

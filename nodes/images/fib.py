@@ -1,6 +1,7 @@
 """Fibonacci function of the faasbench images.
 
 Usage: python3 fib.py COUNT
+As a resident handler (nodes/images/runtime.py): fib:handle, arguments [COUNT].
 
 Builds the first COUNT Fibonacci numbers into one growing string, the way the
 older testbed's workload did (CPU and allocator heavy, quadratic in COUNT),
@@ -19,19 +20,32 @@ def fib_string(count):
     return text
 
 
-def main(argv):
-    try:
-        count = int(argv[1]) if len(argv) > 1 else 1000
-    except ValueError:
-        print("usage: python3 fib.py COUNT", file=sys.stderr)
-        return 2
-    if count < 0:
-        print("fib.py: COUNT must be >= 0", file=sys.stderr)
-        return 2
+def summary(count):
     text = fib_string(count)
     last = text[text.rfind(",", 0, len(text) - 1) + 1:-1] if text else ""
-    print("fib count=%d chars=%d last_digits=%d crc32=%08x"
-          % (count, len(text), len(last), zlib.crc32(text.encode())))
+    return ("fib count=%d chars=%d last_digits=%d crc32=%08x"
+            % (count, len(text), len(last), zlib.crc32(text.encode())))
+
+
+def parse_count(args):
+    count = int(args[0]) if args else 1000
+    if count < 0:
+        raise ValueError("COUNT must be >= 0")
+    return count
+
+
+def handle(args):
+    """The resident entry point: the same work and output as the command."""
+    return summary(parse_count(args))
+
+
+def main(argv):
+    try:
+        count = parse_count(argv[1:])
+    except ValueError as e:
+        print("usage: python3 fib.py COUNT (%s)" % e, file=sys.stderr)
+        return 2
+    print(summary(count))
     return 0
 
 

@@ -16,3 +16,10 @@ def handle(args):
     count = fib.parse_count(args)
     check = int(numpy.int64(scipy.special.comb(count, 1, exact=True)))
     return fib.summary(count) + " n=%d" % check
+
+
+if __name__ == "__main__":
+    # The same work as a process of its own, as the exec-based modes run it:
+    # python3 fibheavy.py COUNT (the imports are paid at every invocation).
+    import sys
+    print(handle(sys.argv[1:]))
