@@ -31,12 +31,13 @@ static bool stopping(const struct fb_engine *e)
 /* A message for the operator, through the log callback. */
 void eng_log(struct fb_engine *e, const char *fmt, ...)
 {
-    char msg[FB_ERRMSG_LEN + 128];
+    char raw[FB_ERRMSG_LEN + 128], msg[4 * sizeof(raw)];
     va_list ap;
 
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
+    vsnprintf(raw, sizeof(raw), fmt, ap);
     va_end(ap);
+    fb_text_safe(raw, sizeof(raw), msg, sizeof(msg));
     if (e->o.log != NULL)
         e->o.log(e->o.log_ctx, msg);
     else

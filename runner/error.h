@@ -48,7 +48,13 @@ struct fb_errbuf {
 int fb_errf(struct fb_errbuf *eb, int err, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* The last non-empty line of text, trimmed, into out (for error messages). */
+/* n bytes of text (up to a NUL) into out with control characters shown as
+ * \xHH, so that text from a node cannot command the operator's terminal
+ * (fb_errf and fb_last_line apply it). Cut to fit outlen. */
+void fb_text_safe(const char *in, size_t n, char *out, size_t outlen);
+
+/* The last non-empty line of text, trimmed and made safe, into out (for
+ * error messages). */
 void fb_last_line(const char *text, char *out, size_t outlen);
 
 /* A newly allocated formatted string (caller frees), or NULL. */

@@ -206,6 +206,25 @@ START_TEST(function_failure_is_not_a_node_failure)
 }
 END_TEST
 
+/* What a node or container prints reaches the operator's terminal only with
+ * its control characters escaped: no colours, no window title. */
+START_TEST(node_output_cannot_command_the_terminal)
+{
+    struct fixture fx;
+    struct fb_outcome o;
+
+    setup(&fx, "sh -c 'printf \"\\033[32mall cells passed\\033]0;owned\\007\\302\\233\\n\" >&2; exit 1'");
+    start(&fx);
+    ck_assert_int_eq(fb_engine_invoke(fx.e, fx.p, fx.pstate, 0, &o), 0);
+    ck_assert_msg(strstr(o.error, "\\x1b[32mall cells passed\\x1b]0;owned\\x07\\xc2\\x9b") != NULL,
+                  "%s", o.error);
+    for (const char *c = o.error; *c != '\0'; c++)
+        ck_assert_msg((unsigned char)*c >= 0x20 && *c != 0x7f, "raw control byte 0x%02x in %s",
+                      (unsigned char)*c, o.error);
+    teardown(&fx);
+}
+END_TEST
+
 START_TEST(node_failure_mid_cell_retries_elsewhere)
 {
     struct fixture fx;
@@ -407,6 +426,7 @@ static Suite *suite(void)
     tcase_add_test(tc, prewarmed_cell);
     tcase_add_test(tc, warm_cell);
     tcase_add_test(tc, function_failure_is_not_a_node_failure);
+    tcase_add_test(tc, node_output_cannot_command_the_terminal);
     tcase_add_test(tc, node_failure_mid_cell_retries_elsewhere);
     tcase_add_test(tc, no_retry_left);
     tcase_add_test(tc, every_node_down);
