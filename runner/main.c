@@ -34,7 +34,8 @@ static void usage(FILE *f)
             "  -h, --help           this text\n"
             "\n"
             "Exit status: 0 done, 1 the run failed, 2 bad usage or experiment file,\n"
-            "130/143 interrupted by SIGINT/SIGTERM (finished rows are kept).\n");
+            "128 + the signal when stopped by SIGINT (130), SIGTERM (143) or SIGHUP\n"
+            "(129): finished rows are kept, containers removed.\n");
 }
 
 static void on_signal(int sig)
@@ -151,6 +152,9 @@ int main(int argc, char **argv)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    /* The terminal closing (or the ssh session to this machine dropping)
+     * stops a run as SIGTERM does: clean nodes, every finished row kept. */
+    sigaction(SIGHUP, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
 
     if (fb_transport_global_init() < 0) {
@@ -164,7 +168,7 @@ int main(int argc, char **argv)
     if (rc == FB_EINTR) {
         fprintf(stderr, "faasbench: interrupted; finished rows are in %s\n",
                 run_dir != NULL ? run_dir : "(no folder)");
-        status = fb_run_stop == SIGTERM ? 143 : 130;
+        status = 128 + (fb_run_stop > 0 ? (int)fb_run_stop : SIGINT);
     } else if (rc < 0) {
         fprintf(stderr, "faasbench: %s\n", eb.msg[0] ? eb.msg : fb_strerror(rc));
         if (run_dir != NULL)

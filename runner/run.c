@@ -43,13 +43,34 @@ static double mono_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* "1 h 02 min", "3 min 05 s", "12 s". */
+static void human_time(double s, char *buf, size_t n)
+{
+    long t = s > 0 ? (long)(s + 0.5) : 0;
+    if (t >= 3600)
+        snprintf(buf, n, "%ld h %02ld min", t / 3600, t % 3600 / 60);
+    else if (t >= 60)
+        snprintf(buf, n, "%ld min %02ld s", t / 60, t % 60);
+    else
+        snprintf(buf, n, "%ld s", t);
+}
+
 static void progress(struct run *r, const char *policy, const char *warming, bool final)
 {
+    char left[48] = "";
+    double elapsed = mono_s() - r->t_start;
+
     if (r->opts->quiet || (!r->tty && !final))
         return;
-    fprintf(stderr, "%s[cell %d/%d %s %s] %ld/%ld invocations, %ld errors, %.1f s%s",
+    /* Time left at the pace of this run so far (its resumed part only). */
+    if (r->total > 0 && r->done > 0 && r->done < r->total) {
+        char t[32];
+        human_time(elapsed / (double)r->done * (double)(r->total - r->done), t, sizeof(t));
+        snprintf(left, sizeof(left), ", about %s left", t);
+    }
+    fprintf(stderr, "%s[cell %d/%d %s %s] %ld/%ld invocations, %ld errors, %.1f s%s%s",
             r->tty ? "\r" : "", r->cell_i + 1, r->n_cells, policy, warming, r->done, r->total,
-            r->errors, mono_s() - r->t_start, final ? "\n" : "");
+            r->errors, elapsed, left, final ? "\n" : (r->tty ? "\033[K" : ""));
     fflush(stderr);
 }
 
@@ -430,6 +451,8 @@ int fb_run(const struct fb_experiment *exp, const struct fb_run_opts *opts, char
         if (!opts->quiet)
             fprintf(stderr, "faasbench: resuming %s: %d of %d cells complete\n",
                     fb_runfolder_dir(r.rf), done, n_cells);
+        /* What is left to do: the progress and its estimate count that. */
+        r.total = r.total / n_cells * (n_cells - done);
     } else {
         const char *root = opts->results_root != NULL ? opts->results_root : exp->results_dir;
         if ((rc = fb_runfolder_create(root, exp->name, started, &r.rf, eb)) < 0)

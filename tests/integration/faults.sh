@@ -113,6 +113,23 @@ sys.exit(1 if bad else 0)
 PY
 assert_clean || bad "containers or images left after resume"
 
+# 2b. SIGHUP (the terminal closed) mid-cell is a stop like SIGTERM: exit 129,
+#     the finished rows and nodes.txt on disk, the warm container removed.
+experiment hup 6 "sleep 0.5" '"warmed"'
+"$faasbench" -q --no-plots --results "$work/results" "$work/hup.cfg" >"$work/hup.out" 2>"$work/hup.err" &
+pid=$!
+for _ in $(seq 600); do
+  run=$(newest_run hup)
+  [ -n "$run" ] && [ "$(rows "$run")" -ge 2 ] && break
+  sleep 0.1
+done
+kill -HUP $pid
+wait $pid; status=$?
+[ $status -eq 129 ] || bad "SIGHUP exit status $status, want 129"
+[ -s "$run/nodes.txt" ] || bad "no nodes.txt after SIGHUP"
+tail -c 1 "$run/invocations.csv" | od -c | grep -q '\\n' || bad "last row not complete after SIGHUP"
+assert_clean || bad "containers or images left after SIGHUP"
+
 # 3. node1 presents a key that is not the one in known_hosts: refused with a
 #    clear message, nothing runs there, the run goes on with node2.
 ssh-keygen -q -t ed25519 -N '' -f "$work/other_key" >/dev/null
