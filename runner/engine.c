@@ -304,6 +304,74 @@ int fb_engine_add_node(struct fb_engine *e, const struct fb_node_cfg *cfg,
     return rc;
 }
 
+/* The parallel connect of fb_engine_add_nodes: workers take nodes in turn. */
+struct connect_job {
+    struct fb_engine *e;
+    const struct fb_node_cfg *cfgs;
+    struct enode **made;
+    int *rc;
+    struct fb_errbuf *ebs;
+    int n, next;
+    pthread_mutex_t lock;
+};
+
+static void *connect_worker(void *arg)
+{
+    struct connect_job *j = arg;
+    for (;;) {
+        pthread_mutex_lock(&j->lock);
+        int i = j->next < j->n ? j->next++ : -1;
+        pthread_mutex_unlock(&j->lock);
+        if (i < 0)
+            return NULL;
+        j->made[i] = node_new(j->e, &j->cfgs[i]);
+        j->rc[i] = j->made[i] == NULL ? FB_ENOMEM : node_connect(j->e, j->made[i], &j->ebs[i]);
+    }
+}
+
+int fb_engine_add_nodes(struct fb_engine *e, const struct fb_node_cfg *cfgs, int n,
+                        struct fb_errbuf *ebs)
+{
+    enum { WORKERS_MAX = 16 };
+    struct connect_job j = {.e = e, .cfgs = cfgs, .ebs = ebs, .n = n};
+    pthread_t tid[WORKERS_MAX];
+    int workers = n < WORKERS_MAX ? n : WORKERS_MAX, started = 0, up = 0, rc = 0;
+
+    j.made = calloc((size_t)(n > 0 ? n : 1), sizeof(*j.made));
+    j.rc = calloc((size_t)(n > 0 ? n : 1), sizeof(*j.rc));
+    if (j.made == NULL || j.rc == NULL) {
+        free(j.made);
+        free(j.rc);
+        return FB_ENOMEM;
+    }
+    pthread_mutex_init(&j.lock, NULL);
+    for (int w = 0; w < workers; w++)
+        if (pthread_create(&tid[started], NULL, connect_worker, &j) == 0)
+            started++;
+    if (started == 0)
+        connect_worker(&j); /* no thread to be had: one after another here */
+    for (int w = 0; w < started; w++)
+        pthread_join(tid[w], NULL);
+    pthread_mutex_destroy(&j.lock);
+    /* In the order given, whatever order they answered in. */
+    for (int i = 0; i < n && rc == 0; i++) {
+        if (j.rc[i] == 0 && append_node(e, j.made[i]) >= 0) {
+            j.made[i] = NULL;
+            up++;
+            continue;
+        }
+        node_free(j.made[i]);
+        j.made[i] = NULL;
+        if (j.rc[i] == FB_ENOMEM || fb_engine_add_down_node(e, &cfgs[i], ebs[i].msg) < 0)
+            rc = FB_ENOMEM;
+    }
+    for (int i = 0; i < n; i++)
+        node_free(j.made[i]);
+    free(j.made);
+    free(j.rc);
+    return rc < 0 ? rc : up;
+}
+
 int fb_engine_add_down_node(struct fb_engine *e, const struct fb_node_cfg *cfg,
                             const char *why)
 {

@@ -88,6 +88,13 @@ int fb_engine_new(const struct fb_engine_opts *o, struct fb_engine **out);
 int fb_engine_add_node(struct fb_engine *e, const struct fb_node_cfg *cfg,
                        struct fb_errbuf *eb);
 
+/* Connects to n nodes at once (a bounded number of threads), then adds
+ * them in the order given: those that answered up, the others down with
+ * their reason, which is also in ebs[i] (n of them, the caller's). Returns
+ * how many are up, or FB_ENOMEM. */
+int fb_engine_add_nodes(struct fb_engine *e, const struct fb_node_cfg *cfgs, int n,
+                        struct fb_errbuf *ebs);
+
 /* Adds a node that could not be reached as down (so the run still lists
  * it); returns its index. */
 int fb_engine_add_down_node(struct fb_engine *e, const struct fb_node_cfg *cfg,

@@ -362,17 +362,20 @@ out:
 /* Connects to every node; an unreachable node is listed as down. */
 static int connect_nodes(struct run *r, struct fb_errbuf *eb)
 {
-    int up = 0;
-    for (int i = 0; i < r->exp->n_nodes; i++) {
-        struct fb_errbuf neb = {{0}};
-        if (fb_engine_add_node(r->eng, &r->exp->nodes[i], &neb) >= 0) {
-            up++;
-            continue;
-        }
-        fprintf(stderr, "faasbench: node %s is down: %s\n", r->exp->nodes[i].name, neb.msg);
-        if (fb_engine_add_down_node(r->eng, &r->exp->nodes[i], neb.msg) < 0)
-            return FB_ENOMEM;
-    }
+    int n = r->exp->n_nodes, up;
+    struct fb_errbuf *nebs = calloc((size_t)(n > 0 ? n : 1), sizeof(*nebs));
+
+    if (nebs == NULL)
+        return FB_ENOMEM;
+    /* All at once: start-up does not grow with the number of nodes. */
+    up = fb_engine_add_nodes(r->eng, r->exp->nodes, n, nebs);
+    for (int i = 0; up >= 0 && i < n; i++)
+        if (fb_engine_node_down(r->eng, i, NULL))
+            fprintf(stderr, "faasbench: node %s is down: %s\n", r->exp->nodes[i].name,
+                    nebs[i].msg);
+    free(nebs);
+    if (up < 0)
+        return up;
     if (up == 0)
         return fb_errf(eb, FB_ECONNECT, "no node could be reached");
     return 0;
