@@ -36,6 +36,7 @@ struct fb_gw {
      * flags applied, and the nodes and functions once registered. */
     struct fb_experiment set;
     const struct fb_policy *policy;
+    struct fb_plugspec spec; /* its parameters */
     void *pstate;
     struct fb_engine *eng;
     struct fb_runfolder *rf;
@@ -193,13 +194,13 @@ int fb_gw_open(const struct fb_gw_opts *o, struct fb_gw **out, struct fb_errbuf 
     g->started = time(NULL);
     atomic_init(&g->stopping, false);
     pthread_mutex_init(&g->lock, NULL);
-    if ((g->policy = fb_policy_find(o->policy)) == NULL) {
-        rc = fb_errf(eb, FB_EINVAL, "unknown policy '%s'", o->policy);
+    if ((g->policy = fb_policy_find_spec(o->policy, &g->spec, eb)) == NULL) {
+        rc = FB_EINVAL;
         goto out;
     }
     if ((rc = settings_init(g, eb)) < 0)
         goto out;
-    if (g->policy->ops.init != NULL && (rc = g->policy->ops.init(&g->pstate, g->set.seed)) < 0)
+    if (g->policy->ops.init != NULL && (rc = g->policy->ops.init(&g->pstate, g->set.seed, g->spec.values)) < 0)
         goto out;
     fb_engine_opts_init(&eo, &g->set);
     eo.log = gw_log;

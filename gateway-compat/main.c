@@ -279,8 +279,10 @@ int main(int argc, char **argv)
         usage(stderr, &d);
         return 2;
     }
-    if (fb_policy_find(o.policy) == NULL) {
-        fprintf(stderr, "faasbench-gateway: --policy: unknown policy '%s'; known:", o.policy);
+    struct fb_plugspec spec;
+    struct fb_errbuf peb = {{0}};
+    if (fb_policy_find_spec(o.policy, &spec, &peb) == NULL) {
+        fprintf(stderr, "faasbench-gateway: --policy: %s; known:", peb.msg);
         for (int i = 0; fb_policy_at(i) != NULL; i++)
             fprintf(stderr, " %s", fb_policy_at(i)->name);
         fputc('\n', stderr);

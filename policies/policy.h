@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "error.h"
+#include "plugopt.h"
 #include "types.h"
 
 /* What a policy sees of one node at selection time. */
@@ -26,8 +27,10 @@ struct fb_select_ctx {
 };
 
 struct fb_policy_ops {
-    /* Allocates per-cell state in *state (may stay NULL). 0 or FB_ENOMEM. */
-    int (*init)(void **state, uint64_t seed);
+    /* Allocates per-cell state in *state (may stay NULL). params: the
+     * values of the policy's options table, in its order (NULL when it has
+     * none). 0 or FB_ENOMEM. */
+    int (*init)(void **state, uint64_t seed, const double *params);
     /* Index in nodes[0..n) of the chosen node, or FB_ENONODE. */
     int (*select)(void *state, const struct fb_node_view *nodes, int n,
                   const struct fb_select_ctx *ctx);
@@ -38,6 +41,7 @@ struct fb_policy {
     const char *name;    /* as written in experiment files */
     const char *summary; /* one line, for --help and the README */
     struct fb_policy_ops ops;
+    const struct fb_plugopt *options; /* its parameters ("name:key=value"), or NULL */
 };
 
 /* Every policy, in the order of the table in registry.c. */
@@ -51,6 +55,11 @@ extern const struct fb_policy fb_policy_warm_aware;
 
 /* The policy called name, or NULL. */
 const struct fb_policy *fb_policy_find(const char *name);
+/* The policy of spec "NAME[:KEY=VALUE,...]" with its parameters parsed into
+ * *out (the defaults where unset), or NULL with eb saying why (an unknown
+ * name gets FB_EINVAL's "unknown policy" from the caller). */
+const struct fb_policy *fb_policy_find_spec(const char *spec, struct fb_plugspec *out,
+                                            struct fb_errbuf *eb);
 /* The i-th policy of the table, or NULL past the end (for listings). */
 const struct fb_policy *fb_policy_at(int i);
 /* Checks every table entry has its hooks; 0 or FB_EINVAL naming the policy. */

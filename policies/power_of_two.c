@@ -8,8 +8,9 @@
 #include "rng.h"
 #include "policy.h"
 
-static int p2_init(void **state, uint64_t seed)
+static int p2_init(void **state, uint64_t seed, const double *params)
 {
+    (void)params;
     struct fb_rng *r = malloc(sizeof(*r));
     if (r == NULL)
         return FB_ENOMEM;

@@ -5,8 +5,9 @@
 #include "rng.h"
 #include "policy.h"
 
-static int random_init(void **state, uint64_t seed)
+static int random_init(void **state, uint64_t seed, const double *params)
 {
+    (void)params;
     struct fb_rng *r = malloc(sizeof(*r));
     if (r == NULL)
         return FB_ENOMEM;

@@ -27,6 +27,20 @@ const struct fb_policy *fb_policy_find(const char *name)
     return NULL;
 }
 
+const struct fb_policy *fb_policy_find_spec(const char *spec, struct fb_plugspec *out,
+                                            struct fb_errbuf *eb)
+{
+    char name[64];
+    const struct fb_policy *p;
+
+    if (spec == NULL || fb_plugspec_name(spec, name, sizeof(name)) < 0 ||
+        (p = fb_policy_find(name)) == NULL) {
+        fb_errf(eb, FB_EINVAL, "unknown policy '%s'", spec != NULL ? spec : "");
+        return NULL;
+    }
+    return fb_plugspec_parse(spec, p->options, out, eb) == 0 ? p : NULL;
+}
+
 const struct fb_policy *fb_policy_at(int i)
 {
     return i >= 0 && i < N_POLICIES ? policies[i] : NULL;

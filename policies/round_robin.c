@@ -8,8 +8,9 @@ struct rr_state {
     unsigned next; /* position of the next turn, over all selections */
 };
 
-static int rr_init(void **state, uint64_t seed)
+static int rr_init(void **state, uint64_t seed, const double *params)
 {
+    (void)params;
     (void)seed;
     *state = calloc(1, sizeof(struct rr_state));
     return *state != NULL ? 0 : FB_ENOMEM;

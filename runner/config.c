@@ -695,10 +695,14 @@ static int check_policy(const char *v, struct fb_errbuf *why)
 {
     const char *known[MAX_CANDS];
     const struct fb_policy *p;
-    char h[256];
+    struct fb_plugspec spec;
+    struct fb_errbuf eb = {{0}};
+    char h[256], name[64];
     int n = 0;
-    if (fb_policy_find(v) != NULL)
+    if (fb_policy_find_spec(v, &spec, &eb) != NULL)
         return 0;
+    if (fb_plugspec_name(v, name, sizeof(name)) == 0 && fb_policy_find(name) != NULL)
+        return fb_errf(why, FB_ECONFIG, "%s", eb.msg); /* a parameter is wrong */
     while (n < MAX_CANDS && (p = fb_policy_at(n)) != NULL) {
         known[n] = p->name;
         n++;

@@ -301,14 +301,15 @@ static int run_cell(struct run *r, const struct fb_cell *cell)
 
     c.pname = exp->matrix.policies[cell->policy];
     c.wname = fb_warming_name(cell->warming);
-    c.p = fb_policy_find(c.pname);
+    struct fb_plugspec spec;
+    c.p = fb_policy_find_spec(c.pname, &spec, NULL); /* checked when loaded */
     pthread_mutex_init(&c.lock, NULL);
     pthread_cond_init(&c.ready, NULL);
     if ((c.seq = calloc((size_t)exp->n_functions, sizeof(*c.seq))) == NULL) {
         rc = FB_ENOMEM;
         goto out;
     }
-    if (c.p->ops.init != NULL && (rc = c.p->ops.init(&c.pstate, seed)) < 0)
+    if (c.p->ops.init != NULL && (rc = c.p->ops.init(&c.pstate, seed, spec.values)) < 0)
         goto out;
 
     fb_engine_reset(r->eng);

@@ -76,7 +76,7 @@ static void start(struct fixture *fx)
     for (int i = 0; i < N_NODES; i++)
         ck_assert_int_eq(fb_engine_add_node(fx->e, &fx->nodes[i], &eb), i);
     ck_assert_int_eq(fb_engine_add_function(fx->e, &fx->fn), 0);
-    ck_assert_int_eq(fx->p->ops.init(&fx->pstate, 1), 0);
+    ck_assert_int_eq(fx->p->ops.init(&fx->pstate, 1, NULL), 0);
 }
 
 static void teardown(struct fixture *fx)

@@ -14,7 +14,7 @@ static void *init(const struct fb_policy *p)
 {
     void *st = NULL;
     if (p->ops.init != NULL)
-        ck_assert_int_eq(p->ops.init(&st, 1), 0);
+        ck_assert_int_eq(p->ops.init(&st, 1, NULL), 0);
     return st;
 }
 
@@ -157,7 +157,7 @@ END_TEST
 static void *init_seeded(const struct fb_policy *p, uint64_t seed)
 {
     void *st = NULL;
-    ck_assert_int_eq(p->ops.init(&st, seed), 0);
+    ck_assert_int_eq(p->ops.init(&st, seed, NULL), 0);
     return st;
 }
 

@@ -1,0 +1,67 @@
+/* test_plugopt.c - plug-in parameters: "NAME:KEY=VALUE,..." against a table. */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "plugopt.h"
+
+static const struct fb_plugopt table[] = {
+    {"epsilon", FB_PLUGOPT_NUMBER, 0.25, 0, 10, "load bound over the mean"},
+    {"vnodes", FB_PLUGOPT_INT, 100, 1, 10000, "points per node on the ring"},
+    {NULL, 0, 0, 0, 0, NULL},
+};
+
+START_TEST(defaults_and_values)
+{
+    struct fb_plugspec s;
+    struct fb_errbuf eb = {{0}};
+
+    ck_assert_int_eq(fb_plugspec_parse("ch-bl", table, &s, &eb), 0);
+    ck_assert_str_eq(s.name, "ch-bl");
+    ck_assert_int_eq(s.n_values, 2);
+    ck_assert(s.values[0] == 0.25 && s.values[1] == 100);
+    ck_assert_int_eq(fb_plugspec_parse("ch-bl:vnodes=7,epsilon=1.5", table, &s, &eb), 0);
+    ck_assert(s.values[0] == 1.5 && s.values[1] == 7);
+    ck_assert_int_eq(fb_plugspec_parse("ttl", NULL, &s, &eb), 0);
+    ck_assert_int_eq(s.n_values, 0);
+}
+END_TEST
+
+START_TEST(errors_say_what)
+{
+    static const struct {
+        const char *spec, *msg;
+    } bad[] = {
+        {"ch-bl:eps=1", "ch-bl: unknown parameter 'eps' (known: epsilon, vnodes)"},
+        {"ch-bl:epsilon=x", "ch-bl: epsilon: 'x' is not a number"},
+        {"ch-bl:epsilon=11", "ch-bl: epsilon: 11 is outside [0, 10]"},
+        {"ch-bl:vnodes=2.5", "ch-bl: vnodes: 2.5 is not a whole number"},
+        {"ch-bl:epsilon=1,epsilon=2", "ch-bl: epsilon given twice"},
+        {"ch-bl:epsilon", "ch-bl: 'epsilon' is not KEY=VALUE"},
+        {"ch-bl:", "ch-bl: '' is not KEY=VALUE"},
+        {":x=1", "':x=1': no name before ':'"},
+        {"lru:x=1", "lru: unknown parameter 'x' (it takes none)"},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        struct fb_plugspec s;
+        struct fb_errbuf eb = {{0}};
+        const struct fb_plugopt *t = strncmp(bad[i].spec, "lru", 3) == 0 ? NULL : table;
+        ck_assert_int_eq(fb_plugspec_parse(bad[i].spec, t, &s, &eb), FB_EINVAL);
+        ck_assert_str_eq(eb.msg, bad[i].msg);
+    }
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("plugopt");
+    TCase *tc = tcase_create("core");
+    tcase_add_test(tc, defaults_and_values);
+    tcase_add_test(tc, errors_say_what);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
