@@ -9,19 +9,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/utsname.h>
 #include <time.h>
 
 #include <cjson/cJSON.h>
-#include <libssh2.h>
 
 #include "engine.h"
 #include "metrics.h"
 #include "policy.h"
 #include "report.h"
 #include "request.h"
-#include "results.h"
+#include "runfolder.h"
 #include "template.h"
 
 /* Registries are bounded so a client loop cannot grow them without end. */
@@ -35,12 +32,13 @@ struct gw_fn {
 
 struct fb_gw {
     struct fb_gw_opts o;
-    struct fb_experiment set; /* engine settings: owns only its strings */
+    /* The experiment as it runs: the file format's defaults with the
+     * flags applied, and the nodes and functions once registered. */
+    struct fb_experiment set;
     const struct fb_policy *policy;
     void *pstate;
     struct fb_engine *eng;
-    struct fb_results *res;
-    char run_id[96];
+    struct fb_runfolder *rf;
     char *dir;
     time_t started;
     atomic_bool stopping;
@@ -51,7 +49,6 @@ struct fb_gw {
     double revive_at[GW_MAX_NODES]; /* when to try a down node again; 0: not yet set */
     struct gw_fn **fns;
     int n_fns;
-    long invocations, errors;
 };
 
 /* ---- small helpers ---- */
@@ -128,21 +125,28 @@ static void add_num(cJSON *o, const char *key, double v)
 
 /* ---- settings and run folder ---- */
 
+static void gw_log(void *ctx, const char *msg)
+{
+    (void)ctx;
+    fprintf(stderr, "faasbench-gateway: %s\n", msg);
+}
+
+/* The defaults of the experiment file format, with the flags applied. */
 static int settings_init(struct fb_gw *g, struct fb_errbuf *eb)
 {
     struct fb_experiment *s = &g->set;
     const char *mc;
+    int rc;
 
-    if (!fb_runtime_preset_known(g->o.runtime))
-        return fb_errf(eb, FB_EINVAL, "unknown runtime '%s' (docker or podman)", g->o.runtime);
-    if ((s->name = strdup("gateway")) == NULL ||
-        (s->runtime.preset = strdup(g->o.runtime)) == NULL ||
-        (s->results_dir = strdup(g->o.results_root)) == NULL)
+    if ((rc = fb_config_defaults(s, "gateway", eb)) < 0)
+        return rc;
+    if (g->o.runtime != NULL && (rc = fb_config_set_preset(s, g->o.runtime, eb)) < 0)
+        return rc;
+    free(s->results_dir);
+    free(s->metrics_command);
+    s->metrics_command = NULL;
+    if ((s->results_dir = strdup(g->o.results_root)) == NULL)
         return FB_ENOMEM;
-    for (int i = 0; i < FB_STEP_N; i++)
-        if ((s->runtime.steps[i] = strdup(fb_runtime_preset(g->o.runtime, (enum fb_step)i))) ==
-            NULL)
-            return FB_ENOMEM;
     s->metrics_format = g->o.metrics;
     mc = fb_metrics_default_command(g->o.metrics);
     if (mc != NULL && (s->metrics_command = strdup(mc)) == NULL)
@@ -152,58 +156,34 @@ static int settings_init(struct fb_gw *g, struct fb_errbuf *eb)
     s->ram_threshold = g->o.ram_threshold;
     s->command_timeout_ms = g->o.command_timeout_ms;
     s->connect_timeout_ms = g->o.connect_timeout_ms;
-    s->seed = 1;
-    /* As the older gateway: one invocation at a time per node, warming on
-     * the one node the policy picks, one retry elsewhere after a node fails. */
-    s->workload.kind = FB_WORKLOAD_SEQUENTIAL;
-    s->workload.clients = 1;
-    s->workload.per_node = 1;
-    s->warm_nodes = 1;
-    s->retries = 1;
-    s->metrics_interval_ms = 0;
     return 0;
 }
 
-/* <root>/gateway-<UTC stamp>[-k], created with its CSV files. */
-static int open_results(struct fb_gw *g, struct fb_errbuf *eb)
+int fb_gw_opts_init(struct fb_gw_opts *o, struct fb_errbuf *eb)
 {
-    const char *root = g->o.results_root;
-    char stamp[32];
-    struct tm tm;
+    struct fb_experiment d;
+    int rc = fb_config_defaults(&d, "gateway", eb);
 
-    gmtime_r(&g->started, &tm);
-    strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
-    if (mkdir(root, 0777) < 0 && errno != EEXIST)
-        return fb_errf(eb, FB_EIO, "cannot create %s: %s", root, strerror(errno));
-    for (int k = 1; k < 100; k++) {
-        struct stat st;
-        if (k == 1)
-            snprintf(g->run_id, sizeof(g->run_id), "gateway-%s", stamp);
-        else
-            snprintf(g->run_id, sizeof(g->run_id), "gateway-%s-%d", stamp, k);
-        size_t len = strlen(root) + strlen(g->run_id) + 2;
-        char *dir = malloc(len);
-        if (dir == NULL)
-            return FB_ENOMEM;
-        snprintf(dir, len, "%s/%s", root, g->run_id);
-        if (lstat(dir, &st) == 0) {
-            free(dir);
-            continue;
-        }
-        int rc = fb_results_open(dir, &g->res, eb);
-        if (rc < 0) {
-            free(dir);
-            return rc;
-        }
-        g->dir = dir;
-        return 0;
-    }
-    return fb_errf(eb, FB_EIO, "too many gateway runs at %s in %s", stamp, root);
+    memset(o, 0, sizeof(*o));
+    if (rc < 0)
+        return rc;
+    o->policy = fb_policy_at(0)->name;
+    o->warming = FB_WARM_COLD;
+    o->results_root = "results";
+    o->runtime = NULL; /* the file format's default preset */
+    o->metrics = d.metrics_format;
+    o->ram_threshold = d.ram_threshold;
+    o->command_timeout_ms = d.command_timeout_ms;
+    o->connect_timeout_ms = d.connect_timeout_ms;
+    o->revive_after_ms = 10 * 1000;
+    fb_experiment_free(&d);
+    return 0;
 }
 
 int fb_gw_open(const struct fb_gw_opts *o, struct fb_gw **out, struct fb_errbuf *eb)
 {
     struct fb_gw *g = calloc(1, sizeof(*g));
+    struct fb_engine_opts eo;
     int rc;
 
     *out = NULL;
@@ -221,20 +201,28 @@ int fb_gw_open(const struct fb_gw_opts *o, struct fb_gw **out, struct fb_errbuf 
         goto out;
     if (g->policy->ops.init != NULL && (rc = g->policy->ops.init(&g->pstate, g->set.seed)) < 0)
         goto out;
-    if ((rc = fb_engine_new(&g->set, &g->eng)) < 0)
+    fb_engine_opts_init(&eo, &g->set);
+    eo.log = gw_log;
+    if ((rc = fb_engine_new(&eo, &g->eng)) < 0)
         goto out;
-    if ((rc = open_results(g, eb)) < 0)
+    if ((rc = fb_runfolder_create(o->results_root, "gateway", g->started, &g->rf, eb)) < 0)
         goto out;
+    if ((g->dir = strdup(fb_runfolder_dir(g->rf))) == NULL) {
+        rc = FB_ENOMEM;
+        goto out;
+    }
     *out = g;
 out:
     if (rc < 0) {
         if (rc == FB_ENOMEM && eb != NULL && eb->msg[0] == '\0')
             fb_errf(eb, rc, "out of memory");
+        fb_runfolder_close(g->rf, NULL, &(struct fb_report_opts){.no_plots = true}, NULL);
         fb_engine_free(g->eng);
         if (g->policy != NULL && g->policy->ops.free != NULL)
             g->policy->ops.free(g->pstate);
         fb_experiment_free(&g->set);
         pthread_mutex_destroy(&g->lock);
+        free(g->dir);
         free(g);
     }
     return rc;
@@ -278,6 +266,7 @@ static void register_node(struct fb_gw *g, const char *body, size_t len, struct 
     q.name = q.host = q.username = q.password = NULL;
     cfg->port = q.port;
     cfg->transport = FB_TRANSPORT_SSH;
+    cfg->agent = g->set.agent;
     cfg->insecure_accept_any_host_key = g->o.insecure_accept_any_host_key;
     if ((cfg->password == NULL && (cfg->identity = strdup(g->o.identity)) == NULL) ||
         (g->o.known_hosts != NULL && (cfg->known_hosts = strdup(g->o.known_hosts)) == NULL))
@@ -411,29 +400,18 @@ out:
 
 /* ---- POST /functions/invoke/{name} ---- */
 
-static int64_t unix_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Writes one outcome as a row, as the run loop does. Under g->lock. */
-static int record(struct fb_gw *g, int f, long seq, const struct fb_outcome *o)
+static int record(struct fb_gw *g, int f, long seq, const struct fb_outcome *o,
+                  struct fb_errbuf *eb)
 {
-    struct fb_invocation inv = {
-        .run_id = g->run_id,
+    struct fb_rowkey k = {
         .repetition = 1,
         .policy = g->policy->name,
         .warming = fb_warming_name(g->o.warming),
         .function = g->fns[f]->cfg.name,
         .seq = seq,
     };
-    fb_outcome_row(g->eng, o, 0, &inv);
-    g->invocations++;
-    if (o->error[0] != '\0')
-        g->errors++;
-    return fb_results_write(g->res, &inv);
+    return fb_runfolder_record(g->rf, &k, o, 0, eb);
 }
 
 /* A gateway has no cells, whose reset would bring a node back: a node that
@@ -467,6 +445,7 @@ static void revive_down_nodes(struct fb_gw *g)
 static void invoke(struct fb_gw *g, const char *name, struct fb_gw_reply *r)
 {
     struct fb_outcome o;
+    struct fb_errbuf reb = {{0}};
     const char *node = NULL;
     cJSON *j = NULL;
     long seq;
@@ -485,21 +464,14 @@ static void invoke(struct fb_gw *g, const char *name, struct fb_gw_reply *r)
     seq = ++g->fns[f]->seq;
     if (g->n_nodes == 0) {
         /* Nothing to run on; the attempt is still a row, as in a run. */
-        memset(&o, 0, sizeof(o));
-        o.node = -1;
-        o.exit_status = -1;
-        o.attempts = 1;
-        o.start_ms = unix_ms();
-        o.node_exec_ms = o.cpu_pct = o.ram_pct = NAN;
-        snprintf(o.error, sizeof(o.error), "no nodes registered");
+        fb_outcome_none(&o, "no nodes registered");
         rc = 0;
     } else {
         revive_down_nodes(g);
         rc = fb_engine_invoke(g->eng, g->policy, g->pstate, f, &o);
     }
-    rec = rc == 0 ? record(g, f, seq, &o) : 0;
-    if (o.node >= 0)
-        node = fb_engine_node(g->eng, o.node)->name;
+    rec = rc == 0 ? record(g, f, seq, &o, &reb) : 0;
+    node = o.node_name;
     pthread_mutex_unlock(&g->lock);
 
     if (rc < 0) {
@@ -507,8 +479,9 @@ static void invoke(struct fb_gw *g, const char *name, struct fb_gw_reply *r)
         return;
     }
     if (rec < 0) {
-        fprintf(stderr, "faasbench-gateway: cannot write to %s: %s\n", g->dir, strerror(errno));
-        reply_detail(r, 500, "the invocation ran but could not be recorded in %s", g->run_id);
+        fprintf(stderr, "faasbench-gateway: %s\n", reb.msg);
+        reply_detail(r, 500, "the invocation ran but could not be recorded in %s",
+                     fb_runfolder_id(g->rf));
         return;
     }
     if (o.node < 0)
@@ -550,7 +523,7 @@ static void invoke(struct fb_gw *g, const char *name, struct fb_gw_reply *r)
     else
         cJSON_AddNullToObject(j, "exit_status");
     cJSON_AddNumberToObject(j, "attempts", o.attempts);
-    cJSON_AddStringToObject(j, "run_id", g->run_id);
+    cJSON_AddStringToObject(j, "run_id", fb_runfolder_id(g->rf));
     reply_json(r, status, j);
 }
 
@@ -593,49 +566,22 @@ void fb_gw_handle(struct fb_gw *g, const char *method, const char *path, const c
 
 /* ---- shutdown ---- */
 
-static int write_environment(struct fb_gw *g)
-{
-    char path[4096], when[64];
-    struct utsname u;
-    struct tm tm;
-    FILE *f;
-
-    snprintf(path, sizeof(path), "%s/environment.txt", g->dir);
-    if ((f = fopen(path, "wx")) == NULL)
-        return FB_EIO;
-    gmtime_r(&g->started, &tm);
-    strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-    fprintf(f, "faasbench %s\n", FB_VERSION);
-    fprintf(f, "run_id %s\nstarted %s\n", g->run_id, when);
-    fprintf(f, "gateway faasbench-gateway policy %s warming %s\n", g->policy->name,
-            fb_warming_name(g->o.warming));
-    if (uname(&u) == 0)
-        fprintf(f, "host %s %s %s %s\n", u.nodename, u.sysname, u.release, u.machine);
-    fprintf(f, "libssh2 %s\ncjson %s\n", libssh2_version(0), cJSON_Version());
-    fprintf(f, "runtime %s\nmetrics %s\nnode_timing %s\n", g->set.runtime.preset,
-            g->set.metrics_command != NULL ? g->set.metrics_command : "none",
-            g->set.node_timing ? "yes" : "no");
-    for (int i = 0; i < fb_engine_node_count(g->eng); i++) {
-        const struct fb_node_cfg *c = fb_engine_node(g->eng, i);
-        const char *why = NULL;
-        bool down = fb_engine_node_down(g->eng, i, &why);
-        fprintf(f, "node %s ssh %s@%s:%d%s%s\n", c->name, c->user, c->host, c->port,
-                down ? " down: " : "", down ? why : "");
-    }
-    return fclose(f) == 0 ? 0 : FB_EIO;
-}
-
 /* experiment.cfg: what was registered, in the experiment file's syntax
  * (passwords masked), so the run can be repeated with faasbench. */
-static int write_experiment(struct fb_gw *g)
+static int write_experiment(struct fb_gw *g, struct fb_errbuf *eb)
 {
     struct fb_experiment w = g->set;
-    char path[4096];
     char *policies[1] = {(char *)g->policy->name};
     enum fb_warming warmings[1] = {g->o.warming};
     long most = 1;
     int rc = FB_ENOMEM;
 
+    if (g->n_nodes == 0 || g->n_fns == 0) {
+        /* No file could hold it: the loader refuses an empty list. */
+        fprintf(stderr, "faasbench-gateway: no experiment.cfg: no %s was registered\n",
+                g->n_nodes == 0 ? "node" : "function");
+        return 0;
+    }
     w.path = "faasbench-gateway";
     w.nodes = calloc((size_t)(g->n_nodes > 0 ? g->n_nodes : 1), sizeof(*w.nodes));
     w.functions = calloc((size_t)(g->n_fns > 0 ? g->n_fns : 1), sizeof(*w.functions));
@@ -656,8 +602,7 @@ static int write_experiment(struct fb_gw *g)
     w.matrix.n_warmings = 1;
     w.matrix.invocations = most > 1000000 ? 1000000 : (int)most;
     w.matrix.repetitions = 1;
-    snprintf(path, sizeof(path), "%s/experiment.cfg", g->dir);
-    rc = fb_config_write(&w, path);
+    rc = fb_runfolder_save_experiment(g->rf, &w, eb);
 out:
     free(w.nodes);
     free(w.functions);
@@ -666,36 +611,34 @@ out:
 
 int fb_gw_close(struct fb_gw *g, struct fb_errbuf *eb)
 {
+    struct fb_report_opts ro = {.no_plots = true};
+    struct fb_errbuf web = {{0}};
+    char extra[256];
+    long rows, errors;
     int rc = 0;
 
     if (g == NULL)
         return 0;
     pthread_mutex_lock(&g->lock);
-    /* Leave every node clean: warm containers, then pulled images. */
-    if (g->n_nodes > 0) {
-        fb_engine_teardown(g->eng);
-        fb_engine_reset(g->eng);
-    }
-    if (write_experiment(g) < 0)
-        fprintf(stderr, "faasbench-gateway: cannot write %s/experiment.cfg\n", g->dir);
-    if (write_environment(g) < 0)
-        fprintf(stderr, "faasbench-gateway: cannot write %s/environment.txt\n", g->dir);
+    if (write_experiment(g, &web) < 0)
+        fprintf(stderr, "faasbench-gateway: %s\n", web.msg);
+    snprintf(extra, sizeof(extra), "gateway faasbench-gateway policy %s warming %s\ncjson %s\n",
+             g->policy->name, fb_warming_name(g->o.warming), cJSON_Version());
+    if (fb_runfolder_write_environment(g->rf, &g->set, g->eng, g->started, extra, &web) < 0)
+        fprintf(stderr, "faasbench-gateway: %s\n", web.msg);
+    if (fb_runfolder_write_nodes(g->rf, g->eng, &web) < 0)
+        fprintf(stderr, "faasbench-gateway: %s\n", web.msg);
+    rows = fb_runfolder_rows(g->rf);
+    errors = fb_runfolder_errors(g->rf);
+    /* Leaves every node clean, then the summaries (no plots). */
+    rc = fb_runfolder_close(g->rf, g->n_nodes > 0 ? g->eng : NULL, &ro, eb);
+    g->rf = NULL;
     fb_engine_free(g->eng);
     g->eng = NULL;
     if (g->policy->ops.free != NULL)
         g->policy->ops.free(g->pstate);
-    if (fb_results_close(g->res) < 0)
-        rc = fb_errf(eb, FB_EIO, "cannot write the results in %s", g->dir);
-    fprintf(stderr, "faasbench-gateway: %ld invocations (%ld errors) recorded in %s\n",
-            g->invocations, g->errors, g->dir);
-    struct fb_report_opts ro = {.no_plots = true};
-    struct fb_errbuf reb = {{0}};
-    if (fb_report_write(g->dir, &ro, &reb) < 0) {
-        fprintf(stderr, "faasbench-gateway: cannot write the summaries in %s: %s\n", g->dir,
-                reb.msg);
-        if (rc == 0)
-            rc = fb_errf(eb, FB_EIO, "cannot write the summaries in %s", g->dir);
-    }
+    fprintf(stderr, "faasbench-gateway: %ld invocations (%ld errors) recorded in %s\n", rows,
+            errors, g->dir);
     pthread_mutex_unlock(&g->lock);
 
     for (int i = 0; i < g->n_nodes; i++)

@@ -14,7 +14,7 @@ struct fb_gw_opts {
     const char *policy;        /* fb_policy_find() name */
     enum fb_warming warming;   /* applied when a function is registered */
     const char *results_root;  /* the run folder goes under it */
-    const char *runtime;       /* "docker" or "podman" */
+    const char *runtime;       /* a runtime preset, or NULL: the file format's default */
     const char *known_hosts;   /* NULL with insecure_accept_any_host_key */
     bool insecure_accept_any_host_key;
     const char *identity;      /* key for nodes registered without a password, or NULL */
@@ -25,6 +25,10 @@ struct fb_gw_opts {
     int revive_after_ms;       /* a node marked down is tried again this long after,
                                   at the next invocation; 0: never */
 };
+
+/* The defaults: the first policy of the table, cold, "results", and the
+ * experiment file format's defaults for the rest (0 or FB_ENOMEM). */
+int fb_gw_opts_init(struct fb_gw_opts *o, struct fb_errbuf *eb);
 
 struct fb_gw;
 

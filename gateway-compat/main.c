@@ -13,13 +13,21 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "gateway.h"
 #include "http.h"
+#include "metrics.h"
 #include "policy.h"
 #include "transport.h"
 
-static void usage(FILE *f)
+/* The defaults shown come from the core: the policy table and the
+ * experiment file format's defaults. */
+static void usage(FILE *f, const struct fb_gw_opts *d)
 {
+    struct fb_experiment dx;
+    struct fb_errbuf eb = {{0}};
+    bool have = fb_config_defaults(&dx, "gateway", &eb) == 0;
+
     fprintf(f,
             "usage: faasbench-gateway [options]\n"
             "\n"
@@ -28,27 +36,41 @@ static void usage(FILE *f)
             "records every invocation in RESULTS/gateway-<UTC time>/.\n"
             "\n"
             "  --listen HOST:PORT      address to serve (default 127.0.0.1:8000; port 0: any)\n"
-            "  --policy NAME           round-robin (default), least-used, most-used\n"
-            "  --warming MODE          cold (default), pre-warmed, warmed: applied when a\n"
+            "  --policy NAME           node policy (default %s), one of:\n",
+            d->policy);
+    for (int i = 0; fb_policy_at(i) != NULL; i++)
+        fprintf(f, "                            %-16s %s\n", fb_policy_at(i)->name,
+                fb_policy_at(i)->summary);
+    fprintf(f, "  --warming MODE          ");
+    for (int w = 0; w < FB_WARM_N; w++)
+        fprintf(f, "%s%s%s", w > 0 ? ", " : "", fb_warming_name((enum fb_warming)w),
+                (enum fb_warming)w == d->warming ? " (default)" : "");
+    fprintf(f,
+            ": applied when a\n"
             "                          function is registered\n"
-            "  --results DIR           results folder (default results)\n"
-            "  --runtime NAME          docker (default: sudo docker) or podman\n"
+            "  --results DIR           results folder (default %s)\n"
+            "  --runtime NAME          docker (sudo docker) or podman (default %s)\n"
             "  --known-hosts FILE      host keys the nodes are checked against\n"
             "  --insecure-accept-any-host-key\n"
             "                          do not check host keys (as the older gateway did)\n"
             "  --identity FILE         private key for nodes registered without a password\n"
-            "  --metrics FORMAT        faasbench-node (default), testbed, none\n"
-            "  --ram-threshold PCT     nodes at or above it are skipped (default 90)\n"
-            "  --command-timeout SEC   one node command (default 600)\n"
-            "  --connect-timeout SEC   opening a node session (default 10)\n"
+            "  --metrics FORMAT        faasbench-node, testbed, none (default %s)\n"
+            "  --ram-threshold PCT     nodes at or above it are skipped (default %g)\n"
+            "  --command-timeout SEC   one node command (default %g)\n"
+            "  --connect-timeout SEC   opening a node session (default %g)\n"
             "  --revive-after SEC      a node marked down is tried again this long after,\n"
-            "                          before an invocation (default 10; 0: never)\n"
+            "                          before an invocation (default %g; 0: never)\n"
             "  -V, --version           print the version\n"
             "  -h, --help              this text\n"
             "\n"
             "One of --known-hosts and --insecure-accept-any-host-key is required.\n"
             "SIGINT/SIGTERM: stop accepting, finish the requests in progress, remove\n"
-            "containers and images from the nodes, write the results, exit 0.\n");
+            "containers and images from the nodes, write the results, exit 0.\n",
+            d->results_root, have ? dx.runtime.preset : "?", fb_metrics_format_name(d->metrics),
+            d->ram_threshold, d->command_timeout_ms / 1000.0, d->connect_timeout_ms / 1000.0,
+            d->revive_after_ms / 1000.0);
+    if (have)
+        fb_experiment_free(&dx);
 }
 
 /* A number in [lo, hi]; 0 or -1. */
@@ -165,17 +187,7 @@ int main(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    struct fb_gw_opts o = {
-        .policy = "round-robin",
-        .warming = FB_WARM_COLD,
-        .results_root = "results",
-        .runtime = "docker",
-        .metrics = FB_METRICS_FBNODE,
-        .ram_threshold = 90,
-        .command_timeout_ms = 600 * 1000,
-        .connect_timeout_ms = 10 * 1000,
-        .revive_after_ms = 10 * 1000,
-    };
+    struct fb_gw_opts o, d;
     const char *listen_at = "127.0.0.1:8000";
     struct sockaddr_storage addr;
     struct fb_errbuf eb = {{0}};
@@ -186,6 +198,11 @@ int main(int argc, char **argv)
     int c, sig = 0, status = 1;
     bool ssh_ready = false;
 
+    if (fb_gw_opts_init(&d, &eb) < 0) {
+        fprintf(stderr, "faasbench-gateway: %s\n", eb.msg[0] ? eb.msg : "out of memory");
+        return 1;
+    }
+    o = d;
     while ((c = getopt_long(argc, argv, "Vh", longopts, NULL)) != -1) {
         switch (c) {
         case O_LISTEN:
@@ -216,13 +233,7 @@ int main(int argc, char **argv)
             o.identity = optarg;
             break;
         case O_METRICS:
-            if (strcmp(optarg, "faasbench-node") == 0)
-                o.metrics = FB_METRICS_FBNODE;
-            else if (strcmp(optarg, "testbed") == 0)
-                o.metrics = FB_METRICS_TESTBED;
-            else if (strcmp(optarg, "none") == 0)
-                o.metrics = FB_METRICS_NONE;
-            else {
+            if (fb_metrics_format_parse(optarg, &o.metrics) < 0) {
                 fprintf(stderr, "faasbench-gateway: --metrics: faasbench-node, testbed or none\n");
                 return 2;
             }
@@ -257,15 +268,15 @@ int main(int argc, char **argv)
             printf("faasbench-gateway %s\n", FB_VERSION);
             return 0;
         case 'h':
-            usage(stdout);
+            usage(stdout, &d);
             return 0;
         default:
-            usage(stderr);
+            usage(stderr, &d);
             return 2;
         }
     }
     if (optind != argc) {
-        usage(stderr);
+        usage(stderr, &d);
         return 2;
     }
     if (fb_policy_find(o.policy) == NULL) {

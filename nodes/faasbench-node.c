@@ -11,11 +11,13 @@
  *       fbx1 elapsed_ns=N status=N
  *       and exits with the command's status (128+signal when killed).
  *   faasbench-node serve
- *       Runs commands for one client, one after another, on stdin/stdout:
+ *       Runs commands for one client, one after another, on stdin/stdout,
+ *       framed as nodeproto.h says (its grammar and limits are there):
  *         at start   fbs1 ready
  *         request    fbq1 TIMEOUT_MS LEN   then LEN bytes: the command
  *         reply      fbr1 status=N elapsed_ns=N timed_out=0|1 out=N err=N
  *                    then N bytes of stdout, then N bytes of stderr
+ *       A request line outside the grammar ends the server (exit 2).
  *       Each command runs as /bin/sh -c COMMAND in a process group of its
  *       own, with stdin from /dev/null; at most FBN_CAPTURE bytes of each
  *       stream are sent back (the rest is read and dropped). At its timeout
@@ -46,9 +48,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#define FBN_VERSION "1.1.0"
-#define FBN_CAPTURE (1024 * 1024)   /* bytes kept per stream and command */
-#define FBN_MAX_COMMAND (1024 * 1024)
+#include "nodeproto.h"
+
+#define FBN_VERSION "1.1.1"
+#define FBN_CAPTURE FB_NODEPROTO_CAPTURE /* bytes kept per stream and command */
+/* What stdin may hold unconsumed: one request, line and command. */
+#define FBN_INBUF_MAX (FB_NODEPROTO_LINE_MAX + FB_NODEPROTO_COMMAND_MAX)
 #define FBN_KILL_GRACE_MS 2000
 #ifndef CGROUP_ROOT /* overridable for tests against a fake tree */
 #define CGROUP_ROOT "/sys/fs/cgroup"
@@ -640,9 +645,19 @@ struct inbuf {
     bool eof;
 };
 
-/* Reads what stdin has (blocking when wait is set). False on a read error. */
+/* A full buffer is not read into until a request is consumed: a client
+ * sending ahead of its replies cannot make the server grow without end. */
+static bool inbuf_full(const struct inbuf *in)
+{
+    return in->len >= FBN_INBUF_MAX;
+}
+
+/* Reads what stdin has (blocking when wait is set), never past
+ * FBN_INBUF_MAX bytes held. False on a read error. */
 static bool inbuf_fill(struct inbuf *in, bool wait)
 {
+    if (inbuf_full(in))
+        return true;
     if (in->cap - in->len < 65536) {
         size_t cap = in->cap ? in->cap * 2 : 131072;
         char *p = realloc(in->p, cap);
@@ -652,12 +667,15 @@ static bool inbuf_fill(struct inbuf *in, bool wait)
         in->cap = cap;
     }
     for (;;) {
+        size_t room = in->cap - in->len;
+        if (room > FBN_INBUF_MAX - in->len)
+            room = FBN_INBUF_MAX - in->len;
         if (!wait) {
             struct pollfd pf = {.fd = STDIN_FILENO, .events = POLLIN};
             if (poll(&pf, 1, 0) <= 0)
                 return true;
         }
-        ssize_t n = read(STDIN_FILENO, in->p + in->len, in->cap - in->len);
+        ssize_t n = read(STDIN_FILENO, in->p + in->len, room);
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0)
@@ -793,7 +811,7 @@ static bool serve_one(const char *command, long timeout_ms, struct inbuf *in,
             {.fd = wake_fd_read, .events = POLLIN},
             {.fd = st[0].fd, .events = POLLIN},
             {.fd = st[1].fd, .events = POLLIN},
-            {.fd = in->eof ? -1 : STDIN_FILENO, .events = POLLIN},
+            {.fd = in->eof || inbuf_full(in) ? -1 : STDIN_FILENO, .events = POLLIN},
         };
         if (poll(fds, 4, wait_ms) < 0 && errno != EINTR)
             break;
@@ -837,14 +855,16 @@ static int cmd_serve(void)
 {
     struct inbuf in = {0};
     struct stream st[2] = {{.fd = -1}, {.fd = -1}};
-    int wake[2];
+    char *command = NULL;
+    int wake[2] = {-1, -1}, rc = 0;
 
     st[0].buf = malloc(FBN_CAPTURE);
     st[1].buf = malloc(FBN_CAPTURE);
     if (st[0].buf == NULL || st[1].buf == NULL ||
         pipe2(wake, O_CLOEXEC | O_NONBLOCK) != 0) {
         perror("faasbench-node serve");
-        return 125;
+        rc = 125;
+        goto out;
     }
     wake_fd = wake[1];
     wake_fd_read = wake[0];
@@ -853,77 +873,99 @@ static int cmd_serve(void)
     /* What a killed command's shell leaves behind is reparented here and
      * reaped, not left as a zombie for an init that may not reap. */
     prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
-    write_all(STDOUT_FILENO, "fbs1 ready\n", 11);
+    write_all(STDOUT_FILENO, FB_NODEPROTO_READY, sizeof(FB_NODEPROTO_READY) - 1);
     for (;;) {
-        char *nl;
-        while ((nl = memchr(in.p, '\n', in.len)) == NULL) {
+        struct fb_nodeproto_request q;
+        size_t llen = 0, hlen;
+        int r;
+
+        while ((r = fb_nodeproto_line(in.p, in.len, &llen)) == FB_NODEPROTO_MORE) {
             if (in.eof)
-                return 0; /* the client closed the channel: done */
-            if (in.len > 64) {
-                fputs("faasbench-node serve: request line too long\n", stderr);
-                return 2;
-            }
+                goto out; /* the client closed the channel: done */
             if (!inbuf_fill(&in, true)) {
                 perror("faasbench-node serve: read");
-                return 2;
+                rc = 2;
+                goto out;
             }
         }
-        char line[80];
-        size_t hlen = (size_t)(nl - in.p) + 1;
-        long timeout_ms;
-        unsigned long clen;
-        char extra;
-        memcpy(line, in.p, hlen - 1);
-        line[hlen - 1] = '\0';
-        if (sscanf(line, "fbq1 %ld %lu%c", &timeout_ms, &clen, &extra) != 2 ||
-            timeout_ms < 0 || clen == 0 || clen > FBN_MAX_COMMAND) {
-            fprintf(stderr, "faasbench-node serve: bad request line: %.64s\n", line);
-            return 2;
+        /* No '\n' and no NUL within the longest line there can be. */
+        if (r != FB_NODEPROTO_OK &&
+            memchr(in.p, '\0', in.len < FB_NODEPROTO_LINE_MAX ? in.len
+                                                               : FB_NODEPROTO_LINE_MAX) == NULL) {
+            fputs("faasbench-node serve: request line too long\n", stderr);
+            rc = 2;
+            goto out;
         }
-        while (in.len < hlen + clen) {
+        if (r != FB_NODEPROTO_OK || fb_nodeproto_request_parse(in.p, llen, &q) != 0) {
+            size_t shown = strnlen(in.p, r == FB_NODEPROTO_OK ? llen : in.len);
+            fprintf(stderr, "faasbench-node serve: bad request line: %.*s\n",
+                    (int)(shown < 64 ? shown : 64), in.p);
+            rc = 2;
+            goto out;
+        }
+        hlen = llen + 1;
+        while (in.len < hlen + q.len) {
             if (in.eof) {
                 fputs("faasbench-node serve: request cut short\n", stderr);
-                return 2;
+                rc = 2;
+                goto out;
             }
             if (!inbuf_fill(&in, true)) {
                 perror("faasbench-node serve: read");
-                return 2;
+                rc = 2;
+                goto out;
             }
         }
-        char *command = malloc(clen + 1);
-        if (command == NULL) {
+        if ((command = malloc(q.len + 1)) == NULL) {
             perror("faasbench-node serve");
-            return 125;
+            rc = 125;
+            goto out;
         }
-        memcpy(command, in.p + hlen, clen);
-        command[clen] = '\0';
-        inbuf_consume(&in, hlen + clen);
+        memcpy(command, in.p + hlen, q.len);
+        command[q.len] = '\0';
+        inbuf_consume(&in, hlen + q.len);
         st[0].len = st[1].len = 0;
 
         int status;
         uint64_t elapsed;
         bool timed_out;
-        if (strlen(command) != clen) {
+        if (strlen(command) != q.len) {
             st[1].len = (size_t)snprintf(st[1].buf, FBN_CAPTURE,
                                          "faasbench-node: the command holds a NUL byte\n");
             status = 125;
             elapsed = 0;
             timed_out = false;
-        } else if (!serve_one(command, timeout_ms, &in, st, &status, &elapsed, &timed_out)) {
-            free(command);
-            return 0;
+        } else if (!serve_one(command, (long)q.timeout_ms, &in, st, &status, &elapsed,
+                              &timed_out)) {
+            goto out; /* the client went away during the command */
         }
         free(command);
+        command = NULL;
         while (waitpid(-1, NULL, WNOHANG) > 0) {
         }
-        char head[160];
-        int n = snprintf(head, sizeof head,
-                         "fbr1 status=%d elapsed_ns=%" PRIu64 " timed_out=%d out=%zu err=%zu\n",
-                         status, elapsed, timed_out ? 1 : 0, st[0].len, st[1].len);
+        char head[FB_NODEPROTO_LINE_MAX];
+        struct fb_nodeproto_reply rep = {.status = status, .elapsed_ns = elapsed,
+                                         .timed_out = timed_out, .out_len = st[0].len,
+                                         .err_len = st[1].len};
+        int n = fb_nodeproto_reply_format(head, sizeof head, &rep);
+        if (n < 0) {
+            fputs("faasbench-node serve: reply outside the protocol's limits\n", stderr);
+            rc = 125;
+            goto out;
+        }
         write_all(STDOUT_FILENO, head, (size_t)n);
         write_all(STDOUT_FILENO, st[0].buf, st[0].len);
         write_all(STDOUT_FILENO, st[1].buf, st[1].len);
     }
+out:
+    free(command);
+    free(in.p);
+    free(st[0].buf);
+    free(st[1].buf);
+    for (int i = 0; i < 2; i++)
+        if (wake[i] >= 0)
+            close(wake[i]);
+    return rc;
 }
 
 /* ------------------------------------------------------------------ */

@@ -5,7 +5,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "config.h"
+#include "error.h"
+#include "types.h"
 
 /* What a policy sees of one node at selection time. */
 struct fb_node_view {

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 
 #include "error.h"
-#include "matrix.h"
+#include "rng.h"
 #include "policy.h"
 
 static int p2_init(void **state, uint64_t seed)

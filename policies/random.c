@@ -2,7 +2,7 @@
 #include <stdlib.h>
 
 #include "error.h"
-#include "matrix.h"
+#include "rng.h"
 #include "policy.h"
 
 static int random_init(void **state, uint64_t seed)

@@ -5,6 +5,7 @@
 #include <libconfig.h>
 #include <limits.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -19,12 +20,6 @@
 
 /* ---- names of the small enums ---- */
 
-static const char *const warming_names[FB_WARM_N] = {
-    [FB_WARM_COLD] = "cold",
-    [FB_WARM_PREWARMED] = "pre-warmed",
-    [FB_WARM_WARMED] = "warmed",
-};
-
 static const char *const step_names[FB_STEP_N] = {
     [FB_STEP_PULL] = "pull",
     [FB_STEP_RUN] = "run",
@@ -34,24 +29,6 @@ static const char *const step_names[FB_STEP_N] = {
     [FB_STEP_REMOVE_CONTAINER] = "remove_container",
     [FB_STEP_RESET] = "reset",
 };
-
-const char *fb_warming_name(enum fb_warming w)
-{
-    return (int)w >= 0 && w < FB_WARM_N ? warming_names[w] : "unknown";
-}
-
-int fb_warming_parse(const char *name, enum fb_warming *out)
-{
-    if (name == NULL)
-        return FB_EINVAL;
-    for (int w = 0; w < FB_WARM_N; w++)
-        if (strcmp(warming_names[w], name) == 0) {
-            if (out != NULL)
-                *out = (enum fb_warming)w;
-            return 0;
-        }
-    return FB_EINVAL;
-}
 
 const char *fb_step_name(enum fb_step s)
 {
@@ -104,6 +81,11 @@ struct key {
     /* Extra check of a string (or of each string of K_STRINGS): 0, or
      * FB_ECONFIG / FB_ENOMEM with the reason in why. */
     int (*check)(const char *value, struct fb_errbuf *why);
+    /* Workload keys: the workload types that use it (1 << FB_WORKLOAD_*),
+     * 0: every type. The writer leaves a key out where it is not used: a
+     * value nothing reads (an experiment built in code may hold 0 there)
+     * must not make the written file fail to load. */
+    unsigned used_by;
     const char *help;
 };
 
@@ -117,6 +99,8 @@ struct section {
     bool has_line;      /* store the group's source line at off_line */
     size_t off_line;
     const char *unique; /* K_LIST: this string key must differ between elements */
+    size_t off_kind;    /* with has_kind: the int whose value keys' used_by test */
+    bool has_kind;
     /* Cross-key checks and computed defaults, after every key was parsed.
      * group is NULL when the section is absent from the file. */
     int (*finish)(struct loader *ld, const config_setting_t *group,
@@ -334,38 +318,44 @@ static const struct choice spreads[] = {
     {NULL, 0},
 };
 
+/* used_by values of the workload keys. */
+#define W_CLOSED (1u << FB_WORKLOAD_CLOSED)
+#define W_POISSON (1u << FB_WORKLOAD_POISSON)
+#define W_TRACE (1u << FB_WORKLOAD_TRACE)
+
 static const struct key workload_keys[] = {
     {.name = "type", .kind = K_ENUM, .def = "\"sequential\"", .choices = workload_kinds,
      .what = "workload", AT(struct fb_workload_cfg, kind),
      .help = "\"sequential\", \"closed\", \"poisson\" or \"trace\""},
     {.name = "clients", .kind = K_INT, .def = "1", .min = 1, .max = 4096,
-     AT(struct fb_workload_cfg, clients),
+     AT(struct fb_workload_cfg, clients), .used_by = W_CLOSED | W_POISSON | W_TRACE,
      .help = "closed: concurrent clients; poisson, trace: invocations in flight at most"},
     {.name = "invocations", .kind = K_INT, .def = "0", .min = 0, .max = 100000000,
-     AT(struct fb_workload_cfg, invocations),
+     AT(struct fb_workload_cfg, invocations), .used_by = W_CLOSED,
      .help = "closed: invocations per cell over all functions (0: matrix.invocations x "
              "functions)"},
     {.name = "duration_s", .kind = K_NUMBER, .def = "0", .min = 0, .max = 1e6,
-     AT(struct fb_workload_cfg, duration_s),
+     AT(struct fb_workload_cfg, duration_s), .used_by = W_CLOSED | W_POISSON,
      .help = "closed, poisson: seconds each cell issues invocations"},
     {.name = "rate", .kind = K_NUMBER, .def = "1", .min = 0, .max = 1e6, .flags = F_MIN_OPEN,
-     AT(struct fb_workload_cfg, rate), .help = "poisson: arrivals per second"},
+     AT(struct fb_workload_cfg, rate), .used_by = W_POISSON,
+     .help = "poisson: arrivals per second"},
     {.name = "per_node", .kind = K_INT, .def = "1", .min = 1, .max = 1024,
      AT(struct fb_workload_cfg, per_node),
      .help = "invocations in flight per node (one ssh session each)"},
-    {.name = "trace", .kind = K_PATH, AT(struct fb_workload_cfg, trace),
+    {.name = "trace", .kind = K_PATH, AT(struct fb_workload_cfg, trace), .used_by = W_TRACE,
      .help = "trace: the trace file"},
     {.name = "trace_format", .kind = K_ENUM, .def = "\"azure\"", .choices = trace_formats,
-     .what = "trace format", AT(struct fb_workload_cfg, trace_format),
+     .what = "trace format", AT(struct fb_workload_cfg, trace_format), .used_by = W_TRACE,
      .help = "\"azure\" (per-minute counts) or \"csv\" (time_s,function)"},
     {.name = "spread", .kind = K_ENUM, .def = "\"uniform\"", .choices = spreads,
-     .what = "spread", AT(struct fb_workload_cfg, spread),
+     .what = "spread", AT(struct fb_workload_cfg, spread), .used_by = W_TRACE,
      .help = "azure traces: a minute's invocations \"uniform\" or \"poisson\" in it"},
     {.name = "time_scale", .kind = K_NUMBER, .def = "1", .min = 0, .max = 1e6,
-     .flags = F_MIN_OPEN, AT(struct fb_workload_cfg, time_scale),
+     .flags = F_MIN_OPEN, AT(struct fb_workload_cfg, time_scale), .used_by = W_TRACE,
      .help = "trace: offsets are multiplied by this (0.5: twice as fast)"},
     {.name = "max_minutes", .kind = K_INT, .def = "0", .min = 0, .max = 1440,
-     AT(struct fb_workload_cfg, max_minutes),
+     AT(struct fb_workload_cfg, max_minutes), .used_by = W_TRACE,
      .help = "azure traces: replay only the first N minutes (0: all)"},
 };
 
@@ -376,6 +366,8 @@ static const struct section workload_section = {
     .what = "workload",
     .keys = workload_keys,
     .n_keys = N_OF(workload_keys),
+    .off_kind = offsetof(struct fb_workload_cfg, kind),
+    .has_kind = true,
     .finish = finish_workload,
 };
 
@@ -441,8 +433,12 @@ static const struct section root_section = {
 struct loader {
     const char *path;                /* the file as given */
     char *dir;                       /* its directory: where includes are found */
-    struct fb_errbuf *eb;
+    struct fb_errbuf *eb;            /* the first error */
+    struct fb_config_errors *errs;   /* every error kept, or NULL */
+    int n_errors;                    /* configuration errors found so far */
+    bool stop;                       /* more than FB_CONFIG_MAX_ERRORS: give up */
     const config_setting_t *dflt_at; /* set while parsing a default: where it applies */
+    bool defaults_only;              /* fb_config_defaults: required keys stay unset */
 };
 
 /* The name to show for a file libconfig recorded: included files are recorded
@@ -481,6 +477,32 @@ static void vmessage(const struct loader *ld, const config_setting_t *s, const c
         vsnprintf(out + len, n - (size_t)len, fmt, ap);
 }
 
+/* Keeps one configuration error, as a compiler does: the first goes to eb,
+ * each to the list; one past FB_CONFIG_MAX_ERRORS stops the loader. */
+static int record(struct loader *ld, const char *text)
+{
+    if (ld->n_errors == 0)
+        fb_errf(ld->eb, FB_ECONFIG, "%s", text);
+    if (ld->n_errors < FB_CONFIG_MAX_ERRORS) {
+        if (ld->errs != NULL)
+            snprintf(ld->errs->msg[ld->errs->n++], FB_ERRMSG_LEN, "%s", text);
+    } else {
+        ld->stop = true;
+        if (ld->errs != NULL)
+            ld->errs->more = true;
+    }
+    ld->n_errors++;
+    return FB_ECONFIG;
+}
+
+/* After a step failed with rc: true when loading goes on with the next key
+ * or element (a configuration error, already kept), false when it must stop
+ * (out of memory, or too many errors). */
+static bool go_on(const struct loader *ld, int rc)
+{
+    return rc == FB_ECONFIG && !ld->stop;
+}
+
 __attribute__((format(printf, 4, 5)))
 static int fail(struct loader *ld, const config_setting_t *s, const char *key,
                 const char *fmt, ...)
@@ -490,7 +512,7 @@ static int fail(struct loader *ld, const config_setting_t *s, const char *key,
     va_start(ap, fmt);
     vmessage(ld, s, key, text, sizeof(text), fmt, ap);
     va_end(ap);
-    return fb_errf(ld->eb, FB_ECONFIG, "%s", text);
+    return record(ld, text);
 }
 
 __attribute__((format(printf, 4, 5)))
@@ -754,6 +776,72 @@ static char *dir_of(const char *path)
     return strndup(path, (size_t)(slash - path));
 }
 
+/* Secrets taken out of the environment (password_env): each variable is
+ * removed once read, so no child of this process (a local transport's
+ * command, the plot script) inherits it. Its value stays here, so a later
+ * load in this process that names it again (the run's saved
+ * experiment.cfg, a second node with the same variable) still finds it.
+ * Kept for the process's lifetime. */
+struct taken_env {
+    struct taken_env *next;
+    char *name;
+    char *value;
+};
+static struct taken_env *taken_envs;
+static pthread_mutex_t taken_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Keeps value as the one taken for name (a copy). False when out of memory. */
+static bool taken_env_keep(struct taken_env **slot, const char *name, const char *value)
+{
+    struct taken_env *t = *slot;
+    char *v = strdup(value);
+
+    if (v == NULL)
+        return false;
+    if (t == NULL) {
+        if ((t = calloc(1, sizeof(*t))) == NULL || (t->name = strdup(name)) == NULL) {
+            free(t);
+            free(v);
+            return false;
+        }
+        t->next = taken_envs;
+        taken_envs = t;
+        *slot = t;
+    }
+    put_string(&t->value, v, true);
+    return true;
+}
+
+/* The value of variable name (a copy, caller frees): from the environment,
+ * which it then leaves, or as taken from it before. NULL when unset, or
+ * with *nomem set when out of memory. An empty value is left in place (it
+ * is refused anyway). */
+static char *take_env(const char *name, bool *nomem)
+{
+    struct taken_env *t;
+    const char *env, *v;
+    char *copy = NULL;
+
+    *nomem = false;
+    pthread_mutex_lock(&taken_lock);
+    for (t = taken_envs; t != NULL && strcmp(t->name, name) != 0; t = t->next) {
+    }
+    env = getenv(name);
+    v = env != NULL ? env : t != NULL ? t->value : NULL;
+    if (v != NULL && (copy = strdup(v)) == NULL)
+        *nomem = true;
+    if (copy != NULL && env != NULL && env[0] != '\0') {
+        if (taken_env_keep(&t, name, env)) {
+            unsetenv(name);
+        } else {
+            put_string(&copy, NULL, true);
+            *nomem = true;
+        }
+    }
+    pthread_mutex_unlock(&taken_lock);
+    return copy;
+}
+
 /* value as written in the file holding s, made absolute. */
 static int resolve_path(struct loader *ld, const config_setting_t *s, const char *key,
                         const char *value, char **out)
@@ -806,7 +894,7 @@ static int parse_section(struct loader *ld, const struct section *sec,
 static int parse_strings(struct loader *ld, const struct key *k, const config_setting_t *val,
                          const char *key, char *obj)
 {
-    int n = config_setting_length(val);
+    int n = config_setting_length(val), before = ld->n_errors, rc = 0;
     char **arr = NULL;
     enum fb_warming *modes = NULL;
     char ekey[256];
@@ -825,43 +913,139 @@ static int parse_strings(struct loader *ld, const struct key *k, const config_se
     }
     memcpy(obj + k->off_n, &n, sizeof(n));
 
-    for (int i = 0; i < n; i++) {
+    /* Each element's error is kept and the next one looked at. */
+    for (int i = 0; i < n && (rc == 0 || go_on(ld, rc)); i++) {
         const config_setting_t *e = config_setting_get_elem(val, (unsigned)i);
         const char *v;
+        int j;
         snprintf(ekey, sizeof(ekey), "%s[%d]", key, i);
-        if (config_setting_type(e) != CONFIG_TYPE_STRING)
-            return fail(ld, e, ekey, "expected a string (got %s)", type_name(e));
+        rc = 0;
+        if (config_setting_type(e) != CONFIG_TYPE_STRING) {
+            rc = fail(ld, e, ekey, "expected a string (got %s)", type_name(e));
+            continue;
+        }
         v = config_setting_get_string(e);
-        if (v[0] == '\0')
-            return fail(ld, e, ekey, "must not be empty");
-        for (int j = 0; j < i; j++)
-            if (strcmp(config_setting_get_string_elem(val, j), v) == 0)
-                return fail(ld, e, ekey, "duplicate entry '%s' (first at [%d])", v, j);
+        if (v[0] == '\0') {
+            rc = fail(ld, e, ekey, "must not be empty");
+            continue;
+        }
+        for (j = 0; j < i; j++) {
+            const char *w = config_setting_get_string_elem(val, j);
+            if (w != NULL && strcmp(w, v) == 0)
+                break;
+        }
+        if (j < i) {
+            rc = fail(ld, e, ekey, "duplicate entry '%s' (first at [%d])", v, j);
+            continue;
+        }
         if (k->kind == K_STRINGS) {
-            if (k->check != NULL) {
-                int rc = k->check(v, &why);
-                if (rc == FB_ENOMEM)
-                    return nomem(ld);
-                if (rc < 0)
-                    return fail(ld, e, ekey, "%s", why.msg);
+            if (k->check != NULL && (rc = k->check(v, &why)) < 0) {
+                rc = rc == FB_ENOMEM ? nomem(ld) : fail(ld, e, ekey, "%s", why.msg);
+                continue;
             }
             if ((arr[i] = strdup(v)) == NULL)
-                return nomem(ld);
+                rc = nomem(ld);
         } else if (fb_warming_parse(v, &modes[i]) < 0) {
+            const char *names[FB_WARM_N];
             char h[256];
-            hint(v, (const char *const *)warming_names, FB_WARM_N, h, sizeof(h));
-            return fail(ld, e, ekey, "unknown warming mode '%s' %s", v, h);
+            for (int w = 0; w < FB_WARM_N; w++)
+                names[w] = fb_warming_name((enum fb_warming)w);
+            hint(v, names, FB_WARM_N, h, sizeof(h));
+            rc = fail(ld, e, ekey, "unknown warming mode '%s' %s", v, h);
         }
     }
-    return 0;
+    if (rc < 0 && !go_on(ld, rc))
+        return rc;
+    return ld->n_errors > before ? FB_ECONFIG : 0;
 }
 
-/* The group's elements become an array of sub's struct. */
+/* One element's value of a list's unique key, and its index. */
+struct unique_entry {
+    const char *value;
+    int index;
+};
+
+static int unique_cmp(const void *a, const void *b)
+{
+    const struct unique_entry *x = a, *y = b;
+    int c = strcmp(x->value, y->value);
+    return c != 0 ? c : (x->index > y->index) - (x->index < y->index);
+}
+
+/* A repeat of a list's unique value: element dup, first held by element first. */
+struct unique_repeat {
+    int dup, first;
+};
+
+static int repeat_cmp(const void *a, const void *b)
+{
+    const struct unique_repeat *x = a, *y = b;
+    return (x->dup > y->dup) - (x->dup < y->dup);
+}
+
+/* The elements of list val (parsed into arr, n of them) whose unique key
+ * uk repeats an earlier one's: sorted, so 100,000 nodes take n log n, not
+ * n^2. Each repeat is reported, in list order, with the first element
+ * holding its value. */
+static int check_unique(struct loader *ld, const struct key *k, const struct key *uk,
+                        const config_setting_t *val, const char *key, const char *arr, int n)
+{
+    const struct section *sub = k->sub;
+    struct unique_entry *e = malloc((size_t)(n > 0 ? n : 1) * sizeof(*e));
+    struct unique_repeat *rep = NULL;
+    int m = 0, n_rep = 0, rc = 0;
+
+    if (e == NULL)
+        return nomem(ld);
+    for (int i = 0; i < n; i++) {
+        const char *v = *(char *const *)(arr + (size_t)i * sub->size + uk->off);
+        if (v != NULL)
+            e[m++] = (struct unique_entry){v, i};
+    }
+    qsort(e, (size_t)m, sizeof(*e), unique_cmp);
+    for (int i = 1; i < m; i++)
+        n_rep += strcmp(e[i].value, e[i - 1].value) == 0;
+    if (n_rep > 0 && (rep = malloc((size_t)n_rep * sizeof(*rep))) == NULL) {
+        free(e);
+        return nomem(ld);
+    }
+    n_rep = 0;
+    /* In each run of equal values, sorted by index, the first holds it. */
+    for (int g = 0, end; g < m; g = end) {
+        for (end = g + 1; end < m && strcmp(e[end].value, e[g].value) == 0; end++)
+            rep[n_rep++] = (struct unique_repeat){e[end].index, e[g].index};
+    }
+    free(e);
+    if (n_rep > 0)
+        qsort(rep, (size_t)n_rep, sizeof(*rep), repeat_cmp);
+
+    for (int r = 0; r < n_rep && (rc == 0 || go_on(ld, rc)); r++) {
+        const config_setting_t *si = config_setting_get_member(
+            config_setting_get_elem(val, (unsigned)rep[r].dup), uk->name);
+        const config_setting_t *sj = config_setting_get_member(
+            config_setting_get_elem(val, (unsigned)rep[r].first), uk->name);
+        char fi[PATH_MAX], fj[PATH_MAX], where[PATH_MAX + 32], ekey[256];
+        shown_file(ld, config_setting_source_file(si), fi, sizeof(fi));
+        shown_file(ld, config_setting_source_file(sj), fj, sizeof(fj));
+        if (strcmp(fi, fj) == 0)
+            snprintf(where, sizeof(where), "line %u", line_of(sj));
+        else
+            snprintf(where, sizeof(where), "%s:%u", fj, line_of(sj));
+        snprintf(ekey, sizeof(ekey), "%s[%d].%s", key, rep[r].dup, uk->name);
+        rc = fail(ld, si, ekey, "duplicate %s %s '%s' (first at %s)", sub->what, uk->name,
+                  *(char *const *)(arr + (size_t)rep[r].dup * sub->size + uk->off), where);
+    }
+    free(rep);
+    return rc;
+}
+
+/* The group's elements become an array of sub's struct. An element's
+ * errors are kept and the next element parsed. */
 static int parse_list(struct loader *ld, const struct key *k, const config_setting_t *val,
                       const char *key, char *obj)
 {
     const struct section *sub = k->sub;
-    int n = config_setting_length(val), rc;
+    int n = config_setting_length(val), rc = 0, before = ld->n_errors;
     char ekey[256], *arr;
     const struct key *uk = NULL;
 
@@ -871,41 +1055,23 @@ static int parse_list(struct loader *ld, const struct key *k, const config_setti
         return nomem(ld);
     memcpy(obj + k->off, &arr, sizeof(arr));
     memcpy(obj + k->off_n, &n, sizeof(n));
-    for (int i = 0; i < n; i++) {
+    for (int i = 0; i < n && (rc == 0 || go_on(ld, rc)); i++) {
         const config_setting_t *e = config_setting_get_elem(val, (unsigned)i);
         snprintf(ekey, sizeof(ekey), "%s[%d]", key, i);
         if (!config_setting_is_group(e))
-            return fail(ld, e, ekey, "expected a group { ... } (got %s)", type_name(e));
-        if ((rc = parse_section(ld, sub, e, e, ekey, arr + (size_t)i * sub->size)) < 0)
-            return rc;
+            rc = fail(ld, e, ekey, "expected a group { ... } (got %s)", type_name(e));
+        else
+            rc = parse_section(ld, sub, e, e, ekey, arr + (size_t)i * sub->size);
     }
+    if (rc < 0 && !go_on(ld, rc))
+        return rc;
 
     for (int i = 0; sub->unique != NULL && i < sub->n_keys; i++)
         if (strcmp(sub->keys[i].name, sub->unique) == 0)
             uk = &sub->keys[i];
-    for (int i = 1; uk != NULL && i < n; i++) {
-        const char *vi = *(char **)(arr + (size_t)i * sub->size + uk->off);
-        for (int j = 0; j < i; j++) {
-            const char *vj = *(char **)(arr + (size_t)j * sub->size + uk->off);
-            if (vi == NULL || vj == NULL || strcmp(vi, vj) != 0)
-                continue;
-            const config_setting_t *si = config_setting_get_member(
-                config_setting_get_elem(val, (unsigned)i), uk->name);
-            const config_setting_t *sj = config_setting_get_member(
-                config_setting_get_elem(val, (unsigned)j), uk->name);
-            char fi[PATH_MAX], fj[PATH_MAX], where[PATH_MAX + 32];
-            shown_file(ld, config_setting_source_file(si), fi, sizeof(fi));
-            shown_file(ld, config_setting_source_file(sj), fj, sizeof(fj));
-            if (strcmp(fi, fj) == 0)
-                snprintf(where, sizeof(where), "line %u", line_of(sj));
-            else
-                snprintf(where, sizeof(where), "%s:%u", fj, line_of(sj));
-            snprintf(ekey, sizeof(ekey), "%s[%d].%s", key, i, uk->name);
-            return fail(ld, si, ekey, "duplicate %s %s '%s' (first at %s)", sub->what,
-                        uk->name, vi, where);
-        }
-    }
-    return 0;
+    if (uk != NULL && (rc = check_unique(ld, k, uk, val, key, arr, n)) < 0 && !go_on(ld, rc))
+        return rc;
+    return ld->n_errors > before ? FB_ECONFIG : 0;
 }
 
 /* Parses val for key k into obj's field; at is where val sits (or, for a
@@ -954,13 +1120,14 @@ static int parse_value(struct loader *ld, const struct key *k, const config_sett
         put_string((char **)p, copy, false);
         return 0;
     case K_ENV: {
-        const char *secret = getenv(s);
-        if (secret == NULL)
-            return fail(ld, val, key, "environment variable '%s' is not set", s);
-        if (secret[0] == '\0')
+        bool oom;
+        if ((copy = take_env(s, &oom)) == NULL)
+            return oom ? nomem(ld)
+                       : fail(ld, val, key, "environment variable '%s' is not set", s);
+        if (copy[0] == '\0') {
+            free(copy);
             return fail(ld, val, key, "environment variable '%s' is empty", s);
-        if ((copy = strdup(secret)) == NULL)
-            return nomem(ld);
+        }
         put_string((char **)p, copy, true);
         return 0;
     }
@@ -1070,10 +1237,12 @@ static int parse_section(struct loader *ld, const struct section *sec,
                          const char *path, void *obj)
 {
     char key[256];
-    int rc, n = group != NULL ? config_setting_length(group) : 0;
+    int rc = 0, before = ld->n_errors, n = group != NULL ? config_setting_length(group) : 0;
+    uint64_t suggested = 0; /* keys an unknown key was taken for: not "missing" too */
 
-    /* In file order, so the first error met is the first in the file. */
-    for (int i = 0; i < n; i++) {
+    /* In file order, so errors come as the file holds them; each key's error
+     * is kept and the next key parsed. */
+    for (int i = 0; i < n && (rc == 0 || go_on(ld, rc)); i++) {
         const config_setting_t *m = config_setting_get_elem(group, (unsigned)i);
         const char *name = config_setting_name(m);
         const struct key *k = NULL;
@@ -1088,31 +1257,44 @@ static int parse_section(struct loader *ld, const struct section *sec,
                 names[j] = sec->keys[j].name;
             hint(name, names, sec->n_keys < MAX_CANDS ? sec->n_keys : MAX_CANDS, h,
                  sizeof(h));
-            return fail(ld, m, key, "unknown key %s", h);
+            rc = fail(ld, m, key, "unknown key %s", h);
+            const char *near =
+                nearest(name, names, sec->n_keys < MAX_CANDS ? sec->n_keys : MAX_CANDS);
+            for (int j = 0; near != NULL && j < sec->n_keys && j < 64; j++)
+                if (sec->keys[j].name == near)
+                    suggested |= UINT64_C(1) << j;
+            continue;
         }
-        if ((rc = parse_value(ld, k, m, key, obj)) < 0)
-            return rc;
+        rc = parse_value(ld, k, m, key, obj);
     }
 
-    for (int j = 0; j < sec->n_keys; j++) {
+    for (int j = 0; j < sec->n_keys && (rc == 0 || go_on(ld, rc)); j++) {
         const struct key *k = &sec->keys[j];
         if (group != NULL && config_setting_get_member(group, k->name) != NULL)
             continue;
         child_key(key, sizeof(key), path, k->name);
-        if (k->flags & F_REQUIRED)
-            return fail(ld, at, key, "missing required key (%s)", k->help);
-        if (k->def != NULL)
+        if ((k->flags & F_REQUIRED) && ld->defaults_only)
+            rc = 0; /* fb_config_defaults: left unset */
+        else if ((k->flags & F_REQUIRED) && j < 64 && (suggested >> j & 1))
+            rc = 0; /* "did you mean" already named it */
+        else if (k->flags & F_REQUIRED)
+            rc = fail(ld, at, key, "missing required key (%s)", k->help);
+        else if (k->def != NULL)
             rc = parse_default(ld, k, at, key, obj);
         else if (k->kind == K_GROUP)
             rc = parse_section(ld, k->sub, NULL, at, key, (char *)obj + k->off);
         else
             rc = 0;
-        if (rc < 0)
-            return rc;
     }
+    if (rc < 0 && !go_on(ld, rc))
+        return rc;
 
     if (sec->has_line)
         *(int *)((char *)obj + sec->off_line) = (int)line_of(at);
+    /* The cross-key checks need every key of the section valid: after an
+     * error they would only report its consequences. */
+    if (ld->n_errors > before)
+        return FB_ECONFIG;
     return sec->finish != NULL ? sec->finish(ld, group, at, path, obj) : 0;
 }
 
@@ -1245,6 +1427,10 @@ static int finish_root(struct loader *ld, const config_setting_t *group,
 
     (void)group;
     (void)path;
+    /* Each node carries what its sessions need: the engine reads no
+     * experiment-wide setting to open them. */
+    for (int i = 0; i < exp->n_nodes; i++)
+        exp->nodes[i].agent = exp->agent;
     if (exp->name != NULL)
         return 0;
     base = base != NULL ? base + 1 : ld->path;
@@ -1316,14 +1502,15 @@ static int syntax_error(struct loader *ld, const config_t *cf)
 }
 
 /* libconfig 1.5 ends the whole process (flex: "input in flex scanner
- * failed", exit 2) when an @include names a directory. So before a file is
+ * failed", exit 2) when an @include names a directory, and waits forever
+ * when it names a FIFO without a writer. So before a file is
  * handed to it, the includes it would open are looked at: lines starting
  * with @include "name" (its pattern; also inside a comment or a string,
  * where it would not follow them), in the file and in the regular files it
  * includes, each name read as its scanner reads it and resolved against
- * ld->dir as it does. A directory is an error here; the rest (missing
- * files, nesting too deep) is left to libconfig. A file already being
- * scanned is not scanned again. */
+ * ld->dir as it does. A directory or another file that is not a regular
+ * one is an error here; the rest (missing files, nesting too deep) is left
+ * to libconfig. A file already being scanned is not scanned again. */
 enum { INCLUDE_DEPTH_MAX = 10 }; /* libconfig's MAX_INCLUDE_DEPTH */
 
 struct file_id {
@@ -1402,6 +1589,10 @@ static int check_includes(struct loader *ld, const char *file, int depth, struct
         if (S_ISDIR(st.st_mode))
             rc = fb_errf(ld->eb, FB_ECONFIG, "%s:%d: @include: cannot open '%s': it is a directory",
                          file, line, full);
+        else if (!S_ISREG(st.st_mode)) /* a FIFO would block libconfig's open */
+            rc = fb_errf(ld->eb, FB_ECONFIG,
+                         "%s:%d: @include: cannot open '%s': not a regular file", file, line,
+                         full);
         if (rc < 0 || !S_ISREG(st.st_mode) || depth >= INCLUDE_DEPTH_MAX)
             continue;
         for (int i = 0; i <= depth; i++)
@@ -1417,7 +1608,13 @@ static int check_includes(struct loader *ld, const char *file, int depth, struct
 
 int fb_config_load(const char *path, struct fb_experiment *exp, struct fb_errbuf *eb)
 {
-    struct loader ld = {.path = path, .eb = eb};
+    return fb_config_load_all(path, exp, eb, NULL);
+}
+
+int fb_config_load_all(const char *path, struct fb_experiment *exp, struct fb_errbuf *eb,
+                       struct fb_config_errors *errs)
+{
+    struct loader ld = {.path = path, .eb = eb, .errs = errs};
     struct file_id open_files[INCLUDE_DEPTH_MAX + 1];
     struct stat st;
     const config_setting_t *root;
@@ -1426,14 +1623,25 @@ int fb_config_load(const char *path, struct fb_experiment *exp, struct fb_errbuf
     FILE *f;
     int rc = 0;
 
+    if (errs != NULL)
+        memset(errs, 0, sizeof(*errs));
     if (exp == NULL || path == NULL)
         return fb_errf(eb, FB_EINVAL, "fb_config_load: no %s",
                        exp == NULL ? "experiment" : "path");
     memset(exp, 0, sizeof(*exp));
 
-    /* libconfig reports a missing file without saying why. */
-    if ((f = fopen(path, "r")) == NULL) {
+    /* Only a regular file, looked at before anything opens it: opening a
+     * FIFO waits for a writer, and a device or a folder is no experiment
+     * file. (libconfig opens it again by name; a file swapped for another
+     * kind in between is not caught.) libconfig also reports a missing or
+     * unreadable file without saying why. */
+    if (stat(path, &st) != 0 || (S_ISREG(st.st_mode) && (f = fopen(path, "r")) == NULL)) {
         rc = fb_errf(eb, FB_ECONFIG, "%s: cannot open: %s", path, strerror(errno));
+        goto out;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        rc = fb_errf(eb, FB_ECONFIG, "%s: cannot open: %s", path,
+                     S_ISDIR(st.st_mode) ? "it is a directory" : "not a regular file");
         goto out;
     }
     fclose(f);
@@ -1441,12 +1649,9 @@ int fb_config_load(const char *path, struct fb_experiment *exp, struct fb_errbuf
         rc = nomem(&ld);
         goto out;
     }
-    /* Only a regular file: a pipe read here would be empty for libconfig. */
-    if (stat(path, &st) == 0 && S_ISREG(st.st_mode)) {
-        open_files[0] = (struct file_id){st.st_dev, st.st_ino};
-        if ((rc = check_includes(&ld, path, 0, open_files)) < 0)
-            goto out;
-    }
+    open_files[0] = (struct file_id){st.st_dev, st.st_ino};
+    if ((rc = check_includes(&ld, path, 0, open_files)) < 0)
+        goto out;
 
     config_init(&cf);
     cf_open = true;
@@ -1464,8 +1669,13 @@ out:
     if (cf_open)
         config_destroy(&cf);
     free(ld.dir);
-    if (rc < 0)
+    if (rc < 0) {
         fb_experiment_free(exp);
+        /* An error found before the keys (the file, its syntax, an include)
+         * or out of memory is the only one. */
+        if (errs != NULL && errs->n == 0 && eb != NULL)
+            snprintf(errs->msg[errs->n++], FB_ERRMSG_LEN, "%s", eb->msg);
+    }
     return rc;
 }
 
@@ -1674,9 +1884,16 @@ static void write_key(FILE *f, const struct key *k, const char *obj, int indent)
 
 static void write_section(FILE *f, const struct section *sec, const char *obj, int indent)
 {
+    int kind = 0;
+
+    if (sec->has_kind)
+        memcpy(&kind, obj + sec->off_kind, sizeof(kind));
     for (int j = 0; j < sec->n_keys; j++) {
         const struct key *k = &sec->keys[j];
         if (k->flags & F_ALIAS)
+            continue;
+        if (sec->has_kind && k->used_by != 0 &&
+            (kind < 0 || kind >= 32 || !(k->used_by >> kind & 1u)))
             continue;
         if (indent == 0)
             fprintf(f, "\n# %s\n", k->help);
@@ -1684,20 +1901,82 @@ static void write_section(FILE *f, const struct section *sec, const char *obj, i
     }
 }
 
-int fb_config_write(const struct fb_experiment *exp, const char *path)
+int fb_config_defaults(struct fb_experiment *exp, const char *name, struct fb_errbuf *eb)
 {
-    FILE *f;
-    int rc = 0;
+    struct loader ld = {.path = name, .eb = eb, .defaults_only = true};
+    config_t cf;
+    int rc;
 
-    if (exp == NULL || path == NULL)
+    memset(exp, 0, sizeof(*exp));
+    if ((ld.dir = strdup(".")) == NULL || (exp->path = strdup(name)) == NULL) {
+        free(ld.dir);
+        free(exp->path);
+        exp->path = NULL;
+        return nomem(&ld);
+    }
+    config_init(&cf);
+    if (!config_read_string(&cf, ""))
+        rc = fb_errf(eb, FB_ENOMEM, "out of memory");
+    else
+        rc = parse_section(&ld, &root_section, config_root_setting(&cf),
+                           config_root_setting(&cf), "", exp);
+    config_destroy(&cf);
+    free(ld.dir);
+    if (rc < 0)
+        fb_experiment_free(exp);
+    return rc;
+}
+
+int fb_config_set_preset(struct fb_experiment *exp, const char *preset, struct fb_errbuf *eb)
+{
+    char *steps[FB_STEP_N] = {0}, *name;
+
+    if (!fb_runtime_preset_known(preset))
+        return fb_errf(eb, FB_EINVAL, "unknown runtime '%s' (docker or podman)", preset);
+    if ((name = strdup(preset)) == NULL)
+        return fb_errf(eb, FB_ENOMEM, "out of memory");
+    for (int i = 0; i < FB_STEP_N; i++) {
+        if ((steps[i] = strdup(fb_runtime_preset(preset, (enum fb_step)i))) == NULL) {
+            for (int j = 0; j < i; j++)
+                free(steps[j]);
+            free(name);
+            return fb_errf(eb, FB_ENOMEM, "out of memory");
+        }
+    }
+    free(exp->runtime.preset);
+    exp->runtime.preset = name;
+    for (int i = 0; i < FB_STEP_N; i++) {
+        free(exp->runtime.steps[i]);
+        exp->runtime.steps[i] = steps[i];
+    }
+    return 0;
+}
+
+int fb_config_fwrite(const struct fb_experiment *exp, FILE *f)
+{
+    if (exp == NULL || f == NULL)
         return FB_EINVAL;
-    if ((f = fopen(path, "w")) == NULL)
-        return FB_EIO;
+    /* The loader refuses empty lists: such an experiment has no file. */
+    if (exp->n_nodes < 1 || exp->n_functions < 1 || exp->matrix.n_policies < 1 ||
+        exp->matrix.n_warmings < 1)
+        return FB_EINVAL;
     fprintf(f, "# %s as run: defaults filled in, paths resolved, passwords masked.\n",
             exp->path != NULL ? exp->path : "experiment");
     write_section(f, &root_section, (const char *)exp, 0);
-    if (ferror(f))
-        rc = FB_EIO;
+    return fflush(f) != 0 || ferror(f) ? FB_EIO : 0;
+}
+
+int fb_config_write(const struct fb_experiment *exp, const char *path)
+{
+    FILE *f;
+    int rc;
+
+    if (exp == NULL || path == NULL || exp->n_nodes < 1 || exp->n_functions < 1 ||
+        exp->matrix.n_policies < 1 || exp->matrix.n_warmings < 1)
+        return FB_EINVAL;
+    if ((f = fopen(path, "w")) == NULL)
+        return FB_EIO;
+    rc = fb_config_fwrite(exp, f);
     if (fclose(f) != 0)
         rc = FB_EIO;
     return rc;

@@ -5,15 +5,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "error.h"
-
-enum fb_warming { FB_WARM_COLD, FB_WARM_PREWARMED, FB_WARM_WARMED, FB_WARM_N };
-
-/* "cold", "pre-warmed", "warmed". */
-const char *fb_warming_name(enum fb_warming w);
-/* 0 and *out set, or FB_EINVAL for an unknown name. */
-int fb_warming_parse(const char *name, enum fb_warming *out);
+#include "types.h"
 
 enum fb_transport_kind { FB_TRANSPORT_SSH, FB_TRANSPORT_LOCAL };
 
@@ -46,12 +41,16 @@ struct fb_node_cfg {
     char *identity;     /* private key file, or NULL */
     char *password;     /* resolved secret, or NULL; never printed or saved */
     char *password_env; /* the variable it came from, or NULL (inline or none):
-                           saved in its place, so a resumed run reads it again */
+                           saved in its place, so a resumed run reads it again;
+                           the loader removes it from the environment (children
+                           never inherit it) and keeps its value for later loads
+                           in this process */
     char *known_hosts;  /* file, or NULL */
     bool insecure_accept_any_host_key;
     enum fb_transport_kind transport; /* "ssh" (default) or "local" */
     bool agent;         /* ssh: commands go through `faasbench-node serve` on one
-                           long-lived channel (set from fb_experiment.agent) */
+                           long-lived channel (the loader sets it from
+                           fb_experiment.agent) */
     int line;           /* line of the node's entry in its file */
 };
 
@@ -134,10 +133,41 @@ struct fb_experiment {
  * holds nothing to free. Warnings (inline password, insecure host keys) go
  * to stderr. fb_experiment_free() releases a loaded experiment. */
 int fb_config_load(const char *path, struct fb_experiment *exp, struct fb_errbuf *eb);
+
+/* Every error of a file, as a compiler reports them: in the order found
+ * (file order; a list's repeated names after its elements), each
+ * "file:line: key: message" with its "did you mean". A group whose keys
+ * have errors gets no cross-key checks (they would report consequences).
+ * Loading stops once more than FB_CONFIG_MAX_ERRORS are found. */
+#define FB_CONFIG_MAX_ERRORS 20
+struct fb_config_errors {
+    int n;     /* messages in msg, 1..FB_CONFIG_MAX_ERRORS after a failure */
+    bool more; /* loading stopped: the file has more errors than these */
+    char msg[FB_CONFIG_MAX_ERRORS][FB_ERRMSG_LEN];
+};
+
+/* fb_config_load, keeping every error in *errs (zeroed first; may be NULL):
+ * the first one is also in eb, with the text fb_config_load gives it. */
+int fb_config_load_all(const char *path, struct fb_experiment *exp, struct fb_errbuf *eb,
+                       struct fb_config_errors *errs);
 void fb_experiment_free(struct fb_experiment *exp);
 
-/* Writes the experiment as run, in the same syntax, with passwords masked.
- * Returns 0 or FB_EIO. */
+/* An experiment of every default the file format has, named name, with no
+ * nodes and no functions: what a front end without a file (the REST shim)
+ * starts from. 0, or FB_ENOMEM. */
+int fb_config_defaults(struct fb_experiment *exp, const char *name, struct fb_errbuf *eb);
+
+/* Replaces the runtime preset and every step with that preset's templates.
+ * 0, FB_EINVAL (unknown preset) or FB_ENOMEM. */
+int fb_config_set_preset(struct fb_experiment *exp, const char *preset, struct fb_errbuf *eb);
+
+/* Writes the experiment as run, in the same syntax, with passwords masked
+ * and the workload keys its type does not use left out, so that the file
+ * loads again. Returns 0, FB_EIO, or FB_EINVAL (nothing written) for an
+ * experiment without a node, a function, a policy or a warming mode, which
+ * no file can hold. */
 int fb_config_write(const struct fb_experiment *exp, const char *path);
+/* The same to an open file (flushed, not closed). */
+int fb_config_fwrite(const struct fb_experiment *exp, FILE *f);
 
 #endif

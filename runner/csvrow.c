@@ -1,6 +1,8 @@
 /* csvrow.c - one CSV record's fields, buffers reused from record to record. */
 #include "csvrow.h"
 
+#include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -53,4 +55,20 @@ void fb_csvrow_free(struct fb_csvrow *r)
         free(r->f[i].s);
     free(r->f);
     memset(r, 0, sizeof(*r));
+}
+
+int fb_csv_real(const char *s, double *out)
+{
+    char *end;
+    double x;
+
+    *out = NAN;
+    if (s == NULL || *s == '\0')
+        return 0;
+    errno = 0;
+    x = strtod(s, &end);
+    if (end == s || *end != '\0' || errno == ERANGE || !isfinite(x))
+        return FB_EINVAL;
+    *out = x;
+    return 0;
 }

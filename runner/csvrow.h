@@ -25,6 +25,10 @@ const char *fb_csvrow_get(const struct fb_csvrow *r, size_t i);
 /* Starts the next record, keeping the buffers. */
 void fb_csvrow_next(struct fb_csvrow *r);
 
+/* A number cell: 0 and *out = NAN when empty, 0 and the value when it is a
+ * finite number, FB_EINVAL otherwise. */
+int fb_csv_real(const char *s, double *out);
+
 /* Frees the buffers; r is empty and reusable after. */
 void fb_csvrow_free(struct fb_csvrow *r);
 

@@ -12,7 +12,6 @@
 #include <unistd.h>
 
 #include "metrics.h"
-#include "results.h"
 #include "template.h"
 #include "transport.h"
 
@@ -42,7 +41,7 @@ struct enode {
 };
 
 struct fb_engine {
-    const struct fb_experiment *set;
+    struct fb_engine_opts o;
     pthread_mutex_t lock;
     pthread_cond_t changed; /* a slot, a cold start or a poll ended */
     struct enode **nodes;
@@ -53,7 +52,6 @@ struct fb_engine {
     char token[16];   /* in container names: runs sharing a node do not collide */
     char *images; /* every function image, space-separated, each once */
     int max_inflight;
-    const volatile sig_atomic_t *stop;
     /* background poller */
     pthread_t poller;
     bool poller_on, poller_stop;
@@ -74,9 +72,25 @@ static int64_t unix_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static int slots_wanted(const struct fb_experiment *set)
+static bool stopping(const struct fb_engine *e)
 {
-    return set->workload.per_node > 0 ? set->workload.per_node : 1;
+    return e->o.stop != NULL && *e->o.stop;
+}
+
+/* A message for the operator, through the log callback. */
+static void elog(struct fb_engine *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void elog(struct fb_engine *e, const char *fmt, ...)
+{
+    char msg[FB_ERRMSG_LEN + 128];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    if (e->o.log != NULL)
+        e->o.log(e->o.log_ctx, msg);
+    else
+        fprintf(stderr, "faasbench: %s\n", msg);
 }
 
 /* ---- parallel work over nodes ---- */
@@ -159,7 +173,7 @@ static bool node_failure(int rc)
 static void mark_down_locked(struct fb_engine *e, struct enode *nd, const char *why)
 {
     if (!nd->down)
-        fprintf(stderr, "faasbench: node %s marked down: %s\n", nd->cfg->name, why);
+        elog(e, "node %s marked down: %s", nd->cfg->name, why);
     nd->down = true;
     snprintf(nd->down_reason, sizeof(nd->down_reason), "%s", why);
     pthread_cond_broadcast(&e->changed);
@@ -186,13 +200,13 @@ static int run_step(struct fb_engine *e, struct enode *nd, struct fb_conn *c, en
     o->node_ms = NAN;
     o->exit_status = -1;
     o->error[0] = '\0';
-    rc = fb_template_expand(e->set->runtime.steps[s], v, &cmd, &eb);
+    rc = fb_template_expand(e->o.steps[s], v, &cmd, &eb);
     if (rc < 0) {
         snprintf(o->error, sizeof(o->error), "%s: %s", fb_step_name(s), eb.msg);
         goto out;
     }
-    rc = fb_conn_run(c, cmd, timed && e->set->node_timing ? FB_RUN_TIMED : 0,
-                     e->set->command_timeout_ms, &res, &eb);
+    rc = fb_conn_run(c, cmd, timed && e->o.node_timing ? FB_RUN_TIMED : 0,
+                     e->o.command_timeout_ms, &res, &eb);
     o->node_ms = res.node_ms;
     o->exit_status = res.exit_status;
     if (rc < 0) {
@@ -303,22 +317,19 @@ static void node_free(struct enode *nd)
 /* Opens nd's sessions (step sessions, then the metrics one). */
 static int node_connect(struct fb_engine *e, struct enode *nd, struct fb_errbuf *eb)
 {
-    int n = slots_wanted(e->set);
+    int n = e->o.slots > 0 ? e->o.slots : 1;
     nd->conns = calloc((size_t)n, sizeof(*nd->conns));
     nd->busy = calloc((size_t)n, sizeof(*nd->busy));
     if (nd->conns == NULL || nd->busy == NULL)
         return FB_ENOMEM;
     nd->slots = n;
-    /* The transport copies what it keeps. */
-    struct fb_node_cfg cfg = *nd->cfg;
-    cfg.agent = e->set->agent;
     for (int k = 0; k < n; k++) {
-        int rc = fb_conn_open(&cfg, e->set->connect_timeout_ms, &nd->conns[k], eb);
+        int rc = fb_conn_open(nd->cfg, e->o.connect_timeout_ms, &nd->conns[k], eb);
         if (rc < 0)
             return rc;
     }
-    if (e->set->metrics_format != FB_METRICS_NONE)
-        return fb_conn_open(&cfg, e->set->connect_timeout_ms, &nd->mconn, eb);
+    if (e->o.metrics_format != FB_METRICS_NONE)
+        return fb_conn_open(nd->cfg, e->o.connect_timeout_ms, &nd->mconn, eb);
     return 0;
 }
 
@@ -433,11 +444,6 @@ out:
     return rc;
 }
 
-void fb_engine_set_stop(struct fb_engine *e, const volatile sig_atomic_t *stop)
-{
-    e->stop = stop;
-}
-
 int fb_engine_node_count(const struct fb_engine *e)
 {
     return e->n_nodes;
@@ -481,13 +487,13 @@ static void poll_task(struct fb_engine *e, struct enode *nd)
     nd->polling = true;
     pthread_mutex_unlock(&e->lock);
 
-    int rc = fb_conn_exec(nd->mconn, e->set->metrics_command, e->set->command_timeout_ms,
-                          &res, &nd->task_err);
+    int rc = fb_conn_exec(nd->mconn, e->o.metrics_command, e->o.command_timeout_ms, &res,
+                          &nd->task_err);
     if (rc == 0 && res.exit_status != 0)
         rc = fb_errf(&nd->task_err, FB_EMETRICS, "metrics command exited %d: %.200s",
                      res.exit_status, res.err != NULL ? res.err : "");
     if (rc == 0)
-        rc = fb_metrics_parse(e->set->metrics_format, res.out != NULL ? res.out : "", &cur,
+        rc = fb_metrics_parse(e->o.metrics_format, res.out != NULL ? res.out : "", &cur,
                               &nd->task_err);
 
     pthread_mutex_lock(&e->lock);
@@ -512,7 +518,7 @@ static void poll_task(struct fb_engine *e, struct enode *nd)
 
 void fb_engine_poll(struct fb_engine *e)
 {
-    if (e->set->metrics_format == FB_METRICS_NONE)
+    if (e->o.metrics_format == FB_METRICS_NONE)
         return;
     for_each_node(e, poll_task, false);
 }
@@ -524,7 +530,7 @@ static void *poller_main(void *p)
     clock_gettime(CLOCK_MONOTONIC, &next);
     for (;;) {
         fb_engine_poll(e);
-        long long ns = next.tv_nsec + (long long)e->set->metrics_interval_ms * 1000000LL;
+        long long ns = next.tv_nsec + (long long)e->o.metrics_interval_ms * 1000000LL;
         next.tv_sec += (time_t)(ns / 1000000000LL);
         next.tv_nsec = (long)(ns % 1000000000LL);
         pthread_mutex_lock(&e->lock);
@@ -542,8 +548,8 @@ static void *poller_main(void *p)
  * added: the first add starts it). */
 static void poller_start(struct fb_engine *e)
 {
-    if (e->poller_on || e->set->metrics_interval_ms <= 0 ||
-        e->set->metrics_format == FB_METRICS_NONE)
+    if (e->poller_on || e->o.metrics_interval_ms <= 0 ||
+        e->o.metrics_format == FB_METRICS_NONE)
         return;
     e->poller_stop = false;
     e->poller_on = pthread_create(&e->poller, NULL, poller_main, e) == 0;
@@ -574,7 +580,7 @@ static void reset_task(struct fb_engine *e, struct enode *nd)
     int rc = run_step(e, nd, nd->conns[0], FB_STEP_RESET, &v, false, &o);
     pthread_mutex_lock(&e->lock);
     if (rc == 0 && nd->down) {
-        fprintf(stderr, "faasbench: node %s is back\n", nd->cfg->name);
+        elog(e, "node %s is back", nd->cfg->name);
         nd->down = false;
         nd->down_reason[0] = '\0';
         nd->have_prev = false;
@@ -606,7 +612,7 @@ bool fb_engine_revive(struct fb_engine *e, int i)
         return true;
     if ((k = take_slot(e, nd)) < 0)
         return false;
-    rc = fb_conn_exec(nd->conns[k], "true", e->set->connect_timeout_ms, &res, &eb);
+    rc = fb_conn_exec(nd->conns[k], "true", e->o.connect_timeout_ms, &res, &eb);
     if (rc == 0 && res.exit_status != 0)
         rc = FB_EEXIT;
     fb_exec_result_free(&res);
@@ -614,7 +620,7 @@ bool fb_engine_revive(struct fb_engine *e, int i)
     if (rc != 0)
         return false;
     pthread_mutex_lock(&e->lock);
-    fprintf(stderr, "faasbench: node %s is back\n", nd->cfg->name);
+    elog(e, "node %s is back", nd->cfg->name);
     nd->down = false;
     nd->down_reason[0] = '\0';
     nd->have_prev = false;
@@ -631,8 +637,8 @@ void fb_engine_reset(struct fb_engine *e)
     for_each_node(e, reset_task, true);
     for (int i = 0; i < e->n_nodes; i++)
         if (e->nodes[i]->task_rc < 0 && !node_failure(e->nodes[i]->task_rc))
-            fprintf(stderr, "faasbench: reset of %s failed: %s\n", e->nodes[i]->cfg->name,
-                    e->nodes[i]->task_err.msg);
+            elog(e, "reset of %s failed: %s", e->nodes[i]->cfg->name,
+                 e->nodes[i]->task_err.msg);
 }
 
 /* Fills views[] (e->n_nodes of them) under the engine's lock; nodes in
@@ -668,12 +674,12 @@ int fb_engine_prepare(struct fb_engine *e, const struct fb_policy *p, void *psta
                       enum fb_warming w, struct fb_errbuf *eb)
 {
     const struct fb_function_cfg *fn = e->fns[f];
-    struct fb_select_ctx ctx = {f, fn->name, e->set->ram_threshold};
-    int n = e->n_nodes, want = e->set->warm_nodes > 0 ? e->set->warm_nodes : n, done = 0;
+    struct fb_select_ctx ctx = {f, fn->name, e->o.ram_threshold};
+    int n = e->n_nodes, want = e->o.warm_nodes > 0 ? e->o.warm_nodes : n, done = 0;
     struct fb_node_view *views = calloc((size_t)(n > 0 ? n : 1), sizeof(*views));
     bool *taken = calloc((size_t)(n > 0 ? n : 1), sizeof(*taken));
     char cname[96];
-    int rc = 0;
+    int rc = 0, last = 0;
 
     if (w == FB_WARM_COLD)
         goto out;
@@ -681,7 +687,7 @@ int fb_engine_prepare(struct fb_engine *e, const struct fb_policy *p, void *psta
         rc = FB_ENOMEM;
         goto out;
     }
-    for (int round = 0; round < n && done < want && !(e->stop != NULL && *e->stop); round++) {
+    for (int round = 0; round < n && done < want && !stopping(e); round++) {
         struct step_out o;
         pthread_mutex_lock(&e->lock);
         fill_views(e, f, taken, views);
@@ -696,7 +702,7 @@ int fb_engine_prepare(struct fb_engine *e, const struct fb_policy *p, void *psta
                              .function = fn->name, .network = network_arg(fn),
                              .command = fn->command};
         if (node_step(e, nd, FB_STEP_PULL, &v, &o) < 0) {
-            fb_errf(eb, FB_EEXIT, "%s", o.error);
+            last = fb_errf(eb, o.rc, "%s", o.error);
             continue;
         }
         pthread_mutex_lock(&e->lock);
@@ -704,7 +710,7 @@ int fb_engine_prepare(struct fb_engine *e, const struct fb_policy *p, void *psta
         pthread_mutex_unlock(&e->lock);
         if (w == FB_WARM_WARMED) {
             if (node_step(e, nd, FB_STEP_START, &v, &o) < 0) {
-                fb_errf(eb, FB_EEXIT, "%s", o.error);
+                last = fb_errf(eb, o.rc, "%s", o.error);
                 continue;
             }
             pthread_mutex_lock(&e->lock);
@@ -714,10 +720,9 @@ int fb_engine_prepare(struct fb_engine *e, const struct fb_policy *p, void *psta
         done++;
     }
     if (done == 0)
-        rc = eb != NULL && eb->msg[0] != '\0'
-                 ? FB_EEXIT
-                 : fb_errf(eb, FB_ENONODE, "cannot make %s %s: no eligible node", fn->name,
-                           fb_warming_name(w));
+        rc = last < 0 ? last
+                      : fb_errf(eb, FB_ENONODE, "cannot make %s %s: no eligible node",
+                                fn->name, fb_warming_name(w));
     else
         rc = done;
 out:
@@ -737,7 +742,7 @@ static void teardown_task(struct fb_engine *e, struct enode *nd)
         struct fb_tvars v = {.container = cname, .node = nd->cfg->name,
                              .function = e->fns[f]->name, .image = e->fns[f]->image};
         if (node_step(e, nd, FB_STEP_REMOVE_CONTAINER, &v, &o) < 0)
-            fprintf(stderr, "faasbench: %s\n", o.error);
+            elog(e, "%s", o.error);
         pthread_mutex_lock(&e->lock);
         nd->has_warm[f] = false;
         pthread_mutex_unlock(&e->lock);
@@ -804,7 +809,7 @@ static void attempt_steps(struct fb_engine *e, struct enode *nd, int k, int f,
         }
         a->t_clean = mono_ms();
     }
-    if (e->set->node_timing && !isnan(node_ms))
+    if (e->o.node_timing && !isnan(node_ms))
         a->node_ms = node_ms;
 }
 
@@ -818,11 +823,12 @@ int fb_engine_invoke(struct fb_engine *e, const struct fb_policy *p, void *pstat
                      struct fb_outcome *out)
 {
     const struct fb_function_cfg *fn = e->fns[f];
-    struct fb_select_ctx ctx = {f, fn->name, e->set->ram_threshold};
+    struct fb_select_ctx ctx = {f, fn->name, e->o.ram_threshold};
     int n = e->n_nodes;
     struct fb_node_view *views = calloc((size_t)(n > 0 ? n : 1), sizeof(*views));
     bool *failed = calloc((size_t)(n > 0 ? n : 1), sizeof(*failed));
     double t0, t1;
+    int rc = 0;
 
     memset(out, 0, sizeof(*out));
     out->node = -1;
@@ -843,7 +849,7 @@ int fb_engine_invoke(struct fb_engine *e, const struct fb_policy *p, void *pstat
         int i, k = -1;
 
         out->attempts++;
-        if (e->set->metrics_interval_ms <= 0)
+        if (e->o.metrics_interval_ms <= 0)
             fb_engine_poll(e);
 
         /* Select, and wait for a free session there: a busy node queues. */
@@ -865,12 +871,16 @@ int fb_engine_invoke(struct fb_engine *e, const struct fb_policy *p, void *pstat
         if (i < 0) {
             pthread_mutex_unlock(&e->lock);
             out->node = -1;
+            out->node_name = NULL;
             t1 = mono_ms();
-            if (out->attempts == 1 || out->error[0] == '\0')
+            if (i == FB_ENOMEM) {
+                snprintf(out->error, sizeof(out->error), "selecting a node: out of memory");
+                rc = FB_ENOMEM;
+            } else if (out->attempts == 1 || out->error[0] == '\0')
                 snprintf(out->error, sizeof(out->error),
                          "no eligible node: every node is down or at or above the RAM "
                          "threshold (%g %%)",
-                         e->set->ram_threshold);
+                         e->o.ram_threshold);
             out->pull_ms = out->run_ms = out->cleanup_ms = 0;
             out->select_ms = out->latency_ms = out->total_ms = t1 - t0;
             break;
@@ -905,6 +915,7 @@ int fb_engine_invoke(struct fb_engine *e, const struct fb_policy *p, void *pstat
         pthread_mutex_unlock(&e->lock);
 
         out->node = i;
+        out->node_name = nd->cfg->name;
         out->mode = mode;
         out->exit_status = a.exit_status;
         out->node_exec_ms = a.node_ms;
@@ -915,7 +926,7 @@ int fb_engine_invoke(struct fb_engine *e, const struct fb_policy *p, void *pstat
         out->cleanup_ms = a.t_clean - a.t_run;
         out->latency_ms = a.t_run - t0;
         out->total_ms = a.t_clean - t0;
-        if (!node_failure(a.rc) || out->attempts > e->set->retries)
+        if (!node_failure(a.rc) || out->attempts > e->o.retries)
             break;
         /* The node failed, not the function: try another node. */
         failed[i] = true;
@@ -924,42 +935,46 @@ int fb_engine_invoke(struct fb_engine *e, const struct fb_policy *p, void *pstat
     }
     free(views);
     free(failed);
-    return 0;
-}
-
-void fb_outcome_row(const struct fb_engine *e, const struct fb_outcome *o, int64_t intended_ms,
-                    struct fb_invocation *inv)
-{
-    const struct fb_node_cfg *node = o->node >= 0 ? fb_engine_node(e, o->node) : NULL;
-    inv->node = node != NULL ? node->name : "";
-    inv->mode = node != NULL ? fb_warming_name(o->mode) : "";
-    inv->intended_start_ms = intended_ms > 0 ? intended_ms : o->start_ms;
-    inv->start_ms = o->start_ms;
-    inv->select_ms = o->select_ms;
-    inv->pull_ms = o->pull_ms;
-    inv->run_ms = o->run_ms;
-    inv->cleanup_ms = o->cleanup_ms;
-    inv->latency_ms = o->latency_ms;
-    inv->total_ms = o->total_ms;
-    inv->node_exec_ms = o->node_exec_ms;
-    inv->cpu_pct = o->cpu_pct;
-    inv->ram_pct = o->ram_pct;
-    inv->exit_status = o->exit_status;
-    inv->attempts = o->attempts;
-    inv->error = o->error;
-    inv->failed_nodes = o->failed_nodes;
-    inv->retry_error = o->retry_error;
+    return rc;
 }
 
 /* ---- life cycle ---- */
 
-int fb_engine_new(const struct fb_experiment *settings, struct fb_engine **out)
+void fb_engine_opts_init(struct fb_engine_opts *o, const struct fb_experiment *exp)
+{
+    memset(o, 0, sizeof(*o));
+    for (int s = 0; s < FB_STEP_N; s++)
+        o->steps[s] = exp->runtime.steps[s];
+    o->metrics_format = exp->metrics_format;
+    o->metrics_command = exp->metrics_command;
+    o->metrics_interval_ms = exp->metrics_interval_ms;
+    o->node_timing = exp->node_timing;
+    o->ram_threshold = exp->ram_threshold;
+    o->command_timeout_ms = exp->command_timeout_ms;
+    o->connect_timeout_ms = exp->connect_timeout_ms;
+    o->slots = exp->workload.per_node;
+    o->warm_nodes = exp->warm_nodes;
+    o->retries = exp->retries;
+}
+
+void fb_outcome_none(struct fb_outcome *o, const char *why)
+{
+    memset(o, 0, sizeof(*o));
+    o->node = -1;
+    o->exit_status = -1;
+    o->attempts = 1;
+    o->start_ms = unix_ms();
+    o->node_exec_ms = o->cpu_pct = o->ram_pct = NAN;
+    snprintf(o->error, sizeof(o->error), "%s", why);
+}
+
+int fb_engine_new(const struct fb_engine_opts *opts, struct fb_engine **out)
 {
     struct fb_engine *e = calloc(1, sizeof(*e));
     *out = NULL;
     if (e == NULL)
         return FB_ENOMEM;
-    e->set = settings;
+    e->o = *opts;
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     snprintf(e->token, sizeof(e->token), "%x%03x", (unsigned)getpid() & 0xfffff,

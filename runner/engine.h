@@ -10,12 +10,44 @@
 #include "config.h"
 #include "error.h"
 #include "policy.h"
+#include "types.h"
 
 struct fb_engine;
+
+/* What the engine needs to know, and nothing else: a run fills it from
+ * the experiment (fb_engine_opts_init), the gateway from its flags. Strings
+ * are borrowed and must outlive the engine. */
+struct fb_engine_opts {
+    const char *steps[FB_STEP_N];     /* runtime step templates (template.h) */
+    enum fb_metrics_format metrics_format;
+    const char *metrics_command;      /* NULL with FB_METRICS_NONE */
+    int metrics_interval_ms;          /* 0: poll at every selection; else in the
+                                         background at this interval */
+    bool node_timing;                 /* the node times the function's steps */
+    double ram_threshold;             /* percent: nodes at or above it are skipped */
+    int command_timeout_ms;
+    int connect_timeout_ms;
+    int slots;                        /* sessions per node: invocations in flight there */
+    int warm_nodes;                   /* nodes prepared per function; 0: all */
+    int retries;                      /* of an invocation on another node after a node
+                                         failure */
+    /* Once non-zero, long multi-node work (preparing warm nodes) stops
+     * early. NULL: none. */
+    const volatile sig_atomic_t *stop;
+    /* Where the engine's messages go (a node marked down, back, a failed
+     * reset or teardown step): one line without a newline. NULL: stderr,
+     * as "faasbench: MSG". May be called from any of the engine's threads. */
+    void (*log)(void *ctx, const char *msg);
+    void *log_ctx;
+};
+
+/* The options of a run of experiment exp (which must outlive the engine). */
+void fb_engine_opts_init(struct fb_engine_opts *o, const struct fb_experiment *exp);
 
 /* What one invocation did. */
 struct fb_outcome {
     int node;               /* index, or -1 when no node was chosen */
+    const char *node_name;  /* the node's name (the engine's), NULL when none */
     enum fb_warming mode;   /* what ran there */
     int64_t start_ms;       /* unix ms */
     double select_ms, pull_ms, run_ms, cleanup_ms, latency_ms, total_ms;
@@ -28,28 +60,20 @@ struct fb_outcome {
     char retry_error[FB_ERRMSG_LEN];  /* what the last failed attempt said */
 };
 
-struct fb_invocation;
-/* Fills the node, mode, timing and outcome fields of a row from o (strings
- * borrowed from o and the engine); the caller sets run_id, repetition,
- * policy, warming, function and seq. intended_ms: 0 for "when it started". */
-void fb_outcome_row(const struct fb_engine *e, const struct fb_outcome *o, int64_t intended_ms,
-                    struct fb_invocation *inv);
+/* An outcome for an invocation that had nowhere to run (no node at all):
+ * no node, no phases, error set to why. */
+void fb_outcome_none(struct fb_outcome *o, const char *why);
 
-/* Creates an engine using settings' runtime, metrics, RAM threshold,
- * timeouts, workload.per_node (sessions per node: invocations in flight
- * there), warm_nodes and retries (settings must outlive the engine; its
- * nodes and functions are not used: add them). With metrics_interval_ms > 0
- * a background thread polls the nodes; otherwise every selection polls
- * (concurrent selections share one poll of a node). Every function here is
- * safe to call from several threads, except add_* against invoke. */
-int fb_engine_new(const struct fb_experiment *settings, struct fb_engine **out);
+/* Creates an engine with options o (copied). With metrics_interval_ms > 0
+ * a background thread polls the nodes once they are added; otherwise every
+ * selection polls (concurrent selections share one poll of a node). Every
+ * function here is safe to call from several threads, except add_*
+ * against invoke. */
+int fb_engine_new(const struct fb_engine_opts *o, struct fb_engine **out);
 
-/* A flag that, once non-zero, makes long multi-node work (preparing warm
- * nodes) stop early; NULL: none. The run loop passes its signal flag. */
-void fb_engine_set_stop(struct fb_engine *e, const volatile sig_atomic_t *stop);
-
-/* Connects to a node (cfg must outlive the engine). Returns its index, or
- * FB_E* with eb set; a node that cannot be reached is not added. */
+/* Connects to a node (cfg must outlive the engine), through the node
+ * helper's server when cfg->agent. Returns its index, or FB_E* with eb
+ * set; a node that cannot be reached is not added. */
 int fb_engine_add_node(struct fb_engine *e, const struct fb_node_cfg *cfg,
                        struct fb_errbuf *eb);
 
@@ -84,8 +108,9 @@ void fb_engine_poll(struct fb_engine *e);
 /* Applies warming mode w for function f on warm_nodes nodes (0: all) that
  * the base policy picks one after another: pre-warmed pulls the image there,
  * warmed also starts a long-running container. Returns how many nodes were
- * prepared, or FB_E* with eb set when none was (the function then runs
- * cold, and its rows say so). */
+ * prepared, or when none was (the function then runs cold, and its rows
+ * say so) the last failed step's code (FB_EEXIT, a transport error) or
+ * FB_ENONODE, with eb set. */
 int fb_engine_prepare(struct fb_engine *e, const struct fb_policy *p, void *pstate, int f,
                       enum fb_warming w, struct fb_errbuf *eb);
 
@@ -94,7 +119,7 @@ int fb_engine_prepare(struct fb_engine *e, const struct fb_policy *p, void *psta
  * cold start of f there to end), run the mode's steps, clean up. A node
  * that fails at the transport level (session lost, timeout) is marked down
  * and the invocation retried on another node up to `retries` times.
- * Always fills *out; returns 0, or FB_ENOMEM. */
+ * Always fills *out; returns 0, or FB_ENOMEM (out says where it ran out). */
 int fb_engine_invoke(struct fb_engine *e, const struct fb_policy *p, void *pstate, int f,
                      struct fb_outcome *out);
 

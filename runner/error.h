@@ -20,7 +20,8 @@
     X(EEXIT, "command exited with non-zero status")                         \
     X(ENONODE, "no eligible node")                                          \
     X(EMETRICS, "cannot parse node metrics")                                \
-    X(EINTR, "interrupted")
+    X(EINTR, "interrupted")                                                 \
+    X(ENOAGENT, "the node helper's server is not available")
 
 enum {
     FB_OK = 0,

@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "config.h"
 #include "policy.h"
-#include "report.h"
 #include "run.h"
 #include "transport.h"
 
@@ -111,8 +111,16 @@ int main(int argc, char **argv)
         return 1;
     }
     struct fb_experiment exp;
-    if (fb_config_load(file, &exp, &eb) < 0) {
+    static struct fb_config_errors errs; /* 10 KB: not on the stack */
+    if (fb_config_load_all(file, &exp, &eb, &errs) < 0) {
+        /* The first error as it always read, then the others, one a line. */
         fprintf(stderr, "faasbench: %s\n", eb.msg);
+        for (int i = 1; i < errs.n; i++)
+            fprintf(stderr, "faasbench: %s\n", errs.msg[i]);
+        if (errs.more)
+            fprintf(stderr, "faasbench: %s: stopped after %d errors\n", file, errs.n);
+        else if (errs.n > 1)
+            fprintf(stderr, "faasbench: %s: %d errors\n", file, errs.n);
         return 2;
     }
     for (int i = 0; opts.resume != NULL && i < exp.n_nodes; i++) {

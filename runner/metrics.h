@@ -38,4 +38,9 @@ double fb_metrics_ram_pct(const struct fb_counters *cur);
  * "/usr/local/bin/get_node_metrics.sh", NULL for none). */
 const char *fb_metrics_default_command(enum fb_metrics_format f);
 
+/* "faasbench-node", "testbed", "none" (as in experiment files). */
+const char *fb_metrics_format_name(enum fb_metrics_format f);
+/* 0 and *out set, or FB_EINVAL for an unknown name. */
+int fb_metrics_format_parse(const char *name, enum fb_metrics_format *out);
+
 #endif

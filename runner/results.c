@@ -11,16 +11,6 @@
 #include <sys/types.h>
 #include <unistd.h>
 
-const char *const fb_invocation_columns[] = {
-    "run_id", "repetition", "policy", "warming", "function", "seq", "node", "mode",
-    "intended_start_ms", "start_ms",
-    "select_ms", "pull_ms", "run_ms", "cleanup_ms", "latency_ms", "total_ms",
-    "node_exec_ms", "cpu_pct", "ram_pct", "exit_status", "attempts", "error",
-    "failed_nodes", "retry_error",
-};
-const int fb_invocation_ncolumns =
-    (int)(sizeof(fb_invocation_columns) / sizeof(fb_invocation_columns[0]));
-
 /* The older testbed's metrics.csv columns, kept byte for byte. */
 static const char *const metrics_columns[] = {
     "Function", "Node", "CPU Usage %", "RAM Usage %", "Execution Mode",
@@ -36,38 +26,8 @@ struct fb_results {
     FILE *inv;
     FILE *met;
     int failed; /* a write or flush failed; reported again by close */
+    char why[FB_ERRMSG_LEN]; /* what the first failure said */
 };
-
-/* libcsv's reader trims unquoted leading and trailing blanks (space, tab), so
- * a field starting or ending with one is quoted to survive a round trip. */
-static int is_csv_blank(char c)
-{
-    return c == ' ' || c == '\t';
-}
-
-static int needs_quotes(const char *s, size_t len)
-{
-    if (len == 0)
-        return 0;
-    if (is_csv_blank(s[0]) || is_csv_blank(s[len - 1]))
-        return 1;
-    return strpbrk(s, ",\"\r\n") != NULL;
-}
-
-void fb_csv_field(FILE *f, const char *s, int first)
-{
-    size_t len;
-
-    if (!first)
-        fputc(',', f);
-    if (s == NULL)
-        return;
-    len = strlen(s);
-    if (needs_quotes(s, len))
-        csv_fwrite(f, s, len);
-    else
-        fwrite(s, 1, len, f);
-}
 
 /* A number with a fixed count of decimals; not-a-number (and infinities,
  * which no measurement produces) become an empty cell. */
@@ -76,11 +36,6 @@ static void put_real(FILE *f, double x, int decimals)
     fputc(',', f);
     if (isfinite(x))
         fprintf(f, "%.*f", decimals, x);
-}
-
-static void put_int(FILE *f, long long x)
-{
-    fprintf(f, ",%lld", x);
 }
 
 static void write_header(FILE *f, const char *const *cols, int n)
@@ -153,7 +108,7 @@ int fb_results_open(const char *dir, struct fb_results **out, struct fb_errbuf *
     if (rc < 0)
         goto out;
 
-    write_header(r->inv, fb_invocation_columns, fb_invocation_ncolumns);
+    fb_invocation_write_header(r->inv);
     write_header(r->met, metrics_columns, METRICS_NCOLUMNS);
     if (fflush(r->inv) != 0 || fflush(r->met) != 0) {
         rc = fb_errf(eb, FB_EIO, "%s: cannot write headers: %s", dir, strerror(errno));
@@ -249,35 +204,6 @@ int fb_results_tell(struct fb_results *r, long *inv_size, long *met_size)
     return *inv_size < 0 || *met_size < 0 ? FB_EIO : 0;
 }
 
-static void write_invocation(FILE *f, const struct fb_invocation *inv)
-{
-    fb_csv_field(f, inv->run_id, 1);
-    put_int(f, inv->repetition);
-    fb_csv_field(f, inv->policy, 0);
-    fb_csv_field(f, inv->warming, 0);
-    fb_csv_field(f, inv->function, 0);
-    put_int(f, inv->seq);
-    fb_csv_field(f, inv->node, 0);
-    fb_csv_field(f, inv->mode, 0);
-    put_int(f, inv->intended_start_ms);
-    put_int(f, inv->start_ms);
-    put_real(f, inv->select_ms, 3);
-    put_real(f, inv->pull_ms, 3);
-    put_real(f, inv->run_ms, 3);
-    put_real(f, inv->cleanup_ms, 3);
-    put_real(f, inv->latency_ms, 3);
-    put_real(f, inv->total_ms, 3);
-    put_real(f, inv->node_exec_ms, 3);
-    put_real(f, inv->cpu_pct, 2);
-    put_real(f, inv->ram_pct, 2);
-    put_int(f, inv->exit_status);
-    put_int(f, inv->attempts);
-    fb_csv_field(f, inv->error, 0);
-    fb_csv_field(f, inv->failed_nodes, 0);
-    fb_csv_field(f, inv->retry_error, 0);
-    fputc('\n', f);
-}
-
 static void write_metrics(FILE *f, const struct fb_invocation *inv)
 {
     fb_csv_field(f, inv->function, 1);
@@ -297,16 +223,30 @@ int fb_results_write(struct fb_results *r, const struct fb_invocation *inv)
         rc = FB_EINVAL;
         goto out;
     }
-    write_invocation(r->inv, inv);
+    fb_invocation_write(r->inv, inv);
     /* The older testbed's file only has rows for invocations that ran. */
     if (inv->node != NULL && inv->node[0] != '\0')
         write_metrics(r->met, inv);
-    if (fflush(r->inv) != 0 || fflush(r->met) != 0 || ferror(r->inv) || ferror(r->met))
-        r->failed = 1;
+    if (!r->failed) {
+        errno = 0;
+        const char *bad = fflush(r->inv) != 0 || ferror(r->inv)   ? INVOCATIONS_NAME
+                          : fflush(r->met) != 0 || ferror(r->met) ? METRICS_NAME
+                                                                  : NULL;
+        if (bad != NULL) {
+            r->failed = 1;
+            snprintf(r->why, sizeof(r->why), "%s/%s: %s", r->dir, bad,
+                     errno != 0 ? strerror(errno) : "write error");
+        }
+    }
     if (r->failed)
         rc = FB_EIO;
 out:
     return rc;
+}
+
+const char *fb_results_error(const struct fb_results *r)
+{
+    return r != NULL && r->failed ? r->why : "";
 }
 
 const char *fb_results_dir(const struct fb_results *r)

@@ -1,25 +1,20 @@
 /* run.c - the run loop: reset, prepare, invoke and tear down every cell. */
 #include "run.h"
 
-#include <errno.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
-
-#include <libconfig.h>
-#include <libssh2.h>
 
 #include "engine.h"
 #include "matrix.h"
 #include "policy.h"
 #include "report.h"
-#include "results.h"
+#include "rng.h"
+#include "runfolder.h"
 #include "trace.h"
 
 volatile sig_atomic_t fb_run_stop = 0;
@@ -32,10 +27,7 @@ struct run {
     struct fb_engine *eng;
     struct fb_trace trace;   /* trace workload: the events, loaded once */
     double weight_sum;       /* of the functions' weights */
-    char run_id[160];
-    char *dir;
-    struct fb_results *res;
-    FILE *cells_log;   /* cells.log: which cells are complete, and file sizes */
+    struct fb_runfolder *rf;
     bool *cell_done;   /* resume: cells already complete */
     /* progress */
     double t_start;
@@ -66,20 +58,19 @@ static void progress(struct run *r, const char *policy, const char *warming, boo
 static int record(struct run *r, const struct fb_cell *cell, int f, long seq,
                   int64_t intended_ms, const struct fb_outcome *o)
 {
-    struct fb_invocation inv = {
-        .run_id = r->run_id,
+    struct fb_rowkey k = {
         .repetition = cell->repetition,
         .policy = r->exp->matrix.policies[cell->policy],
         .warming = fb_warming_name(cell->warming),
         .function = r->exp->functions[f].name,
         .seq = seq,
     };
-    fb_outcome_row(r->eng, o, intended_ms, &inv);
+    struct fb_errbuf eb = {{0}};
     r->done++;
     if (o->error[0] != '\0')
         r->errors++;
-    if (fb_results_write(r->res, &inv) < 0) {
-        fprintf(stderr, "faasbench: cannot write to %s: %s\n", r->dir, strerror(errno));
+    if (fb_runfolder_record(r->rf, &k, o, intended_ms, &eb) < 0) {
+        fprintf(stderr, "faasbench: %s\n", eb.msg);
         return FB_EIO;
     }
     return 0;
@@ -127,7 +118,7 @@ static int invoke_one(struct cellrun *c, int f, int64_t intended_ms)
 /* A function drawn by weight. */
 static int pick_function(const struct run *r, struct fb_rng *rng)
 {
-    double x = (double)(fb_rng_next(rng) >> 11) * 0x1.0p-53 * r->weight_sum;
+    double x = fb_rng_unit(rng) * r->weight_sum;
     for (int f = 0; f < r->exp->n_functions; f++) {
         x -= r->exp->functions[f].weight;
         if (x < 0)
@@ -214,7 +205,7 @@ static int poisson_schedule(struct run *r, struct fb_rng *rng, struct fb_trace_e
     if (ev == NULL)
         return FB_ENOMEM;
     for (;;) {
-        double u = ((double)(fb_rng_next(rng) >> 11) + 1.0) * 0x1.0p-53; /* (0, 1] */
+        double u = fb_rng_unit(rng) + 0x1.0p-53; /* (0, 1] */
         t += -log(u) / w->rate;
         if (t >= w->duration_s)
             break;
@@ -347,172 +338,6 @@ out:
     return rc;
 }
 
-/* ---- run folder ---- */
-
-static int write_environment(struct run *r, time_t started)
-{
-    char path[4096];
-    struct utsname u;
-    char when[64];
-    snprintf(path, sizeof(path), "%s/environment.txt", r->dir);
-    FILE *f = fopen(path, "wx");
-    if (f == NULL)
-        return FB_EIO;
-    strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime(&started));
-    fprintf(f, "faasbench %s\n", FB_VERSION);
-    fprintf(f, "run_id %s\nstarted %s\n", r->run_id, when);
-    if (uname(&u) == 0)
-        fprintf(f, "host %s %s %s %s\n", u.nodename, u.sysname, u.release, u.machine);
-    fprintf(f, "libssh2 %s\nlibconfig %d.%d.%d\n", libssh2_version(0), LIBCONFIG_VER_MAJOR,
-            LIBCONFIG_VER_MINOR, LIBCONFIG_VER_REVISION);
-    fprintf(f, "runtime %s\nmetrics %s\nnode_timing %s\n", r->exp->runtime.preset,
-            r->exp->metrics_command != NULL ? r->exp->metrics_command : "none",
-            r->exp->node_timing ? "yes" : "no");
-    for (int i = 0; i < fb_engine_node_count(r->eng); i++) {
-        const struct fb_node_cfg *c = fb_engine_node(r->eng, i);
-        const char *why = NULL;
-        bool down = fb_engine_node_down(r->eng, i, &why);
-        fprintf(f, "node %s %s %s@%s:%d%s%s\n", c->name,
-                c->transport == FB_TRANSPORT_LOCAL ? "local" : "ssh", c->user ? c->user : "-",
-                c->host ? c->host : "-", c->port, down ? " down: " : "", down ? why : "");
-    }
-    return fclose(f) == 0 ? 0 : FB_EIO;
-}
-
-/* cells.log lines: "start INV MET", then "done CELL INV MET" after each
- * complete cell, INV and MET being the sizes of invocations.csv and
- * metrics.csv then. */
-static int log_cell(struct run *r, const char *what, int cell)
-{
-    long inv, met;
-    if (fb_results_tell(r->res, &inv, &met) < 0)
-        return FB_EIO;
-    if (cell >= 0)
-        fprintf(r->cells_log, "%s %d %ld %ld\n", what, cell, inv, met);
-    else
-        fprintf(r->cells_log, "%s %ld %ld\n", what, inv, met);
-    return fflush(r->cells_log) == 0 ? 0 : FB_EIO;
-}
-
-static int open_cells_log(struct run *r, struct fb_errbuf *eb)
-{
-    char path[4096];
-    snprintf(path, sizeof(path), "%s/cells.log", r->dir);
-    r->cells_log = fopen(path, "a");
-    if (r->cells_log == NULL)
-        return fb_errf(eb, FB_EIO, "%s: %s", path, strerror(errno));
-    return 0;
-}
-
-/* Continues the run folder opts->resume. */
-static int reopen_results(struct run *r, int n_cells, struct fb_errbuf *eb)
-{
-    const char *dir = r->opts->resume;
-    char path[4096], what[16];
-    long inv = -1, met = -1, a, b;
-    int cell, done = 0;
-
-    snprintf(path, sizeof(path), "%s/cells.log", dir);
-    FILE *f = fopen(path, "r");
-    if (f == NULL)
-        return fb_errf(eb, FB_EIO, "%s: %s (not a faasbench run folder?)", path,
-                       strerror(errno));
-    r->cell_done = calloc((size_t)n_cells, sizeof(bool));
-    if (r->cell_done == NULL) {
-        fclose(f);
-        return FB_ENOMEM;
-    }
-    while (fscanf(f, "%15s", what) == 1) {
-        if (strcmp(what, "start") == 0 && fscanf(f, "%ld %ld", &a, &b) == 2) {
-            inv = a;
-            met = b;
-        } else if (strcmp(what, "done") == 0 && fscanf(f, "%d %ld %ld", &cell, &a, &b) == 3 &&
-                   cell >= 0 && cell < n_cells) {
-            r->cell_done[cell] = true;
-            inv = a;
-            met = b;
-            done++;
-        } else {
-            break;
-        }
-    }
-    fclose(f);
-    if (inv < 0)
-        return fb_errf(eb, FB_EIO, "%s: no start line", path);
-    if ((r->dir = strdup(dir)) == NULL)
-        return FB_ENOMEM;
-    size_t len = strlen(r->dir);
-    while (len > 1 && r->dir[len - 1] == '/') /* "run/" names the same folder */
-        r->dir[--len] = '\0';
-    const char *base = strrchr(r->dir, '/');
-    snprintf(r->run_id, sizeof(r->run_id), "%s", base != NULL ? base + 1 : r->dir);
-    int rc = fb_results_reopen(r->dir, inv, met, &r->res, eb);
-    if (rc < 0)
-        return rc;
-    if (!r->opts->quiet)
-        fprintf(stderr, "faasbench: resuming %s: %d of %d cells complete\n", r->dir, done,
-                n_cells);
-    return open_cells_log(r, eb);
-}
-
-/* nodes.txt: every node, up or down (with why) at the end of the run. */
-static void write_node_status(struct run *r)
-{
-    char path[4096];
-    snprintf(path, sizeof(path), "%s/nodes.txt", r->dir);
-    FILE *f = fopen(path, "w");
-    if (f == NULL)
-        return;
-    for (int i = 0; i < fb_engine_node_count(r->eng); i++) {
-        const char *why = NULL;
-        bool down = fb_engine_node_down(r->eng, i, &why);
-        fprintf(f, "%s %s%s%s\n", fb_engine_node(r->eng, i)->name, down ? "down" : "up",
-                down ? ": " : "", down ? why : "");
-        if (down && !r->opts->quiet)
-            fprintf(stderr, "faasbench: node %s was down at the end: %s\n",
-                    fb_engine_node(r->eng, i)->name, why);
-    }
-    fclose(f);
-}
-
-/* results/<name>-<UTC timestamp>[-k] */
-static int open_results(struct run *r, struct fb_errbuf *eb)
-{
-    const char *root = r->opts->results_root != NULL ? r->opts->results_root
-                                                     : r->exp->results_dir;
-    char stamp[32];
-    time_t now = time(NULL);
-    strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", gmtime(&now));
-    if (mkdir(root, 0777) < 0 && errno != EEXIST)
-        return fb_errf(eb, FB_EIO, "cannot create %s: %s", root, strerror(errno));
-    for (int k = 1; k < 100; k++) {
-        if (k == 1)
-            snprintf(r->run_id, sizeof(r->run_id), "%s-%s", r->exp->name, stamp);
-        else
-            snprintf(r->run_id, sizeof(r->run_id), "%s-%s-%d", r->exp->name, stamp, k);
-        size_t len = strlen(root) + strlen(r->run_id) + 2;
-        char *dir = malloc(len);
-        if (dir == NULL)
-            return FB_ENOMEM;
-        snprintf(dir, len, "%s/%s", root, r->run_id);
-        struct stat st;
-        if (lstat(dir, &st) == 0) {
-            free(dir);
-            continue;
-        }
-        int rc = fb_results_open(dir, &r->res, eb);
-        if (rc < 0) {
-            free(dir);
-            return rc;
-        }
-        r->dir = dir;
-        if ((rc = open_cells_log(r, eb)) < 0)
-            return rc;
-        return log_cell(r, "start", -1);
-    }
-    return fb_errf(eb, FB_EIO, "too many runs named %s-%s in %s", r->exp->name, stamp, root);
-}
-
 /* Connects to every node; an unreachable node is listed as down. */
 static int connect_nodes(struct run *r, struct fb_errbuf *eb)
 {
@@ -586,41 +411,43 @@ int fb_run(const struct fb_experiment *exp, const struct fb_run_opts *opts, char
     default:
         r.total = (long)n_cells * exp->matrix.invocations * exp->n_functions;
     }
-    if ((rc = fb_engine_new(exp, &r.eng)) < 0)
+    struct fb_engine_opts eo;
+    fb_engine_opts_init(&eo, exp);
+    eo.stop = &fb_run_stop;
+    if ((rc = fb_engine_new(&eo, &r.eng)) < 0)
         goto out;
-    fb_engine_set_stop(r.eng, &fb_run_stop);
     for (int f = 0; f < exp->n_functions; f++)
         if ((rc = fb_engine_add_function(r.eng, &exp->functions[f])) < 0)
             goto out;
-    if ((rc = opts->resume != NULL ? reopen_results(&r, n_cells, eb) : open_results(&r, eb)) < 0)
-        goto out;
-    if (opts->resume == NULL) {
+    if (opts->resume != NULL) {
+        int done = 0;
+        if ((r.cell_done = calloc((size_t)n_cells, sizeof(bool))) == NULL) {
+            rc = FB_ENOMEM;
+            goto out;
+        }
+        if ((rc = fb_runfolder_resume(opts->resume, n_cells, r.cell_done, &done, &r.rf, eb)) < 0)
+            goto out;
+        if (!opts->quiet)
+            fprintf(stderr, "faasbench: resuming %s: %d of %d cells complete\n",
+                    fb_runfolder_dir(r.rf), done, n_cells);
+    } else {
+        const char *root = opts->results_root != NULL ? opts->results_root : exp->results_dir;
+        if ((rc = fb_runfolder_create(root, exp->name, started, &r.rf, eb)) < 0)
+            goto out;
         /* First, so even a run no node answered says what it tried. */
-        char path[4096];
-        snprintf(path, sizeof(path), "%s/experiment.cfg", r.dir);
-        if (fb_config_write(exp, path) < 0)
-            fprintf(stderr, "faasbench: cannot write %s\n", path);
+        struct fb_errbuf web = {{0}};
+        if (fb_runfolder_save_experiment(r.rf, exp, &web) < 0)
+            fprintf(stderr, "faasbench: %s\n", web.msg);
     }
     if ((rc = connect_nodes(&r, eb)) < 0)
         goto out;
-    if (opts->resume != NULL) {
-        char path[4096];
-        snprintf(path, sizeof(path), "%s/environment.txt", r.dir);
-        FILE *f = fopen(path, "a");
-        if (f != NULL) {
-            char when[64];
-            strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime(&started));
-            fprintf(f, "resumed %s\n", when);
-            fclose(f);
-        }
-    } else {
-        if (write_environment(&r, started) < 0)
-            fprintf(stderr, "faasbench: cannot write the environment file in %s\n", r.dir);
-    }
+    struct fb_errbuf web = {{0}};
+    if (fb_runfolder_write_environment(r.rf, exp, r.eng, started, NULL, &web) < 0)
+        fprintf(stderr, "faasbench: cannot write the environment file: %s\n", web.msg);
     if (!opts->quiet)
         fprintf(stderr, "faasbench: %s: %d cells x %d functions, %s workload, %s%ld invocations -> %s\n",
                 exp->name, n_cells, exp->n_functions, workload_names[exp->workload.kind],
-                r.total > 0 ? "" : "timed, ", r.total, r.dir);
+                r.total > 0 ? "" : "timed, ", r.total, fb_runfolder_dir(r.rf));
 
     for (r.cell_i = 0; r.cell_i < n_cells && !fb_run_stop; r.cell_i++) {
         if (r.cell_done != NULL && r.cell_done[r.cell_i])
@@ -628,37 +455,34 @@ int fb_run(const struct fb_experiment *exp, const struct fb_run_opts *opts, char
         if ((rc = run_cell(&r, &cells[r.cell_i])) < 0)
             break;
         /* A cell cut short by a signal is not complete: a resume reruns it. */
-        if (!fb_run_stop && (rc = log_cell(&r, "done", r.cell_i)) < 0)
+        if (!fb_run_stop && (rc = fb_runfolder_cell_done(r.rf, r.cell_i, eb)) < 0)
             break;
     }
     if (fb_run_stop && rc == 0)
         rc = FB_EINTR;
-    if (r.dir != NULL)
-        write_node_status(&r);
+    if (fb_runfolder_write_nodes(r.rf, r.eng, &web) < 0)
+        fprintf(stderr, "faasbench: %s\n", web.msg);
+    for (int i = 0; !opts->quiet && i < fb_engine_node_count(r.eng); i++) {
+        const char *why = NULL;
+        if (fb_engine_node_down(r.eng, i, &why))
+            fprintf(stderr, "faasbench: node %s was down at the end: %s\n",
+                    fb_engine_node(r.eng, i)->name, why);
+    }
 
 out:
-    /* Leave every node clean: warm containers and pulled images go. */
-    if (r.eng != NULL && r.res != NULL) {
-        fb_engine_teardown(r.eng);
-        fb_engine_reset(r.eng);
-    }
-    fb_engine_free(r.eng);
-    if (r.res != NULL) {
-        if (fb_results_close(r.res) < 0 && rc == 0)
-            rc = fb_errf(eb, FB_EIO, "cannot write the results in %s", r.dir);
+    if (r.rf != NULL) {
         struct fb_report_opts ro = {.no_plots = opts->no_plots,
                                     .echo = opts->quiet ? NULL : stdout};
-        struct fb_errbuf reb = {{0}};
-        if (fb_report_write(r.dir, &ro, &reb) < 0) {
-            fprintf(stderr, "faasbench: cannot write the summaries in %s: %s\n", r.dir,
-                    reb.msg);
-            if (rc == 0)
-                rc = fb_errf(eb, FB_EIO, "cannot write the summaries in %s", r.dir);
-        }
+        struct fb_errbuf ceb = {{0}};
+        char *dir = strdup(fb_runfolder_dir(r.rf));
+        /* Leaves every node clean: warm containers and pulled images go. */
+        if (fb_runfolder_close(r.rf, r.eng, &ro, &ceb) < 0 && rc == 0)
+            rc = fb_errf(eb, FB_EIO, "%s", ceb.msg);
+        else if (ceb.msg[0] != '\0')
+            fprintf(stderr, "faasbench: %s\n", ceb.msg);
+        *run_dir = dir;
     }
-    *run_dir = r.dir;
-    if (r.cells_log != NULL)
-        fclose(r.cells_log);
+    fb_engine_free(r.eng);
     free(r.cell_done);
     fb_trace_free(&r.trace);
     free(cells);

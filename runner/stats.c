@@ -8,8 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "matrix.h"
-#include "results.h"
+#include "rng.h"
+#include "invocation.h"
+#include "tabulate.h"
 
 #define SAMPLE_MIN_CAP 64
 
@@ -471,148 +472,6 @@ int fb_compare_sorted(const double *base, size_t nb, const double *x, size_t nx,
     if (rc == FB_EINVAL)
         rc = 0; /* empty samples: the fields say NAN */
     return rc;
-}
-
-/* ---- grid tables ---- */
-
-void fb_grid_rule(FILE *f, const size_t *width, int ncols, char fill)
-{
-    fputc('+', f);
-    for (int c = 0; c < ncols; c++) {
-        for (size_t i = 0; i < width[c] + 2; i++)
-            fputc(fill, f);
-        fputc('+', f);
-    }
-    fputc('\n', f);
-}
-
-void fb_grid_line(FILE *f, const size_t *width, const int *right, int ncols,
-                  const char *const *cells)
-{
-    fputc('|', f);
-    for (int c = 0; c < ncols; c++) {
-        const char *t = cells[c] != NULL ? cells[c] : "";
-        size_t len = strlen(t), pad = width[c] > len ? width[c] - len : 0;
-
-        fputc(' ', f);
-        if (right != NULL && right[c])
-            fprintf(f, "%*s%s", (int)pad, "", t);
-        else
-            fprintf(f, "%s%*s", t, (int)pad, "");
-        fputs(" |", f);
-    }
-    fputc('\n', f);
-}
-
-int fb_grid_write(FILE *f, int ncols, const char *const *titles, const int *right,
-                  size_t nrows, const char *const *cells)
-{
-    size_t *width = NULL;
-    int rc = 0;
-
-    if (f == NULL || ncols <= 0 || titles == NULL || (nrows > 0 && cells == NULL)) {
-        rc = FB_EINVAL;
-        goto out;
-    }
-    width = calloc((size_t)ncols, sizeof(*width));
-    if (width == NULL) {
-        rc = FB_ENOMEM;
-        goto out;
-    }
-    for (int c = 0; c < ncols; c++)
-        width[c] = titles[c] != NULL ? strlen(titles[c]) : 0;
-    for (size_t r = 0; r < nrows; r++) {
-        for (int c = 0; c < ncols; c++) {
-            const char *t = cells[r * (size_t)ncols + (size_t)c];
-            size_t len = t != NULL ? strlen(t) : 0;
-
-            if (len > width[c])
-                width[c] = len;
-        }
-    }
-    /* printf paddings are ints; a cell wider than that is not sensible. */
-    for (int c = 0; c < ncols; c++) {
-        if (width[c] > INT_MAX / 2) {
-            rc = FB_EINVAL;
-            goto out;
-        }
-    }
-    fb_grid_rule(f, width, ncols, '-');
-    fb_grid_line(f, width, right, ncols, titles);
-    /* An empty table still gets its closing border. */
-    fb_grid_rule(f, width, ncols, nrows > 0 ? '=' : '-');
-    for (size_t r = 0; r < nrows; r++) {
-        fb_grid_line(f, width, right, ncols, cells + r * (size_t)ncols);
-        fb_grid_rule(f, width, ncols, '-');
-    }
-    if (fflush(f) != 0 || ferror(f))
-        rc = FB_EIO;
-out:
-    free(width);
-    return rc;
-}
-
-void fb_table_addf(struct fb_table *t, const char *fmt, ...)
-{
-    va_list ap;
-    char *s = NULL;
-    int len;
-
-    if (t->failed)
-        return;
-    if (t->n == t->cap) {
-        size_t cap = t->cap != 0 ? t->cap * 2 : 64;
-        char **cells = realloc(t->cells, cap * sizeof(*cells));
-
-        if (cells == NULL) {
-            t->failed = 1;
-            return;
-        }
-        t->cells = cells;
-        t->cap = cap;
-    }
-    va_start(ap, fmt);
-    len = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    if (len >= 0 && (s = malloc((size_t)len + 1)) != NULL) {
-        va_start(ap, fmt);
-        vsnprintf(s, (size_t)len + 1, fmt, ap);
-        va_end(ap);
-    }
-    if (s == NULL) {
-        t->failed = 1;
-        return;
-    }
-    t->cells[t->n++] = s;
-}
-
-int fb_table_write(FILE *f, const struct fb_table *t, int ncols, const char *const *titles,
-                   const int *right)
-{
-    if (t->failed)
-        return FB_ENOMEM;
-    if (ncols <= 0 || t->n % (size_t)ncols != 0)
-        return FB_EINVAL;
-    return fb_grid_write(f, ncols, titles, right, t->n / (size_t)ncols,
-                         (const char *const *)t->cells);
-}
-
-void fb_table_free(struct fb_table *t)
-{
-    for (size_t i = 0; i < t->n; i++)
-        free(t->cells[i]);
-    free(t->cells);
-    t->cells = NULL;
-    t->n = t->cap = 0;
-    t->failed = 0;
-}
-
-void fb_table_add_ms(struct fb_table *t, double x)
-{
-    if (isfinite(x))
-        fb_table_addf(t, "%.1f", x);
-    else
-        fb_table_addf(t, "-");
 }
 
 static void add_interval(struct fb_table *t, double lo, double hi)

@@ -6,29 +6,33 @@
 #include <string.h>
 
 /* The older testbed ran `sudo docker ...` on its nodes. Warm containers get
- * --init so removing them never waits out a stop timeout. */
+ * --init so removing them never waits out a stop timeout. "--" ends the
+ * options before an image or container wherever the command takes it
+ * (podman 4.3 and the docker CLI do, for every step here); docker's run
+ * step stays the older testbed's command as it ran. No value can pass for
+ * an option anyway: a reference or name never starts with '-'. */
 static const char *const docker_steps[FB_STEP_N] = {
-    [FB_STEP_PULL] = "sudo docker pull -q {image}",
+    [FB_STEP_PULL] = "sudo docker pull -q -- {image}",
     [FB_STEP_RUN] = "sudo docker run --rm --name {container} {network} {image} {command}",
-    [FB_STEP_START] = "sudo docker run -d --init --name {container} {network} {image} "
+    [FB_STEP_START] = "sudo docker run -d --init --name {container} {network} -- {image} "
                       "sleep infinity",
-    [FB_STEP_EXEC] = "sudo docker exec {container} {command}",
-    [FB_STEP_REMOVE_IMAGE] = "sudo docker rmi -f {image}",
-    [FB_STEP_REMOVE_CONTAINER] = "sudo docker rm -f {container}",
-    [FB_STEP_RESET] = "sudo docker ps -aq --filter name=faasbench- | xargs -r sudo docker rm -f"
-                      " >/dev/null; sudo docker rmi -f {images} >/dev/null 2>&1; true",
+    [FB_STEP_EXEC] = "sudo docker exec -- {container} {command}",
+    [FB_STEP_REMOVE_IMAGE] = "sudo docker rmi -f -- {image}",
+    [FB_STEP_REMOVE_CONTAINER] = "sudo docker rm -f -- {container}",
+    [FB_STEP_RESET] = "sudo docker ps -aq --filter name=faasbench- | xargs -r sudo docker rm -f --"
+                      " >/dev/null; sudo docker rmi -f -- {images} >/dev/null 2>&1; true",
 };
 
 static const char *const podman_steps[FB_STEP_N] = {
-    [FB_STEP_PULL] = "podman pull -q {image}",
-    [FB_STEP_RUN] = "podman run --rm --name {container} {network} {image} {command}",
-    [FB_STEP_START] = "podman run -d --init --name {container} {network} {image} "
+    [FB_STEP_PULL] = "podman pull -q -- {image}",
+    [FB_STEP_RUN] = "podman run --rm --name {container} {network} -- {image} {command}",
+    [FB_STEP_START] = "podman run -d --init --name {container} {network} -- {image} "
                       "sleep infinity",
-    [FB_STEP_EXEC] = "podman exec {container} {command}",
-    [FB_STEP_REMOVE_IMAGE] = "podman rmi -f {image}",
-    [FB_STEP_REMOVE_CONTAINER] = "podman rm -f -t 0 {container}",
-    [FB_STEP_RESET] = "podman ps -aq --filter name=faasbench- | xargs -r podman rm -f -t 0"
-                      " >/dev/null; podman rmi -f {images} >/dev/null 2>&1; true",
+    [FB_STEP_EXEC] = "podman exec -- {container} {command}",
+    [FB_STEP_REMOVE_IMAGE] = "podman rmi -f -- {image}",
+    [FB_STEP_REMOVE_CONTAINER] = "podman rm -f -t 0 -- {container}",
+    [FB_STEP_RESET] = "podman ps -aq --filter name=faasbench- | xargs -r podman rm -f -t 0 --"
+                      " >/dev/null; podman rmi -f -- {images} >/dev/null 2>&1; true",
 };
 
 static const struct {
@@ -105,7 +109,9 @@ static bool path_component_valid(const char *s, size_t n)
     return true;
 }
 
-/* domain: host components of [A-Za-z0-9-] joined by '.', optional :port. */
+/* domain: host components joined by '.', each [A-Za-z0-9] or
+ * [A-Za-z0-9][A-Za-z0-9-]*[A-Za-z0-9] (so none starts with '-'), optional
+ * :port. */
 static bool domain_valid(const char *s, size_t n)
 {
     const char *colon = memchr(s, ':', n);
@@ -114,9 +120,10 @@ static bool domain_valid(const char *s, size_t n)
         return false;
     for (size_t i = 0; i < host_len; i++) {
         char c = s[i];
-        if (!isalnum((unsigned char)c) && c != '-' && c != '.')
+        bool starts = i == 0 || s[i - 1] == '.', ends = i + 1 == host_len || s[i + 1] == '.';
+        if (c == '.' ? starts || ends : !isalnum((unsigned char)c) && c != '-')
             return false;
-        if (c == '.' && (i == 0 || i + 1 == host_len || s[i - 1] == '.'))
+        if (c == '-' && (starts || ends))
             return false;
     }
     if (colon != NULL) {
@@ -131,7 +138,10 @@ static bool domain_valid(const char *s, size_t n)
 }
 
 /* The OCI/distribution reference grammar:
- *   [domain '/'] path-component ('/' path-component)* [':' tag] ['@' digest] */
+ *   [domain '/'] path-component ('/' path-component)* [':' tag] ['@' digest]
+ * No part of an accepted reference starts with '-': the first character of
+ * each (domain component, path component, tag, digest) is a letter or digit
+ * ('_' too for a tag), so a reference is never read as a runtime's option. */
 bool fb_image_valid(const char *s)
 {
     if (s == NULL)
@@ -143,12 +153,15 @@ bool fb_image_valid(const char *s)
     const char *at = strchr(s, '@');
     size_t name_end = at != NULL ? (size_t)(at - s) : len;
     if (at != NULL) {
-        /* digest: algorithm ':' hex (>= 32) */
+        /* digest: algorithm ':' hex (>= 32); the algorithm is lower-case
+         * components joined by one of [+._-], its first one starting with
+         * a letter */
         const char *d = at + 1, *c = strchr(d, ':');
-        if (c == NULL || c == d)
+        if (c == NULL || c == d || *d < 'a' || *d > 'z' || !is_lower_alnum(c[-1]))
             return false;
         for (const char *p = d; p < c; p++)
-            if (!is_lower_alnum(*p) && *p != '+' && *p != '.' && *p != '_' && *p != '-')
+            if (!is_lower_alnum(*p) &&
+                ((*p != '+' && *p != '.' && *p != '_' && *p != '-') || !is_lower_alnum(p[1])))
                 return false;
         size_t hex = strlen(c + 1);
         if (hex < 32)

@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "csvrow.h"
-#include "matrix.h"
+#include "rng.h"
 
 #define SHOWN 40 /* at most this many characters of a bad value in a message */
 
@@ -80,12 +80,6 @@ static double in_minute(size_t minute, double frac)
     return t < end ? t : nextafter(end, start);
 }
 
-/* A uniform double in [0, 1) from the top 53 bits. */
-static double unit(struct fb_rng *r)
-{
-    return (double)(fb_rng_next(r) >> 11) * 0x1.0p-53;
-}
-
 /* count invocations of function in minute (from 0) of azure row `row`. */
 static int spread_minute(struct loader *L, size_t row, size_t minute, unsigned long long count,
                          int function)
@@ -99,7 +93,7 @@ static int spread_minute(struct loader *L, size_t row, size_t minute, unsigned l
     fb_rng_seed(&r, fb_rng_next(&r) ^ ((uint64_t)row << 32 | (uint64_t)minute));
     for (unsigned long long j = 0; j < count && rc == 0; j++) {
         double frac = L->o->spread == FB_SPREAD_POISSON
-                          ? unit(&r)
+                          ? fb_rng_unit(&r)
                           : ((double)j + 0.5) / (double)count;
         rc = push(L, in_minute(minute, frac), function);
     }

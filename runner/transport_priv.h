@@ -52,6 +52,14 @@ int fb_exec_result_take(struct fb_exec_result *res, struct fb_capture *out,
 bool fb_trailer_find(const char *text, size_t len, bool complete, double *node_ms,
                      size_t *start);
 
+/* Whether the known_hosts file at path marks key (a host's public key as
+ * the server sends it, key_len bytes) @revoked: 1 when a line
+ * "@revoked <hosts> <type> <base64 key>" holds it, for any hosts (stricter
+ * than OpenSSH, which applies it to the hosts named), 0 when none does,
+ * FB_EHOSTKEY (the reason in eb) when the file cannot be read, FB_ENOMEM. */
+int fb_known_hosts_revoked(const char *path, const unsigned char *key, size_t key_len,
+                           struct fb_errbuf *eb);
+
 /* CLOCK_MONOTONIC in milliseconds. */
 double fb_clock_ms(void);
 

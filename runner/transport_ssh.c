@@ -17,7 +17,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "nodeproto.h"
 #include "transport_priv.h"
+
+/* A reply's streams fit what a command result may hold. */
+_Static_assert(FB_NODEPROTO_CAPTURE <= FB_EXEC_CAPTURE, "node helper capture too large");
 
 struct ssh_conn {
     struct fb_conn base;
@@ -34,7 +38,8 @@ struct ssh_conn {
     int fd;
     LIBSSH2_SESSION *session;
     /* Commands go to the node helper's server on channel ach (NULL: start it
-     * before the next command); abuf holds what it sent and is not read yet. */
+     * before the next command); abuf holds what it sent and is not read yet:
+     * never more than one line, then one reply (nodeproto.h). */
     bool agent;
     LIBSSH2_CHANNEL *ach;
     char *abuf;
@@ -219,8 +224,111 @@ static const struct {
 };
 #define N_KEY_TYPES (sizeof(key_types) / sizeof(key_types[0]))
 
+/* A known_hosts line with a marker ("@revoked", "@cert-authority"):
+ * libssh2 1.10 knows none and would read the marker as a host name. */
+static bool kh_marker_line(const char *line)
+{
+    return line[strspn(line, " \t")] == '@';
+}
+
+/* Decodes standard base64 (padded, as known_hosts keys are) into out
+ * (cap bytes); the decoded length, or -1 when s is not that. */
+static ssize_t base64_decode(const char *s, size_t n, unsigned char *out, size_t cap)
+{
+    size_t o = 0;
+
+    if (n == 0 || n % 4 != 0)
+        return -1;
+    for (size_t i = 0; i < n; i += 4) {
+        unsigned v = 0;
+        int pad = 0;
+        for (int j = 0; j < 4; j++) {
+            char c = s[i + (size_t)j];
+            int d;
+            if (c == '=' && i + 4 == n && j >= 2) {
+                pad++;
+                d = 0;
+            } else if (pad > 0) {
+                return -1; /* a digit after '=' */
+            } else if (c >= 'A' && c <= 'Z') {
+                d = c - 'A';
+            } else if (c >= 'a' && c <= 'z') {
+                d = c - 'a' + 26;
+            } else if (c >= '0' && c <= '9') {
+                d = c - '0' + 52;
+            } else if (c == '+' || c == '/') {
+                d = c == '+' ? 62 : 63;
+            } else {
+                return -1;
+            }
+            v = v << 6 | (unsigned)d;
+        }
+        if (o + 3 - (size_t)pad > cap)
+            return -1;
+        out[o++] = (unsigned char)(v >> 16);
+        if (pad < 2)
+            out[o++] = (unsigned char)(v >> 8);
+        if (pad < 1)
+            out[o++] = (unsigned char)v;
+    }
+    return (ssize_t)o;
+}
+
+/* The next blank-separated word of *p, its length in *n; false at the end. */
+static bool kh_word(const char **p, const char **word, size_t *n)
+{
+    *p += strspn(*p, " \t");
+    *n = strcspn(*p, " \t\r\n");
+    *word = *p;
+    *p += *n;
+    return *n > 0;
+}
+
+int fb_known_hosts_revoked(const char *path, const unsigned char *key, size_t key_len,
+                           struct fb_errbuf *eb)
+{
+    FILE *f = fopen(path, "r");
+    char *line = NULL;
+    size_t cap = 0, blob_cap = 0;
+    unsigned char *blob = NULL;
+    int rc = 0;
+
+    if (f == NULL)
+        return fb_errf(eb, FB_EHOSTKEY, "cannot read known_hosts %s: %s", path,
+                       strerror(errno));
+    while (rc == 0 && getline(&line, &cap, f) > 0) {
+        const char *p = line, *w;
+        size_t n;
+        ssize_t got;
+
+        /* "@revoked <host patterns> <key type> <base64 key> [comment]" */
+        if (!kh_word(&p, &w, &n) || n != 8 || memcmp(w, "@revoked", 8) != 0 ||
+            !kh_word(&p, &w, &n) || !kh_word(&p, &w, &n) || !kh_word(&p, &w, &n))
+            continue;
+        if (blob_cap < n) {
+            unsigned char *b = realloc(blob, n);
+            if (b == NULL) {
+                rc = fb_errf(eb, FB_ENOMEM, "out of memory");
+                break;
+            }
+            blob = b;
+            blob_cap = n;
+        }
+        got = base64_decode(w, n, blob, blob_cap);
+        if (got >= 0 && (size_t)got == key_len && memcmp(blob, key, key_len) == 0)
+            rc = 1;
+    }
+    if (rc == 0 && ferror(f))
+        rc = fb_errf(eb, FB_EHOSTKEY, "cannot read known_hosts %s: %s", path, strerror(errno));
+    free(blob);
+    free(line);
+    fclose(f);
+    return rc;
+}
+
 /* Reads known_hosts line by line; a line libssh2 cannot parse (a key type
- * it does not know, a marker) is skipped instead of failing the file. */
+ * it does not know) is skipped instead of failing the file, and a marker
+ * line is left to fb_known_hosts_revoked(). */
 static int known_hosts_load(struct ssh_conn *sc, LIBSSH2_KNOWNHOSTS *kh, struct fb_errbuf *eb)
 {
     FILE *f = fopen(sc->known_hosts, "r");
@@ -234,8 +342,10 @@ static int known_hosts_load(struct ssh_conn *sc, LIBSSH2_KNOWNHOSTS *kh, struct 
                      sc->base.node_name, sc->known_hosts, strerror(errno));
         goto out;
     }
-    while ((n = getline(&line, &cap, f)) > 0)
-        libssh2_knownhost_readline(kh, line, (size_t)n, LIBSSH2_KNOWNHOST_FILE_OPENSSH);
+    while ((n = getline(&line, &cap, f)) > 0) {
+        if (!kh_marker_line(line))
+            libssh2_knownhost_readline(kh, line, (size_t)n, LIBSSH2_KNOWNHOST_FILE_OPENSSH);
+    }
     if (ferror(f))
         rc = fb_errf(eb, FB_EHOSTKEY, "node %s: cannot read known_hosts %s: %s",
                      sc->base.node_name, sc->known_hosts, strerror(errno));
@@ -342,6 +452,7 @@ static void key_fingerprint(LIBSSH2_SESSION *s, char *out, size_t outlen)
 
 /* Prints a warning the first time key is seen in this process: a node has
  * several sessions, the user needs to read it once. */
+__attribute__((format(printf, 2, 3)))
 static void warn_once(const char *key, const char *fmt, ...)
 {
     struct warned *w;
@@ -404,6 +515,20 @@ static int check_host_key(struct ssh_conn *sc, LIBSSH2_KNOWNHOSTS *kh, struct fb
     if (sc->insecure) {
         warn_unchecked_once(sc, tname, fp);
         return 0;
+    }
+    /* A revoked key is refused whatever else the file says (OpenSSH does
+     * so too, for the hosts the @revoked line names; here for any host:
+     * a revoked key is trusted nowhere). */
+    r = fb_known_hosts_revoked(sc->known_hosts, (const unsigned char *)key, len, eb);
+    if (r == 1)
+        return fb_errf(eb, FB_EHOSTKEY,
+                       "host key for %s (%s:%d) is marked @revoked in known_hosts %s: server "
+                       "offered %s %s: refusing to connect",
+                       sc->base.node_name, sc->host, sc->port, sc->known_hosts, tname, fp);
+    if (r < 0) {
+        char why[FB_ERRMSG_LEN];
+        snprintf(why, sizeof(why), "%s", eb != NULL ? eb->msg : "");
+        return fb_errf(eb, r, "node %s: %s", sc->base.node_name, why);
     }
     r = kh_check(sc, kh, key, len, kh_type);
     switch (r) {
@@ -615,8 +740,6 @@ static bool dup_opt(char **dst, const char *src)
 }
 
 static int agent_start(struct ssh_conn *sc, double deadline, struct fb_errbuf *eb);
-static void warn_once(const char *key, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
 
 static int ssh_open(const struct fb_node_cfg *node, int connect_timeout_ms,
                     struct fb_conn **out, struct fb_errbuf *eb)
@@ -655,7 +778,7 @@ static int ssh_open(const struct fb_node_cfg *node, int connect_timeout_ms,
     if (node->agent) {
         sc->agent = true;
         rc = agent_start(sc, deadline, eb);
-        if (rc == 1) {
+        if (rc == FB_ENOAGENT) {
             /* A node without the server (an older helper, or none): one
              * channel per command, as a node of the older testbed. */
             char key[300];
@@ -773,19 +896,35 @@ static bool abuf_reserve(struct ssh_conn *sc, size_t n)
     return true;
 }
 
-/* Reads what the server's channel has: stdout into abuf; its own stderr
- * (messages of the server, never a command's) into errtail, last bytes
- * kept. Returns > 0 when something came, 0 when nothing did, or a libssh2
- * error. */
-static int agent_read(struct ssh_conn *sc, char *errtail, size_t errcap)
+/* True when libssh2 holds data for ch that no read has taken yet: of its
+ * stdout (stdout_only), or of either stream. Reading one stream reads the
+ * socket for both: a packet of stdout can land in the queue while stderr is
+ * read, and then the socket has nothing to wake a poll for it. */
+static bool channel_queued(LIBSSH2_CHANNEL *ch, bool stdout_only)
+{
+    /* libssh2_poll_channel_read: 0 asks for stdout data, 1 for any data. */
+    return libssh2_poll_channel_read(ch, stdout_only ? 0 : 1) > 0;
+}
+
+/* Reads what the server's channel has: stdout into abuf until it holds
+ * limit bytes (what the server may send before it waits: a line, or the
+ * rest of a reply whose line said how long it is); its own stderr (messages
+ * of the server, never a command's) into errtail, last bytes kept. Returns
+ * > 0 when something came, 0 when nothing did (and nothing it may take is
+ * queued either: the socket is what to wait on), or a libssh2 error. */
+static int agent_read(struct ssh_conn *sc, size_t limit, char *errtail, size_t errcap)
 {
     int got = 0;
-    ssize_t n;
+    ssize_t n = 0;
 
-    for (;;) {
-        if (!abuf_reserve(sc, 32768))
+again:
+    while (sc->alen < limit) {
+        size_t want = limit - sc->alen;
+        if (!abuf_reserve(sc, want < 32768 ? want : 32768))
             return LIBSSH2_ERROR_ALLOC;
-        n = libssh2_channel_read_ex(sc->ach, 0, sc->abuf + sc->alen, sc->acap - sc->alen);
+        if (want > sc->acap - sc->alen)
+            want = sc->acap - sc->alen;
+        n = libssh2_channel_read_ex(sc->ach, 0, sc->abuf + sc->alen, want);
         if (n <= 0)
             break;
         sc->alen += (size_t)n;
@@ -811,6 +950,10 @@ static int agent_read(struct ssh_conn *sc, char *errtail, size_t errcap)
     }
     if (n < 0 && n != LIBSSH2_ERROR_EAGAIN)
         return (int)n;
+    /* More of what may be taken now: stdout below the limit, or stderr. */
+    if (sc->alen < limit ? channel_queued(sc->ach, false)
+                         : channel_queued(sc->ach, false) && !channel_queued(sc->ach, true))
+        goto again;
     return got;
 }
 
@@ -829,12 +972,12 @@ static void agent_forget(struct ssh_conn *sc)
 }
 
 /* Starts `faasbench-node serve` on a new channel and waits for its ready
- * line. Returns 0; 1 when the node cannot run the server (eb says why:
- * exit status and last message); or an error (FB_ESSH, FB_ECONNECT on the
- * deadline). */
+ * line. Returns 0; FB_ENOAGENT when the node cannot run the server (eb says
+ * why: exit status and last message; the session stays usable); or an
+ * error (FB_ESSH, FB_ECONNECT on the deadline). */
 static int agent_start(struct ssh_conn *sc, double deadline, struct fb_errbuf *eb)
 {
-    static const char ready[] = "fbs1 ready\n";
+    static const char ready[] = FB_NODEPROTO_READY;
     char errtail[256] = "";
     int r, e = 0;
 
@@ -851,7 +994,7 @@ static int agent_start(struct ssh_conn *sc, double deadline, struct fb_errbuf *e
     if (r != 0)
         goto failed;
     while (sc->alen < sizeof(ready) - 1) {
-        r = agent_read(sc, errtail, sizeof(errtail));
+        r = agent_read(sc, FB_NODEPROTO_LINE_MAX, errtail, sizeof(errtail));
         if (r < 0)
             goto failed;
         if (r == 0 && libssh2_channel_eof(sc->ach)) {
@@ -864,18 +1007,16 @@ static int agent_start(struct ssh_conn *sc, double deadline, struct fb_errbuf *e
             status = libssh2_channel_get_exit_status(sc->ach);
             agent_forget(sc);
             fb_last_line(errtail, line, sizeof(line));
-            fb_errf(eb, 0, "`%s` exited %d%s%s", AGENT_NAME, status,
-                    line[0] ? ": " : "", line);
-            return 1;
+            return fb_errf(eb, FB_ENOAGENT, "`%s` exited %d%s%s", AGENT_NAME, status,
+                           line[0] ? ": " : "", line);
         }
         if (r == 0 && ssh_wait(sc, deadline) != 0)
             goto timeout;
     }
     if (memcmp(sc->abuf, ready, sizeof(ready) - 1) != 0) {
         agent_forget(sc);
-        fb_errf(eb, 0, "`%s` did not answer as the node helper's server does",
-                AGENT_NAME);
-        return 1;
+        return fb_errf(eb, FB_ENOAGENT, "`%s` did not answer as the node helper's server does",
+                       AGENT_NAME);
     }
     sc->alen -= sizeof(ready) - 1;
     memmove(sc->abuf, sc->abuf + sizeof(ready) - 1, sc->alen);
@@ -894,22 +1035,6 @@ failed:
     return r;
 }
 
-/* Parses the reply line "fbr1 status=N elapsed_ns=N timed_out=N out=N err=N". */
-static bool agent_reply_parse(const char *line, int *status, double *node_ms, bool *timed_out,
-                              size_t *out_len, size_t *err_len)
-{
-    unsigned long long ns;
-    int to, used = 0;
-
-    if (sscanf(line, "fbr1 status=%d elapsed_ns=%llu timed_out=%d out=%zu err=%zu%n", status,
-               &ns, &to, out_len, err_len, &used) != 5 ||
-        line[used] != '\0' || *out_len > FB_EXEC_CAPTURE || *err_len > FB_EXEC_CAPTURE)
-        return false;
-    *node_ms = (double)ns / 1e6;
-    *timed_out = to != 0;
-    return true;
-}
-
 /* Runs cmd as one request to the server. A session found dead before the
  * request went out is reopened and the command sent once more; once it is
  * out, a failure is reported, never retried (it may have run). */
@@ -919,12 +1044,22 @@ static int agent_exec(struct ssh_conn *sc, const char *cmd, int timeout_ms,
     struct fb_conn *c = &sc->base;
     struct fb_capture out = {0}, err = {0};
     double t_start = fb_clock_ms(), deadline;
-    size_t cmd_len = strlen(cmd), sent = 0, hlen = 0, need = 0, out_len = 0, err_len = 0;
-    char head[64], errtail[256] = "";
+    size_t cmd_len = strlen(cmd), sent = 0, hlen = 0, need = 0;
+    char head[FB_NODEPROTO_LINE_MAX], errtail[256] = "";
     const char *step = "send request";
-    bool timed_out = false;
-    int rc = 0, r, status = -1, head_len;
-    double node_ms = NAN;
+    struct fb_nodeproto_request q = {.timeout_ms = timeout_ms > 0 ? (uint32_t)timeout_ms : 0,
+                                     .len = cmd_len};
+    struct fb_nodeproto_reply rep = {0};
+    int rc = 0, r, head_len;
+
+    head_len = fb_nodeproto_request_format(head, sizeof(head), &q);
+    if (head_len < 0) {
+        rc = fb_errf(eb, FB_EINVAL,
+                     "node %s: a command of %zu bytes cannot go to the node helper's "
+                     "server (1 to %u)",
+                     c->node_name, cmd_len, FB_NODEPROTO_COMMAND_MAX);
+        goto out;
+    }
 
     for (int attempt = 0;; attempt++) {
         if (sc->session == NULL || sc->ach == NULL) {
@@ -934,7 +1069,7 @@ static int agent_exec(struct ssh_conn *sc, const char *cmd, int timeout_ms,
             rc = had_session ? 0 : session_open(sc, d, eb);
             if (rc == 0)
                 rc = agent_start(sc, d, eb);
-            if (rc == 1) {
+            if (rc == FB_ENOAGENT) {
                 char why[FB_ERRMSG_LEN];
                 snprintf(why, sizeof(why), "%s", eb->msg);
                 rc = fb_errf(eb, FB_ESSH, "node %s: the node helper's server no longer starts: %s",
@@ -948,7 +1083,7 @@ static int agent_exec(struct ssh_conn *sc, const char *cmd, int timeout_ms,
         }
         /* Drain what arrived while idle: sshd's keep-alives get their answer,
          * and a session the server closed shows up now, before the request. */
-        r = agent_read(sc, errtail, sizeof(errtail));
+        r = agent_read(sc, FB_NODEPROTO_LINE_MAX, errtail, sizeof(errtail));
         if (r >= 0 && !libssh2_channel_eof(sc->ach) && sc->alen == 0)
             break;
         if (r < 0 && ssh_err_breaks_session(r))
@@ -964,8 +1099,6 @@ static int agent_exec(struct ssh_conn *sc, const char *cmd, int timeout_ms,
 
     t_start = fb_clock_ms();
     deadline = timeout_ms > 0 ? t_start + timeout_ms + AGENT_GRACE_MS : INFINITY;
-    head_len = snprintf(head, sizeof(head), "fbq1 %d %zu\n", timeout_ms > 0 ? timeout_ms : 0,
-                        cmd_len);
     while (sent < (size_t)head_len + cmd_len) {
         ssize_t n = sent < (size_t)head_len
                         ? libssh2_channel_write(sc->ach, head + sent, (size_t)head_len - sent)
@@ -986,28 +1119,31 @@ static int agent_exec(struct ssh_conn *sc, const char *cmd, int timeout_ms,
     step = "read reply";
     for (;;) {
         if (hlen == 0) {
-            char *nl = sc->alen > 0 ? memchr(sc->abuf, '\n', sc->alen) : NULL;
-            if (nl != NULL) {
-                *nl = '\0';
-                if (!agent_reply_parse(sc->abuf, &status, &node_ms, &timed_out, &out_len,
-                                       &err_len)) {
-                    rc = fb_errf(eb, FB_ESSH, "node %s: the node helper's server sent %.80s",
-                                 c->node_name, sc->abuf);
-                    agent_forget(sc);
-                    goto out;
-                }
-                hlen = (size_t)(nl - sc->abuf) + 1;
-                need = hlen + out_len + err_len;
-            } else if (sc->alen > 200) {
+            size_t line_len = 0;
+            int lr = fb_nodeproto_line(sc->abuf, sc->alen, &line_len);
+            if (lr == FB_NODEPROTO_OK &&
+                fb_nodeproto_reply_parse(sc->abuf, line_len, &rep) != FB_NODEPROTO_OK) {
+                rc = fb_errf(eb, FB_ESSH, "node %s: the node helper's server sent %.*s",
+                             c->node_name, (int)(line_len < 80 ? line_len : 80), sc->abuf);
+                agent_forget(sc);
+                goto out;
+            }
+            if (lr == FB_NODEPROTO_BAD) {
+                /* Too long, or a NUL in it: nothing a reply line holds. */
                 rc = fb_errf(eb, FB_ESSH, "node %s: the node helper's server sent no reply line",
                              c->node_name);
                 agent_forget(sc);
                 goto out;
             }
+            if (lr == FB_NODEPROTO_OK) {
+                hlen = line_len + 1;
+                need = hlen + rep.out_len + rep.err_len;
+            }
         }
         if (hlen > 0 && sc->alen >= need)
             break;
-        r = agent_read(sc, errtail, sizeof(errtail));
+        /* Nothing past the line before it is read, nothing past the reply. */
+        r = agent_read(sc, hlen > 0 ? need : FB_NODEPROTO_LINE_MAX, errtail, sizeof(errtail));
         if (r < 0)
             goto failed;
         if (r == 0 && libssh2_channel_eof(sc->ach)) {
@@ -1019,8 +1155,8 @@ static int agent_exec(struct ssh_conn *sc, const char *cmd, int timeout_ms,
         if (r == 0 && ssh_wait(sc, deadline) != 0)
             goto timeout;
     }
-    if (fb_capture_add(&out, sc->abuf + hlen, out_len) != 0 ||
-        fb_capture_add(&err, sc->abuf + hlen + out_len, err_len) != 0) {
+    if (fb_capture_add(&out, sc->abuf + hlen, rep.out_len) != 0 ||
+        fb_capture_add(&err, sc->abuf + hlen + rep.out_len, rep.err_len) != 0) {
         rc = fb_errf(eb, FB_ENOMEM, "node %s: out of memory", c->node_name);
         goto out;
     }
@@ -1033,7 +1169,7 @@ static int agent_exec(struct ssh_conn *sc, const char *cmd, int timeout_ms,
         sc->acap = 0;
     }
     res->elapsed_ms = fb_clock_ms() - t_start;
-    if (timed_out)
+    if (rep.timed_out)
         rc = fb_errf(eb, FB_ETIMEDOUT,
                      "node %s: command timed out after %d ms and was stopped on the node: %s",
                      c->node_name, timeout_ms, cmd);
@@ -1059,9 +1195,9 @@ out:
         res->elapsed_ms = fb_clock_ms() - t_start;
     if (fb_exec_result_take(res, &out, &err) != 0 && rc == 0)
         rc = fb_errf(eb, FB_ENOMEM, "node %s: out of memory", c->node_name);
-    if (status >= 0) {
-        res->exit_status = status;
-        res->node_ms = node_ms;
+    if (hlen > 0) { /* the reply line was read */
+        res->exit_status = rep.status;
+        res->node_ms = (double)rep.elapsed_ns / 1e6;
     }
     fb_capture_free(&out);
     fb_capture_free(&err);
@@ -1152,7 +1288,7 @@ static int ssh_exec(struct fb_conn *c, const char *cmd, int timeout_ms,
          * left queued, ends the output. */
         if (libssh2_channel_eof(ch))
             break;
-        if (!progress && ssh_wait(sc, deadline) != 0)
+        if (!progress && !channel_queued(ch, false) && ssh_wait(sc, deadline) != 0)
             goto timeout;
     }
 

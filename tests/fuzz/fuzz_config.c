@@ -167,14 +167,16 @@ int fb_fuzz_config(const uint8_t *data, size_t size);
 
 int fb_fuzz_config(const uint8_t *data, size_t size)
 {
+    static struct fb_config_errors errs;
     struct fb_experiment exp;
     struct fb_errbuf eb = {{0}};
     int rc;
 
     config_setup();
     fuzz_write_file(cfz.cfg, data, size);
-    rc = fb_config_load(cfz.cfg, &exp, &eb);
+    rc = fb_config_load_all(cfz.cfg, &exp, &eb, &errs);
     if (rc == 0) {
+        FUZZ_CHECK(errs.n == 0 && !errs.more, "loaded with %d errors", errs.n);
         check_experiment(&exp);
         check_round_trip(&exp);
         fb_experiment_free(&exp);
@@ -185,6 +187,14 @@ int fb_fuzz_config(const uint8_t *data, size_t size)
         FUZZ_CHECK(exp.nodes == NULL && exp.functions == NULL && exp.name == NULL &&
                        exp.path == NULL && exp.matrix.policies == NULL,
                    "a failed load left something to free");
+        /* Every error is kept, the first one as fb_config_load gives it. */
+        FUZZ_CHECK(errs.n >= 1 && errs.n <= FB_CONFIG_MAX_ERRORS &&
+                       (!errs.more || errs.n == FB_CONFIG_MAX_ERRORS),
+                   "%d errors kept (more: %d)", errs.n, errs.more);
+        FUZZ_CHECK(strcmp(errs.msg[0], eb.msg) == 0, "first error '%s' is not eb's '%s'",
+                   errs.msg[0], eb.msg);
+        for (int i = 0; i < errs.n; i++)
+            FUZZ_CHECK(errs.msg[i][0] != '\0', "error %d has no text", i);
     }
     return 0;
 }

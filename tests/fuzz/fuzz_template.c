@@ -71,8 +71,22 @@ static void check_string(const char *s)
 
     if (fb_name_valid(s))
         FUZZ_CHECK(strlen(s) >= 1 && strlen(s) <= 64 && all_in(s, "_.-"), "name '%s'", s);
-    if (fb_image_valid(s))
+    if (fb_image_valid(s)) {
         FUZZ_CHECK(strlen(s) >= 1 && strlen(s) <= 255 && all_in(s, "._/:@+-"), "image '%s'", s);
+        /* No part of it could pass for a runtime's option: not the whole, a
+         * '/' component, a domain's '.' component (a tag may hold ".-"), a
+         * port, the tag or the digest. */
+        size_t name_len = strcspn(s, "@"), start = 0;
+        for (size_t i = 0; i < name_len; i++)
+            start = s[i] == '/' ? i + 1 : start;
+        name_len = start + strcspn(s + start, ":@"); /* without the tag */
+        FUZZ_CHECK(s[0] != '-' && strstr(s, "/-") == NULL && strstr(s, ":-") == NULL &&
+                       strstr(s, "@-") == NULL,
+                   "image '%s' has a part starting with '-'", s);
+        for (size_t i = 1; i < name_len; i++)
+            FUZZ_CHECK(s[i] != '-' || s[i - 1] != '.',
+                       "image '%s' has a component starting with '-'", s);
+    }
 
     q = fb_shell_quote(s);
     FUZZ_CHECK(q != NULL, "fb_shell_quote failed");

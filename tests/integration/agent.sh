@@ -77,12 +77,17 @@ grep -q '^exec 1: exit 4, ' <<<"$out" && grep -qx plain <<<"$out" || bad "fallba
 echo "agent: fallback: $(grep warning <<<"$out")"
 
 # 5. The exchange itself, with the helper run here: a malformed request ends
-#    the server with a message; a NUL in the command is refused, not cut.
+#    the server with a message; a NUL in the command is refused, not cut; a
+#    request line too long for the protocol ends it too.
 helper=$top/build/faasbench-node
 err=$( { printf 'fbq1 x 4\ntrue'; sleep 0.2; } | "$helper" serve 2>&1 >/dev/null); s=$?
 [ $s -eq 2 ] && grep -q "bad request line" <<<"$err" || bad "malformed request: exit $s: $err"
 out=$( { printf 'fbq1 0 6\ntrue\0x'; sleep 0.3; } | "$helper" serve 2>/dev/null | sed -n 2p)
 grep -q '^fbr1 status=125 .*err=[1-9]' <<<"$out" || bad "NUL in a command: $out"
+# A header far past the line limit, its newline in the same read: refused.
+err=$( { printf 'fbq1 0 '; head -c 5000 /dev/zero | tr '\0' 1; printf '\n'; sleep 0.2; } |
+  "$helper" serve 2>&1 >/dev/null); s=$?
+[ $s -eq 2 ] && grep -q "request line too long" <<<"$err" || bad "long request line: exit $s: $err"
 
 # 6. Whole runs, with the server (the default) and with one channel per
 #    command: every row recorded, no errors, the node's own time in each.

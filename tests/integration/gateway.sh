@@ -244,6 +244,10 @@ for b in bad:
 sys.exit(1 if bad else 0)
 PY
 
+# What the gateway saved as experiment.cfg loads again with faasbench --check.
+"$faasbench" --check "$main_dir/experiment.cfg" >/dev/null 2>"$tmp/main.check" ||
+  fail "main's experiment.cfg does not load: $(cat "$tmp/main.check")"
+
 # ---- no nodes: host keys refused, then 503 ----
 : >"$tmp/empty_known_hosts"
 start_gateway empty --known-hosts "$tmp/empty_known_hosts"
@@ -254,6 +258,12 @@ expect 200 "register noop with no nodes" empty POST /functions/register -d "$(fn
 expect 503 "no nodes registered" empty POST /functions/invoke/noop
 expect 404 "unknown function with no nodes" empty POST /functions/invoke/nosuch
 stop_gateway empty
+# No node registered: no experiment file, since none could hold it.
+empty_dir=$(run_dir empty)
+[ -n "$empty_dir" ] && [ ! -e "$empty_dir/experiment.cfg" ] ||
+  fail "empty: experiment.cfg saved without a node (folder '$empty_dir')"
+grep -q 'no experiment.cfg: no node was registered' "$tmp/empty/log" ||
+  fail "empty: the log does not say why there is no experiment.cfg"
 
 # ---- every node over the RAM threshold: 503 ----
 start_gateway ram "${common[@]}" --ram-threshold 0.001 --warming warmed

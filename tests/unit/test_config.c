@@ -5,6 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -465,6 +468,8 @@ static const struct bad {
      DIR "/bad_image.cfg:8: functions[0].image: invalid image reference "
          "'Faasbench/Fib Light:1'",
      NULL},
+    {"bad_image_option.cfg",
+     DIR "/bad_image_option.cfg:8: functions[0].image: invalid image reference '-w.x/y'", NULL},
     {"bad_missing_image.cfg",
      DIR "/bad_missing_image.cfg:7: functions[0].image: missing required key "
          "(container image reference)",
@@ -583,6 +588,237 @@ START_TEST(test_missing_file)
 }
 END_TEST
 
+/* A private folder under /tmp for one test (left for the forked test's end). */
+static void scratch_dir(char *buf, size_t n)
+{
+    ck_assert_int_lt(snprintf(buf, n, "/tmp/fb-config-test-XXXXXX"), (int)n);
+    ck_assert_ptr_nonnull(mkdtemp(buf));
+}
+
+static void put_file(const char *dir, const char *name, const char *text)
+{
+    char path[PATH_MAX];
+    FILE *f;
+
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_int_ge(fputs(text, f), 0);
+    ck_assert_int_eq(fclose(f), 0);
+}
+
+/* Opening a FIFO for reading waits for a writer: the loader must look at
+ * the type first (this test's timeout catches a hang). */
+START_TEST(test_fifo_is_refused)
+{
+    struct fb_errbuf eb = {{0}};
+    char dir[64], fifo[PATH_MAX], want[PATH_MAX + 64];
+
+    scratch_dir(dir, sizeof(dir));
+    snprintf(fifo, sizeof(fifo), "%s/experiment.cfg", dir);
+    ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+    load_bad(fifo, &eb);
+    snprintf(want, sizeof(want), "%s: cannot open: not a regular file", fifo);
+    ck_assert_str_eq(eb.msg, want);
+    unlink(fifo);
+    rmdir(dir);
+}
+END_TEST
+
+START_TEST(test_include_of_a_fifo_is_refused)
+{
+    struct fb_errbuf eb = {{0}};
+    char dir[64], path[PATH_MAX], fifo[PATH_MAX], want[3 * PATH_MAX];
+
+    scratch_dir(dir, sizeof(dir));
+    snprintf(fifo, sizeof(fifo), "%s/nodes.cfg", dir);
+    ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+    put_file(dir, "experiment.cfg",
+             "# includes a FIFO\n@include \"nodes.cfg\"\nfunctions = ( { name = \"f\"; "
+             "image = \"x\"; command = \"true\"; } );\n");
+    snprintf(path, sizeof(path), "%s/experiment.cfg", dir);
+    load_bad(path, &eb);
+    snprintf(want, sizeof(want), "%s:2: @include: cannot open '%s/nodes.cfg': not a regular file",
+             path, dir);
+    ck_assert_str_eq(eb.msg, want);
+    unlink(path);
+    unlink(fifo);
+    rmdir(dir);
+}
+END_TEST
+
+/* 100,000 nodes load in well under this test's timeout (the duplicate-name
+ * check was quadratic: 39 s), and a duplicate at the end is still found
+ * with its first occurrence. */
+START_TEST(test_many_nodes)
+{
+    enum { N = 100000 };
+    struct fb_experiment e;
+    struct fb_errbuf eb = {{0}};
+    char dir[64], path[PATH_MAX], want[PATH_MAX + 128];
+    struct timespec t0, t1;
+    FILE *f;
+    int rc;
+
+    scratch_dir(dir, sizeof(dir));
+    for (int dup = 0; dup < 2; dup++) {
+        snprintf(path, sizeof(path), "%s/many%d.cfg", dir, dup);
+        f = fopen(path, "w");
+        ck_assert_ptr_nonnull(f);
+        fputs("nodes = (\n", f);
+        for (int i = 0; i < N; i++)
+            fprintf(f, "  { name = \"n%d\"; transport = \"local\"; }%s\n",
+                    dup && i == N - 1 ? 7 : i, i + 1 < N ? "," : "");
+        fputs(");\nfunctions = ( { name = \"f\"; image = \"x\"; command = \"true\"; } );\n"
+              "metrics = { format = \"none\"; };\n",
+              f);
+        ck_assert_int_eq(fclose(f), 0);
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        rc = fb_config_load(path, &e, &eb);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        if (dup == 0) {
+            ck_assert_msg(rc == 0, "%s", eb.msg);
+            ck_assert_int_eq(e.n_nodes, N);
+            ck_assert_str_eq(e.nodes[N - 1].name, "n99999");
+            ck_assert_int_eq(e.nodes[N - 1].line, N + 1);
+            fb_experiment_free(&e);
+        } else {
+            ck_assert_int_eq(rc, FB_ECONFIG);
+            snprintf(want, sizeof(want),
+                     "%s:%d: nodes[%d].name: duplicate node name 'n7' (first at line 9)", path,
+                     N + 1, N - 1);
+            ck_assert_str_eq(eb.msg, want);
+        }
+        fprintf(stderr, "test_many_nodes: %d nodes%s loaded in %.2f s\n", N,
+                dup ? " (one duplicate)" : "",
+                (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+        unlink(path);
+    }
+    rmdir(dir);
+}
+END_TEST
+
+/* `faasbench --check file`: its stderr (NUL-terminated) and exit status. */
+static int check_cli(const char *file, char *err, size_t n)
+{
+    int pipefd[2], status;
+    size_t len = 0;
+    ssize_t got;
+    pid_t pid;
+
+    ck_assert_int_eq(pipe(pipefd), 0);
+    pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        dup2(pipefd[1], STDERR_FILENO);
+        close(pipefd[0]);
+        execl(FB_FAASBENCH, "faasbench", "--check", file, (char *)NULL);
+        _exit(127);
+    }
+    close(pipefd[1]);
+    while ((got = read(pipefd[0], err + len, n - 1 - len)) > 0)
+        len += (size_t)got;
+    err[len] = '\0';
+    close(pipefd[0]);
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert(WIFEXITED(status));
+    return WEXITSTATUS(status);
+}
+
+/* Every mistake of a file in one pass, as a compiler reports them: the first
+ * as before, each further one on its own line, then how many there were. */
+START_TEST(test_check_reports_every_error)
+{
+    char err[4096];
+
+    ck_assert_int_eq(check_cli(DIR "/bad_four.cfg", err, sizeof(err)), 2);
+    ck_assert_str_eq(err,
+                     "faasbench: " DIR "/bad_four.cfg:4: nodes[0].prot: unknown key (did you "
+                     "mean 'port'?)\n"
+                     "faasbench: " DIR "/bad_four.cfg:6: nodes[1].name: duplicate node name "
+                     "'node1' (first at line 3)\n"
+                     "faasbench: " DIR "/bad_four.cfg:13: matrix.policies[0]: unknown policy "
+                     "'round-robbin' (did you mean 'round-robin'?)\n"
+                     "faasbench: " DIR "/bad_four.cfg:15: ram_treshold: unknown key (did you "
+                     "mean 'ram_threshold'?)\n"
+                     "faasbench: " DIR "/bad_four.cfg: 4 errors\n");
+}
+END_TEST
+
+/* The list fb_config_load_all keeps: every error of the groups and lists,
+ * none that only follows from another (no cross-key check of a group with
+ * errors, no "missing" key that "did you mean" named). */
+START_TEST(test_all_errors_listed)
+{
+#define F DIR "/bad_several_in_groups.cfg:"
+    static const char *const want[] = {
+        F "3: nodes[0].port: expected an integer (got a string)",
+        F "4: nodes[1].name: invalid name 'n 2' (1 to 64 of A-Z a-z 0-9 _ . -)",
+        F "5: nodes[2].transport: unknown transport 'lokal' (did you mean 'local'?)",
+        F "8: functions[0].command: missing required key (command run in the container)",
+        F "9: functions[1].image: invalid image reference '-w.x/y'",
+        F "12: matrix.policies[1]: expected a string (got an integer)",
+        F "12: matrix.policies[2]: duplicate entry 'least-used' (first at [0])",
+        F "13: matrix.warming[0]: unknown warming mode 'hot' (known: cold, pre-warmed, warmed)",
+        F "14: matrix.invocations: must be >= 1 (got 0)",
+        F "16: runtime.preset: unknown preset 'dokcer' (did you mean 'docker'?)",
+        F "17: timeouts.command_s: must be > 0 (got 0)",
+    };
+#undef F
+    static struct fb_config_errors errs;
+    struct fb_experiment e, zero;
+    struct fb_errbuf eb = {{0}};
+
+    memset(&zero, 0, sizeof(zero));
+    ck_assert_int_eq(fb_config_load_all(DIR "/bad_several_in_groups.cfg", &e, &eb, &errs),
+                     FB_ECONFIG);
+    ck_assert(memcmp(&e, &zero, sizeof(e)) == 0);
+    ck_assert_int_eq(errs.n, (int)(sizeof(want) / sizeof(want[0])));
+    ck_assert(!errs.more);
+    for (int i = 0; i < errs.n; i++)
+        ck_assert_str_eq(errs.msg[i], want[i]);
+    ck_assert_str_eq(eb.msg, want[0]);
+
+    /* A misspelt section is one error, not also a missing one. */
+    ck_assert_int_eq(fb_config_load_all(DIR "/bad_typo_section.cfg", &e, &eb, &errs),
+                     FB_ECONFIG);
+    ck_assert_int_eq(errs.n, 1);
+    ck_assert_str_eq(errs.msg[0], eb.msg);
+
+    /* Past FB_CONFIG_MAX_ERRORS the loader stops. */
+    ck_assert_int_eq(fb_config_load_all(DIR "/bad_many.cfg", &e, &eb, &errs), FB_ECONFIG);
+    ck_assert_int_eq(errs.n, FB_CONFIG_MAX_ERRORS);
+    ck_assert(errs.more);
+    ck_assert(strstr(errs.msg[19], "bad_many.cfg:27: unknown_19: unknown key") != NULL);
+
+    /* An error before the keys is the only one; a good file has none. */
+    ck_assert_int_eq(fb_config_load_all(DIR "/bad_syntax.cfg", &e, &eb, &errs), FB_ECONFIG);
+    ck_assert_int_eq(errs.n, 1);
+    ck_assert_str_eq(errs.msg[0], DIR "/bad_syntax.cfg:3: syntax error: syntax error");
+    ck_assert_int_eq(fb_config_load_all(DIR "/local.cfg", &e, &eb, &errs), 0);
+    ck_assert_int_eq(errs.n, 0);
+    fb_experiment_free(&e);
+}
+END_TEST
+
+START_TEST(test_check_stops_after_twenty_errors)
+{
+    char err[8192], want[8192];
+    size_t len = 0;
+
+    ck_assert_int_eq(check_cli(DIR "/bad_many.cfg", err, sizeof(err)), 2);
+    for (int i = 0; i < 20; i++)
+        len += (size_t)snprintf(want + len, sizeof(want) - len,
+                                "faasbench: " DIR "/bad_many.cfg:%d: unknown_%02d: unknown key "
+                                "(known: name, nodes, functions, matrix, runtime, ram_threshold, "
+                                "metrics, results, seed, timeouts, workload, warm, retries)\n",
+                                8 + i, i);
+    snprintf(want + len, sizeof(want) - len,
+             "faasbench: " DIR "/bad_many.cfg: stopped after 20 errors\n");
+    ck_assert_str_eq(err, want);
+}
+END_TEST
+
 START_TEST(test_empty_password_env)
 {
     struct fb_errbuf eb = {{0}};
@@ -591,6 +827,46 @@ START_TEST(test_empty_password_env)
     ck_assert_str_eq(eb.msg, DIR "/bad_password_env.cfg:4: nodes[0].password_env: "
                                  "environment variable 'FB_TEST_UNSET_PW' is empty");
     unsetenv("FB_TEST_UNSET_PW");
+}
+END_TEST
+
+/* The secret leaves the environment once read: children of faasbench (local
+ * transport commands, the plot script) never see it, and a second load in
+ * this process (the saved experiment.cfg names the variable) still finds it. */
+START_TEST(test_password_env_leaves_the_environment)
+{
+    struct fb_experiment e, again;
+    struct fb_errbuf eb = {{0}};
+    struct capture c;
+    char err[2048], child[64] = "", out[] = "/tmp/fb-config-test-XXXXXX";
+    FILE *p;
+    int fd, rc;
+
+    ck_assert_int_eq(setenv("FB_TEST_NODE_PW", "s3cret", 1), 0);
+    capture_start(&c);
+    load_ok("full.cfg", &e);
+    capture_end(&c, err, sizeof(err));
+    ck_assert_str_eq(e.nodes[0].password, "s3cret");
+    ck_assert_str_eq(e.nodes[0].password_env, "FB_TEST_NODE_PW");
+    ck_assert_ptr_null(getenv("FB_TEST_NODE_PW"));
+    p = popen("printf %s \"${FB_TEST_NODE_PW-unset}\"", "r");
+    ck_assert_ptr_nonnull(p);
+    ck_assert_ptr_nonnull(fgets(child, sizeof(child), p));
+    ck_assert_int_eq(pclose(p), 0);
+    ck_assert_str_eq(child, "unset");
+
+    ck_assert_int_ge(fd = mkstemp(out), 0);
+    close(fd);
+    ck_assert_int_eq(fb_config_write(&e, out), 0);
+    capture_start(&c);
+    rc = fb_config_load(out, &again, &eb);
+    capture_end(&c, err, sizeof(err));
+    ck_assert_msg(rc == 0, "%s", eb.msg);
+    ck_assert_str_eq(again.nodes[0].password, "s3cret");
+    ck_assert_ptr_null(getenv("FB_TEST_NODE_PW"));
+    unlink(out);
+    fb_experiment_free(&again);
+    fb_experiment_free(&e);
 }
 END_TEST
 
@@ -715,6 +991,79 @@ START_TEST(test_write_text)
 }
 END_TEST
 
+/* An experiment put together in code, as the gateway does (a zeroed struct
+ * with what it sets): keys the workload does not use hold 0, out of their
+ * ranges (rate, time_scale). What is written must load again. */
+START_TEST(test_write_built_experiment_loads)
+{
+    struct fb_experiment e, again;
+    struct fb_errbuf eb = {{0}};
+    char out[] = "/tmp/fb-config-test-XXXXXX";
+    int fd, rc;
+
+    load_ok("local.cfg", &e);
+    memset(&e.workload, 0, sizeof(e.workload));
+    e.workload.kind = FB_WORKLOAD_SEQUENTIAL;
+    e.workload.clients = 1;
+    e.workload.per_node = 1;
+    ck_assert_int_ge(fd = mkstemp(out), 0);
+    close(fd);
+    ck_assert_int_eq(fb_config_write(&e, out), 0);
+    rc = fb_config_load(out, &again, &eb);
+    ck_assert_msg(rc == 0, "the written file does not load: %s", eb.msg);
+    assert_same(&e, &again, false);
+    ck_assert_int_eq(again.workload.kind, FB_WORKLOAD_SEQUENTIAL);
+    ck_assert_int_eq(again.workload.per_node, 1);
+    fb_experiment_free(&again);
+
+    /* The keys of each workload type are written for that type only. */
+    e.workload.kind = FB_WORKLOAD_POISSON;
+    e.workload.rate = 25;
+    e.workload.duration_s = 2;
+    ck_assert_int_eq(fb_config_write(&e, out), 0);
+    char *t = slurp(out);
+    ck_assert_ptr_nonnull(strstr(t, "  rate = 25;\n"));
+    ck_assert_ptr_nonnull(strstr(t, "  duration_s = 2;\n"));
+    ck_assert_ptr_null(strstr(t, "time_scale"));
+    ck_assert_ptr_null(strstr(t, "trace_format"));
+    free(t);
+    rc = fb_config_load(out, &again, &eb);
+    ck_assert_msg(rc == 0, "the written poisson file does not load: %s", eb.msg);
+    ck_assert(again.workload.rate == 25 && again.workload.duration_s == 2);
+    fb_experiment_free(&again);
+    unlink(out);
+    fb_experiment_free(&e);
+}
+END_TEST
+
+/* No file holds an experiment without nodes or functions (the loader
+ * refuses `nodes = ( )`): nothing is written, not even an empty file. */
+START_TEST(test_write_refuses_what_cannot_load)
+{
+    struct fb_experiment e;
+    char dir[64], out[128];
+    int n;
+
+    load_ok("local.cfg", &e);
+    scratch_dir(dir, sizeof(dir));
+    snprintf(out, sizeof(out), "%s/experiment.cfg", dir);
+    n = e.n_nodes;
+    e.n_nodes = 0;
+    ck_assert_int_eq(fb_config_write(&e, out), FB_EINVAL);
+    ck_assert_int_eq(access(out, F_OK), -1);
+    e.n_nodes = n;
+    n = e.n_functions;
+    e.n_functions = 0;
+    ck_assert_int_eq(fb_config_write(&e, out), FB_EINVAL);
+    ck_assert_int_eq(access(out, F_OK), -1);
+    e.n_functions = n;
+    ck_assert_int_eq(fb_config_write(&e, out), 0);
+    unlink(out);
+    rmdir(dir);
+    fb_experiment_free(&e);
+}
+END_TEST
+
 static Suite *config_suite(void)
 {
     Suite *s = suite_create("config");
@@ -729,6 +1078,7 @@ static Suite *config_suite(void)
     tcase_add_test(valid, test_include_nodes);
     tcase_add_test(valid, test_local_node);
     tcase_add_test(valid, test_free_twice);
+    tcase_add_test(valid, test_password_env_leaves_the_environment);
     suite_add_tcase(s, valid);
 
     TCase *bad = tcase_create("errors");
@@ -737,12 +1087,24 @@ static Suite *config_suite(void)
     tcase_add_test(bad, test_unknown_policy_lists_known);
     tcase_add_test(bad, test_missing_file);
     tcase_add_test(bad, test_empty_password_env);
+    tcase_add_test(bad, test_fifo_is_refused);
+    tcase_add_test(bad, test_check_reports_every_error);
+    tcase_add_test(bad, test_all_errors_listed);
+    tcase_add_test(bad, test_check_stops_after_twenty_errors);
+    tcase_add_test(bad, test_include_of_a_fifo_is_refused);
     suite_add_tcase(s, bad);
+
+    TCase *big = tcase_create("big");
+    tcase_set_timeout(big, 30);
+    tcase_add_test(big, test_many_nodes);
+    suite_add_tcase(s, big);
 
     TCase *write = tcase_create("write");
     tcase_add_loop_test(write, test_write_roundtrip, 0,
                         (int)(sizeof(roundtrip_files) / sizeof(roundtrip_files[0])));
     tcase_add_test(write, test_write_text);
+    tcase_add_test(write, test_write_built_experiment_loads);
+    tcase_add_test(write, test_write_refuses_what_cannot_load);
     suite_add_tcase(s, write);
     return s;
 }

@@ -11,7 +11,10 @@
  * replay runs exactly the code the fuzzer ran (properties included). */
 #define FB_FUZZ_REPLAY 1
 #include "../fuzz/fuzz_config.c"
+#include "../fuzz/fuzz_known_hosts.c"
 #include "../fuzz/fuzz_metrics.c"
+#include "../fuzz/fuzz_node_reply.c"
+#include "../fuzz/fuzz_node_request.c"
 #include "../fuzz/fuzz_template.c"
 #include "../fuzz/fuzz_trace_azure.c"
 #include "../fuzz/fuzz_trace_csv.c"
@@ -35,6 +38,9 @@ static const struct {
     {"trace_azure", fb_fuzz_trace_azure},
     {"metrics", fb_fuzz_metrics},
     {"template", fb_fuzz_template},
+    {"node_request", fb_fuzz_node_request},
+    {"node_reply", fb_fuzz_node_reply},
+    {"known_hosts", fb_fuzz_known_hosts},
 #ifdef HAVE_GATEWAY
     {"gateway", fb_fuzz_gateway},
 #endif

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "gateway.h"
 #include "request.h"
@@ -118,8 +119,8 @@ START_TEST(function_bodies)
         "{\"name\":\"f\",\"image\":\"busybox\",\"command\":[\"true\"]}",
         "{\"name\":\"f\",\"image\":\"busybox\"}",
         "{\"name\":\"f\",\"image\":\"busybox\",\"command\":\"true\",\"network\":\"no\"}",
-        "{\"name\":\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\","
-        "\"image\":\"busybox\",\"command\":\"true\"}",
+        ("{\"name\":\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\","
+         "\"image\":\"busybox\",\"command\":\"true\"}"),
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         ck_assert_msg(fb_gw_parse_function(bad[i], strlen(bad[i]), &q, &eb) == FB_EINVAL, "%s",
@@ -224,6 +225,40 @@ START_TEST(statuses_without_nodes)
 }
 END_TEST
 
+/* Whatever the gateway saves as experiment.cfg loads again; with a function
+ * but no node registered there is no experiment to save. */
+START_TEST(saved_experiment_loads)
+{
+    char root[] = "/tmp/fb-test-gateway.XXXXXX";
+    struct fb_gw_opts o = {.policy = "round-robin", .warming = FB_WARM_COLD,
+                           .results_root = root, .runtime = "podman",
+                           .insecure_accept_any_host_key = true, .metrics = FB_METRICS_NONE,
+                           .ram_threshold = 90, .command_timeout_ms = 1000,
+                           .connect_timeout_ms = 1000};
+    struct fb_errbuf eb = {{0}};
+    struct fb_experiment e;
+    char path[512], cmd[1024];
+    int rc;
+
+    ck_assert_ptr_nonnull(mkdtemp(root));
+    ck_assert_int_eq(fb_gw_open(&o, &gw, &eb), 0);
+    ck_assert_int_eq(call("POST", "/functions/register",
+                          "{\"name\":\"noop\",\"image\":\"busybox\",\"command\":\"true\"}",
+                          NULL),
+                     200);
+    snprintf(path, sizeof(path), "%s/experiment.cfg", fb_gw_run_dir(gw));
+    ck_assert_int_eq(fb_gw_close(gw, &eb), 0);
+    gw = NULL;
+    if (access(path, F_OK) == 0) {
+        rc = fb_config_load(path, &e, &eb);
+        ck_assert_msg(rc == 0, "the gateway's %s does not load: %s", path, eb.msg);
+        fb_experiment_free(&e);
+    }
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
+    ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("gateway");
@@ -233,6 +268,7 @@ static Suite *suite(void)
     tcase_add_test(tc, function_bodies);
     tcase_add_test(tc, hosts_and_users);
     tcase_add_test(tc, statuses_without_nodes);
+    tcase_add_test(tc, saved_experiment_loads);
     suite_add_tcase(s, tc);
     return s;
 }

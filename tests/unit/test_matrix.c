@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "matrix.h"
+#include "rng.h"
 
 static char *pol[] = {"round-robin", "least-used", "most-used"};
 static enum fb_warming warm[] = {FB_WARM_COLD, FB_WARM_PREWARMED, FB_WARM_WARMED};

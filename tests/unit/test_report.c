@@ -8,7 +8,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "report.h"
+#include "scan.h"
 
 #define RUNS FB_TEST_DATA "/runs"
 

@@ -217,7 +217,7 @@ START_TEST(test_columns)
     for (int i = 0; i < fb_invocation_ncolumns; i++) {
         if (i > 0)
             strcat(header, ",");
-        strcat(header, fb_invocation_columns[i]);
+        strcat(header, fb_invocation_columns[i].name);
     }
     strcat(header, "\n");
     ck_assert_str_eq(header, INV_HEADER);
@@ -284,7 +284,7 @@ START_TEST(test_write_and_read_back)
     for (int i = 0; i < p.nrecs; i++)
         ck_assert_int_eq(p.nfields[i], 24);
     for (int c = 0; c < 24; c++)
-        ck_assert_str_eq(p.field[0][c], fb_invocation_columns[c]);
+        ck_assert_str_eq(p.field[0][c], fb_invocation_columns[c].name);
     ck_assert_str_eq(p.field[1][7], "cold");
     ck_assert_str_eq(p.field[1][12], "312.346");
     ck_assert_str_eq(p.field[2][21], NASTY_ERROR);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "stats.h"
+#include "tabulate.h"
 
 #define TOL 1e-9
 

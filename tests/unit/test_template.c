@@ -154,6 +154,87 @@ START_TEST(image_references)
 }
 END_TEST
 
+/* A reference reaches the runtime as an argument: none may read as an
+ * option, whichever of its components would start it. */
+START_TEST(image_references_never_read_as_options)
+{
+    static const char *const bad[] = {
+        "-w.x/y",
+        "--privileged.x/y",
+        "-v:1/x",
+        "-v:1",
+        "--rm",
+        "-e.x:5000/y:1",
+        "reg.io/-x",
+        "reg.io/a/-x:1",
+        "-reg.io/x",
+        "reg.-io/x",
+        "reg-.io/x",
+        "reg.io-/x",
+        "x@-sha256:0123456789abcdef0123456789abcdef",
+        "x@sha256-:0123456789abcdef0123456789abcdef",
+    };
+    static const char *const good[] = {
+        "my-registry.example.com/a-b/c:1",
+        "a-b.c-d:5000/e-f",
+        "x@sha256+b64u:0123456789abcdef0123456789abcdef",
+    };
+    struct fb_errbuf eb = {{0}};
+    int rc;
+
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        struct fb_tvars v = {.image = bad[i], .images = bad[i], .container = "c", .network = "",
+                             .command = "true"};
+        ck_assert_msg(!fb_image_valid(bad[i]), "should reject %s", bad[i]);
+        ck_assert_ptr_null(expand(fb_runtime_preset("podman", FB_STEP_RUN), &v, &rc, &eb));
+        ck_assert_int_eq(rc, FB_EUNSAFE);
+        ck_assert_ptr_null(expand(fb_runtime_preset("docker", FB_STEP_RESET), &v, &rc, &eb));
+        ck_assert_int_eq(rc, FB_EUNSAFE);
+    }
+    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+        ck_assert_msg(fb_image_valid(good[i]), "should accept %s", good[i]);
+}
+END_TEST
+
+/* Options end with "--" before the image or container, in every step whose
+ * runtime grammar takes it (checked with podman 4.3 and the docker CLI):
+ * all of podman's, and docker's but its run step, which stays the older
+ * testbed's command as it ran. */
+START_TEST(presets_end_options)
+{
+    static const struct {
+        const char *preset;
+        enum fb_step step;
+        const char *has;
+    } ends[] = {
+        {"podman", FB_STEP_PULL, " -- {image}"},
+        {"podman", FB_STEP_RUN, " -- {image} {command}"},
+        {"podman", FB_STEP_START, " -- {image} sleep infinity"},
+        {"podman", FB_STEP_EXEC, "exec -- {container} {command}"},
+        {"podman", FB_STEP_REMOVE_IMAGE, " -- {image}"},
+        {"podman", FB_STEP_REMOVE_CONTAINER, " -- {container}"},
+        {"podman", FB_STEP_RESET, "rmi -f -- {images}"},
+        {"docker", FB_STEP_PULL, " -- {image}"},
+        {"docker", FB_STEP_START, " -- {image} sleep infinity"},
+        {"docker", FB_STEP_EXEC, "exec -- {container} {command}"},
+        {"docker", FB_STEP_REMOVE_IMAGE, " -- {image}"},
+        {"docker", FB_STEP_REMOVE_CONTAINER, " -- {container}"},
+        {"docker", FB_STEP_RESET, "rmi -f -- {images}"},
+    };
+
+    for (size_t i = 0; i < sizeof(ends) / sizeof(ends[0]); i++) {
+        const char *t = fb_runtime_preset(ends[i].preset, ends[i].step);
+        ck_assert_msg(t != NULL && strstr(t, ends[i].has) != NULL, "%s %s: %s",
+                      ends[i].preset, fb_step_name(ends[i].step), t != NULL ? t : "(none)");
+    }
+    /* Both resets remove containers by listed id with options ended too. */
+    ck_assert_ptr_nonnull(strstr(fb_runtime_preset("podman", FB_STEP_RESET),
+                                 "xargs -r podman rm -f -t 0 --"));
+    ck_assert_ptr_nonnull(strstr(fb_runtime_preset("docker", FB_STEP_RESET),
+                                 "xargs -r sudo docker rm -f --"));
+}
+END_TEST
+
 START_TEST(shell_quote)
 {
     char *q = fb_shell_quote("a'b c");
@@ -173,6 +254,8 @@ static Suite *suite(void)
     tcase_add_test(tc, missing_and_unknown_placeholders);
     tcase_add_test(tc, names);
     tcase_add_test(tc, image_references);
+    tcase_add_test(tc, image_references_never_read_as_options);
+    tcase_add_test(tc, presets_end_options);
     tcase_add_test(tc, shell_quote);
     suite_add_tcase(s, tc);
     return s;

@@ -5,7 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "report.h"
+#include "scan.h"
+#include "tabulate.h"
 
 #define P_SIGNIFICANT 0.05
 

@@ -1,0 +1,49 @@
+/* scan.h - invocations.csv read back one cell x function at a time. */
+#ifndef FB_SCAN_H
+#define FB_SCAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "error.h"
+#include "stats.h"
+
+/* Every row of one cell (repetition, policy, warming) for one function, as
+ * read. A row is successful when its error cell is empty and latency_ms is
+ * a number; every other row counts as an error. All pointers are valid
+ * during the callback only. */
+struct fb_cellfn {
+    const char *run_id;      /* of the cell's first row ("" if no such column) */
+    int repetition;
+    const char *policy, *warming, *function;
+    size_t rows, errors;
+    size_t mode_count[3];    /* rows by mode that ran: cold, pre-warmed, warmed */
+    /* latency_ms of the successful rows, sorted ascending. The callback may
+     * take the array (then it must leave lat as {0}); it frees it then. */
+    struct fb_sample lat;
+    /* Each phase of the successful rows where it was measured, sorted. */
+    struct fb_sample phase[FB_NPHASES];
+    /* Rows placed on each node: per_node[i] for nodes[i], i < n_nodes. The
+     * node list holds the run's nodes (from environment.txt) in order, then
+     * any other node as first seen in the file. */
+    const size_t *per_node;
+    const char *const *nodes;
+    size_t n_nodes;
+};
+
+/* Called once per cell x function, in file order (functions in the order
+ * they first appear in the cell). A negative return stops the scan and is
+ * returned by it. */
+typedef int (*fb_cellfn_cb)(void *ctx, struct fb_cellfn *c, struct fb_errbuf *eb);
+
+/* Streams RUN_DIR/invocations.csv (columns found by header name through the
+ * column table of invocation.h; unknown columns are ignored) and calls cb
+ * for each cell x function. A cell's rows are contiguous (cells run one
+ * after another), so only the current cell is held: memory does not grow
+ * with the file. Returns 0, FB_EIO (unreadable), FB_EINVAL (a needed column
+ * is missing or a cell is not of its column's kind: eb names the row),
+ * FB_ENOMEM or cb's code. */
+int fb_invocations_scan(const char *run_dir, fb_cellfn_cb cb, void *ctx,
+                        struct fb_errbuf *eb);
+
+#endif

@@ -1,0 +1,403 @@
+/* test_run.c - the run loop on local nodes with harmless steps: every workload
+ * type, the rows and run folder they leave, a SIGINT mid-cell, and its resume. */
+#include <check.h>
+#include <csv.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "config.h"
+#include "csvrow.h"
+#include "invocation.h"
+#include "local_runtime.h"
+#include "run.h"
+
+/* ---- an experiment file over 3 local nodes ---- */
+
+struct exp_file {
+    struct lrt rt;
+    char path[512];
+    char results[512];
+};
+
+/* The folder of the experiment: its runtime, exp.cfg and results/. */
+static void exp_init(struct exp_file *x)
+{
+    lrt_init(&x->rt);
+    snprintf(x->path, sizeof(x->path), "%s/exp.cfg", x->rt.dir);
+    snprintf(x->results, sizeof(x->results), "%s/results", x->rt.dir);
+}
+
+/* Writes exp.cfg: nodes n1..n3 (local), functions fa and fb, the harmless
+ * runtime (run_extra, if any, appended to the run step), then body (matrix,
+ * workload). */
+static void exp_write(struct exp_file *x, const char *run_extra, const char *body)
+{
+    static const char *const step_keys[FB_STEP_N] = {
+        [FB_STEP_PULL] = "pull", [FB_STEP_RUN] = "run", [FB_STEP_START] = "start",
+        [FB_STEP_EXEC] = "exec", [FB_STEP_REMOVE_IMAGE] = "remove_image",
+        [FB_STEP_REMOVE_CONTAINER] = "remove_container", [FB_STEP_RESET] = "reset",
+    };
+    FILE *f = fopen(x->path, "w");
+    ck_assert_ptr_nonnull(f);
+    fprintf(f, "name = \"unit\";\n"
+               "nodes = ( { name = \"n1\"; transport = \"local\"; },\n"
+               "          { name = \"n2\"; transport = \"local\"; },\n"
+               "          { name = \"n3\"; transport = \"local\"; } );\n"
+               "functions = ( { name = \"fa\"; image = \"registry.test/fb/a:1\"; command = \"true\"; },\n"
+               "              { name = \"fb\"; image = \"registry.test/fb/b:1\"; command = \"true\"; } );\n"
+               "metrics = { format = \"none\"; };\n"
+               "timeouts = { command_s = 5; };\n"
+               "results = \"%s\";\n"
+               "runtime = {\n",
+            x->results);
+    for (int s = 0; s < FB_STEP_N; s++)
+        fprintf(f, "  %s = \"%s%s\";\n", step_keys[s], x->rt.steps[s],
+                s == FB_STEP_RUN && run_extra != NULL ? run_extra : "");
+    fprintf(f, "};\n%s\n", body);
+    ck_assert_int_eq(fclose(f), 0);
+}
+
+/* ---- reading the rows back ---- */
+
+struct rows {
+    struct fb_csvrow row;
+    struct fb_invocation_map map;
+    bool have_header;
+    int n;
+    int by_cell_fn[16][2];   /* rows per (cell index, function) */
+    int mode_mismatch;       /* rows whose mode is not the cell's warming */
+    int errors;
+    int bad;                 /* rows that did not read */
+    long seq_sum[16][2];
+    long intended_after_start; /* rows that started more than 1 ms before intended */
+    char cells[16][64];      /* "policy/warming" in order of first appearance */
+    int n_cells;
+};
+
+static void on_field(void *s, size_t len, void *data)
+{
+    struct rows *r = data;
+    ck_assert_int_eq(fb_csvrow_add(&r->row, s, len, 64), 0);
+}
+
+static void on_record(int c, void *data)
+{
+    struct rows *r = data;
+    struct fb_invocation inv;
+    char key[64];
+    int cell = -1;
+
+    (void)c;
+    if (!r->have_header) {
+        ck_assert_int_eq(fb_invocation_map_header(&r->map, &r->row, NULL), 0);
+        r->have_header = true;
+        fb_csvrow_next(&r->row);
+        return;
+    }
+    if (fb_invocation_read(&r->map, &r->row, &inv, NULL) < 0) {
+        r->bad++;
+        fb_csvrow_next(&r->row);
+        return;
+    }
+    snprintf(key, sizeof(key), "%d/%s/%s", inv.repetition, inv.policy, inv.warming);
+    for (int i = 0; i < r->n_cells && cell < 0; i++)
+        if (strcmp(r->cells[i], key) == 0)
+            cell = i;
+    if (cell < 0) {
+        ck_assert_int_lt(r->n_cells, 16);
+        cell = r->n_cells++;
+        snprintf(r->cells[cell], sizeof(r->cells[cell]), "%s", key);
+    }
+    int fn = strcmp(inv.function, "fa") == 0 ? 0 : 1;
+    r->n++;
+    r->by_cell_fn[cell][fn]++;
+    r->seq_sum[cell][fn] += inv.seq;
+    if (strcmp(inv.mode, inv.warming) != 0)
+        r->mode_mismatch++;
+    if (inv.error[0] != '\0')
+        r->errors++;
+    if (inv.start_ms + 1 < inv.intended_start_ms)
+        r->intended_after_start++;
+    fb_csvrow_next(&r->row);
+}
+
+static void read_rows(const char *dir, struct rows *r)
+{
+    char *path = fb_strf("%s/invocations.csv", dir), buf[4096];
+    struct csv_parser p;
+    size_t n;
+
+    memset(r, 0, sizeof(*r));
+    FILE *f = fopen(path, "r");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_int_eq(csv_init(&p, CSV_APPEND_NULL), 0);
+    while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+        ck_assert_uint_eq(csv_parse(&p, buf, n, on_field, on_record, r), n);
+    csv_fini(&p, on_field, on_record, r);
+    csv_free(&p);
+    fclose(f);
+    fb_csvrow_free(&r->row);
+    free(path);
+}
+
+static bool exists_in(const char *dir, const char *name)
+{
+    struct stat st;
+    char *path = fb_strf("%s/%s", dir, name);
+    bool ok = stat(path, &st) == 0;
+    free(path);
+    return ok;
+}
+
+/* Runs the experiment at x->path; returns fb_run's code, the folder in *dir. */
+static int run_exp(struct exp_file *x, const char *resume, char **dir)
+{
+    struct fb_experiment exp;
+    struct fb_errbuf eb = {{0}};
+    struct fb_run_opts o = {.quiet = true, .no_plots = true, .resume = resume};
+    char *cfg = resume != NULL ? fb_strf("%s/experiment.cfg", resume) : strdup(x->path);
+
+    ck_assert_int_eq(fb_config_load(cfg, &exp, &eb), 0);
+    int rc = fb_run(&exp, &o, dir, &eb);
+    fb_experiment_free(&exp);
+    free(cfg);
+    return rc;
+}
+
+/* Nothing left on the nodes: every warm container started was removed, and
+ * the log ends with a reset of every node (images gone) after the last
+ * other step. */
+static void check_clean(const struct lrt *rt)
+{
+    char *path = fb_strf("%s/log", rt->dir), line[1024];
+    int trailing_resets = 0;
+    FILE *f = fopen(path, "r");
+
+    ck_assert_int_eq(lrt_count(rt, "start "), lrt_count(rt, "rm "));
+    ck_assert_ptr_nonnull(f);
+    while (fgets(line, sizeof(line), f) != NULL)
+        trailing_resets = strncmp(line, "reset ", 6) == 0 ? trailing_resets + 1 : 0;
+    fclose(f);
+    free(path);
+    ck_assert_int_eq(trailing_resets, 3);
+}
+
+/* ---- workloads ---- */
+
+START_TEST(sequential_matrix)
+{
+    struct exp_file x;
+    struct rows r;
+    char *dir = NULL;
+
+    exp_init(&x);
+    exp_write(&x, NULL,
+              "matrix = { policies = [\"round-robin\", \"least-used\"];\n"
+              "  warming = [\"cold\", \"pre-warmed\", \"warmed\"]; invocations = 3; };");
+    ck_assert_int_eq(run_exp(&x, NULL, &dir), 0);
+    read_rows(dir, &r);
+    ck_assert_int_eq(r.bad, 0);
+    ck_assert_int_eq(r.n, 2 * 3 * 2 * 3);
+    ck_assert_int_eq(r.n_cells, 6);
+    for (int c = 0; c < 6; c++)
+        for (int fn = 0; fn < 2; fn++) {
+            ck_assert_int_eq(r.by_cell_fn[c][fn], 3);
+            ck_assert_int_eq(r.seq_sum[c][fn], 1 + 2 + 3);
+        }
+    ck_assert_int_eq(r.mode_mismatch, 0);
+    ck_assert_int_eq(r.errors, 0);
+    ck_assert_str_eq(r.cells[0], "1/round-robin/cold");
+    ck_assert_str_eq(r.cells[5], "1/least-used/warmed");
+    /* 2 cold cells x 2 functions x 3: each pulled and removed its image. */
+    ck_assert_int_eq(lrt_count(&x.rt, "rmi "), 12);
+    /* Warm containers: one node per function in each warmed cell, removed. */
+    ck_assert_int_eq(lrt_count(&x.rt, "start "), 4);
+    ck_assert_int_eq(lrt_count(&x.rt, "rm "), 4);
+    ck_assert_int_eq(lrt_count(&x.rt, "exec "), 12);
+    /* A reset of every node before each cell and one at the end. */
+    ck_assert_int_eq(lrt_count(&x.rt, "reset "), 3 * (6 + 1));
+    check_clean(&x.rt);
+    for (const char *const *f = (const char *const[]){"experiment.cfg", "environment.txt",
+                                                        "cells.log", "nodes.txt", "metrics.csv",
+                                                        "summary.csv", "comparison.csv", NULL};
+         *f != NULL; f++)
+        ck_assert_msg(exists_in(dir, *f), "%s/%s is missing", dir, *f);
+    free(dir);
+    lrt_free(&x.rt);
+}
+END_TEST
+
+START_TEST(closed_workload)
+{
+    struct exp_file x;
+    struct rows r;
+    char *dir = NULL;
+
+    exp_init(&x);
+    exp_write(&x, " && sleep 0.01",
+              "matrix = { policies = [\"round-robin\"]; warming = [\"pre-warmed\"]; "
+              "invocations = 1; };\n"
+              "warm = { nodes = \"all\"; };\n"
+              "workload = { type = \"closed\"; clients = 4; per_node = 2; invocations = 24; };");
+    ck_assert_int_eq(run_exp(&x, NULL, &dir), 0);
+    read_rows(dir, &r);
+    ck_assert_int_eq(r.n, 24);
+    ck_assert_int_eq(r.by_cell_fn[0][0] + r.by_cell_fn[0][1], 24);
+    ck_assert_int_gt(r.by_cell_fn[0][0], 0);
+    ck_assert_int_gt(r.by_cell_fn[0][1], 0);
+    ck_assert_int_eq(r.errors, 0);
+    ck_assert_int_eq(r.mode_mismatch, 0);
+    free(dir);
+    lrt_free(&x.rt);
+}
+END_TEST
+
+START_TEST(poisson_workload)
+{
+    struct exp_file x;
+    struct rows r;
+    char *dir = NULL;
+
+    exp_init(&x);
+    exp_write(&x, NULL,
+              "matrix = { policies = [\"random\"]; warming = [\"warmed\"]; invocations = 1; };\n"
+              "warm = { nodes = \"all\"; };\n"
+              "workload = { type = \"poisson\"; rate = 100; duration_s = 0.4; clients = 4; };");
+    ck_assert_int_eq(run_exp(&x, NULL, &dir), 0);
+    read_rows(dir, &r);
+    /* 40 expected; the seeded arrivals give a fixed count near it. */
+    ck_assert_int_ge(r.n, 20);
+    ck_assert_int_le(r.n, 60);
+    ck_assert_int_eq(r.errors, 0);
+    ck_assert_int_eq(r.intended_after_start, 0);
+    int first = r.n;
+    /* The same seed, the same arrivals. */
+    free(dir);
+    ck_assert_int_eq(run_exp(&x, NULL, &dir), 0);
+    read_rows(dir, &r);
+    ck_assert_int_eq(r.n, first);
+    free(dir);
+    lrt_free(&x.rt);
+}
+END_TEST
+
+START_TEST(trace_workload)
+{
+    struct exp_file x;
+    struct rows r;
+    char *dir = NULL, *trace;
+
+    exp_init(&x);
+    trace = fb_strf("%s/trace.csv", x.rt.dir);
+    FILE *t = fopen(trace, "w");
+    ck_assert_ptr_nonnull(t);
+    fputs("time_s,function\n0,fa\n0.05,fb\n0.10,fa\n0.10,fa\n0.20,fb\n", t);
+    fclose(t);
+    exp_write(&x, NULL,
+              "matrix = { policies = [\"round-robin\"]; warming = [\"cold\", \"warmed\"]; "
+              "invocations = 1; };\n"
+              "workload = { type = \"trace\"; trace = \"trace.csv\"; trace_format = \"csv\"; "
+              "clients = 2; };");
+    ck_assert_int_eq(run_exp(&x, NULL, &dir), 0);
+    read_rows(dir, &r);
+    ck_assert_int_eq(r.n, 10);
+    ck_assert_int_eq(r.n_cells, 2);
+    for (int c = 0; c < 2; c++) {
+        ck_assert_int_eq(r.by_cell_fn[c][0], 3);
+        ck_assert_int_eq(r.by_cell_fn[c][1], 2);
+    }
+    ck_assert_int_eq(r.mode_mismatch, 0);
+    ck_assert_int_eq(r.intended_after_start, 0);
+    free(trace);
+    free(dir);
+    lrt_free(&x.rt);
+}
+END_TEST
+
+/* ---- a stop mid-cell, and the resume ---- */
+
+static void on_sigint(int sig)
+{
+    fb_run_stop = sig;
+}
+
+START_TEST(interrupt_then_resume)
+{
+    struct exp_file x;
+    struct rows r;
+    char *dir = NULL, *again = NULL, *extra;
+    struct sigaction sa = {0}, old;
+
+    sa.sa_handler = on_sigint;
+    sigemptyset(&sa.sa_mask);
+    ck_assert_int_eq(sigaction(SIGINT, &sa, &old), 0);
+    fb_run_stop = 0;
+    /* The 8th run step (in the second cell: 2 functions x 3 per cell) sends
+     * this process SIGINT, once: the marker goes with it. */
+    exp_init(&x);
+    extra = fb_strf("; s=$?; if [ -e %s/interrupt ] && [ $(grep -c '^run ' %s/log) -ge 8 ]; "
+                    "then rm %s/interrupt; kill -INT $PPID; fi; exit $s",
+                    x.rt.dir, x.rt.dir, x.rt.dir);
+    exp_write(&x, extra, "matrix = { policies = [\"round-robin\"]; "
+                         "warming = [\"pre-warmed\", \"cold\", \"warmed\"]; invocations = 3; };");
+    free(extra);
+    lrt_mark(&x.rt, "interrupt", true);
+
+    ck_assert_int_eq(run_exp(&x, NULL, &dir), FB_EINTR);
+    ck_assert(!exists_in(x.rt.dir, "interrupt"));
+    read_rows(dir, &r);
+    /* The first cell is complete; the second stopped after its 2nd row. */
+    ck_assert_int_eq(r.n, 8);
+    ck_assert_int_eq(r.by_cell_fn[0][0] + r.by_cell_fn[0][1], 6);
+    ck_assert_int_eq(r.by_cell_fn[1][0] + r.by_cell_fn[1][1], 2);
+    /* Nothing left: every image pulled was removed at the end. */
+    check_clean(&x.rt);
+    ck_assert_int_eq(lrt_count(&x.rt, "reset "), 3 * 3); /* cells 1, 2, and the end */
+
+    fb_run_stop = 0;
+    ck_assert_int_eq(run_exp(&x, dir, &again), 0);
+    ck_assert_str_eq(again, dir);
+    read_rows(dir, &r);
+    /* The cut cell ran again from its start: 3 cells x 2 functions x 3. */
+    ck_assert_int_eq(r.bad, 0);
+    ck_assert_int_eq(r.n, 18);
+    ck_assert_int_eq(r.n_cells, 3);
+    for (int c = 0; c < 3; c++)
+        for (int fn = 0; fn < 2; fn++) {
+            ck_assert_int_eq(r.by_cell_fn[c][fn], 3);
+            ck_assert_int_eq(r.seq_sum[c][fn], 6);
+        }
+    ck_assert_int_eq(r.mode_mismatch, 0);
+    check_clean(&x.rt);
+    free(again);
+    free(dir);
+    lrt_free(&x.rt);
+    sigaction(SIGINT, &old, NULL);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("run");
+    TCase *tc = tcase_create("local nodes");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, sequential_matrix);
+    tcase_add_test(tc, closed_workload);
+    tcase_add_test(tc, poisson_workload);
+    tcase_add_test(tc, trace_workload);
+    tcase_add_test(tc, interrupt_then_resume);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
