@@ -234,22 +234,69 @@ static bool has_controller(const char *list, size_t len, const char *name)
     return false;
 }
 
+/*
+ * Where the cgroup file systems are mounted: FAASBENCH_CGROUP_ROOT, else
+ * /sys/fs/cgroup. The node's cgroup is the one FAASBENCH_CGROUP names (a path
+ * below that root, the same in every v1 hierarchy), else this process's own
+ * from /proc/self/cgroup. Both let a host whose sessions do not run inside
+ * the node's cgroup (a remote node) name it, and tests read fake trees.
+ */
+static const char *cg_root(void)
+{
+    const char *r = getenv("FAASBENCH_CGROUP_ROOT");
+    return r != NULL && r[0] != '\0' ? r : CGROUP_ROOT;
+}
+
 /* v1 controllers are mounted as /sys/fs/cgroup/<list> (e.g. "cpu,cpuacct"),
  * usually with a link per controller name; try both. */
 static void v1_mount(char *out, size_t size, const char *list, size_t len, const char *name)
 {
-    snprintf(out, size, CGROUP_ROOT "/%.*s", (int)len, list);
+    snprintf(out, size, "%s/%.*s", cg_root(), (int)len, list);
     if (access(out, F_OK) != 0)
-        snprintf(out, size, CGROUP_ROOT "/%s", name);
+        snprintf(out, size, "%s/%s", cg_root(), name);
+}
+
+/* The node's cgroup given by FAASBENCH_CGROUP: v1 hierarchies are found by
+ * name (cpu and cpuacct separately, or co-mounted either way round). */
+static bool given_cgroup_paths(struct cg_paths *cg, const char *path)
+{
+    static const char *const lists[] = {"cpu", "cpuacct", "memory", "cpu,cpuacct", "cpuacct,cpu"};
+    if (path[0] != '/' || strlen(path) >= sizeof cg->unified)
+        return false;
+    snprintf(cg->unified, sizeof cg->unified, "%s", path);
+    for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++) {
+        char mnt[sizeof cg->cpu_mnt];
+        snprintf(mnt, sizeof mnt, "%s/%s", cg_root(), lists[i]);
+        if (access(mnt, F_OK) != 0)
+            continue;
+        size_t len = strlen(lists[i]);
+        if (!cg->cpu[0] && has_controller(lists[i], len, "cpu")) {
+            snprintf(cg->cpu, sizeof cg->cpu, "%s", path);
+            snprintf(cg->cpu_mnt, sizeof cg->cpu_mnt, "%s", mnt);
+        }
+        if (!cg->cpuacct[0] && has_controller(lists[i], len, "cpuacct")) {
+            snprintf(cg->cpuacct, sizeof cg->cpuacct, "%s", path);
+            snprintf(cg->cpuacct_mnt, sizeof cg->cpuacct_mnt, "%s", mnt);
+        }
+        if (!cg->memory[0] && has_controller(lists[i], len, "memory")) {
+            snprintf(cg->memory, sizeof cg->memory, "%s", path);
+            snprintf(cg->memory_mnt, sizeof cg->memory_mnt, "%s", mnt);
+        }
+    }
+    return true;
 }
 
 static bool read_cgroup_paths(struct cg_paths *cg)
 {
     memset(cg, 0, sizeof *cg);
     char buf[8192];
+    snprintf(buf, sizeof buf, "%s/cgroup.controllers", cg_root());
+    cg->v2 = access(buf, F_OK) == 0;
+    const char *given = getenv("FAASBENCH_CGROUP");
+    if (given != NULL && given[0] != '\0')
+        return given_cgroup_paths(cg, given);
     if (!read_small(PROC_SELF_CGROUP, buf, sizeof buf))
         return false;
-    cg->v2 = access(CGROUP_ROOT "/cgroup.controllers", F_OK) == 0;
     char *line = buf;
     while (line && *line) {
         char *nl = strchr(line, '\n');
@@ -360,14 +407,14 @@ static bool v2_cpu(const struct cg_paths *cg, uint64_t *cpu_ns, double *cpus)
     do {
         if (strcmp(rel, "/") == 0)
             return false;
-        snprintf(file, sizeof file, CGROUP_ROOT "%s/cpu.max", rel);
+        snprintf(file, sizeof file, "%s%s/cpu.max", cg_root(), rel);
         if (!read_small(file, buf, sizeof buf) || strncmp(buf, "max", 3) == 0)
             continue;
         unsigned long long quota, period;
         if (sscanf(buf, "%llu %llu", &quota, &period) != 2 || period == 0)
             continue;
         uint64_t usec;
-        snprintf(file, sizeof file, CGROUP_ROOT "%s/cpu.stat", rel);
+        snprintf(file, sizeof file, "%s%s/cpu.stat", cg_root(), rel);
         if (!read_small(file, buf, sizeof buf) || !find_key_u64(buf, "usage_usec", &usec))
             return false;
         *cpu_ns = usec * 1000u;
@@ -387,13 +434,13 @@ static bool v2_mem(const struct cg_paths *cg, uint64_t host_total, uint64_t *use
         if (strcmp(rel, "/") == 0)
             return false;
         uint64_t lim, current, inactive = 0;
-        snprintf(file, sizeof file, CGROUP_ROOT "%s/memory.max", rel);
+        snprintf(file, sizeof file, "%s%s/memory.max", cg_root(), rel);
         if (!read_u64(file, &lim) || (host_total && lim >= host_total))
             continue; /* "max" does not parse: no limit here */
-        snprintf(file, sizeof file, CGROUP_ROOT "%s/memory.current", rel);
+        snprintf(file, sizeof file, "%s%s/memory.current", cg_root(), rel);
         if (!read_u64(file, &current))
             return false;
-        snprintf(file, sizeof file, CGROUP_ROOT "%s/memory.stat", rel);
+        snprintf(file, sizeof file, "%s%s/memory.stat", cg_root(), rel);
         if (read_small(file, buf, sizeof buf))
             find_key_u64(buf, "inactive_file", &inactive);
         *used = current > inactive ? current - inactive : 0;

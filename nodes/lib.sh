@@ -1,17 +1,12 @@
 # shellcheck shell=bash disable=SC2034
 # Shared settings and helpers of nodes/up and nodes/down (sourced, not run).
 
-NODES_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-LOCAL=$NODES_DIR/.local
-BIN=/usr/local/lib/faasbench/bin
-STATE=/var/lib/faasbench
-RUNDIR=/run/faasbench
+# The set's host-wide names: NODES_DIR LOCAL BIN STATE RUNDIR CG_NAME CG_ROOT
+# NODE_USER SUDOERS PORT_BASE RUNTIME (see set.sh).
+# shellcheck source=nodes/set.sh
+source "$(dirname "${BASH_SOURCE[0]}")/set.sh"
 CACHE=${FAASBENCH_CACHE:-/var/cache/faasbench}
-PORT_BASE=${FAASBENCH_PORT_BASE:-2222}
 REGISTRY=127.0.0.1:5000
-NODE_USER=faas
-CG_NAME=faasbench
-CG_ROOT=/sys/fs/cgroup
 
 die() {
     echo "nodes: $*" >&2
@@ -105,14 +100,26 @@ cg_setup() {
     fi
 }
 
-# Moves process $2 into the node's sshd cgroup.
-cg_enter() {
-    local node=$1 pid=$2 c
+# Creates the child $2 of the node's cgroup (cg_setup makes "sshd").
+cg_child() {
+    local node=$1 child=$2 c
     if cg_v2; then
-        echo "$pid" >"$CG_ROOT/$CG_NAME/$node/sshd/cgroup.procs"
+        mkdir -p "$CG_ROOT/$CG_NAME/$node/$child"
     else
         for c in cpu cpuacct memory; do
-            echo "$pid" >"$(cg_v1_dir "$c")/$CG_NAME/$node/sshd/cgroup.procs"
+            mkdir -p "$(cg_v1_dir "$c")/$CG_NAME/$node/$child"
+        done
+    fi
+}
+
+# Moves process $2 into the node's child cgroup $3 (default: sshd).
+cg_enter() {
+    local node=$1 pid=$2 child=${3:-sshd} c
+    if cg_v2; then
+        echo "$pid" >"$CG_ROOT/$CG_NAME/$node/$child/cgroup.procs"
+    else
+        for c in cpu cpuacct memory; do
+            echo "$pid" >"$(cg_v1_dir "$c")/$CG_NAME/$node/$child/cgroup.procs"
         done
     fi
 }
@@ -181,10 +188,26 @@ known_nodes() {
     done | sort -V
 }
 
-# Removes the node's containers and images, stops its sshd, ends its
-# remaining sessions and removes its cgroups. Keeps keys and configuration.
-stop_node() {
+# Docker's client bound to the node's own dockerd.
+node_docker() {
+    local name=$1
+    shift
+    DOCKER_CONFIG=$STATE/nodes/$name/client /usr/bin/docker \
+        --host "unix://$RUNDIR/$name/docker.sock" "$@"
+}
+
+# Stops the node's dockerd and the containerd it started, by their pid files.
+stop_dockerd() {
     local node=$1
+    stop_pid "$RUNDIR/$node/dockerd.pid" /usr/sbin/dockerd
+    stop_pid "$RUNDIR/$node/exec/containerd/containerd.pid" /usr/bin/containerd
+}
+
+# Removes the node's containers and images (whichever runtime it had), stops
+# its sshd and dockerd, ends its remaining sessions and removes its cgroups
+# and Docker bridge. Keeps keys, configuration and Podman networks.
+stop_node() {
+    local node=$1 ids
     if [[ -d $STATE/nodes/$node/storage ]]; then
         node_podman "$node" rm --all --force --time 0 >/dev/null 2>&1 || true
         node_podman "$node" rmi --all --force >/dev/null 2>&1 || true
@@ -192,6 +215,20 @@ stop_node() {
             echo "nodes: $node still has containers" >&2
         fi
     fi
+    if pid_alive "$RUNDIR/$node/dockerd.pid" /usr/sbin/dockerd; then
+        mapfile -t ids < <(node_docker "$node" ps --all --quiet 2>/dev/null)
+        ((${#ids[@]} == 0)) || node_docker "$node" rm --force "${ids[@]}" >/dev/null 2>&1 || true
+        mapfile -t ids < <(node_docker "$node" images --quiet 2>/dev/null | sort -u)
+        ((${#ids[@]} == 0)) || node_docker "$node" rmi --force "${ids[@]}" >/dev/null 2>&1 || true
+        if [[ -n $(node_docker "$node" ps --all --quiet 2>/dev/null) ]]; then
+            echo "nodes: $node still has containers" >&2
+        fi
+    fi
+    stop_dockerd "$node"
     stop_pid "$LOCAL/$node/sshd.pid" /usr/sbin/sshd
     cg_remove "$node"
+    # The bridge nodes/up made for the node's dockerd (Podman's are netavark's).
+    if [[ -d $STATE/nodes/$node/docker && -d /sys/class/net/$(net_interface "$node")/bridge ]]; then
+        ip link delete "$(net_interface "$node")" 2>/dev/null || true
+    fi
 }

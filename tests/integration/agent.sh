@@ -14,6 +14,7 @@ ssh_exec=$top/build/ssh_exec
 key=$local_dir/id_ed25519
 kh=$local_dir/known_hosts
 spare_pid=""
+port1=$(node_port 1)
 cleanup() {
   [ -z "$spare_pid" ] || kill "$spare_pid" 2>/dev/null
   rm -rf "$work"
@@ -23,14 +24,14 @@ trap cleanup EXIT
 # agent PORT [OPTIONS...]: runs the commands on stdin through the server.
 agent() {
   local port=$1; shift
-  "$ssh_exec" --agent "$@" 127.0.0.1 "$port" faas "$key" "$kh" - 2>&1
+  "$ssh_exec" --agent "$@" 127.0.0.1 "$port" "$node_user" "$key" "$kh" - 2>&1
 }
 accepted() { grep -c "Accepted publickey" "$local_dir/node1/sshd.log" 2>/dev/null || echo 0; }
 
 # 1. Status, streams, node time; stdin reads EOF; the 1 MiB cap; a background
 #    process that keeps the pipes open is not waited for.
 out=$(printf '%s\n' 'echo hi; echo err >&2; exit 3' 'cat; echo done' \
-  'head -c 3000000 /dev/zero' 'sleep 5 >/dev/null 2>&1 & sleep 4 & echo bg' | agent 2222)
+  'head -c 3000000 /dev/zero' 'sleep 5 >/dev/null 2>&1 & sleep 4 & echo bg' | agent "$port1")
 grep -q '^exec 1: exit 3, .* stdout 3 B, stderr 4 B, node [0-9.]* ms' <<<"$out" || bad "status/streams: $out"
 grep -qx 'hi' <<<"$out" && grep -qx '\[stderr\] err' <<<"$out" || bad "stream contents: $out"
 grep -q '^exec 2: exit 0, .* stdout 5 B' <<<"$out" || bad "stdin is not at EOF: $out"
@@ -41,8 +42,8 @@ ms=$(sed -n 's/^exec 4: exit 0, \([0-9.]*\) ms.*/\1/p' <<<"$out")
 # 2. A command past its timeout is stopped on the node, reported as a
 #    timeout, and the same session runs the next command.
 before=$(accepted)
-out=$(printf '%s\n' 'sleep 30; echo never' "pgrep -u faas -f '^sleep 3[0]$' >/dev/null && echo left || echo gone" |
-  agent 2222 --timeout 700)
+out=$(printf '%s\n' 'sleep 30; echo never' "pgrep -u $node_user -f '^sleep 3[0]$' >/dev/null && echo left || echo gone" |
+  agent "$port1" --timeout 700)
 grep -q '^exec 1: FB_ETIMEDOUT: .*stopped on the node' <<<"$out" || bad "no timeout: $out"
 grep -qx 'gone' <<<"$out" || bad "timed-out command still running: $out"
 [ "$(accepted)" -eq $((before + 1)) ] || bad "timeout cost a new session ($before -> $(accepted))"
@@ -51,25 +52,25 @@ echo "agent: timeout: $(grep '^exec 1' <<<"$out")"
 # 3. The session is killed while idle: the next command reconnects and runs;
 #    the old server is gone with its session.
 before=$(accepted)
-(sleep 0.6; pkill -KILL -u faas -f '^sshd: faas') &
-out=$(printf '%s\n' 'echo one' 'echo two' | agent 2222 --pause 1500)
+(sleep 0.6; pkill -KILL -u "$node_user" -f "^sshd: $node_user") &
+out=$(printf '%s\n' 'echo one' 'echo two' | agent "$port1" --pause 1500)
 wait
 grep -qx 'one' <<<"$out" && grep -qx 'two' <<<"$out" || bad "no reconnect: $out"
 [ "$(accepted)" -eq $((before + 2)) ] || bad "expected 2 logins, saw $(( $(accepted) - before ))"
 sleep 0.3
-left=$(pgrep -c -u faas -f 'faasbench-node serve' || true)
+left=$(pgrep -c -u "$node_user" -f 'faasbench-node serve' || true)
 [ "$left" = 0 ] || bad "$left servers outlived their sessions"
 
 # 4. A node whose PATH has no helper: a warning, then one channel per
 #    command.
-port=2290
+port=$((port1 + 68))   # a spare sshd beside the set's ports
 sed -e "s/^Port .*/Port $port/" -e "s|^PidFile .*|PidFile $work/sshd.pid|" \
   -e "s|^SetEnv PATH=[^ ]*|SetEnv PATH=/usr/bin:/bin|" "$local_dir/node1/sshd_config" >"$work/sshd_config"
 echo "[127.0.0.1]:$port $(cut -d' ' -f1,2 "$local_dir/node1/ssh_host_ed25519_key.pub")" >"$work/known_hosts"
 /usr/sbin/sshd -f "$work/sshd_config" -E "$work/sshd.log"
 for _ in $(seq 50); do [ -s "$work/sshd.pid" ] && break; sleep 0.1; done
 spare_pid=$(cat "$work/sshd.pid" 2>/dev/null)
-out=$(printf '%s\n' 'echo plain; exit 4' | "$ssh_exec" --agent 127.0.0.1 $port faas "$key" "$work/known_hosts" - 2>&1)
+out=$(printf '%s\n' 'echo plain; exit 4' | "$ssh_exec" --agent 127.0.0.1 $port "$node_user" "$key" "$work/known_hosts" - 2>&1)
 grep -q "warning: node node: .*faasbench-node serve. exited 127.*running one ssh channel per command instead" <<<"$out" ||
   bad "no fallback warning: $out"
 grep -q '^exec 1: exit 4, ' <<<"$out" && grep -qx plain <<<"$out" || bad "fallback did not run the command: $out"

@@ -70,12 +70,13 @@ for b in bad:
 sys.exit(1 if bad else 0)
 PY
 grep -q "node node2 marked down" "$work/dies.err" || bad "no 'marked down' message for node2"
-for port in 2222 2224 2225; do
-  [ -z "$(on_node $port 'docker ps -aq' 2>/dev/null)" ] || bad "containers left on port $port"
+for k in 1 3 4; do
+  port=$(node_port $k)
+  [ -z "$(on_node "$port" 'docker ps -aq' 2>/dev/null)" ] || bad "containers left on port $port"
 done
 # Bring node2 back, clean.
 "$top/nodes/up" 4 >/dev/null || bad "nodes/up could not restart node2"
-on_node 2223 'docker ps -aq | xargs -r docker rm -f -t 0 >/dev/null; docker rmi -f 127.0.0.1:5000/faasbench/noop:1 >/dev/null 2>&1; true'
+on_node "$(node_port 2)" "docker ps -aq | xargs -r $rm_force >/dev/null; docker rmi -f 127.0.0.1:5000/faasbench/noop:1 >/dev/null 2>&1; true"
 
 # 2. SIGINT mid-run: exit 130, every row complete, nothing left behind; then
 #    --resume completes the run with exactly the full count of rows.
@@ -133,12 +134,12 @@ assert_clean || bad "containers or images left after SIGHUP"
 # 3. node1 presents a key that is not the one in known_hosts: refused with a
 #    clear message, nothing runs there, the run goes on with node2.
 ssh-keygen -q -t ed25519 -N '' -f "$work/other_key" >/dev/null
-echo "[127.0.0.1]:2222 $(cut -d' ' -f1,2 "$work/other_key.pub")" >"$work/wrong_known_hosts"
+echo "[127.0.0.1]:$(node_port 1) $(cut -d' ' -f1,2 "$work/other_key.pub")" >"$work/wrong_known_hosts"
 cat >"$work/hostkey_nodes.cfg" <<CFG
 nodes = (
-  { name = "node1"; host = "127.0.0.1"; port = 2222; user = "faas";
+  { name = "node1"; host = "127.0.0.1"; port = $(node_port 1); user = "$node_user";
     identity = "$local_dir/id_ed25519"; known_hosts = "$work/wrong_known_hosts"; },
-  { name = "node2"; host = "127.0.0.1"; port = 2223; user = "faas";
+  { name = "node2"; host = "127.0.0.1"; port = $(node_port 2); user = "$node_user";
     identity = "$local_dir/id_ed25519"; known_hosts = "$local_dir/known_hosts"; }
 );
 CFG
@@ -160,9 +161,9 @@ run=$(newest_run hostkey)
 mkdir -p "$work/pw"
 cat >"$work/pw/experiment.cfg" <<CFG
 nodes = (
-  { name = "node1"; host = "127.0.0.1"; port = 2222; user = "faas";
+  { name = "node1"; host = "127.0.0.1"; port = $(node_port 1); user = "$node_user";
     password_env = "FB_FAULTS_PW"; known_hosts = "$local_dir/known_hosts"; },
-  { name = "node2"; host = "127.0.0.1"; port = 2223; user = "faas";
+  { name = "node2"; host = "127.0.0.1"; port = $(node_port 2); user = "$node_user";
     password = "inline-pw"; known_hosts = "$local_dir/known_hosts"; }
 );
 functions = ( { name = "noop"; image = "127.0.0.1:5000/faasbench/noop:1"; command = "true"; } );

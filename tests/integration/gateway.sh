@@ -90,7 +90,7 @@ print(len(list(csv.DictReader(open(sys.argv[1] + "/invocations.csv")))))' "$1"
 run_dir() { ls -d "$tmp/$1"/results/gateway-* 2>/dev/null | head -1; }
 
 node_body() { # NAME PORT [EXTRA JSON]
-  printf '{"name": "%s", "host": "127.0.0.1", "port": %s, "username": "faas"%s}' "$1" "$2" "${3:-}"
+  printf '{"name": "%s", "host": "127.0.0.1", "port": %s, "username": "%s"%s}' "$1" "$2" "$node_user" "${3:-}"
 }
 fn_body() { # NAME IMAGE COMMAND
   printf '{"name": "%s", "image": "127.0.0.1:5000/faasbench/%s", "command": "%s"}' "$1" "$2" "$3"

@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
-# Integration test of the local execution nodes; assumes `nodes/up 4` ran.
-# Checks docker over ssh (plain and through sudo), per-node image storage, the
-# CPU quota, faasbench-node metrics and exec, and leaves the nodes clean (no
-# containers, no images). Last line: "N passed, M failed"; exit 0 = all passed.
+# Integration test of the local execution nodes; assumes `nodes/up 4` ran
+# (Podman or Docker Engine nodes, of the set FAASBENCH_NODESET names).
+# Checks docker over ssh (plain and through sudo) reaching the node's own
+# runtime, per-node image storage, the CPU quota, faasbench-node metrics and
+# exec, and leaves the nodes clean (no containers, no images).
+# Last line: "N passed, M failed"; exit 0 = all passed.
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-local_dir=$repo/nodes/.local
+# shellcheck source=nodes/set.sh
+source "$repo/nodes/set.sh"
+local_dir=$LOCAL
 cfg=$local_dir/nodes.cfg
 light=127.0.0.1:5000/faasbench/fib-light:1
 noop=127.0.0.1:5000/faasbench/noop:1
@@ -45,7 +49,7 @@ on() {
     shift
     ssh -i "$local_dir/id_ed25519" -o UserKnownHostsFile="$local_dir/known_hosts" \
         -o StrictHostKeyChecking=yes -o BatchMode=yes -o ConnectTimeout=5 \
-        -o LogLevel=ERROR -p "${ports[k - 1]}" faas@127.0.0.1 "$@"
+        -o LogLevel=ERROR -p "${ports[k - 1]}" "$NODE_USER@127.0.0.1" "$@"
 }
 
 # Field value from a "fbm1 key=value ..." line.
@@ -54,8 +58,16 @@ field() {
     sed -n "s/.* $key=\([^ ]*\).*/\1/p" <<<"$line"
 }
 
+if [[ $RUNTIME == docker ]]; then
+    rm_force="docker rm --force"
+    root_format='{{.DockerRootDir}}' root_want=$STATE/nodes/node2/docker
+else
+    rm_force="docker rm --force --time 0"
+    root_format='{{.Store.GraphRoot}}' root_want=$STATE/nodes/node2/storage
+fi
+
 clean_node() {
-    on "$1" "docker rm --all --force --time 0 >/dev/null 2>&1; docker rmi --all --force >/dev/null 2>&1; true"
+    on "$1" "docker ps -aq | xargs -r $rm_force >/dev/null 2>&1; docker images -q | sort -u | xargs -r docker rmi --force >/dev/null 2>&1; true"
 }
 
 cleanup() {
@@ -92,11 +104,17 @@ if out=$(on 1 "sudo docker run --rm $noop echo sudo-ok" 2>/dev/null) && [[ $out 
 else
     fail "node1: sudo docker run printed: $out"
 fi
-if out=$(on 2 "sudo docker info --format '{{.Store.GraphRoot}}'" 2>/dev/null) &&
-    [[ $out == */nodes/node2/storage ]]; then
+if out=$(on 2 "sudo docker info --format '$root_format'" 2>/dev/null) && [[ $out == "$root_want" ]]; then
     pass
 else
-    fail "node2: sudo docker uses storage '$out', not node2's"
+    fail "node2: sudo docker uses storage '$out', not node2's ($root_want)"
+fi
+# `docker` is the node's own wrapper, not the Docker client in /usr/local/bin
+# (for `sudo docker`, the storage above shows it).
+if out=$(on 3 "command -v docker" 2>/dev/null) && [[ $out == "$BIN/docker" ]]; then
+    pass
+else
+    fail "node3: docker resolves to '$out', not $BIN/docker"
 fi
 
 # 3. images are per node: a pull on node1 is absent on nodes 2-4
@@ -125,7 +143,7 @@ if on 1 "docker run -d --name $burner $noop sh -c 'while :; do :; done & while :
     m1=$(on 1 faasbench-node metrics)
     sleep 4
     m2=$(on 1 faasbench-node metrics)
-    on 1 "docker rm --force --time 0 $burner" >/dev/null 2>&1 || true
+    on 1 "$rm_force $burner" >/dev/null 2>&1 || true
     cores=$(awk -v c1="$(field "$m1" cpu_ns)" -v c2="$(field "$m2" cpu_ns)" \
         -v t1="$(field "$m1" clock_ns)" -v t2="$(field "$m2" clock_ns)" \
         'BEGIN { printf "%.3f", (c2 - c1) / (t2 - t1) }')
@@ -165,7 +183,7 @@ if on 4 "docker run -d --init --name $warm $light sleep infinity" >/dev/null 2>&
     out=$(on 4 "docker exec $warm python3 fib.py 1000" 2>/dev/null) &&
     [[ $out == "fib count=1000 "* ]] &&
     on 4 "docker ps -a --format '{{.Names}}'" | grep -qx "$warm" &&
-    on 4 "docker rm -f -t 0 $warm" >/dev/null 2>&1; then
+    on 4 "$rm_force $warm" >/dev/null 2>&1; then
     pass
 else
     fail "node4: warmed container flow (run -d, exec, ps -a, rm) failed"

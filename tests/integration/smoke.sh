@@ -6,7 +6,8 @@ set -uo pipefail
 . "$(dirname "$0")/lib.bash"
 
 results=$(mktemp -d /tmp/faasbench-smoke.XXXXXX)
-"$faasbench" -q --results "$results" "$top/experiments/smoke.cfg" >"$results/out.txt" 2>"$results/err.txt"
+experiment_copy "$top/experiments/smoke.cfg" "$results"
+"$faasbench" -q --results "$results" "$results/smoke.cfg" >"$results/out.txt" 2>"$results/err.txt"
 status=$?
 if [ $status -ne 0 ]; then
   echo "faasbench exited $status"; cat "$results/err.txt"; exit 1
