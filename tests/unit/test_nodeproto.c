@@ -161,6 +161,29 @@ START_TEST(serve_runs_commands_in_turn)
 }
 END_TEST
 
+/* The metrics poll of every selection is answered by the server itself: it
+ * works with no faasbench-node on the PATH, where `sh -c` would find none. */
+START_TEST(serve_answers_metrics_itself)
+{
+    static const char req[] = "fbq1 5000 22\nfaasbench-node metrics";
+    const char *path = getenv("PATH");
+    char *saved = path != NULL ? strdup(path) : NULL;
+    struct served s;
+    int used = 0;
+
+    setenv("PATH", "/nonexistent", 1);
+    serve(req, sizeof(req) - 1, 1, &s);
+    if (saved != NULL)
+        setenv("PATH", saved, 1);
+    free(saved);
+    assert_exit(&s, 0);
+    ck_assert_msg(sscanf(s.out, "fbs1 ready\nfbr1 status=0 elapsed_ns=%*u timed_out=0 out=%*u "
+                                "err=0\nfbm1 cpu_ns=%*u clock_ns=%*u mem_used=%*u%n",
+                         &used) == 0 && used > 0,
+                  "got %s", s.out);
+}
+END_TEST
+
 /* A header longer than any valid one, its '\n' in the same read: refused
  * as too long, not copied anywhere. */
 START_TEST(serve_refuses_a_long_request_line)
@@ -419,6 +442,7 @@ static Suite *nodeproto_suite(void)
     tcase_set_timeout(srv, 20);
     tcase_add_test(srv, serve_starts_and_ends_at_eof);
     tcase_add_test(srv, serve_runs_commands_in_turn);
+    tcase_add_test(srv, serve_answers_metrics_itself);
     tcase_add_test(srv, serve_refuses_a_long_request_line);
     tcase_add_test(srv, serve_refuses_a_long_line_without_newline);
     tcase_add_loop_test(srv, serve_refuses_a_bad_request_line, 0,
