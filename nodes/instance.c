@@ -288,7 +288,7 @@ static void on_runtime_stop(int sig)
 static int runtime_fail(const char *dir, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int runtime_fail(const char *dir, const char *fmt, ...)
 {
-    char msg[512], path[4200];
+    char msg[512], path[4200], tmp[4200];
     va_list ap;
 
     va_start(ap, fmt);
@@ -296,12 +296,15 @@ static int runtime_fail(const char *dir, const char *fmt, ...)
     va_end(ap);
     n = n < 0 ? 0 : n >= (int)sizeof(msg) ? (int)sizeof(msg) - 1 : n;
     fprintf(stderr, "faasbench-node runtime: %s\n", msg);
+    /* Written beside and renamed: a waiting ping never reads half of it. */
+    snprintf(tmp, sizeof(tmp), "%s/.failed.%ld", dir, (long)getpid());
     snprintf(path, sizeof(path), "%s/" FBN_FAILED_FILE, dir);
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
     if (fd >= 0) {
-        if (write(fd, msg, (size_t)n) < 0) { /* nothing more to tell */
-        }
+        bool ok = write(fd, msg, (size_t)n) == (ssize_t)n;
         close(fd);
+        if (!ok || rename(tmp, path) != 0)
+            unlink(tmp);
     }
     return 2;
 }

@@ -92,7 +92,9 @@ static int start_and_wait(struct fb_engine *e, struct enode *nd, struct fb_conn 
     struct fb_exec_result res;
     struct fb_errbuf eb = {{0}};
     char dir[1200];
-    int rc, timeout = fn_timeout(e, e->fns[f]);
+    /* Starting is not the invocation: its wait is the command timeout's, the
+     * function's own timeout bounds its calls. */
+    int rc, timeout = e->o.command_timeout_ms;
 
     eng_instance_dir(e, nd, cname, dir, sizeof(dir));
     vars(e, nd, f, cname, dir, &v);

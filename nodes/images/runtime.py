@@ -41,8 +41,12 @@ def fail(msg, sock_dir=None):
     """Cannot start: say why on stderr and, for a waiting ping, in DIR/failed."""
     print("runtime.py: " + msg, file=sys.stderr, flush=True)
     if sock_dir is not None:
-        with contextlib.suppress(OSError), open(os.path.join(sock_dir, "failed"), "w") as f:
-            f.write(msg + "\n")
+        # Written beside and renamed: a waiting ping never reads half of it.
+        tmp = os.path.join(sock_dir, ".failed.%d" % os.getpid())
+        with contextlib.suppress(OSError):
+            with open(tmp, "w") as f:
+                f.write(msg + "\n")
+            os.rename(tmp, os.path.join(sock_dir, "failed"))
     sys.exit(2)
 
 
