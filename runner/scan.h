@@ -39,10 +39,13 @@ typedef int (*fb_cellfn_cb)(void *ctx, struct fb_cellfn *c, struct fb_errbuf *eb
 /* Streams RUN_DIR/invocations.csv (columns found by header name through the
  * column table of invocation.h; unknown columns are ignored) and calls cb
  * for each cell x function. A cell's rows are contiguous (cells run one
- * after another), so only the current cell is held: memory does not grow
- * with the file. Returns 0, FB_EIO (unreadable), FB_EINVAL (a needed column
- * is missing or a cell is not of its column's kind: eb names the row),
- * FB_ENOMEM or cb's code. */
+ * after another), so only the current cell's rows are held, plus the key of
+ * every finished cell: memory grows with the number of cells, never with
+ * the number of rows. A cell whose rows come back after another cell began
+ * is refused (no run writes that; eb names the row and both cells).
+ * Returns 0, FB_EIO (unreadable), FB_EINVAL (a needed column is missing, a
+ * field breaks its kind's rules of invocation.h, cells interleave: eb names
+ * the file and the row), FB_ENOMEM or cb's code. */
 int fb_invocations_scan(const char *run_dir, fb_cellfn_cb cb, void *ctx,
                         struct fb_errbuf *eb);
 

@@ -332,6 +332,98 @@ START_TEST(test_report_bad_input)
 }
 END_TEST
 
+/* len bytes of text as dir/name (text may hold NUL bytes). */
+static void put_bytes(const char *dir, const char *name, const char *text, size_t len)
+{
+    char *path = xstrf(dir, name);
+    FILE *f = fopen(path, "w");
+
+    ck_assert_ptr_nonnull(f);
+    ck_assert_uint_eq(fwrite(text, 1, len, f), len);
+    fclose(f);
+    free(path);
+}
+
+#define MINIMAL_HEADER "repetition,policy,warming,function,select_ms,latency_ms,error\n"
+
+/* What no faasbench run writes is refused, naming the file, the row and the
+ * column: C's number readers would take 0x1p8 as 256, 1e3 as 1000; a
+ * duration is never negative; a NUL byte would cut a field short. */
+START_TEST(test_report_refuses_foreign_text)
+{
+    static const char nul_row[] = MINIMAL_HEADER "1,rr,cold,f,1.000,12.500,\n"
+                                                 "1,rr,cold,f,1.000,13.500,\0boom\n";
+    struct fb_errbuf eb = {{0}};
+    char *dir = copy_run("basic"), *path = xstrf(dir, "invocations.csv");
+
+    put(dir, "invocations.csv", MINIMAL_HEADER "1,rr,cold,f,1.000,12.500,\n"
+                                               "1,rr,cold,f,1.000,0x1p8,\n");
+    ck_assert_int_eq(fb_report_write(dir, &no_plots, &eb), FB_EINVAL);
+    HAS(eb.msg, path);
+    HAS(eb.msg, ": row 3: latency_ms: '0x1p8' is not a number");
+
+    put(dir, "invocations.csv", MINIMAL_HEADER "1,rr,cold,f,1.000,1e3,\n");
+    ck_assert_int_eq(fb_report_write(dir, &no_plots, &eb), FB_EINVAL);
+    HAS(eb.msg, ": row 2: latency_ms: '1e3' is not a number");
+
+    put(dir, "invocations.csv", MINIMAL_HEADER "1,rr,cold,f,1.000,inf,\n");
+    ck_assert_int_eq(fb_report_write(dir, &no_plots, &eb), FB_EINVAL);
+    HAS(eb.msg, ": row 2: latency_ms: 'inf' is not a number");
+
+    put(dir, "invocations.csv", MINIMAL_HEADER "1,rr,cold,f,1.000,12.500,\n"
+                                               "1,rr,cold,f,1.000,12.500,\n"
+                                               "1,rr,cold,f,-0.250,12.500,\n");
+    ck_assert_int_eq(fb_report_write(dir, &no_plots, &eb), FB_EINVAL);
+    HAS(eb.msg, ": row 4: select_ms: '-0.250' is negative");
+
+    put_bytes(dir, "invocations.csv", nul_row, sizeof(nul_row) - 1);
+    ck_assert_int_eq(fb_report_write(dir, &no_plots, &eb), FB_EINVAL);
+    HAS(eb.msg, ": row 3: error: ");
+    HAS(eb.msg, "NUL byte");
+    free(path);
+    remove_run(dir);
+}
+END_TEST
+
+/* A run writes each cell's rows together (cells run one after another, a
+ * resumed cell's rows are rewritten whole): a cell that comes back after
+ * another began is refused with both named, never split into cells of one. */
+START_TEST(test_report_interleaved_cells)
+{
+    struct fb_errbuf eb = {{0}};
+    char *dir = copy_run("basic"), *text;
+
+    put(dir, "invocations.csv", MINIMAL_HEADER "1,rr,cold,f,1.000,12.500,\n"
+                                               "1,rr,cold,g,1.000,12.500,\n"
+                                               "1,lu,cold,f,1.000,13.500,\n"
+                                               "2,rr,cold,f,1.000,13.500,\n"
+                                               "1,rr,cold,f,1.000,14.500,\n"
+                                               "1,lu,cold,f,1.000,15.500,\n");
+    ck_assert_int_eq(fb_report_write(dir, &no_plots, &eb), FB_EINVAL);
+    HAS(eb.msg, "/invocations.csv: row 6: cell 1 rr/cold (rows 2-3) comes back after "
+                "cell 2 rr/cold began (row 5)");
+
+    /* The same key in another repetition is another cell; functions of a cell
+     * may alternate. */
+    put(dir, "invocations.csv", MINIMAL_HEADER "1,rr,cold,f,1.000,12.500,\n"
+                                               "1,rr,cold,g,1.000,12.500,\n"
+                                               "1,rr,cold,f,1.000,13.500,\n"
+                                               "1,lu,cold,f,1.000,13.500,\n"
+                                               "2,rr,cold,f,1.000,14.500,\n");
+    ck_assert_int_eq(fb_report_write(dir, &no_plots, &eb), 0);
+    text = slurp(dir, "summary.csv");
+    ck_assert_uint_eq(count_lines(text), 5);
+    HAS(text, "\n,1,rr,cold,f,2,0,13.000,");
+    free(text);
+
+    /* Every fixture reads: none interleaves. */
+    remove_run(dir);
+    dir = copy_run("two-reps");
+    ck_assert_int_eq(fb_report_write(dir, &no_plots, &eb), 0);
+    remove_run(dir);
+}
+END_TEST
+
 START_TEST(test_report_two_reps)
 {
     struct fb_errbuf eb = {{0}};
@@ -689,6 +781,8 @@ static Suite *report_suite(void)
     tcase_add_test(tc, test_report_extra_column);
     tcase_add_test(tc, test_report_bad_input);
     tcase_add_test(tc, test_report_two_reps);
+    tcase_add_test(tc, test_report_refuses_foreign_text);
+    tcase_add_test(tc, test_report_interleaved_cells);
     tcase_add_test(tc, test_scan_cells);
     tcase_add_test(tc, test_report_plot_hook);
     tcase_add_test(tc, test_cli_report);
