@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # report.sh - tests reports, plots, the HTML page, compare and clean-results on fixtures.
 # No nodes needed: `faasbench report` and scripts/plot on a copy of
-# tests/data/runs/basic, report.html rendered by headless Chromium with every image
-# loaded (screenshot kept in the copy), `faasbench compare` (identical runs pass, a
-# cell 20 % slower fails and is named), and scripts/clean-results.
+# tests/data/runs/basic, scripts/plot refusing rows no run writes, report.html rendered
+# by headless Chromium with every image loaded (screenshot kept in the copy),
+# `faasbench compare` (identical runs pass, a cell 20 % slower fails and is named), and
+# scripts/clean-results.
 set -uo pipefail
 . "$(dirname "$0")/lib.bash"
 
@@ -39,6 +40,22 @@ done
 /usr/bin/python3 "$top/scripts/plot" "$run" || fail "scripts/plot exited $?"
 grep -q 'src="http' "$run/report.html" && fail "report.html loads something over the network"
 grep -q '<link ' "$run/report.html" && fail "report.html links an outside file"
+
+# The script refuses what the report refuses, naming the row.
+bad=$work/bad
+mkdir -p "$bad"
+hdr='repetition,policy,warming,function,select_ms,latency_ms,error'
+for body in '1,rr,cold,f,1.000,1e3,' '1,rr,cold,f,-1.000,13.000,' \
+            $'1,rr,cold,f,1.000,13.000,\n1,lu,cold,f,1.000,13.000,\n1,rr,cold,f,1.000,13.000,'; do
+  printf '%s\n%s\n' "$hdr" "$body" >"$bad/invocations.csv"
+  if /usr/bin/python3 "$top/scripts/plot" "$bad" 2>"$work/bad.err"; then
+    fail "scripts/plot accepted: $body"
+  fi
+  grep -q 'invocations.csv: row [0-9]' "$work/bad.err" || fail "no row named: $(cat "$work/bad.err")"
+done
+printf '%s\n1,rr,cold,f,1.000,13.000,a\0b\n' "$hdr" >"$bad/invocations.csv"
+/usr/bin/python3 "$top/scripts/plot" "$bad" 2>"$work/bad.err" && fail "scripts/plot accepted a NUL byte"
+grep -q 'row 2: error: holds a NUL byte' "$work/bad.err" || fail "NUL: $(cat "$work/bad.err")"
 
 want_images=$(( ${#functions[@]} * ${#kinds[@]} ))
 if ! command -v chromium >/dev/null; then
