@@ -267,7 +267,9 @@ static int flush_cell(struct scan *sc)
         c.nodes = (const char *const *)sc->nodes;
         c.n_nodes = sc->n_nodes;
         rc = sc->cb(sc->ctx, &c, sc->eb);
-        a->lat = c.lat; /* {0} when the callback took it */
+        /* {0} where the callback took a sample. */
+        a->lat = c.lat;
+        memcpy(a->phase, c.phase, sizeof(a->phase));
     }
     for (size_t i = 0; i < sc->n_accs; i++)
         acc_reset(&sc->accs[i]);

@@ -21,7 +21,8 @@ struct fb_cellfn {
     /* latency_ms of the successful rows, sorted ascending. The callback may
      * take the array (then it must leave lat as {0}); it frees it then. */
     struct fb_sample lat;
-    /* Each phase of the successful rows where it was measured, sorted. */
+    /* Each phase of the successful rows where it was measured, sorted. The
+     * callback may take any of them as it may take lat. */
     struct fb_sample phase[FB_NPHASES];
     /* Rows placed on each node: per_node[i] for nodes[i], i < n_nodes. The
      * node list holds the run's nodes (from environment.txt) in order, then

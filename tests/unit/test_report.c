@@ -677,6 +677,27 @@ START_TEST(test_compare_small_cells)
 }
 END_TEST
 
+/* compare --metric PHASE:STAT: the baseline keeps each cell's phase sample
+ * past the scan's callback (the scan freed it under the baseline: a
+ * use-after-free with any phase). */
+START_TEST(test_compare_phase_metric)
+{
+    char *out;
+    char *run[] = {"compare", "-m", "run:p50", RUNS "/basic", RUNS "/basic-slower", NULL};
+    char *same[] = {"compare", "-m", "select:p95", RUNS "/basic", RUNS "/basic", NULL};
+
+    ck_assert_int_eq(capture(fb_cli_compare, 5, run, &out), 1);
+    HAS(out, "metric: p50 run (ms)");
+    HAS(out, "SLOWER: repetition 1 least-used/warmed fib-light: p50 ");
+    HAS(out, "1 cell(s) slower beyond 10%\n");
+    free(out);
+    ck_assert_int_eq(capture(fb_cli_compare, 5, same, &out), 0);
+    HAS(out, "metric: p95 select (ms)");
+    HAS(out, "no cell slower beyond 10%");
+    free(out);
+}
+END_TEST
+
 /* A new run whose invocations all failed has no latency to compare: its
  * errors fail it. */
 START_TEST(test_compare_errors)
@@ -789,6 +810,7 @@ static Suite *report_suite(void)
     tcase_add_test(tc, test_cli_compare);
     tcase_add_test(tc, test_compare_small_cells);
     tcase_add_test(tc, test_compare_errors);
+    tcase_add_test(tc, test_compare_phase_metric);
     tcase_add_test(tc, test_cmp_rule);
     tcase_add_test(tc, test_metrics_table_types);
     suite_add_tcase(s, tc);
