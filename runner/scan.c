@@ -86,6 +86,8 @@ struct scan {
     struct acc *accs;
     size_t n_accs, accs_cap;
     size_t cell_first, cell_last; /* the current cell's rows */
+    bool cell_open;               /* a row of it has intended_start_ms != start_ms */
+    bool have_starts;             /* the file has intended_start_ms and start_ms */
     /* every finished cell: an open-addressing set, a power of two of slots */
     struct done_cell *done;
     size_t n_done, done_cap;
@@ -111,6 +113,8 @@ static int map_header(struct scan *sc)
         return fb_errf(sc->eb, FB_EINVAL, "%s: no column '%s' in the header", sc->path,
                        missing);
     sc->have_header = true;
+    sc->have_starts =
+        sc->map.field[FB_IC_intended_start_ms] >= 0 && sc->map.field[FB_IC_start_ms] >= 0;
     return 0;
 }
 
@@ -250,6 +254,11 @@ static int flush_cell(struct scan *sc)
 
         if ((rc = acc_nodes(a, sc->n_nodes)) < 0)
             break;
+        if (!sc->cell_open) {
+            /* start - intended is 0 throughout: no queue, nothing to show. */
+            fb_sample_clear(&a->phase[FB_PHASE_QUEUE]);
+            fb_sample_clear(&a->phase[FB_PHASE_CLIENT]);
+        }
         sort_sample(&a->lat);
         for (int p = 0; p < FB_NPHASES; p++)
             sort_sample(&a->phase[p]);
@@ -266,6 +275,7 @@ static int flush_cell(struct scan *sc)
         c.per_node = a->per_node;
         c.nodes = (const char *const *)sc->nodes;
         c.n_nodes = sc->n_nodes;
+        c.open_loop = sc->cell_open;
         rc = sc->cb(sc->ctx, &c, sc->eb);
         /* {0} where the callback took a sample. */
         a->lat = c.lat;
@@ -322,6 +332,7 @@ static int start_cell(struct scan *sc, const struct fb_invocation *inv)
     if (d != NULL)
         return interleaved(sc, d);
     sc->cell_first = sc->record;
+    sc->cell_open = false;
     sc->rep = inv->repetition;
     sc->run_id = strdup(inv->run_id);
     sc->policy = strdup(inv->policy);
@@ -399,6 +410,8 @@ static int add_row(struct scan *sc)
         goto out;
     }
     a->rows++;
+    if (sc->have_starts && inv.intended_start_ms != inv.start_ms)
+        sc->cell_open = true;
     if (*inv.node != '\0') {
         long k = node_index(sc, inv.node);
 
@@ -420,13 +433,17 @@ static int add_row(struct scan *sc)
         rc = FB_ENOMEM;
         goto out;
     }
-    /* The phases each column feeds (overhead is derived). */
+    /* The phases each column feeds (overhead, queue and client are derived).
+     * Both starts are whole ms in [0, INT64_MAX] (the reader refuses negative
+     * ones), so their difference cannot overflow. */
+    double queue = sc->have_starts ? (double)(inv.start_ms - inv.intended_start_ms) : NAN;
     const double phase[FB_NPHASES] = {
         [FB_PHASE_SELECT] = inv.select_ms, [FB_PHASE_PULL] = inv.pull_ms,
         [FB_PHASE_RUN] = inv.run_ms,       [FB_PHASE_CLEANUP] = inv.cleanup_ms,
         [FB_PHASE_OVERHEAD] = NAN,         [FB_PHASE_CREATE] = inv.create_ms,
         [FB_PHASE_READY] = inv.ready_ms,   [FB_PHASE_INIT] = inv.init_ms,
         [FB_PHASE_INVOKE] = inv.invoke_ms, [FB_PHASE_HANDLER] = inv.handler_ms,
+        [FB_PHASE_QUEUE] = queue,          [FB_PHASE_CLIENT] = queue + inv.latency_ms,
     };
     for (int p = 0; p < FB_NPHASES; p++) {
         if (!isnan(phase[p]) && fb_sample_add(&a->phase[p], phase[p]) < 0) {

@@ -24,6 +24,14 @@ struct fb_cellfn {
     /* Each phase of the successful rows where it was measured, sorted. The
      * callback may take any of them as it may take lat. */
     struct fb_sample phase[FB_NPHASES];
+    /* Whether the cell (all its functions) is open loop: some row of it has
+     * an intended_start_ms other than its start_ms. A closed-loop or
+     * sequential workload has no intended time and writes the start twice
+     * (runner/runfolder.c), so one differing row shows an arrival schedule;
+     * an open-loop cell all of whose rows happened to round to the same ms
+     * had no queue to show. The QUEUE and CLIENT phases are empty unless it
+     * is open loop (and the file has both columns). */
+    bool open_loop;
     /* Rows placed on each node: per_node[i] for nodes[i], i < n_nodes. The
      * node list holds the run's nodes (from environment.txt) in order, then
      * any other node as first seen in the file. */

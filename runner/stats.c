@@ -419,6 +419,7 @@ const char *fb_phase_name(enum fb_phase p)
         [FB_PHASE_OVERHEAD] = "overhead", [FB_PHASE_CREATE] = "create",
         [FB_PHASE_READY] = "ready",       [FB_PHASE_INIT] = "init",
         [FB_PHASE_INVOKE] = "invoke",     [FB_PHASE_HANDLER] = "handler",
+        [FB_PHASE_QUEUE] = "queue",       [FB_PHASE_CLIENT] = "client",
     };
 
     return (unsigned)p < FB_NPHASES ? names[p] : "?";
@@ -663,10 +664,13 @@ static const char *const summary_columns[] = {
     "ci95_lo_ms", "ci95_hi_ms", "cold", "pre_warmed", "warmed", "per_node",
     "p50_ci95_lo_ms", "p50_ci95_hi_ms", "select_p50_ms", "pull_p50_ms", "run_p50_ms",
     "cleanup_p50_ms", "overhead_p50_ms", "create_p50_ms", "ready_p50_ms", "init_p50_ms",
-    "invoke_p50_ms", "handler_p50_ms",
+    "invoke_p50_ms", "handler_p50_ms", "open_loop", "queue_mean_ms", "queue_p50_ms",
+    "queue_p95_ms", "queue_p99_ms", "queue_max_ms", "client_mean_ms", "client_p50_ms",
+    "client_p95_ms", "client_p99_ms", "client_max_ms",
 };
-_Static_assert(sizeof(summary_columns) / sizeof(summary_columns[0]) == 23 + FB_NPHASES,
-               "a summary column per phase");
+_Static_assert(sizeof(summary_columns) / sizeof(summary_columns[0]) ==
+                   23 + FB_PHASE_FIRST_OPEN_LOOP + 1 + 2 * 5,
+               "a summary column per phase, then the open-loop columns");
 #define SUMMARY_NCOLUMNS ((int)(sizeof(summary_columns) / sizeof(summary_columns[0])))
 
 static void put_ms(FILE *f, double x)
@@ -674,6 +678,18 @@ static void put_ms(FILE *f, double x)
     fputc(',', f);
     if (isfinite(x))
         fprintf(f, "%.3f", x);
+}
+
+/* Mean, p50, p95, p99 and max of an open-loop statistic; empty without values. */
+static void put_open_loop(FILE *f, const struct fb_summary *s)
+{
+    bool any = s->n > 0;
+
+    put_ms(f, any ? s->mean : NAN);
+    put_ms(f, any ? s->p50 : NAN);
+    put_ms(f, any ? s->p95 : NAN);
+    put_ms(f, any ? s->p99 : NAN);
+    put_ms(f, any ? s->max : NAN);
 }
 
 int fb_summary_write_csv(FILE *f, const struct fb_summary_row *rows, size_t n)
@@ -711,8 +727,11 @@ int fb_summary_write_csv(FILE *f, const struct fb_summary_row *rows, size_t n)
         fb_csv_field(f, r->per_node, 0);
         put_ms(f, r->p50_ci_lo);
         put_ms(f, r->p50_ci_hi);
-        for (int p = 0; p < FB_NPHASES; p++)
+        for (int p = 0; p < FB_PHASE_FIRST_OPEN_LOOP; p++)
             put_ms(f, r->phase_p50[p]);
+        fprintf(f, ",%d", r->open_loop ? 1 : 0);
+        put_open_loop(f, &r->queue);
+        put_open_loop(f, &r->client);
         fputc('\n', f);
     }
     if (fflush(f) != 0 || ferror(f))
@@ -787,6 +806,14 @@ static int latency_table(FILE *f, const struct fb_summary_row *rows, size_t n)
     fputs("Latency (ms) of successful invocations. 95% CI of the mean: Student t; of the\n"
           "median: exact order statistics from the binomial distribution (n >= 6).\n",
           f);
+    for (size_t i = 0; i < n; i++) {
+        if (rows[i].open_loop) {
+            fputs("Latency starts when a worker took the invocation up: in open-loop cells the\n"
+                  "wait before that is in the open-loop table below.\n",
+                  f);
+            break;
+        }
+    }
     rc = fb_table_write(f, &t, ncols, titles, right);
     fb_table_free(&t);
     return rc;
@@ -799,12 +826,13 @@ static int placement_table(FILE *f, const struct fb_summary_row *rows, size_t n)
     struct fb_table t = {0};
     int nk = key_titles(titles, right, rows, n), ncols = nk, rc;
 
-    /* The resident phases show when some row measured them. */
+    /* The resident phases show when some row measured them; the open-loop
+     * ones have a table of their own. */
     int np = FB_PHASE_FIRST_RESIDENT;
-    for (size_t i = 0; i < n && np < FB_NPHASES; i++)
-        for (int p = FB_PHASE_FIRST_RESIDENT; p < FB_NPHASES; p++)
+    for (size_t i = 0; i < n && np < FB_PHASE_FIRST_OPEN_LOOP; i++)
+        for (int p = FB_PHASE_FIRST_RESIDENT; p < FB_PHASE_FIRST_OPEN_LOOP; p++)
             if (!isnan(rows[i].phase_p50[p]))
-                np = FB_NPHASES;
+                np = FB_PHASE_FIRST_OPEN_LOOP;
     titles[ncols++] = "modes c/p/w";
     for (int p = 0; p < np; p++) {
         right[ncols] = 1;
@@ -823,7 +851,7 @@ static int placement_table(FILE *f, const struct fb_summary_row *rows, size_t n)
     fputs("Modes that ran (cold/pre-warmed/warmed), phase medians (ms) of successful\n"
           "invocations (overhead = latency - node_exec), invocations per node.\n",
           f);
-    if (np == FB_NPHASES)
+    if (np == FB_PHASE_FIRST_OPEN_LOOP)
         fputs("Resident functions: run = create + ready + invoke; init (the runtime's own\n"
               "start-up) lies within create + ready, handler within invoke.\n",
               f);
@@ -832,8 +860,59 @@ static int placement_table(FILE *f, const struct fb_summary_row *rows, size_t n)
     return rc;
 }
 
+/* A statistic of the open-loop table: "-" without values. */
+static void add_open_ms(struct fb_table *t, const struct fb_summary *s, double x)
+{
+    fb_table_add_ms(t, s->n > 0 ? x : NAN);
+}
+
+static int open_loop_table(FILE *f, const struct fb_summary_row *rows, size_t n)
+{
+    static const char *const stat_titles[] = {
+        "n",         "queue mean", "queue p50",  "queue p95",  "queue p99",  "queue max",
+        "latency p50", "client p50", "client p95", "client p99", "client max",
+    };
+    const char *titles[TABLE_MAXCOLS];
+    int right[TABLE_MAXCOLS] = {0};
+    struct fb_table t = {0};
+    int nk = key_titles(titles, right, rows, n), ncols = nk, rc;
+
+    for (size_t i = 0; i < sizeof(stat_titles) / sizeof(stat_titles[0]); i++) {
+        right[ncols] = 1;
+        titles[ncols++] = stat_titles[i];
+    }
+    for (size_t i = 0; i < n; i++) {
+        const struct fb_summary_row *r = &rows[i];
+
+        if (!r->open_loop)
+            continue;
+        key_cells(&t, r, nk == 4);
+        fb_table_addf(&t, "%zu", r->queue.n);
+        add_open_ms(&t, &r->queue, r->queue.mean);
+        add_open_ms(&t, &r->queue, r->queue.p50);
+        add_open_ms(&t, &r->queue, r->queue.p95);
+        add_open_ms(&t, &r->queue, r->queue.p99);
+        add_open_ms(&t, &r->queue, r->queue.max);
+        fb_table_add_ms(&t, r->lat.p50);
+        add_open_ms(&t, &r->client, r->client.p50);
+        add_open_ms(&t, &r->client, r->client.p95);
+        add_open_ms(&t, &r->client, r->client.p99);
+        add_open_ms(&t, &r->client, r->client.max);
+    }
+    fputs("Open-loop cells (a row's start_ms differs from its intended_start_ms), ms of\n"
+          "successful invocations: queue = start_ms - intended_start_ms, the wait in front\n"
+          "of the workers (whole ms: within 1 ms either way), which latency does not count;\n"
+          "client = queue + latency, the latency from the intended start: what an open-loop\n"
+          "client waits for.\n",
+          f);
+    rc = fb_table_write(f, &t, ncols, titles, right);
+    fb_table_free(&t);
+    return rc;
+}
+
 int fb_summary_write_table(FILE *f, const struct fb_summary_row *rows, size_t n)
 {
+    bool open = false;
     int rc = 0;
 
     if (f == NULL || (rows == NULL && n > 0)) {
@@ -845,6 +924,12 @@ int fb_summary_write_table(FILE *f, const struct fb_summary_row *rows, size_t n)
         goto out;
     fputc('\n', f);
     rc = placement_table(f, rows, n);
+    for (size_t i = 0; i < n; i++)
+        open = open || rows[i].open_loop;
+    if (rc < 0 || !open)
+        goto out;
+    fputc('\n', f);
+    rc = open_loop_table(f, rows, n);
 out:
     return rc;
 }

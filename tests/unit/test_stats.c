@@ -410,7 +410,9 @@ static char *render(int (*fn)(FILE *, const struct fb_summary_row *, size_t),
     "p50_ms,p90_ms,p95_ms,p99_ms,max_ms,ci95_lo_ms,ci95_hi_ms,cold,pre_warmed,"   \
     "warmed,per_node,p50_ci95_lo_ms,p50_ci95_hi_ms,select_p50_ms,pull_p50_ms,"    \
     "run_p50_ms,cleanup_p50_ms,overhead_p50_ms,create_p50_ms,ready_p50_ms,init_p50_ms," \
-    "invoke_p50_ms,handler_p50_ms\n"
+    "invoke_p50_ms,handler_p50_ms,open_loop,queue_mean_ms,queue_p50_ms,queue_p95_ms,"  \
+    "queue_p99_ms,queue_max_ms,client_mean_ms,client_p50_ms,client_p95_ms,client_p99_ms," \
+    "client_max_ms\n"
 
 START_TEST(test_summary_csv)
 {
@@ -426,9 +428,9 @@ START_TEST(test_summary_csv)
         SUMMARY_HEADER
         "r1,1,RoundRobin,cold,fib,6,1,12.167,2.119,9.750,11.750,14.625,14.812,"
         "14.963,15.000,9.943,14.391,7,0,0,node1=4 node2=3,9.750,15.000,1.500,"
-        "3000.250,350.000,410.750,2.500,,,,,\n"
+        "3000.250,350.000,410.750,2.500,,,,,,0,,,,,,,,,,\n"
         "r1,1,LeastUsed,warmed,fib,1,0,42.000,,42.000,42.000,42.000,42.000,42.000,"
-        "42.000,,,0,0,1,node2=1,,,,,,,,,,,,\n");
+        "42.000,,,0,0,1,node2=1,,,,,,,,,,,,,0,,,,,,,,,,\n");
     free(text);
 
     /* No rows: the header alone. */
@@ -481,6 +483,47 @@ START_TEST(test_summary_table)
         "| LeastUsed  | warmed  | fib      | 0/0/1       |      - |      - |     - |"
         "       - |        - | node2=1         |\n"
         PLACE_RULE);
+    free(text);
+}
+END_TEST
+
+/* Open-loop rows: the queue and the latency from the intended start, in
+ * summary.csv's last columns and a table of their own (open-loop rows only);
+ * an open-loop cell without a successful row shows its flag and no numbers.
+ * Numbers: R type 7 quantiles and means of the values below, with Python's
+ * statistics module. */
+START_TEST(test_summary_open_loop)
+{
+    struct fb_summary_row rows[2];
+    double sv[6], ov[1], queue[4] = {250, 0, 12, 2}, client[4] = {351, 100, 113, 101};
+    char *text;
+
+    make_rows(rows, sv, ov);
+    rows[0].open_loop = true;
+    fb_summarize(queue, 4, &rows[0].queue);
+    fb_summarize(client, 4, &rows[0].client);
+    rows[1].open_loop = true; /* every invocation failed: no numbers */
+    fb_summarize(NULL, 0, &rows[1].queue);
+    fb_summarize(NULL, 0, &rows[1].client);
+    text = render(fb_summary_write_csv, rows, 2);
+    ck_assert_msg(strstr(text, ",2.500,,,,,,1,66.000,7.000,214.300,242.860,250.000,166.250,"
+                               "107.000,315.300,343.860,351.000\n") != NULL, "%s", text);
+    ck_assert_msg(strstr(text, ",node2=1,,,,,,,,,,,,,1,,,,,,,,,,\n") != NULL, "%s", text);
+    free(text);
+
+    text = render(fb_summary_write_table, rows, 2);
+    ck_assert_msg(strstr(text, "\nOpen-loop cells") != NULL, "%s", text);
+    ck_assert_msg(strstr(text, "| RoundRobin | cold    | fib      | 4 |       66.0 |       7.0 |"
+                               "     214.3 |     242.9 |     250.0 |        11.8 |      107.0 |"
+                               "      315.3 |      343.9 |      351.0 |\n") != NULL, "%s", text);
+    ck_assert_msg(strstr(text, "| LeastUsed  | warmed  | fib      | 0 |          - |         - |")
+                  != NULL, "%s", text);
+    free(text);
+
+    /* Not open loop: no such table. */
+    rows[0].open_loop = rows[1].open_loop = false;
+    text = render(fb_summary_write_table, rows, 2);
+    ck_assert_msg(strstr(text, "Open-loop") == NULL, "%s", text);
     free(text);
 }
 END_TEST
@@ -698,6 +741,16 @@ START_TEST(test_stat_names)
     ck_assert_int_eq(fb_stat_parse(NULL, &s), FB_EINVAL);
     ck_assert_str_eq(fb_stat_name(FB_STAT_P95), "p95");
     ck_assert_str_eq(fb_phase_name(FB_PHASE_OVERHEAD), "overhead");
+    ck_assert_str_eq(fb_phase_name(FB_PHASE_QUEUE), "queue");
+    ck_assert_str_eq(fb_phase_name(FB_PHASE_CLIENT), "client");
+    {
+        enum fb_phase ph;
+
+        ck_assert_int_eq(fb_phase_parse("queue", &ph), 0);
+        ck_assert_int_eq(ph, FB_PHASE_QUEUE);
+        ck_assert_int_eq(fb_phase_parse("client", &ph), 0);
+        ck_assert_int_eq(ph, FB_PHASE_CLIENT);
+    }
     ck_assert_double_eq_tol(fb_stat_sorted(FB_STAT_P50, v, 4), 2.5, TOL);
     ck_assert_double_eq_tol(fb_stat_sorted(FB_STAT_P95, v, 4), 8.95, TOL);
     ck_assert_double_eq_tol(fb_stat_sorted(FB_STAT_MEAN, v, 4), 4.0, TOL);
@@ -749,6 +802,7 @@ static Suite *stats_suite(void)
     tcase_add_test(tc, test_summary_csv);
     tcase_add_test(tc, test_summary_table);
     tcase_add_test(tc, test_summary_table_repetitions);
+    tcase_add_test(tc, test_summary_open_loop);
     tcase_add_test(tc, test_summary_bad_args);
     tcase_add_test(tc, test_median_ci_ranks);
     tcase_add_test(tc, test_median_ci_values);
