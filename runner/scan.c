@@ -214,8 +214,8 @@ static const struct done_cell *done_find(const struct scan *sc, int rep, const c
     return d->policy != NULL ? d : NULL;
 }
 
-/* Moves the current cell's key into the set of finished cells (or frees it
- * on ENOMEM). */
+/* Moves the current cell's key into the set of finished cells; on ENOMEM it
+ * stays the current cell's, which flush_cell frees. */
 static int done_add(struct scan *sc)
 {
     struct done_cell *d;
