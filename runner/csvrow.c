@@ -34,6 +34,7 @@ int fb_csvrow_add(struct fb_csvrow *r, const char *s, size_t len, size_t limit)
     if (len > 0)
         memcpy(f->s, s, len);
     f->s[len] = '\0';
+    f->len = len;
     r->kept++;
     r->n++;
     return 0;
@@ -42,6 +43,11 @@ int fb_csvrow_add(struct fb_csvrow *r, const char *s, size_t len, size_t limit)
 const char *fb_csvrow_get(const struct fb_csvrow *r, size_t i)
 {
     return i < r->kept && r->f[i].s != NULL ? r->f[i].s : "";
+}
+
+size_t fb_csvrow_len(const struct fb_csvrow *r, size_t i)
+{
+    return i < r->kept && r->f[i].s != NULL ? r->f[i].len : 0;
 }
 
 void fb_csvrow_next(struct fb_csvrow *r)

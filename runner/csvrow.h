@@ -8,6 +8,7 @@
 struct fb_csvrow {
     struct fb_csvfield {
         char *s;
+        size_t len; /* as the parser gave it: a NUL byte inside makes strlen(s) shorter */
         size_t cap;
     } *f;
     size_t n;    /* fields seen in the current record */
@@ -21,6 +22,10 @@ int fb_csvrow_add(struct fb_csvrow *r, const char *s, size_t len, size_t limit);
 
 /* Field i of the current record, "" when it is not stored. */
 const char *fb_csvrow_get(const struct fb_csvrow *r, size_t i);
+
+/* The length of field i as the parser gave it (0 when it is not stored):
+ * more than strlen() of fb_csvrow_get() when the field holds a NUL byte. */
+size_t fb_csvrow_len(const struct fb_csvrow *r, size_t i);
 
 /* Starts the next record, keeping the buffers. */
 void fb_csvrow_next(struct fb_csvrow *r);

@@ -6,10 +6,24 @@
  * reader are all made from this list, so a new column is one line here
  * (always at the end: readers find columns by name, old files keep working).
  *
- * Kinds: STR text; INT, LONG, I64 whole numbers; MS a duration in
- * milliseconds written with 3 decimals; PCT a percentage with 2. An MS or
- * PCT that was not measured is NAN and an empty cell; a phase that did not
- * happen is 0. The resident columns are empty for functions that are not
+ * Kinds: STR text; INT, LONG whole numbers; I64 a unix time in ms; MS a
+ * duration in milliseconds written with 3 decimals; PCT a percentage with 2.
+ * An MS or PCT that was not measured is NAN and an empty cell; a phase that
+ * did not happen is 0.
+ *
+ * The reader takes back what the writer prints and nothing else, so that a
+ * file no run wrote is refused instead of misread:
+ *   every kind  no NUL byte in the field (a C string would end at it);
+ *   INT, LONG   digits, '-' before them when negative, within the type's
+ *               range; never empty;
+ *   I64         digits only: a unix time is never negative (and a difference
+ *               of two never overflows); never empty;
+ *   MS          digits, optionally a point and more digits (%.3f prints 3;
+ *               fewer or more are the same number); no sign, since a
+ *               duration is a difference of monotonic times; empty: NAN;
+ *   PCT         as MS, '-' allowed before the digits; empty: NAN.
+ * No other syntax: no '+', blank, exponent (1e3), hexadecimal (0x1p8, which
+ * strtod reads as 256), inf, nan, or a point without digits on both sides. The resident columns are empty for functions that are not
  * resident; for resident ones run_ms = create_ms + ready_ms + invoke_ms, so
  * latency = select + pull + create + ready + invoke. init_ms lies within
  * create_ms + ready_ms (the runtime starts while its container's start step
@@ -120,14 +134,22 @@ int fb_invocation_map_header(struct fb_invocation_map *m, const struct fb_csvrow
 
 /* Reads a data record into *inv: strings borrowed from row (valid until
  * its next record); a column the file lacks reads as "", 0 or NAN.
- * Returns 0, or FB_EINVAL with *bad set to the column whose text is not
- * of its kind (a whole number, a finite number; empty is NAN for MS and
- * PCT, an error for whole numbers). */
+ * Returns 0, or FB_EINVAL with *bad set to the first column whose text is
+ * not of its kind by the rules at the top (fb_invocation_problem says why). */
 int fb_invocation_read(const struct fb_invocation_map *m, const struct fb_csvrow *row,
                        struct fb_invocation *inv, enum fb_inv_column *bad);
+
+/* Why column c's text in row breaks its kind's rules ("holds a NUL byte",
+ * "is negative (a duration never is)", "is not a number as faasbench
+ * writes one (...)", ...), or NULL when it does not. A static string. */
+const char *fb_invocation_problem(const struct fb_invocation_map *m,
+                                  const struct fb_csvrow *row, enum fb_inv_column c);
 
 /* The text of column c in row ("" when the file has no such column). */
 const char *fb_invocation_text(const struct fb_invocation_map *m, const struct fb_csvrow *row,
                                enum fb_inv_column c);
+/* Its length as read: more than strlen() of the text when it holds a NUL. */
+size_t fb_invocation_text_len(const struct fb_invocation_map *m, const struct fb_csvrow *row,
+                              enum fb_inv_column c);
 
 #endif

@@ -211,6 +211,9 @@ static int add_summary(struct report *r, struct fb_cellfn *c)
     fb_median_ci95(c->lat.v, c->lat.n, &row->p50_ci_lo, &row->p50_ci_hi);
     for (int p = 0; p < FB_NPHASES; p++)
         row->phase_p50[p] = fb_quantile_sorted(c->phase[p].v, c->phase[p].n, 0.5);
+    row->open_loop = c->open_loop;
+    fb_sample_summarize(&c->phase[FB_PHASE_QUEUE], &row->queue);
+    fb_sample_summarize(&c->phase[FB_PHASE_CLIENT], &row->client);
     r->row_nodes[r->n_rows] = counts;
     r->row_n_nodes[r->n_rows] = c->n_nodes;
     counts = NULL;

@@ -39,6 +39,34 @@ struct acc {
     size_t n_per_node;
 };
 
+/* Up to 40 bytes of field text for a message: printable ASCII as it is,
+ * every other byte (a NUL, an escape sequence) as \xNN. */
+static void quote_text(char *out, size_t cap, const char *s, size_t len)
+{
+    size_t o = 0;
+
+    for (size_t i = 0; i < len && i < 40 && o + 5 < cap; i++) {
+        unsigned char ch = (unsigned char)s[i];
+
+        if (ch >= 0x20 && ch < 0x7f && ch != '\\')
+            out[o++] = (char)ch;
+        else
+            o += (size_t)snprintf(out + o, cap - o, "\\x%02x", ch);
+    }
+    if (len > 40 && o + 4 < cap) {
+        memcpy(out + o, "...", 3);
+        o += 3;
+    }
+    out[o] = '\0';
+}
+
+/* A finished cell, kept to refuse its key if it comes back. */
+struct done_cell {
+    char *policy, *warming; /* NULL: an empty slot */
+    int rep;
+    size_t first, last;     /* its rows (records) in the file */
+};
+
 struct scan {
     const char *path;
     fb_cellfn_cb cb;
@@ -57,6 +85,13 @@ struct scan {
     char *run_id, *policy, *warming;
     struct acc *accs;
     size_t n_accs, accs_cap;
+    size_t cell_first, cell_last; /* the current cell's rows */
+    bool cell_open;               /* a row of it has intended_start_ms != start_ms */
+    bool have_starts;             /* the file has intended_start_ms and start_ms */
+    /* every finished cell: an open-addressing set, a power of two of slots */
+    struct done_cell *done;
+    size_t n_done, done_cap;
+    const struct done_cell *last_done; /* the cell before the current one */
     /* every node seen */
     char **nodes;
     size_t n_nodes, nodes_cap;
@@ -78,6 +113,8 @@ static int map_header(struct scan *sc)
         return fb_errf(sc->eb, FB_EINVAL, "%s: no column '%s' in the header", sc->path,
                        missing);
     sc->have_header = true;
+    sc->have_starts =
+        sc->map.field[FB_IC_intended_start_ms] >= 0 && sc->map.field[FB_IC_start_ms] >= 0;
     return 0;
 }
 
@@ -139,6 +176,73 @@ static void acc_free(struct acc *a)
     free(a->per_node);
 }
 
+static uint64_t cell_hash(int rep, const char *policy, const char *warming)
+{
+    uint64_t h = 0xcbf29ce484222325u ^ (uint32_t)rep;
+
+    /* FNV-1a over both names with their terminating NULs: unambiguous. */
+    for (const char *p = policy;; p++) {
+        h = (h ^ (unsigned char)*p) * 0x100000001b3u;
+        if (*p == '\0')
+            break;
+    }
+    for (const char *p = warming; *p != '\0'; p++)
+        h = (h ^ (unsigned char)*p) * 0x100000001b3u;
+    return h;
+}
+
+/* The slot of the key in done[], or the empty slot where it would go. */
+static struct done_cell *done_slot(struct done_cell *done, size_t cap, int rep,
+                                   const char *policy, const char *warming)
+{
+    size_t i = (size_t)cell_hash(rep, policy, warming) & (cap - 1);
+
+    while (done[i].policy != NULL && (done[i].rep != rep || strcmp(done[i].policy, policy) != 0 ||
+                                      strcmp(done[i].warming, warming) != 0))
+        i = (i + 1) & (cap - 1);
+    return &done[i];
+}
+
+static const struct done_cell *done_find(const struct scan *sc, int rep, const char *policy,
+                                         const char *warming)
+{
+    const struct done_cell *d;
+
+    if (sc->done_cap == 0)
+        return NULL;
+    d = done_slot(sc->done, sc->done_cap, rep, policy, warming);
+    return d->policy != NULL ? d : NULL;
+}
+
+/* Moves the current cell's key into the set of finished cells; on ENOMEM it
+ * stays the current cell's, which flush_cell frees. */
+static int done_add(struct scan *sc)
+{
+    struct done_cell *d;
+
+    if ((sc->n_done + 1) * 2 > sc->done_cap) {
+        size_t cap = sc->done_cap != 0 ? sc->done_cap * 2 : 64;
+        struct done_cell *v = calloc(cap, sizeof(*v));
+
+        if (v == NULL)
+            return FB_ENOMEM;
+        for (size_t i = 0; i < sc->done_cap; i++)
+            if (sc->done[i].policy != NULL)
+                *done_slot(v, cap, sc->done[i].rep, sc->done[i].policy,
+                           sc->done[i].warming) = sc->done[i];
+        free(sc->done);
+        sc->done = v;
+        sc->done_cap = cap;
+    }
+    d = done_slot(sc->done, sc->done_cap, sc->rep, sc->policy, sc->warming);
+    /* A key is never added twice: start_cell refuses one seen before. */
+    *d = (struct done_cell){sc->policy, sc->warming, sc->rep, sc->cell_first, sc->cell_last};
+    sc->policy = sc->warming = NULL;
+    sc->n_done++;
+    sc->last_done = d;
+    return 0;
+}
+
 /* Hands every function of the finished cell to the callback. */
 static int flush_cell(struct scan *sc)
 {
@@ -150,6 +254,11 @@ static int flush_cell(struct scan *sc)
 
         if ((rc = acc_nodes(a, sc->n_nodes)) < 0)
             break;
+        if (!sc->cell_open) {
+            /* start - intended is 0 throughout: no queue, nothing to show. */
+            fb_sample_clear(&a->phase[FB_PHASE_QUEUE]);
+            fb_sample_clear(&a->phase[FB_PHASE_CLIENT]);
+        }
         sort_sample(&a->lat);
         for (int p = 0; p < FB_NPHASES; p++)
             sort_sample(&a->phase[p]);
@@ -166,12 +275,17 @@ static int flush_cell(struct scan *sc)
         c.per_node = a->per_node;
         c.nodes = (const char *const *)sc->nodes;
         c.n_nodes = sc->n_nodes;
+        c.open_loop = sc->cell_open;
         rc = sc->cb(sc->ctx, &c, sc->eb);
-        a->lat = c.lat; /* {0} when the callback took it */
+        /* {0} where the callback took a sample. */
+        a->lat = c.lat;
+        memcpy(a->phase, c.phase, sizeof(a->phase));
     }
     for (size_t i = 0; i < sc->n_accs; i++)
         acc_reset(&sc->accs[i]);
     sc->n_accs = 0;
+    if (rc == 0)
+        rc = done_add(sc);
     free(sc->run_id);
     free(sc->policy);
     free(sc->warming);
@@ -180,8 +294,45 @@ static int flush_cell(struct scan *sc)
     return rc;
 }
 
+/* s as message text (quote_text), in a buffer of cap bytes. */
+static const char *msg_text(char *buf, size_t cap, const char *s)
+{
+    quote_text(buf, cap, s, strlen(s));
+    return buf;
+}
+
+/* A cell's rows are contiguous: cells run one after another, and a resumed
+ * run rewrites the cell it cut short whole. A key that comes back after
+ * another cell began is refused; grouping such rows would mean holding
+ * every cell at once (or a pass over the file per cell), for a file that no
+ * run wrote (two files joined, rows sorted by something else). */
+static int interleaved(struct scan *sc, const struct done_cell *d)
+{
+    const struct done_cell *p = sc->last_done;
+    char a[200], b[200], c[200], e[200], rows[64];
+
+    if (d->first == d->last)
+        snprintf(rows, sizeof(rows), "row %zu", d->first);
+    else
+        snprintf(rows, sizeof(rows), "rows %zu-%zu", d->first, d->last);
+    return fb_errf(sc->eb, FB_EINVAL,
+                   "%s: row %zu: cell %d %s/%s (%s) comes back after cell %d %s/%s began "
+                   "(row %zu); a run writes each cell's rows together, so this file was "
+                   "joined or reordered",
+                   sc->path, sc->record, d->rep, msg_text(a, sizeof(a), d->policy),
+                   msg_text(b, sizeof(b), d->warming), rows, p->rep,
+                   msg_text(c, sizeof(c), p->policy), msg_text(e, sizeof(e), p->warming),
+                   p->first);
+}
+
 static int start_cell(struct scan *sc, const struct fb_invocation *inv)
 {
+    const struct done_cell *d = done_find(sc, inv->repetition, inv->policy, inv->warming);
+
+    if (d != NULL)
+        return interleaved(sc, d);
+    sc->cell_first = sc->record;
+    sc->cell_open = false;
     sc->rep = inv->repetition;
     sc->run_id = strdup(inv->run_id);
     sc->policy = strdup(inv->policy);
@@ -216,11 +367,14 @@ static struct acc *find_acc(struct scan *sc, const char *function)
     return a;
 }
 
-static int bad_number(struct scan *sc, enum fb_inv_column c)
+static int bad_field(struct scan *sc, enum fb_inv_column c, const char *why)
 {
-    return fb_errf(sc->eb, FB_EINVAL, "%s: row %zu: %s: '%.40s' is not a number", sc->path,
-                   sc->record, fb_invocation_columns[c].name,
-                   fb_invocation_text(&sc->map, &sc->row, c));
+    char text[200];
+
+    quote_text(text, sizeof(text), fb_invocation_text(&sc->map, &sc->row, c),
+               fb_invocation_text_len(&sc->map, &sc->row, c));
+    return fb_errf(sc->eb, FB_EINVAL, "%s: row %zu: %s: '%s' %s", sc->path, sc->record,
+                   fb_invocation_columns[c].name, text, why);
 }
 
 static int add_row(struct scan *sc)
@@ -236,11 +390,11 @@ static int add_row(struct scan *sc)
         goto out;
     }
     if (fb_invocation_read(&sc->map, &sc->row, &inv, &bad) < 0) {
-        rc = bad_number(sc, bad);
+        rc = bad_field(sc, bad, fb_invocation_problem(&sc->map, &sc->row, bad));
         goto out;
     }
     if (inv.repetition < 0) {
-        rc = bad_number(sc, FB_IC_repetition);
+        rc = bad_field(sc, FB_IC_repetition, "is negative (repetitions count from 1)");
         goto out;
     }
     if (sc->in_cell && (inv.repetition != sc->rep || strcmp(sc->policy, inv.policy) != 0 ||
@@ -250,11 +404,14 @@ static int add_row(struct scan *sc)
     }
     if (!sc->in_cell && (rc = start_cell(sc, &inv)) < 0)
         goto out;
+    sc->cell_last = sc->record;
     if ((a = find_acc(sc, inv.function)) == NULL) {
         rc = FB_ENOMEM;
         goto out;
     }
     a->rows++;
+    if (sc->have_starts && inv.intended_start_ms != inv.start_ms)
+        sc->cell_open = true;
     if (*inv.node != '\0') {
         long k = node_index(sc, inv.node);
 
@@ -276,13 +433,17 @@ static int add_row(struct scan *sc)
         rc = FB_ENOMEM;
         goto out;
     }
-    /* The phases each column feeds (overhead is derived). */
+    /* The phases each column feeds (overhead, queue and client are derived).
+     * Both starts are whole ms in [0, INT64_MAX] (the reader refuses negative
+     * ones), so their difference cannot overflow. */
+    double queue = sc->have_starts ? (double)(inv.start_ms - inv.intended_start_ms) : NAN;
     const double phase[FB_NPHASES] = {
         [FB_PHASE_SELECT] = inv.select_ms, [FB_PHASE_PULL] = inv.pull_ms,
         [FB_PHASE_RUN] = inv.run_ms,       [FB_PHASE_CLEANUP] = inv.cleanup_ms,
         [FB_PHASE_OVERHEAD] = NAN,         [FB_PHASE_CREATE] = inv.create_ms,
         [FB_PHASE_READY] = inv.ready_ms,   [FB_PHASE_INIT] = inv.init_ms,
         [FB_PHASE_INVOKE] = inv.invoke_ms, [FB_PHASE_HANDLER] = inv.handler_ms,
+        [FB_PHASE_QUEUE] = queue,          [FB_PHASE_CLIENT] = queue + inv.latency_ms,
     };
     for (int p = 0; p < FB_NPHASES; p++) {
         if (!isnan(phase[p]) && fb_sample_add(&a->phase[p], phase[p]) < 0) {
@@ -350,6 +511,11 @@ static void scan_free(struct scan *sc)
     for (size_t i = 0; i < sc->n_nodes; i++)
         free(sc->nodes[i]);
     free(sc->nodes);
+    for (size_t i = 0; i < sc->done_cap; i++) {
+        free(sc->done[i].policy);
+        free(sc->done[i].warming);
+    }
+    free(sc->done);
     free(sc->run_id);
     free(sc->policy);
     free(sc->warming);

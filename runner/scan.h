@@ -21,8 +21,17 @@ struct fb_cellfn {
     /* latency_ms of the successful rows, sorted ascending. The callback may
      * take the array (then it must leave lat as {0}); it frees it then. */
     struct fb_sample lat;
-    /* Each phase of the successful rows where it was measured, sorted. */
+    /* Each phase of the successful rows where it was measured, sorted. The
+     * callback may take any of them as it may take lat. */
     struct fb_sample phase[FB_NPHASES];
+    /* Whether the cell (all its functions) is open loop: some row of it has
+     * an intended_start_ms other than its start_ms. A closed-loop or
+     * sequential workload has no intended time and writes the start twice
+     * (runner/runfolder.c), so one differing row shows an arrival schedule;
+     * an open-loop cell all of whose rows happened to round to the same ms
+     * had no queue to show. The QUEUE and CLIENT phases are empty unless it
+     * is open loop (and the file has both columns). */
+    bool open_loop;
     /* Rows placed on each node: per_node[i] for nodes[i], i < n_nodes. The
      * node list holds the run's nodes (from environment.txt) in order, then
      * any other node as first seen in the file. */
@@ -39,10 +48,13 @@ typedef int (*fb_cellfn_cb)(void *ctx, struct fb_cellfn *c, struct fb_errbuf *eb
 /* Streams RUN_DIR/invocations.csv (columns found by header name through the
  * column table of invocation.h; unknown columns are ignored) and calls cb
  * for each cell x function. A cell's rows are contiguous (cells run one
- * after another), so only the current cell is held: memory does not grow
- * with the file. Returns 0, FB_EIO (unreadable), FB_EINVAL (a needed column
- * is missing or a cell is not of its column's kind: eb names the row),
- * FB_ENOMEM or cb's code. */
+ * after another), so only the current cell's rows are held, plus the key of
+ * every finished cell: memory grows with the number of cells, never with
+ * the number of rows. A cell whose rows come back after another cell began
+ * is refused (no run writes that; eb names the row and both cells).
+ * Returns 0, FB_EIO (unreadable), FB_EINVAL (a needed column is missing, a
+ * field breaks its kind's rules of invocation.h, cells interleave: eb names
+ * the file and the row), FB_ENOMEM or cb's code. */
 int fb_invocations_scan(const char *run_dir, fb_cellfn_cb cb, void *ctx,
                         struct fb_errbuf *eb);
 

@@ -1,6 +1,7 @@
 /* stats.c - sample arrays, statistics, summary.csv / summary.txt and grid tables. */
 #include "stats.h"
 
+#include <float.h>
 #include <limits.h>
 #include <math.h>
 #include <stdarg.h>
@@ -169,34 +170,196 @@ void fb_summarize(double *v, size_t n, struct fb_summary *out)
     }
 }
 
-/* Two-sided 95 % (upper 0.025) critical values of Student's t for df 1..30, as
- * printed in the NIST/SEMATECH e-Handbook of Statistical Methods, section
- * 1.3.6.7.2 "Critical Values of the Student's t Distribution". */
-static const double t95_table[30] = {
-    12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
-    2.201,  2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086,
-    2.080,  2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042,
-};
+/* ---- Student t quantiles ---- */
+
+/* The tail below is computed in long double: near x = (a + 1) / (a + b + 2)
+ * the continued fraction's value is small against its terms (its first
+ * partial numerator is about -x), so it loses about a units in the last
+ * place, 1e-13 in double at 5000 degrees of freedom; the 11 more bits of
+ * x86-64's long double (113 of aarch64's) absorb that. */
+
+/* lgamma(x) less Stirling's (x - 1/2) ln x - x + ln(2 pi) / 2, for x >= 10:
+ * the asymptotic series sum B_2k / (2k (2k - 1) x^(2k - 1)) to x^-13, whose
+ * first omitted term is below 4e-17 there. */
+static long double stirling_rest(long double x)
+{
+    long double r = 1.0L / x, r2 = r * r;
+
+    return r * (1.0L / 12.0L +
+                r2 * (-1.0L / 360.0L +
+                      r2 * (1.0L / 1260.0L +
+                            r2 * (-1.0L / 1680.0L +
+                                  r2 * (1.0L / 1188.0L +
+                                        r2 * (-691.0L / 360360.0L + r2 * (1.0L / 156.0L)))))));
+}
+
+/* ln B(a, b) for b <= a with b small (1/2 here). For a >= 10, lgamma(a) -
+ * lgamma(a + b) comes from Stirling's series, where the large terms cancel
+ * on paper instead of in floating point: lgamma(5e4) is about 5e5, whose
+ * last digit in double is worth 1e-10, a relative error of 1e-10 in every
+ * density. */
+static long double log_beta(long double a, long double b)
+{
+    if (a < 10.0L)
+        return lgammal(a) + lgammal(b) - lgammal(a + b);
+    return lgammal(b) - (a - 0.5L) * log1pl(b / a) - b * logl(a + b) + b + stirling_rest(a) -
+           stirling_rest(a + b);
+}
+
+/* K = 1 + d1 / (1 + d2 / (1 + ...)), the continued fraction of the
+ * regularized incomplete beta function, I_x(a, b) = x^a (1 - x)^b /
+ * (a B(a, b) K), with d_2m+1 = -(a + m)(a + b + m) x / ((a + 2m)(a + 2m + 1))
+ * and d_2m = m (b - m) x / ((a + 2m - 1)(a + 2m)); by Lentz's method (each
+ * convergent from the last, with zero denominators nudged). It converges
+ * quickly for x < (a + 1) / (a + b + 2): about 100 terms here. */
+static long double beta_fraction(long double a, long double b, long double x)
+{
+    const long double tiny = 1e-300L;
+    long double f = 1.0L, c = 1.0L, d = 0.0L;
+
+    for (int k = 1; k <= 100000; k++) {
+        int m = k / 2;
+        long double dk, step;
+
+        if (k % 2 == 1)
+            dk = -(a + m) * (a + b + m) * x / ((a + 2.0L * m) * (a + 2.0L * m + 1.0L));
+        else
+            dk = m * (b - m) * x / ((a + 2.0L * m - 1.0L) * (a + 2.0L * m));
+        d = 1.0L + dk * d;
+        c = 1.0L + dk / c;
+        if (fabsl(d) < tiny)
+            d = tiny;
+        if (fabsl(c) < tiny)
+            c = tiny;
+        d = 1.0L / d;
+        step = c * d;
+        f *= step;
+        if (fabsl(step - 1.0L) <= LDBL_EPSILON)
+            break;
+    }
+    return f;
+}
+
+/* P(T > t) for t >= 0, T Student t with nu degrees of freedom:
+ * I_x(nu/2, 1/2) / 2 with x = nu / (nu + t^2), or 1 - I_y(1/2, nu/2) halved
+ * with y = t^2 / (nu + t^2) = 1 - x (formed directly) where the fraction
+ * converges slowly for x. Logarithms through log1p keep their digits when
+ * t^2 is small against nu. */
+static long double t_upper_tail(double t, double nu_d)
+{
+    long double nu = nu_d, a = nu / 2.0L, b = 0.5L, t2 = (long double)t * t;
+    long double x = nu / (nu + t2), y = t2 / (nu + t2);
+    long double front;
+
+    if (t2 == 0.0L)
+        return 0.5L;
+    front = expl(-a * log1pl(t2 / nu) + b * logl(y) - log_beta(a, b));
+    if (x < (a + 1.0L) / (a + b + 2.0L))
+        return front / (a * beta_fraction(a, b, x)) / 2.0L;
+    return (1.0L - front / (b * beta_fraction(b, a, y))) / 2.0L;
+}
+
+/* The density of Student t at t (Newton's steps need no more than double). */
+static double t_density(double t, double nu)
+{
+    return (double)expl(-(nu + 1.0L) / 2.0L * log1pl((long double)t * t / nu) -
+                        log_beta(nu / 2.0L, 0.5L)) /
+           sqrt(nu);
+}
+
+/* z with P(Z > z) = q, 0 < q <= 1/2, Z standard normal: Abramowitz & Stegun
+ * 26.2.23 (within 4.5e-4), then Newton's method on erfc, which libm gives
+ * to an ulp or so. */
+static double normal_upper_quantile(double q)
+{
+    double w = sqrt(-2.0 * log(q));
+    double z = w - (2.515517 + w * (0.802853 + w * 0.010328)) /
+                       (1.0 + w * (1.432788 + w * (0.189269 + w * 0.001308)));
+
+    for (int i = 0; i < 8; i++) {
+        double g = 0.5 * erfc(z / M_SQRT2) - q;
+        double step = g / (exp(-0.5 * z * z) / sqrt(2.0 * M_PI));
+
+        z += step;
+        if (fabs(step) <= DBL_EPSILON * z)
+            break;
+    }
+    return z;
+}
+
+/* Cornish-Fisher expansion of the t quantile in powers of 1/nu around the
+ * normal one z (Abramowitz & Stegun 26.7.5), four terms. */
+static double cornish_fisher(double z, double nu)
+{
+    double z2 = z * z;
+    double g1 = z * (z2 + 1.0) / 4.0;
+    double g2 = z * (3.0 + z2 * (16.0 + z2 * 5.0)) / 96.0;
+    double g3 = z * (-15.0 + z2 * (17.0 + z2 * (19.0 + z2 * 3.0))) / 384.0;
+    double g4 = z * (-945.0 + z2 * (-1920.0 + z2 * (1482.0 + z2 * (776.0 + z2 * 79.0)))) /
+                92160.0;
+
+    return z + (g1 + (g2 + (g3 + g4 / nu) / nu) / nu) / nu;
+}
+
+/* From this many degrees of freedom on, the expansion is exact to double
+ * precision: its first omitted term is O(nu^-5), within 0.05 units in the
+ * last place for p up to 0.9995 at 5000 (checked against 40-digit values). */
+#define T_EXPANSION_DF 5000.0
+
+/* t with P(T > t) = q, 0 < q < 1/2. */
+static double t_upper_quantile(double q, double nu)
+{
+    double z = normal_upper_quantile(q), lo = z, hi = INFINITY, t;
+
+    if (nu >= T_EXPANSION_DF)
+        return cornish_fisher(z, nu);
+    if (nu == 1.0)
+        t = 1.0 / tan(M_PI * q); /* Cauchy: exact but for rounding */
+    else if (nu == 2.0)
+        t = (1.0 - 2.0 * q) / sqrt(2.0 * q * (1.0 - q));
+    else
+        t = cornish_fisher(z, nu);
+    /* Newton's method on the tail, kept inside a bracket: the normal quantile
+     * is below the root (t's tails are heavier), and each step narrows it. */
+    if (!(t > lo))
+        t = lo;
+    for (int i = 0; i < 100; i++) {
+        double g = (double)(t_upper_tail(t, nu) - q), step, next;
+
+        if (g == 0.0)
+            break;
+        if (g > 0.0)
+            lo = t;
+        else
+            hi = t;
+        step = g / t_density(t, nu);
+        next = t + step;
+        if (fabs(step) <= DBL_EPSILON * t) {
+            t = next; /* converged: the step is within rounding of t */
+            break;
+        }
+        if (!(next > lo && next < hi))
+            next = isfinite(hi) ? lo + (hi - lo) / 2.0 : 2.0 * t;
+        t = next;
+    }
+    return t;
+}
+
+double fb_t_quantile(double p, double df)
+{
+    if (!(p > 0.0 && p < 1.0) || !(df >= 0.5))
+        return NAN;
+    if (p == 0.5)
+        return 0.0;
+    /* 1 - p is exact for p in [1/2, 1); below 1/2, p is the upper tail of -t. */
+    if (p < 0.5)
+        return -t_upper_quantile(p, df);
+    return t_upper_quantile(1.0 - p, df);
+}
 
 double fb_t95(int df)
 {
-    /* Normal 0.975 quantile. */
-    const double z = 1.959963984540054;
-    double z2, z3, z5, z7, d;
-
-    if (df < 1)
-        return NAN;
-    if (df <= 30)
-        return t95_table[df - 1];
-    /* Cornish-Fisher expansion of t in powers of 1/df (Abramowitz & Stegun
-     * 26.7.5), three terms: within 2e-6 of the exact value for df > 30. */
-    z2 = z * z;
-    z3 = z2 * z;
-    z5 = z3 * z2;
-    z7 = z5 * z2;
-    d = (double)df;
-    return z + (z3 + z) / (4.0 * d) + (5.0 * z5 + 16.0 * z3 + 3.0 * z) / (96.0 * d * d) +
-           (3.0 * z7 + 19.0 * z5 + 17.0 * z3 - 15.0 * z) / (384.0 * d * d * d);
+    return df < 1 ? NAN : fb_t_quantile(0.975, (double)df);
 }
 
 /* ---- inference ---- */
@@ -256,6 +419,7 @@ const char *fb_phase_name(enum fb_phase p)
         [FB_PHASE_OVERHEAD] = "overhead", [FB_PHASE_CREATE] = "create",
         [FB_PHASE_READY] = "ready",       [FB_PHASE_INIT] = "init",
         [FB_PHASE_INVOKE] = "invoke",     [FB_PHASE_HANDLER] = "handler",
+        [FB_PHASE_QUEUE] = "queue",       [FB_PHASE_CLIENT] = "client",
     };
 
     return (unsigned)p < FB_NPHASES ? names[p] : "?";
@@ -500,10 +664,13 @@ static const char *const summary_columns[] = {
     "ci95_lo_ms", "ci95_hi_ms", "cold", "pre_warmed", "warmed", "per_node",
     "p50_ci95_lo_ms", "p50_ci95_hi_ms", "select_p50_ms", "pull_p50_ms", "run_p50_ms",
     "cleanup_p50_ms", "overhead_p50_ms", "create_p50_ms", "ready_p50_ms", "init_p50_ms",
-    "invoke_p50_ms", "handler_p50_ms",
+    "invoke_p50_ms", "handler_p50_ms", "open_loop", "queue_mean_ms", "queue_p50_ms",
+    "queue_p95_ms", "queue_p99_ms", "queue_max_ms", "client_mean_ms", "client_p50_ms",
+    "client_p95_ms", "client_p99_ms", "client_max_ms",
 };
-_Static_assert(sizeof(summary_columns) / sizeof(summary_columns[0]) == 23 + FB_NPHASES,
-               "a summary column per phase");
+_Static_assert(sizeof(summary_columns) / sizeof(summary_columns[0]) ==
+                   23 + FB_PHASE_FIRST_OPEN_LOOP + 1 + 2 * 5,
+               "a summary column per phase, then the open-loop columns");
 #define SUMMARY_NCOLUMNS ((int)(sizeof(summary_columns) / sizeof(summary_columns[0])))
 
 static void put_ms(FILE *f, double x)
@@ -511,6 +678,18 @@ static void put_ms(FILE *f, double x)
     fputc(',', f);
     if (isfinite(x))
         fprintf(f, "%.3f", x);
+}
+
+/* Mean, p50, p95, p99 and max of an open-loop statistic; empty without values. */
+static void put_open_loop(FILE *f, const struct fb_summary *s)
+{
+    bool any = s->n > 0;
+
+    put_ms(f, any ? s->mean : NAN);
+    put_ms(f, any ? s->p50 : NAN);
+    put_ms(f, any ? s->p95 : NAN);
+    put_ms(f, any ? s->p99 : NAN);
+    put_ms(f, any ? s->max : NAN);
 }
 
 int fb_summary_write_csv(FILE *f, const struct fb_summary_row *rows, size_t n)
@@ -548,8 +727,11 @@ int fb_summary_write_csv(FILE *f, const struct fb_summary_row *rows, size_t n)
         fb_csv_field(f, r->per_node, 0);
         put_ms(f, r->p50_ci_lo);
         put_ms(f, r->p50_ci_hi);
-        for (int p = 0; p < FB_NPHASES; p++)
+        for (int p = 0; p < FB_PHASE_FIRST_OPEN_LOOP; p++)
             put_ms(f, r->phase_p50[p]);
+        fprintf(f, ",%d", r->open_loop ? 1 : 0);
+        put_open_loop(f, &r->queue);
+        put_open_loop(f, &r->client);
         fputc('\n', f);
     }
     if (fflush(f) != 0 || ferror(f))
@@ -624,6 +806,14 @@ static int latency_table(FILE *f, const struct fb_summary_row *rows, size_t n)
     fputs("Latency (ms) of successful invocations. 95% CI of the mean: Student t; of the\n"
           "median: exact order statistics from the binomial distribution (n >= 6).\n",
           f);
+    for (size_t i = 0; i < n; i++) {
+        if (rows[i].open_loop) {
+            fputs("Latency starts when a worker took the invocation up: in open-loop cells the\n"
+                  "wait before that is in the open-loop table below.\n",
+                  f);
+            break;
+        }
+    }
     rc = fb_table_write(f, &t, ncols, titles, right);
     fb_table_free(&t);
     return rc;
@@ -636,12 +826,13 @@ static int placement_table(FILE *f, const struct fb_summary_row *rows, size_t n)
     struct fb_table t = {0};
     int nk = key_titles(titles, right, rows, n), ncols = nk, rc;
 
-    /* The resident phases show when some row measured them. */
+    /* The resident phases show when some row measured them; the open-loop
+     * ones have a table of their own. */
     int np = FB_PHASE_FIRST_RESIDENT;
-    for (size_t i = 0; i < n && np < FB_NPHASES; i++)
-        for (int p = FB_PHASE_FIRST_RESIDENT; p < FB_NPHASES; p++)
+    for (size_t i = 0; i < n && np < FB_PHASE_FIRST_OPEN_LOOP; i++)
+        for (int p = FB_PHASE_FIRST_RESIDENT; p < FB_PHASE_FIRST_OPEN_LOOP; p++)
             if (!isnan(rows[i].phase_p50[p]))
-                np = FB_NPHASES;
+                np = FB_PHASE_FIRST_OPEN_LOOP;
     titles[ncols++] = "modes c/p/w";
     for (int p = 0; p < np; p++) {
         right[ncols] = 1;
@@ -660,7 +851,7 @@ static int placement_table(FILE *f, const struct fb_summary_row *rows, size_t n)
     fputs("Modes that ran (cold/pre-warmed/warmed), phase medians (ms) of successful\n"
           "invocations (overhead = latency - node_exec), invocations per node.\n",
           f);
-    if (np == FB_NPHASES)
+    if (np == FB_PHASE_FIRST_OPEN_LOOP)
         fputs("Resident functions: run = create + ready + invoke; init (the runtime's own\n"
               "start-up) lies within create + ready, handler within invoke.\n",
               f);
@@ -669,8 +860,59 @@ static int placement_table(FILE *f, const struct fb_summary_row *rows, size_t n)
     return rc;
 }
 
+/* A statistic of the open-loop table: "-" without values. */
+static void add_open_ms(struct fb_table *t, const struct fb_summary *s, double x)
+{
+    fb_table_add_ms(t, s->n > 0 ? x : NAN);
+}
+
+static int open_loop_table(FILE *f, const struct fb_summary_row *rows, size_t n)
+{
+    static const char *const stat_titles[] = {
+        "n",         "queue mean", "queue p50",  "queue p95",  "queue p99",  "queue max",
+        "latency p50", "client p50", "client p95", "client p99", "client max",
+    };
+    const char *titles[TABLE_MAXCOLS];
+    int right[TABLE_MAXCOLS] = {0};
+    struct fb_table t = {0};
+    int nk = key_titles(titles, right, rows, n), ncols = nk, rc;
+
+    for (size_t i = 0; i < sizeof(stat_titles) / sizeof(stat_titles[0]); i++) {
+        right[ncols] = 1;
+        titles[ncols++] = stat_titles[i];
+    }
+    for (size_t i = 0; i < n; i++) {
+        const struct fb_summary_row *r = &rows[i];
+
+        if (!r->open_loop)
+            continue;
+        key_cells(&t, r, nk == 4);
+        fb_table_addf(&t, "%zu", r->queue.n);
+        add_open_ms(&t, &r->queue, r->queue.mean);
+        add_open_ms(&t, &r->queue, r->queue.p50);
+        add_open_ms(&t, &r->queue, r->queue.p95);
+        add_open_ms(&t, &r->queue, r->queue.p99);
+        add_open_ms(&t, &r->queue, r->queue.max);
+        fb_table_add_ms(&t, r->lat.p50);
+        add_open_ms(&t, &r->client, r->client.p50);
+        add_open_ms(&t, &r->client, r->client.p95);
+        add_open_ms(&t, &r->client, r->client.p99);
+        add_open_ms(&t, &r->client, r->client.max);
+    }
+    fputs("Open-loop cells (a row's start_ms differs from its intended_start_ms), ms of\n"
+          "successful invocations: queue = start_ms - intended_start_ms, the wait in front\n"
+          "of the workers (whole ms: within 1 ms either way), which latency does not count;\n"
+          "client = queue + latency, the latency from the intended start: what an open-loop\n"
+          "client waits for.\n",
+          f);
+    rc = fb_table_write(f, &t, ncols, titles, right);
+    fb_table_free(&t);
+    return rc;
+}
+
 int fb_summary_write_table(FILE *f, const struct fb_summary_row *rows, size_t n)
 {
+    bool open = false;
     int rc = 0;
 
     if (f == NULL || (rows == NULL && n > 0)) {
@@ -682,6 +924,12 @@ int fb_summary_write_table(FILE *f, const struct fb_summary_row *rows, size_t n)
         goto out;
     fputc('\n', f);
     rc = placement_table(f, rows, n);
+    for (size_t i = 0; i < n; i++)
+        open = open || rows[i].open_loop;
+    if (rc < 0 || !open)
+        goto out;
+    fputc('\n', f);
+    rc = open_loop_table(f, rows, n);
 out:
     return rc;
 }

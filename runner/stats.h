@@ -2,6 +2,7 @@
 #ifndef FB_STATS_H
 #define FB_STATS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -45,12 +46,29 @@ void fb_sample_summarize(struct fb_sample *s, struct fb_summary *out);
 /* The p-quantile (0..1) of sorted v[0..n), R type 7; NAN when n == 0. */
 double fb_quantile_sorted(const double *v, size_t n, double p);
 
-/* Two-sided 95 % Student t critical value for df degrees of freedom. */
+/* The p-quantile of Student's t with df degrees of freedom, not
+ * necessarily whole: t with P(T <= t) = p. NAN unless 0 < p < 1 and
+ * df >= 0.5 (INFINITY: the normal quantile). To double precision: within
+ * DBL_EPSILON / 2 relative of values computed independently to 25 digits
+ * (tests/data/runs/t-quantiles), for p from 0.6 to 0.9995 and df from 0.5
+ * to 1e9. Below 5000 df: Newton's method on the tail, the regularized
+ * incomplete beta function by its continued fraction in long double;
+ * from 5000 on, the Cornish-Fisher expansion, there exact to double. */
+double fb_t_quantile(double p, double df);
+
+/* Two-sided 95 % Student t critical value for df degrees of freedom:
+ * fb_t_quantile(0.975, df); NAN when df < 1. */
 double fb_t95(int df);
 
 /* Phases of an invocation whose medians the summary shows. OVERHEAD is
  * latency_ms - node_exec_ms: the harness's own share. The resident ones
- * (create .. handler) are measured for resident functions only. */
+ * (create .. handler) are measured for resident functions only.
+ *
+ * The last two are measured in open-loop cells only (see struct fb_cellfn):
+ * QUEUE is start_ms - intended_start_ms, the wait in front of the workers
+ * (whole ms, so within 1 ms either way; latency_ms starts after it), and
+ * CLIENT is QUEUE + latency_ms, the latency from the intended start: what
+ * an open-loop client waits for. */
 enum fb_phase {
     FB_PHASE_SELECT,
     FB_PHASE_PULL,
@@ -62,11 +80,14 @@ enum fb_phase {
     FB_PHASE_INIT,
     FB_PHASE_INVOKE,
     FB_PHASE_HANDLER,
+    FB_PHASE_QUEUE,
+    FB_PHASE_CLIENT,
     FB_NPHASES
 };
 #define FB_PHASE_FIRST_RESIDENT FB_PHASE_CREATE
+#define FB_PHASE_FIRST_OPEN_LOOP FB_PHASE_QUEUE
 /* "select", "pull", "run", "cleanup", "overhead", "create", "ready", "init",
- * "invoke", "handler". */
+ * "invoke", "handler", "queue", "client". */
 const char *fb_phase_name(enum fb_phase p);
 /* 0 and *out set, or FB_EINVAL for an unknown name. */
 int fb_phase_parse(const char *name, enum fb_phase *out);
@@ -84,11 +105,17 @@ struct fb_summary_row {
     size_t mode_count[3];    /* rows by mode that ran: cold, pre-warmed, warmed */
     char *per_node;          /* "node1=3 node2=0 ..." (owned by the row) */
     double phase_p50[FB_NPHASES]; /* medians of the successful rows' phases; NAN if none */
+    /* Open loop (struct fb_cellfn's rule): the queue in front of the workers
+     * and the latency from the intended start of the successful rows; n == 0
+     * (closed loop, or no success) shows as empty cells. */
+    bool open_loop;
+    struct fb_summary queue, client;
 };
 
 /* summary.csv header + rows, and a readable grid table of the same rows:
- * latencies first, then placement and phase medians. Return 0, FB_EINVAL or
- * FB_EIO. */
+ * latencies first, then placement and phase medians, then (when a row is
+ * open loop) the open-loop rows' queue and latency from the intended start.
+ * Return 0, FB_EINVAL or FB_EIO. */
 int fb_summary_write_csv(FILE *f, const struct fb_summary_row *rows, size_t n);
 int fb_summary_write_table(FILE *f, const struct fb_summary_row *rows, size_t n);
 

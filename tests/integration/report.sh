@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # report.sh - tests reports, plots, the HTML page, compare and clean-results on fixtures.
 # No nodes needed: `faasbench report` and scripts/plot on a copy of
-# tests/data/runs/basic, report.html rendered by headless Chromium with every image
-# loaded (screenshot kept in the copy), `faasbench compare` (identical runs pass, a
-# cell 20 % slower fails and is named), and scripts/clean-results.
+# tests/data/runs/basic, the open-loop figures and table on tests/data/runs/open-loop
+# (none for the closed loop), scripts/plot refusing rows no run writes, report.html rendered
+# by headless Chromium with every image loaded (screenshot kept in the copy),
+# `faasbench compare` (identical runs pass, a cell 20 % slower fails and is named), and
+# scripts/clean-results.
 set -uo pipefail
 . "$(dirname "$0")/lib.bash"
 
@@ -39,6 +41,43 @@ done
 /usr/bin/python3 "$top/scripts/plot" "$run" || fail "scripts/plot exited $?"
 grep -q 'src="http' "$run/report.html" && fail "report.html loads something over the network"
 grep -q '<link ' "$run/report.html" && fail "report.html links an outside file"
+
+# A closed loop has no queue figure; an open loop has one, and the latency from the
+# intended start, per function, and an open-loop table in the page.
+for fn in "${functions[@]}"; do
+  for k in queue client; do
+    [ -e "$run/plots/$fn-$k.png" ] && fail "plots/$fn-$k.png drawn for a closed loop"
+  done
+done
+grep -q '<h3>Open loop</h3>' "$run/report.html" && fail "an open-loop table for a closed loop"
+open=$work/open-loop
+cp -r "$fixtures/open-loop" "$open"
+if ! "$faasbench" report "$open" -q 2>"$work/open.err"; then
+  fail "faasbench report (open loop) exited $?"; cat "$work/open.err"
+fi
+for k in queue client; do
+  for ext in png svg; do
+    [ -s "$open/plots/fib-light-$k.$ext" ] || fail "plots/fib-light-$k.$ext missing"
+  done
+done
+grep -q '<h3>Open loop</h3>' "$open/report.html" || fail "no open-loop table in report.html"
+grep -q '^run_id,.*,open_loop,queue_mean_ms,' "$open/summary.csv" || fail "no open-loop columns"
+
+# The script refuses what the report refuses, naming the row.
+bad=$work/bad
+mkdir -p "$bad"
+hdr='repetition,policy,warming,function,select_ms,latency_ms,error'
+for body in '1,rr,cold,f,1.000,1e3,' '1,rr,cold,f,-1.000,13.000,' \
+            $'1,rr,cold,f,1.000,13.000,\n1,lu,cold,f,1.000,13.000,\n1,rr,cold,f,1.000,13.000,'; do
+  printf '%s\n%s\n' "$hdr" "$body" >"$bad/invocations.csv"
+  if /usr/bin/python3 "$top/scripts/plot" "$bad" 2>"$work/bad.err"; then
+    fail "scripts/plot accepted: $body"
+  fi
+  grep -q 'invocations.csv: row [0-9]' "$work/bad.err" || fail "no row named: $(cat "$work/bad.err")"
+done
+printf '%s\n1,rr,cold,f,1.000,13.000,a\0b\n' "$hdr" >"$bad/invocations.csv"
+/usr/bin/python3 "$top/scripts/plot" "$bad" 2>"$work/bad.err" && fail "scripts/plot accepted a NUL byte"
+grep -q 'row 2: error: holds a NUL byte' "$work/bad.err" || fail "NUL: $(cat "$work/bad.err")"
 
 want_images=$(( ${#functions[@]} * ${#kinds[@]} ))
 if ! command -v chromium >/dev/null; then

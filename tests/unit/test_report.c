@@ -113,9 +113,9 @@ static const struct fb_report_opts no_plots = {.no_plots = true};
 
 #define HEAVY_COLD_ROW                                                                 \
     "fixture-basic-20250101T120000Z,1,round-robin,cold,fib-heavy,11,1,22484.769,"     \
-    "1591.837,20238.734,22730.304,23765.061,24534.178,25149.471,25303.294,21415.425," \
-    "23554.114,12,0,0,node1=4 node2=4 node3=4 node4=0,20626.279,23765.061,2.367,"     \
-    "21875.238,911.322,339.211,2.831,,,,,\n"
+    "1591.837,20238.734,22730.304,23765.061,24534.178,25149.471,25303.294,21415.359," \
+    "23554.180,12,0,0,node1=4 node2=4 node3=4 node4=0,20626.279,23765.061,2.367,"     \
+    "21875.238,911.322,339.211,2.831,,,,,,0,,,,,,,,,,\n"
 
 START_TEST(test_report_basic)
 {
@@ -137,7 +137,7 @@ START_TEST(test_report_basic)
     ck_assert_ptr_nonnull(text);
     HAS(text, "| policy      | warming    | function  |  n | err |    mean |     sd |");
     HAS(text, "| round-robin | cold       | fib-heavy | 11 |   1 | 22484.8 | 1591.8 |");
-    HAS(text, "[21415.4, 23554.1] | [20626.3, 23765.1] |");
+    HAS(text, "[21415.4, 23554.2] | [20626.3, 23765.1] |");
     HAS(text, "| round-robin | cold       | fib-heavy | 12/0/0      |    2.4 | 21875.2 |"
               " 911.3 |   339.2 |      2.8 | node1=4 node2=4 node3=4 node4=0  |");
     free(text);
@@ -327,6 +327,223 @@ START_TEST(test_report_bad_input)
     ck_assert_int_eq(fb_report_write(dir, &no_plots, &eb), 0);
     text = slurp(dir, "summary.csv");
     ck_assert_uint_eq(count_lines(text), 1);
+    free(text);
+    remove_run(dir);
+}
+END_TEST
+
+/* len bytes of text as dir/name (text may hold NUL bytes). */
+static void put_bytes(const char *dir, const char *name, const char *text, size_t len)
+{
+    char *path = xstrf(dir, name);
+    FILE *f = fopen(path, "w");
+
+    ck_assert_ptr_nonnull(f);
+    ck_assert_uint_eq(fwrite(text, 1, len, f), len);
+    fclose(f);
+    free(path);
+}
+
+#define MINIMAL_HEADER "repetition,policy,warming,function,select_ms,latency_ms,error\n"
+
+/* What no faasbench run writes is refused, naming the file, the row and the
+ * column: C's number readers would take 0x1p8 as 256, 1e3 as 1000; a
+ * duration is never negative; a NUL byte would cut a field short. */
+START_TEST(test_report_refuses_foreign_text)
+{
+    static const char nul_row[] = MINIMAL_HEADER "1,rr,cold,f,1.000,12.500,\n"
+                                                 "1,rr,cold,f,1.000,13.500,\0boom\n";
+    struct fb_errbuf eb = {{0}};
+    char *dir = copy_run("basic"), *path = xstrf(dir, "invocations.csv");
+
+    put(dir, "invocations.csv", MINIMAL_HEADER "1,rr,cold,f,1.000,12.500,\n"
+                                               "1,rr,cold,f,1.000,0x1p8,\n");
+    ck_assert_int_eq(fb_report_write(dir, &no_plots, &eb), FB_EINVAL);
+    HAS(eb.msg, path);
+    HAS(eb.msg, ": row 3: latency_ms: '0x1p8' is not a number");
+
+    put(dir, "invocations.csv", MINIMAL_HEADER "1,rr,cold,f,1.000,1e3,\n");
+    ck_assert_int_eq(fb_report_write(dir, &no_plots, &eb), FB_EINVAL);
+    HAS(eb.msg, ": row 2: latency_ms: '1e3' is not a number");
+
+    put(dir, "invocations.csv", MINIMAL_HEADER "1,rr,cold,f,1.000,inf,\n");
+    ck_assert_int_eq(fb_report_write(dir, &no_plots, &eb), FB_EINVAL);
+    HAS(eb.msg, ": row 2: latency_ms: 'inf' is not a number");
+
+    put(dir, "invocations.csv", MINIMAL_HEADER "1,rr,cold,f,1.000,12.500,\n"
+                                               "1,rr,cold,f,1.000,12.500,\n"
+                                               "1,rr,cold,f,-0.250,12.500,\n");
+    ck_assert_int_eq(fb_report_write(dir, &no_plots, &eb), FB_EINVAL);
+    HAS(eb.msg, ": row 4: select_ms: '-0.250' is negative");
+
+    put_bytes(dir, "invocations.csv", nul_row, sizeof(nul_row) - 1);
+    ck_assert_int_eq(fb_report_write(dir, &no_plots, &eb), FB_EINVAL);
+    HAS(eb.msg, ": row 3: error: ");
+    HAS(eb.msg, "NUL byte");
+    free(path);
+    remove_run(dir);
+}
+END_TEST
+
+/* A run writes each cell's rows together (cells run one after another, a
+ * resumed cell's rows are rewritten whole): a cell that comes back after
+ * another began is refused with both named, never split into cells of one. */
+START_TEST(test_report_interleaved_cells)
+{
+    struct fb_errbuf eb = {{0}};
+    char *dir = copy_run("basic"), *text;
+
+    put(dir, "invocations.csv", MINIMAL_HEADER "1,rr,cold,f,1.000,12.500,\n"
+                                               "1,rr,cold,g,1.000,12.500,\n"
+                                               "1,lu,cold,f,1.000,13.500,\n"
+                                               "2,rr,cold,f,1.000,13.500,\n"
+                                               "1,rr,cold,f,1.000,14.500,\n"
+                                               "1,lu,cold,f,1.000,15.500,\n");
+    ck_assert_int_eq(fb_report_write(dir, &no_plots, &eb), FB_EINVAL);
+    HAS(eb.msg, "/invocations.csv: row 6: cell 1 rr/cold (rows 2-3) comes back after "
+                "cell 2 rr/cold began (row 5)");
+
+    /* The same key in another repetition is another cell; functions of a cell
+     * may alternate. */
+    put(dir, "invocations.csv", MINIMAL_HEADER "1,rr,cold,f,1.000,12.500,\n"
+                                               "1,rr,cold,g,1.000,12.500,\n"
+                                               "1,rr,cold,f,1.000,13.500,\n"
+                                               "1,lu,cold,f,1.000,13.500,\n"
+                                               "2,rr,cold,f,1.000,14.500,\n");
+    ck_assert_int_eq(fb_report_write(dir, &no_plots, &eb), 0);
+    text = slurp(dir, "summary.csv");
+    ck_assert_uint_eq(count_lines(text), 5);
+    HAS(text, "\n,1,rr,cold,f,2,0,13.000,");
+    free(text);
+
+    /* Every fixture reads: none interleaves. */
+    remove_run(dir);
+    dir = copy_run("two-reps");
+    ck_assert_int_eq(fb_report_write(dir, &no_plots, &eb), 0);
+    remove_run(dir);
+}
+END_TEST
+
+/* The line of text that starts with prefix (caller frees), or NULL. */
+static char *line_starting(const char *text, const char *prefix)
+{
+    for (const char *p = text; p != NULL && *p != '\0';) {
+        const char *end = strchr(p, '\n');
+        size_t len = end != NULL ? (size_t)(end - p) : strlen(p);
+
+        if (strncmp(p, prefix, strlen(prefix)) == 0)
+            return strndup(p, len);
+        p = end != NULL ? end + 1 : NULL;
+    }
+    return NULL;
+}
+
+static void ends_with(const char *line, const char *suffix)
+{
+    size_t n = strlen(line), m = strlen(suffix);
+
+    ck_assert_msg(n >= m && strcmp(line + n - m, suffix) == 0, "'%s' does not end with '%s'",
+                  line, suffix);
+}
+
+/* Text with every run of blanks made one blank: table cells without their padding. */
+static char *squeeze(const char *text)
+{
+    char *out = malloc(strlen(text) + 1), *o = out;
+
+    ck_assert_ptr_nonnull(out);
+    for (const char *p = text; *p != '\0'; p++)
+        if (*p != ' ' || o == out || o[-1] != ' ')
+            *o++ = *p;
+    *o = '\0';
+    return out;
+}
+
+#define OPEN_ROW(cell) "fixture-open-loop-20250101T120000Z,1," cell ",fib-light,"
+
+struct open_seen {
+    int cells, open;
+    size_t queue_n, client_n;
+};
+
+static int open_cb(void *ctx, struct fb_cellfn *c, struct fb_errbuf *eb)
+{
+    struct open_seen *s = ctx;
+
+    (void)eb;
+    s->cells++;
+    s->open += c->open_loop;
+    s->queue_n += c->phase[FB_PHASE_QUEUE].n;
+    s->client_n += c->phase[FB_PHASE_CLIENT].n;
+    ck_assert_uint_eq(c->phase[FB_PHASE_QUEUE].n, c->phase[FB_PHASE_CLIENT].n);
+    for (size_t i = 1; i < c->phase[FB_PHASE_CLIENT].n; i++)
+        ck_assert(c->phase[FB_PHASE_CLIENT].v[i - 1] <= c->phase[FB_PHASE_CLIENT].v[i]);
+    return 0;
+}
+
+/* Open loop: the queue in front of the workers (start_ms - intended_start_ms)
+ * and the latency from the intended start (queue + latency_ms) per cell, for
+ * cells with a row whose two starts differ; closed-loop cells leave them
+ * empty. Numbers: tests/data/runs/reference-values. */
+START_TEST(test_report_open_loop)
+{
+    struct fb_errbuf eb = {{0}};
+    struct open_seen seen = {0};
+    char *dir = copy_run("open-loop"), *text, *line, *flat;
+
+    ck_assert_int_eq(fb_invocations_scan(RUNS "/open-loop", open_cb, &seen, &eb), 0);
+    ck_assert_int_eq(seen.cells, 6);
+    ck_assert_int_eq(seen.open, 6); /* the light cells too: rounding alone differs */
+    ck_assert_uint_eq(seen.queue_n, 6 * 30 - 1);
+    memset(&seen, 0, sizeof(seen));
+    ck_assert_int_eq(fb_invocations_scan(RUNS "/basic", open_cb, &seen, &eb), 0);
+    ck_assert_int_eq(seen.cells, 12);
+    ck_assert_int_eq(seen.open, 0);
+    ck_assert_uint_eq(seen.queue_n, 0);
+    ck_assert_uint_eq(seen.client_n, 0);
+
+    ck_assert_int_eq(fb_report_write(dir, &no_plots, &eb), 0);
+    text = slurp(dir, "summary.csv");
+    HAS(text, ",invoke_p50_ms,handler_p50_ms,open_loop,queue_mean_ms,queue_p50_ms,"
+              "queue_p95_ms,queue_p99_ms,queue_max_ms,client_mean_ms,client_p50_ms,"
+              "client_p95_ms,client_p99_ms,client_max_ms\n");
+    line = line_starting(text, OPEN_ROW("round-robin,cold") "30,0,");
+    ck_assert_ptr_nonnull(line);
+    ends_with(line, ",1,23127.500,23451.000,44601.400,47197.350,48179.000,"
+                    "26731.071,26896.609,48420.669,50657.055,51432.375");
+    free(line);
+    line = line_starting(text, OPEN_ROW("least-used,warmed") "29,1,");
+    ck_assert_ptr_nonnull(line);
+    ends_with(line, ",1,0.483,0.000,0.000,14.400,20.000,213.811,212.707,238.241,257.654,"
+                    "264.285");
+    free(line);
+    line = line_starting(text, OPEN_ROW("least-used,pre-warmed") "30,0,");
+    ck_assert_ptr_nonnull(line);
+    ends_with(line, ",1,161.800,1.500,669.850,737.610,764.000,494.932,367.112,1018.314,"
+                    "1089.309,1107.092");
+    free(line);
+    free(text);
+
+    text = slurp(dir, "summary.txt");
+    HAS(text, "Open-loop cells");
+    flat = squeeze(text);
+    HAS(flat, "| policy | warming | function | n | queue mean | queue p50 | queue p95 |"
+              " queue p99 | queue max | latency p50 | client p50 | client p95 | client p99 |"
+              " client max |\n");
+    HAS(flat, "| least-used | pre-warmed | fib-light | 30 | 161.8 | 1.5 | 669.9 | 737.6 |"
+              " 764.0 | 327.1 | 367.1 | 1018.3 | 1089.3 | 1107.1 |\n");
+    HAS(flat, "| least-used | warmed | fib-light | 29 | 0.5 | 0.0 | 0.0 | 14.4 | 20.0 |"
+              " 213.6 | 212.7 | 238.2 | 257.7 | 264.3 |\n");
+    free(flat);
+    free(text);
+    remove_run(dir);
+
+    /* A closed loop has no queue to show: no such table, empty columns. */
+    dir = copy_run("basic");
+    ck_assert_int_eq(fb_report_write(dir, &no_plots, &eb), 0);
+    text = slurp(dir, "summary.txt");
+    ck_assert_ptr_null(strstr(text, "Open-loop"));
+    ck_assert_ptr_null(strstr(text, "queue"));
     free(text);
     remove_run(dir);
 }
@@ -585,6 +802,63 @@ START_TEST(test_compare_small_cells)
 }
 END_TEST
 
+/* compare --metric takes the open-loop phases: queue (the wait before a
+ * worker) and client (the latency from the intended start). */
+START_TEST(test_compare_open_loop)
+{
+    char *out, *flat;
+    char *client[] = {"compare", "--metric", "client:p50", RUNS "/open-loop",
+                      RUNS "/open-loop-slower", NULL};
+    char *queue[] = {"compare", "--metric", "queue:p95", RUNS "/open-loop",
+                     RUNS "/open-loop-slower", NULL};
+    char *closed[] = {"compare", "--metric", "queue:p50", RUNS "/basic", RUNS "/basic", NULL};
+    char *back[] = {"compare", "-m", "client:p50", RUNS "/open-loop-slower", RUNS "/open-loop",
+                    NULL};
+
+    ck_assert_int_eq(capture(fb_cli_compare, 5, client, &out), 1);
+    HAS(out, "metric: p50 client (ms)");
+    HAS(out, "SLOWER: repetition 1 least-used/warmed fib-light: p50 212.7 -> 319.3 ms, "
+             "x1.501 [1.454, 1.558], p <0.0001\n");
+    HAS(out, "1 cell(s) slower beyond 10%");
+    free(out);
+    /* From a queue p95 of 0 (the light cell), not significant (p 0.45). */
+    ck_assert_int_eq(capture(fb_cli_compare, 5, queue, &out), 0);
+    flat = squeeze(out);
+    HAS(flat, "| least-used | warmed | fib-light | 29 | 29 | 0.0 | 53.6 | - | - | 0.4522 | ok |");
+    free(flat);
+    free(out);
+    /* A closed loop has no queue: no data, which is no failure. */
+    ck_assert_int_eq(capture(fb_cli_compare, 5, closed, &out), 0);
+    HAS(out, "| no data |");
+    ck_assert_ptr_null(strstr(out, "| ok "));
+    free(out);
+    ck_assert_int_eq(capture(fb_cli_compare, 5, back, &out), 0);
+    HAS(out, "| faster ");
+    free(out);
+}
+END_TEST
+
+/* compare --metric PHASE:STAT: the baseline keeps each cell's phase sample
+ * past the scan's callback (the scan freed it under the baseline: a
+ * use-after-free with any phase). */
+START_TEST(test_compare_phase_metric)
+{
+    char *out;
+    char *run[] = {"compare", "-m", "run:p50", RUNS "/basic", RUNS "/basic-slower", NULL};
+    char *same[] = {"compare", "-m", "select:p95", RUNS "/basic", RUNS "/basic", NULL};
+
+    ck_assert_int_eq(capture(fb_cli_compare, 5, run, &out), 1);
+    HAS(out, "metric: p50 run (ms)");
+    HAS(out, "SLOWER: repetition 1 least-used/warmed fib-light: p50 ");
+    HAS(out, "1 cell(s) slower beyond 10%\n");
+    free(out);
+    ck_assert_int_eq(capture(fb_cli_compare, 5, same, &out), 0);
+    HAS(out, "metric: p95 select (ms)");
+    HAS(out, "no cell slower beyond 10%");
+    free(out);
+}
+END_TEST
+
 /* A new run whose invocations all failed has no latency to compare: its
  * errors fail it. */
 START_TEST(test_compare_errors)
@@ -689,12 +963,17 @@ static Suite *report_suite(void)
     tcase_add_test(tc, test_report_extra_column);
     tcase_add_test(tc, test_report_bad_input);
     tcase_add_test(tc, test_report_two_reps);
+    tcase_add_test(tc, test_report_refuses_foreign_text);
+    tcase_add_test(tc, test_report_interleaved_cells);
+    tcase_add_test(tc, test_report_open_loop);
+    tcase_add_test(tc, test_compare_open_loop);
     tcase_add_test(tc, test_scan_cells);
     tcase_add_test(tc, test_report_plot_hook);
     tcase_add_test(tc, test_cli_report);
     tcase_add_test(tc, test_cli_compare);
     tcase_add_test(tc, test_compare_small_cells);
     tcase_add_test(tc, test_compare_errors);
+    tcase_add_test(tc, test_compare_phase_metric);
     tcase_add_test(tc, test_cmp_rule);
     tcase_add_test(tc, test_metrics_table_types);
     suite_add_tcase(s, tc);

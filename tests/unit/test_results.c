@@ -458,6 +458,111 @@ START_TEST(test_modes_follow_umask)
 }
 END_TEST
 
+/* ---- reading rows back: only what a faasbench run writes ---- */
+
+/* Reads ROW1_TEXT through the column table's reader with column col's field
+ * replaced by len bytes of text. Returns the reader's result; *bad is the
+ * column it named. */
+static int read_with(enum fb_inv_column col, const char *text, size_t len,
+                     enum fb_inv_column *bad)
+{
+    char row[] = ROW1_TEXT;
+    struct fb_csvrow header = {0}, data = {0};
+    struct fb_invocation_map map;
+    struct fb_invocation inv;
+    char *field;
+    int i = 0, rc;
+
+    for (int c = 0; c < FB_IC_N; c++)
+        ck_assert_int_eq(fb_csvrow_add(&header, fb_invocation_columns[c].name,
+                                       strlen(fb_invocation_columns[c].name), SIZE_MAX), 0);
+    ck_assert_int_eq(fb_invocation_map_header(&map, &header, NULL), 0);
+    row[strlen(row) - 1] = '\0'; /* the newline */
+    /* ROW1_TEXT quotes nothing and has empty fields: split by hand. */
+    for (field = row; i < FB_IC_N; i++) {
+        char *comma = strchr(field, ',');
+
+        if (comma != NULL)
+            *comma = '\0';
+        if (i == (int)col)
+            ck_assert_int_eq(fb_csvrow_add(&data, text, len, SIZE_MAX), 0);
+        else
+            ck_assert_int_eq(fb_csvrow_add(&data, field, strlen(field), SIZE_MAX), 0);
+        field = comma != NULL ? comma + 1 : field + strlen(field);
+    }
+    *bad = FB_IC_N;
+    rc = fb_invocation_read(&map, &data, &inv, bad);
+    fb_csvrow_free(&header);
+    fb_csvrow_free(&data);
+    return rc;
+}
+
+#define ACCEPTS(col, text)                                                               \
+    do {                                                                                 \
+        enum fb_inv_column bad_;                                                         \
+        ck_assert_msg(read_with(col, text, sizeof(text) - 1, &bad_) == 0,                \
+                      "%s '%s' refused", fb_invocation_columns[col].name, text);         \
+    } while (0)
+#define REFUSES(col, text)                                                               \
+    do {                                                                                 \
+        enum fb_inv_column bad_;                                                         \
+        ck_assert_msg(read_with(col, text, sizeof(text) - 1, &bad_) == FB_EINVAL,        \
+                      "%s '%s' accepted", fb_invocation_columns[col].name, text);        \
+        ck_assert_int_eq(bad_, col);                                                     \
+    } while (0)
+
+/* The reader takes what the writer prints (plain decimals, whole numbers, an
+ * empty cell for "not measured") and nothing else: no other number syntax
+ * that strtod or strtoll would take, no negative duration or time, no NUL
+ * byte in any field (a C string would stop at it). */
+START_TEST(test_read_syntax)
+{
+    enum fb_inv_column bad;
+
+    ck_assert_int_eq(read_with(FB_IC_latency_ms, "1813.580", 8, &bad), 0);
+    ACCEPTS(FB_IC_latency_ms, "0.000");
+    ACCEPTS(FB_IC_latency_ms, "12.5");  /* fewer decimals: same number */
+    ACCEPTS(FB_IC_latency_ms, "7");
+    ACCEPTS(FB_IC_latency_ms, "");      /* not measured */
+    ACCEPTS(FB_IC_cpu_pct, "45.68");
+    ACCEPTS(FB_IC_exit_status, "-1");
+    ACCEPTS(FB_IC_start_ms, "1704110400002");
+    ACCEPTS(FB_IC_error, "exit 1, said \"boom\"");
+
+    /* Other number syntax: C's readers take each of these. */
+    REFUSES(FB_IC_latency_ms, "0x1p8");
+    REFUSES(FB_IC_latency_ms, "0x100");
+    REFUSES(FB_IC_latency_ms, "1e3");
+    REFUSES(FB_IC_latency_ms, "1E-3");
+    REFUSES(FB_IC_latency_ms, "inf");
+    REFUSES(FB_IC_latency_ms, "nan");
+    REFUSES(FB_IC_latency_ms, "+5.000");
+    REFUSES(FB_IC_latency_ms, " 5.000");
+    REFUSES(FB_IC_latency_ms, "5.");
+    REFUSES(FB_IC_latency_ms, ".5");
+    REFUSES(FB_IC_latency_ms, "1.2.3");
+    REFUSES(FB_IC_cpu_pct, "1e1");
+    REFUSES(FB_IC_start_ms, "+1704110400002");
+    REFUSES(FB_IC_start_ms, " 1704110400002");
+    REFUSES(FB_IC_start_ms, "1704110400002.0");
+    REFUSES(FB_IC_seq, "0x10");
+    REFUSES(FB_IC_attempts, "");
+
+    /* Durations are differences of monotonic times; times are unix ms. */
+    REFUSES(FB_IC_latency_ms, "-3.000");
+    REFUSES(FB_IC_select_ms, "-0.000");
+    REFUSES(FB_IC_handler_ms, "-1");
+    REFUSES(FB_IC_intended_start_ms, "-5");
+
+    /* A NUL byte, in a number or a text column. */
+    REFUSES(FB_IC_latency_ms, "12.5\0001");
+    REFUSES(FB_IC_repetition, "1\000");
+    REFUSES(FB_IC_error, "\000hidden");
+    REFUSES(FB_IC_node, "node1\000x");
+    REFUSES(FB_IC_run_id, "20240101-120000\000");
+}
+END_TEST
+
 START_TEST(test_null_safety)
 {
     struct fb_invocation inv = base_row();
@@ -482,6 +587,7 @@ static Suite *results_suite(void)
     tcase_add_test(tc, test_refuses_missing_parent);
     tcase_add_test(tc, test_modes_follow_umask);
     tcase_add_test(tc, test_null_safety);
+    tcase_add_test(tc, test_read_syntax);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -1,5 +1,6 @@
 /* test_stats.c - Check suite for samples, statistics, inference and table rendering. */
 #include <check.h>
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,7 +15,8 @@
  * statistics module (exact rational arithmetic):
  *   statistics.quantiles(data, n=100, method="inclusive")  -- R type 7
  *   statistics.mean(data), statistics.stdev(data)
- * and the CI as mean +- 2.571 * stdev / sqrt(n) (t table value for df 5). */
+ * and the CI as mean +- t * stdev / sqrt(n), t = 2.570581835636315... for df 5
+ * (tests/data/runs/reference-values, with t from tests/data/runs/t-quantiles). */
 
 /* A small sample, deliberately unsorted. */
 static const double small[6] = {12.5, 15.0, 9.75, 11.0, 14.25, 10.5};
@@ -24,8 +26,8 @@ static const double small[6] = {12.5, 15.0, 9.75, 11.0, 14.25, 10.5};
 #define SMALL_P90 14.625
 #define SMALL_P95 14.8125
 #define SMALL_P99 14.9625
-#define SMALL_CI_LO 9.942177930462321
-#define SMALL_CI_HI 14.39115540287101
+#define SMALL_CI_LO 9.942539735953142
+#define SMALL_CI_HI 14.39079359738019
 
 START_TEST(test_sample_grows)
 {
@@ -200,15 +202,18 @@ END_TEST
 START_TEST(test_t95)
 {
     /* Table: two-sided 95 % Student t critical values (NIST/SEMATECH
-     * e-Handbook, 1.3.6.7.2). */
-    ck_assert_double_eq(fb_t95(1), 12.706);
-    ck_assert_double_eq(fb_t95(2), 4.303);
-    ck_assert_double_eq(fb_t95(3), 3.182);
-    ck_assert_double_eq(fb_t95(4), 2.776);
-    ck_assert_double_eq(fb_t95(5), 2.571);
-    ck_assert_double_eq(fb_t95(10), 2.228);
-    ck_assert_double_eq(fb_t95(20), 2.086);
-    ck_assert_double_eq(fb_t95(30), 2.042);
+     * e-Handbook, 1.3.6.7.2), printed with 3 decimals: the exact values
+     * round to them (test_t95_exact checks every digit). */
+#define T95_3(df) (round(fb_t95(df) * 1000.0) / 1000.0)
+    ck_assert_double_eq(T95_3(1), 12.706);
+    ck_assert_double_eq(T95_3(2), 4.303);
+    ck_assert_double_eq(T95_3(3), 3.182);
+    ck_assert_double_eq(T95_3(4), 2.776);
+    ck_assert_double_eq(T95_3(5), 2.571);
+    ck_assert_double_eq(T95_3(10), 2.228);
+    ck_assert_double_eq(T95_3(20), 2.086);
+    ck_assert_double_eq(T95_3(30), 2.042);
+#undef T95_3
     ck_assert(isnan(fb_t95(0)));
     ck_assert(isnan(fb_t95(-3)));
 
@@ -227,6 +232,131 @@ START_TEST(test_t95)
     /* Decreasing in df, across the table edge too. */
     for (int df = 2; df <= 2000; df++)
         ck_assert_msg(fb_t95(df) < fb_t95(df - 1), "t95(%d) >= t95(%d)", df, df - 1);
+}
+END_TEST
+
+/* Student t quantiles: p, df, the quantile to 25 digits, as printed by
+ * tests/data/runs/t-quantiles, which computes each by two methods unlike the
+ * C code's and checks that they agree to 1e-25: Abramowitz & Stegun's closed
+ * forms 26.7.3-4 in 50-digit decimal arithmetic (whole df up to 2000) and
+ * mpmath's regularized incomplete beta function at 40 digits (every df). For
+ * df 1 and 2 they are also cot(pi (1 - p)) and (2p - 1) / sqrt(2p (1 - p)).
+ * p is the double the literal gives, taken exactly (1 - 0.9995 is not 0.0005
+ * in doubles: that alone moves the quantile by 5e-14). */
+static const struct {
+    double p, df, t;
+} t_ref[] = {
+    {0.975, 1, 12.70620473617469331410164},
+    {0.975, 2, 4.302652729749461789420376},
+    {0.975, 3, 3.182446305283708435883998},
+    {0.975, 4, 2.776445105197793489790962},
+    {0.975, 5, 2.570581835636314782788546},
+    {0.975, 6, 2.446911851144969317113309},
+    {0.975, 7, 2.364624251592784737871787},
+    {0.975, 8, 2.306004135204166114328037},
+    {0.975, 9, 2.262157162798204999202853},
+    {0.975, 10, 2.228138851986274224519862},
+    {0.975, 11, 2.200985160091639359395741},
+    {0.975, 12, 2.178812829667228370284753},
+    {0.975, 13, 2.160368656462792015746731},
+    {0.975, 14, 2.144786687917803351488449},
+    {0.975, 15, 2.131449545559775212276314},
+    {0.975, 16, 2.119905299221254210882088},
+    {0.975, 17, 2.109815577833316627830496},
+    {0.975, 18, 2.100922040241038034765975},
+    {0.975, 19, 2.093024054408309320131921},
+    {0.975, 20, 2.085963447265864397457406},
+    {0.975, 21, 2.079613844727679953255009},
+    {0.975, 22, 2.073873067904025727038803},
+    {0.975, 23, 2.068657610419048215472508},
+    {0.975, 24, 2.063898561628025415732704},
+    {0.975, 25, 2.059538552753297317686034},
+    {0.975, 26, 2.055529438642872784451354},
+    {0.975, 27, 2.051830516480285129010166},
+    {0.975, 28, 2.048407141795244734552323},
+    {0.975, 29, 2.045229642132703874520504},
+    {0.975, 30, 2.042272456301237887834999},
+    {0.975, 31, 2.039513446396408067171607},
+    {0.975, 35, 2.030107928250342763863785},
+    {0.975, 40, 2.021075390306273010222057},
+    {0.975, 50, 2.008559112100760700876097},
+    {0.975, 60, 2.000297822014260104132778},
+    {0.975, 80, 1.990063421254445772247269},
+    {0.975, 100, 1.983971518523551894556437},
+    {0.975, 120, 1.979930405082440456743577},
+    {0.975, 200, 1.971896223633908996301675},
+    {0.975, 500, 1.964719837467367411047848},
+    {0.975, 1000, 1.962339080826408103886647},
+    {0.975, 2000, 1.961150826099437650029348},
+    {0.975, 10000, 1.960201239890625877799337},
+    {0.975, 99999, 1.959987707771844399143218},
+    {0.975, 100000, 1.959987707534609258659823},
+    {0.975, 1000000, 1.959966356814106655337607},
+    {0.975, 1000000000, 1.959963986912325088725491},
+    {0.995, 1, 63.65674116287152444715737},
+    {0.995, 2, 9.924843200918288640334206},
+    {0.995, 3, 5.840909309733355411261167},
+    {0.995, 5, 4.032142983555227179275848},
+    {0.995, 10, 3.169272672616950711781712},
+    {0.995, 30, 2.749995653567224966393475},
+    {0.995, 100, 2.625890521438017606977045},
+    {0.995, 1000, 2.580754698065950770613262},
+    {0.995, 100000, 2.575878469908374996339579},
+    {0.9, 1, 3.077683537175254133078953},
+    {0.9, 4, 1.533206274058944098917414},
+    {0.9, 9, 1.383028738396632458674828},
+    {0.9, 30, 1.310415025391395711218388},
+    {0.9, 1000, 1.282398721460924564038782},
+    {0.6, 1, 0.3249196962329062490340200},
+    {0.6, 3, 0.2766706623326898470109062},
+    {0.6, 25, 0.2560596848271514182435942},
+    {0.9995, 2, 31.59905457644536341298157},
+    {0.9995, 7, 5.407882520861828053861448},
+    {0.9995, 60, 3.460200469196391587553608},
+    {0.975, 0.5, 164.5576734804882407993760},
+    {0.975, 2.5, 3.574654842003681760677201},
+    {0.975, 7.25, 2.348194849105371605863933},
+};
+
+/* Relative error allowed: a few units in the last place (the code is within
+ * half of DBL_EPSILON of every value here on x86-64). */
+#define T_REL_TOL (4 * DBL_EPSILON)
+
+START_TEST(test_t_quantile)
+{
+    for (size_t i = 0; i < sizeof(t_ref) / sizeof(t_ref[0]); i++) {
+        double want = t_ref[i].t, got = fb_t_quantile(t_ref[i].p, t_ref[i].df);
+
+        ck_assert_msg(fabs(got - want) <= T_REL_TOL * want, "t(%g, %g) = %.17g, want %.17g",
+                      t_ref[i].p, t_ref[i].df, got, want);
+        /* The lower tail mirrors the upper one (1 - p is exact for p >= 1/2). */
+        ck_assert_double_eq(fb_t_quantile(1.0 - t_ref[i].p, t_ref[i].df), -got);
+    }
+    ck_assert_double_eq(fb_t_quantile(0.5, 7), 0.0);
+    ck_assert(isnan(fb_t_quantile(0.0, 5)));
+    ck_assert(isnan(fb_t_quantile(1.0, 5)));
+    ck_assert(isnan(fb_t_quantile(-0.1, 5)));
+    ck_assert(isnan(fb_t_quantile(NAN, 5)));
+    ck_assert(isnan(fb_t_quantile(0.975, 0)));
+    ck_assert(isnan(fb_t_quantile(0.975, -1)));
+    ck_assert(isnan(fb_t_quantile(0.975, 0.25)));
+    ck_assert(isnan(fb_t_quantile(0.975, NAN)));
+    /* No df: the normal quantile, 1.959963984540054235524594... */
+    ck_assert_double_eq_tol(fb_t_quantile(0.975, INFINITY), 1.9599639845400542, 4e-16);
+}
+END_TEST
+
+START_TEST(test_t95_exact)
+{
+    for (size_t i = 0; i < sizeof(t_ref) / sizeof(t_ref[0]); i++) {
+        double want = t_ref[i].t, got;
+
+        if (t_ref[i].p != 0.975 || t_ref[i].df != floor(t_ref[i].df))
+            continue;
+        got = fb_t95((int)t_ref[i].df);
+        ck_assert_msg(fabs(got - want) <= T_REL_TOL * want, "t95(%g) = %.17g, want %.17g",
+                      t_ref[i].df, got, want);
+    }
 }
 END_TEST
 
@@ -280,7 +410,9 @@ static char *render(int (*fn)(FILE *, const struct fb_summary_row *, size_t),
     "p50_ms,p90_ms,p95_ms,p99_ms,max_ms,ci95_lo_ms,ci95_hi_ms,cold,pre_warmed,"   \
     "warmed,per_node,p50_ci95_lo_ms,p50_ci95_hi_ms,select_p50_ms,pull_p50_ms,"    \
     "run_p50_ms,cleanup_p50_ms,overhead_p50_ms,create_p50_ms,ready_p50_ms,init_p50_ms," \
-    "invoke_p50_ms,handler_p50_ms\n"
+    "invoke_p50_ms,handler_p50_ms,open_loop,queue_mean_ms,queue_p50_ms,queue_p95_ms,"  \
+    "queue_p99_ms,queue_max_ms,client_mean_ms,client_p50_ms,client_p95_ms,client_p99_ms," \
+    "client_max_ms\n"
 
 START_TEST(test_summary_csv)
 {
@@ -295,10 +427,10 @@ START_TEST(test_summary_csv)
     ck_assert_str_eq(text,
         SUMMARY_HEADER
         "r1,1,RoundRobin,cold,fib,6,1,12.167,2.119,9.750,11.750,14.625,14.812,"
-        "14.963,15.000,9.942,14.391,7,0,0,node1=4 node2=3,9.750,15.000,1.500,"
-        "3000.250,350.000,410.750,2.500,,,,,\n"
+        "14.963,15.000,9.943,14.391,7,0,0,node1=4 node2=3,9.750,15.000,1.500,"
+        "3000.250,350.000,410.750,2.500,,,,,,0,,,,,,,,,,\n"
         "r1,1,LeastUsed,warmed,fib,1,0,42.000,,42.000,42.000,42.000,42.000,42.000,"
-        "42.000,,,0,0,1,node2=1,,,,,,,,,,,,\n");
+        "42.000,,,0,0,1,node2=1,,,,,,,,,,,,,0,,,,,,,,,,\n");
     free(text);
 
     /* No rows: the header alone. */
@@ -351,6 +483,47 @@ START_TEST(test_summary_table)
         "| LeastUsed  | warmed  | fib      | 0/0/1       |      - |      - |     - |"
         "       - |        - | node2=1         |\n"
         PLACE_RULE);
+    free(text);
+}
+END_TEST
+
+/* Open-loop rows: the queue and the latency from the intended start, in
+ * summary.csv's last columns and a table of their own (open-loop rows only);
+ * an open-loop cell without a successful row shows its flag and no numbers.
+ * Numbers: R type 7 quantiles and means of the values below, with Python's
+ * statistics module. */
+START_TEST(test_summary_open_loop)
+{
+    struct fb_summary_row rows[2];
+    double sv[6], ov[1], queue[4] = {250, 0, 12, 2}, client[4] = {351, 100, 113, 101};
+    char *text;
+
+    make_rows(rows, sv, ov);
+    rows[0].open_loop = true;
+    fb_summarize(queue, 4, &rows[0].queue);
+    fb_summarize(client, 4, &rows[0].client);
+    rows[1].open_loop = true; /* every invocation failed: no numbers */
+    fb_summarize(NULL, 0, &rows[1].queue);
+    fb_summarize(NULL, 0, &rows[1].client);
+    text = render(fb_summary_write_csv, rows, 2);
+    ck_assert_msg(strstr(text, ",2.500,,,,,,1,66.000,7.000,214.300,242.860,250.000,166.250,"
+                               "107.000,315.300,343.860,351.000\n") != NULL, "%s", text);
+    ck_assert_msg(strstr(text, ",node2=1,,,,,,,,,,,,,1,,,,,,,,,,\n") != NULL, "%s", text);
+    free(text);
+
+    text = render(fb_summary_write_table, rows, 2);
+    ck_assert_msg(strstr(text, "\nOpen-loop cells") != NULL, "%s", text);
+    ck_assert_msg(strstr(text, "| RoundRobin | cold    | fib      | 4 |       66.0 |       7.0 |"
+                               "     214.3 |     242.9 |     250.0 |        11.8 |      107.0 |"
+                               "      315.3 |      343.9 |      351.0 |\n") != NULL, "%s", text);
+    ck_assert_msg(strstr(text, "| LeastUsed  | warmed  | fib      | 0 |          - |         - |")
+                  != NULL, "%s", text);
+    free(text);
+
+    /* Not open loop: no such table. */
+    rows[0].open_loop = rows[1].open_loop = false;
+    text = render(fb_summary_write_table, rows, 2);
+    ck_assert_msg(strstr(text, "Open-loop") == NULL, "%s", text);
     free(text);
 }
 END_TEST
@@ -568,6 +741,16 @@ START_TEST(test_stat_names)
     ck_assert_int_eq(fb_stat_parse(NULL, &s), FB_EINVAL);
     ck_assert_str_eq(fb_stat_name(FB_STAT_P95), "p95");
     ck_assert_str_eq(fb_phase_name(FB_PHASE_OVERHEAD), "overhead");
+    ck_assert_str_eq(fb_phase_name(FB_PHASE_QUEUE), "queue");
+    ck_assert_str_eq(fb_phase_name(FB_PHASE_CLIENT), "client");
+    {
+        enum fb_phase ph;
+
+        ck_assert_int_eq(fb_phase_parse("queue", &ph), 0);
+        ck_assert_int_eq(ph, FB_PHASE_QUEUE);
+        ck_assert_int_eq(fb_phase_parse("client", &ph), 0);
+        ck_assert_int_eq(ph, FB_PHASE_CLIENT);
+    }
     ck_assert_double_eq_tol(fb_stat_sorted(FB_STAT_P50, v, 4), 2.5, TOL);
     ck_assert_double_eq_tol(fb_stat_sorted(FB_STAT_P95, v, 4), 8.95, TOL);
     ck_assert_double_eq_tol(fb_stat_sorted(FB_STAT_MEAN, v, 4), 4.0, TOL);
@@ -614,9 +797,12 @@ static Suite *stats_suite(void)
     tcase_add_test(tc, test_summarize_stable);
     tcase_add_test(tc, test_summarize_n0_n1);
     tcase_add_test(tc, test_t95);
+    tcase_add_test(tc, test_t95_exact);
+    tcase_add_test(tc, test_t_quantile);
     tcase_add_test(tc, test_summary_csv);
     tcase_add_test(tc, test_summary_table);
     tcase_add_test(tc, test_summary_table_repetitions);
+    tcase_add_test(tc, test_summary_open_loop);
     tcase_add_test(tc, test_summary_bad_args);
     tcase_add_test(tc, test_median_ci_ranks);
     tcase_add_test(tc, test_median_ci_values);
