@@ -515,8 +515,8 @@ static int record(struct loader *ld, const char *text)
     if (ld->n_errors == 0)
         fb_errf(ld->eb, FB_ECONFIG, "%s", text);
     if (ld->n_errors < FB_CONFIG_MAX_ERRORS) {
-        if (ld->errs != NULL)
-            snprintf(ld->errs->msg[ld->errs->n++], FB_ERRMSG_LEN, "%s", text);
+        if (ld->errs != NULL) /* made safe for a terminal, as eb's is */
+            fb_text_safe(text, strlen(text), ld->errs->msg[ld->errs->n++], FB_ERRMSG_LEN);
     } else {
         ld->stop = true;
         if (ld->errs != NULL)
