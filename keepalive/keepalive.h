@@ -38,8 +38,9 @@ struct fb_keepalive_ops {
     /* Function f is invoked at now, whether an idle instance takes it or
      * not. */
     void (*arrival)(void *state, int f, double now);
-    /* inst's call ended at now and it is idle. Returns until when it may
-     * stay idle: INFINITY, until memory is needed; <= now, it goes at once.
+    /* inst's call ended at now and it is idle (called once at the end of
+     * every call). Returns until when it may stay idle: INFINITY, until
+     * memory is needed; <= now, it goes at once.
      * A policy that wants a pre-warm sets *prewarm_at to a time after now:
      * the instance then goes now, and a new instance of the function is
      * started at *prewarm_at and stays idle until the time returned.
@@ -53,7 +54,8 @@ struct fb_keepalive_ops {
      * end of its keep-alive. NULL: nothing to note. */
     void (*evicted)(void *state, const struct fb_ka_instance *inst, double now, bool pressure);
     /* A cold start of f was measured to cost cost_s more than a warm call
-     * (its latency minus the function's warm latency so far). NULL: unused. */
+     * (its latency minus the function's warm latency so far); called before
+     * that call's idle(). NULL: unused. */
     void (*cost)(void *state, int f, double cost_s);
     void (*free)(void *state);
 };
@@ -75,10 +77,18 @@ extern const struct fb_keepalive fb_keepalive_hybrid_histogram;
 
 /* The policy called name (without parameters), or NULL. */
 const struct fb_keepalive *fb_keepalive_find(const char *name);
+/* The policy of spec "NAME[:KEY=VALUE,...]" with its parameters parsed into
+ * *out (the defaults where unset), or NULL with eb saying why. */
+const struct fb_keepalive *fb_keepalive_find_spec(const char *spec, struct fb_plugspec *out,
+                                                  struct fb_errbuf *eb);
 /* The i-th policy of the table, or NULL past the end. */
 const struct fb_keepalive *fb_keepalive_at(int i);
-/* Checks every entry has its hooks (init, arrival, idle, victim, free) and
- * a valid options table; 0 or FB_EINVAL naming it. */
+/* Checks one entry: a name, a summary, a source, its hooks (init, arrival,
+ * idle, victim, free) and a valid options table (each parameter named and
+ * described once, its default inside its range, whole numbers for an
+ * integer, at most FB_PLUGOPT_MAX). 0 or FB_EINVAL naming it. */
+int fb_keepalive_check(const struct fb_keepalive *k, struct fb_errbuf *eb);
+/* fb_keepalive_check on every entry of the table, and no name twice. */
 int fb_keepalive_table_check(struct fb_errbuf *eb);
 
 /* The index of the instance in idle[0..n) used longest ago (the lowest

@@ -1,0 +1,585 @@
+/* test_keepalive.c - the keep-alive policies on a simulated clock: the
+ * registry and its checks, each policy's hooks, and a small simulator of
+ * one node driving each policy through designed arrivals. */
+#include <check.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "keepalive.h"
+
+#define EPS 1e-9
+
+/* ---- the simulator ----
+ *
+ * One node with a memory capacity; instances of a fixed memory per
+ * function, one call at a time each. An arrival takes an idle instance of
+ * its function (warm) or starts one (cold), evicting idle instances the
+ * policy's victim() names while room is short. A call's end asks idle():
+ * the instance stays until the time it returns, or goes at once and a new
+ * one is loaded at *prewarm_at (pre-warm). A cold call reports its cost
+ * (the function's cold_cost_s) before its idle(). The designed arrivals
+ * never need a cold start to wait, and the simulator fails the test if one
+ * would. Idle memory-time: MB x s of instances alive and not in a call. */
+
+enum { NF = 4, MAX_INST = 256, MAX_PREWARM = 64, MAX_ARRIVALS = 128 };
+
+struct sim_inst {
+    struct fb_ka_instance ka;
+    bool alive, busy, cold_call;
+    double busy_until, idle_since, idle_until;
+};
+
+struct sim_prewarm {
+    int function;
+    double at, until;
+    bool pending;
+};
+
+struct sim {
+    const struct fb_keepalive *k;
+    void *st;
+    double capacity_mb, used_mb;
+    double memory_mb[NF], cold_cost_s[NF];
+    struct sim_inst inst[MAX_INST];
+    int n_inst;
+    struct sim_prewarm pw[MAX_PREWARM];
+    int n_pw;
+    /* Outcomes. modes[i]: the i-th arrival was 'c' cold, 'w' warm on an
+     * instance kept after a call, 'p' warm on a pre-warmed instance. */
+    char modes[MAX_ARRIVALS + 1];
+    int n_arrivals, started, prewarmed, evicted_pressure, evicted_other;
+    double idle_mb_s, cold_cost_total;
+};
+
+static void sim_init(struct sim *m, const char *spec, double capacity_mb, double memory_mb)
+{
+    struct fb_plugspec ps;
+    struct fb_errbuf eb = {{0}};
+
+    memset(m, 0, sizeof(*m));
+    m->k = fb_keepalive_find_spec(spec, &ps, &eb);
+    ck_assert_msg(m->k != NULL, "%s: %s", spec, eb.msg);
+    ck_assert_int_eq(m->k->ops.init(&m->st, NF, 1, ps.n_values > 0 ? ps.values : NULL), 0);
+    m->capacity_mb = capacity_mb;
+    for (int f = 0; f < NF; f++) {
+        m->memory_mb[f] = memory_mb;
+        m->cold_cost_s[f] = 1;
+    }
+}
+
+static void sim_evict(struct sim *m, int i, double t, bool pressure)
+{
+    struct sim_inst *x = &m->inst[i];
+
+    ck_assert(x->alive && !x->busy);
+    m->idle_mb_s += x->ka.memory_mb * (t - x->idle_since);
+    m->used_mb -= x->ka.memory_mb;
+    x->alive = false;
+    if (pressure)
+        m->evicted_pressure++;
+    else
+        m->evicted_other++;
+    if (m->k->ops.evicted != NULL)
+        m->k->ops.evicted(m->st, &x->ka, t, pressure);
+}
+
+/* Evicts idle instances the policy names until mem fits; false when it
+ * names none. */
+static bool sim_make_room(struct sim *m, double mem, double t)
+{
+    while (m->used_mb + mem > m->capacity_mb) {
+        struct fb_ka_instance idle[MAX_INST];
+        int map[MAX_INST], n = 0;
+        for (int i = 0; i < m->n_inst; i++)
+            if (m->inst[i].alive && !m->inst[i].busy) {
+                idle[n] = m->inst[i].ka;
+                map[n++] = i;
+            }
+        int v = m->k->ops.victim(m->st, idle, n, t);
+        if (v < 0)
+            return false;
+        ck_assert_int_lt(v, n);
+        sim_evict(m, map[v], t, true);
+    }
+    return true;
+}
+
+static int sim_new_instance(struct sim *m, int f, double t)
+{
+    ck_assert_int_lt(m->n_inst, MAX_INST);
+    int i = m->n_inst++;
+    struct sim_inst *x = &m->inst[i];
+    *x = (struct sim_inst){.alive = true, .idle_since = t};
+    x->ka = (struct fb_ka_instance){.id = 100 + i, .function = f, .node = 0,
+                                    .memory_mb = m->memory_mb[f], .created_s = t,
+                                    .last_used_s = t};
+    m->used_mb += m->memory_mb[f];
+    m->started++;
+    return i;
+}
+
+/* The call of instance i ends at t. */
+static void sim_call_end(struct sim *m, int i, double t)
+{
+    struct sim_inst *x = &m->inst[i];
+    double prewarm_at = NAN, until;
+
+    x->busy = false;
+    x->idle_since = t;
+    x->ka.last_used_s = t;
+    x->ka.uses++;
+    if (x->cold_call && m->k->ops.cost != NULL)
+        m->k->ops.cost(m->st, x->ka.function, m->cold_cost_s[x->ka.function]);
+    until = m->k->ops.idle(m->st, &x->ka, t, &prewarm_at);
+    if (!isnan(prewarm_at)) {
+        ck_assert(prewarm_at > t);
+        ck_assert(until > prewarm_at);
+        ck_assert_int_lt(m->n_pw, MAX_PREWARM);
+        m->pw[m->n_pw++] = (struct sim_prewarm){x->ka.function, prewarm_at, until, true};
+        sim_evict(m, i, t, false);
+    } else if (until <= t) {
+        sim_evict(m, i, t, false);
+    } else {
+        x->idle_until = until;
+    }
+}
+
+static void sim_prewarm_start(struct sim *m, int p, double t)
+{
+    struct sim_prewarm *w = &m->pw[p];
+
+    w->pending = false;
+    if (!sim_make_room(m, m->memory_mb[w->function], t))
+        return;
+    int i = sim_new_instance(m, w->function, t);
+    m->prewarmed++;
+    if (w->until <= t)
+        sim_evict(m, i, t, false);
+    else
+        m->inst[i].idle_until = w->until;
+}
+
+/* The next event at or before limit: call ends first, then expiries, then
+ * pre-warms; lowest index within a kind. Runs it and returns true. */
+static bool sim_step(struct sim *m, double limit)
+{
+    double best = INFINITY;
+    int kind = -1, idx = -1;
+
+    for (int i = 0; i < m->n_inst; i++) {
+        const struct sim_inst *x = &m->inst[i];
+        if (!x->alive)
+            continue;
+        double t = x->busy ? x->busy_until : x->idle_until;
+        int k = x->busy ? 0 : 1;
+        if (t < best || (t == best && k < kind)) {
+            best = t;
+            kind = k;
+            idx = i;
+        }
+    }
+    for (int p = 0; p < m->n_pw; p++)
+        if (m->pw[p].pending && m->pw[p].at < best) {
+            best = m->pw[p].at;
+            kind = 2;
+            idx = p;
+        }
+    if (kind < 0 || best > limit)
+        return false;
+    if (kind == 0)
+        sim_call_end(m, idx, best);
+    else if (kind == 1)
+        sim_evict(m, idx, best, false);
+    else
+        sim_prewarm_start(m, idx, best);
+    return true;
+}
+
+static void sim_arrival(struct sim *m, int f, double t, double duration)
+{
+    int i, pending = -1;
+
+    while (sim_step(m, t))
+        ;
+    m->k->ops.arrival(m->st, f, t);
+    /* The function's idle period is over: its earliest pending pre-warm is
+     * moot (the call's own end schedules the next). */
+    for (int p = 0; p < m->n_pw; p++)
+        if (m->pw[p].pending && m->pw[p].function == f &&
+            (pending < 0 || m->pw[p].at < m->pw[pending].at))
+            pending = p;
+    if (pending >= 0)
+        m->pw[pending].pending = false;
+    for (i = 0; i < m->n_inst; i++)
+        if (m->inst[i].alive && !m->inst[i].busy && m->inst[i].ka.function == f)
+            break;
+    ck_assert_int_lt(m->n_arrivals, MAX_ARRIVALS);
+    if (i < m->n_inst) {
+        struct sim_inst *x = &m->inst[i];
+        m->modes[m->n_arrivals++] = x->ka.uses == 0 ? 'p' : 'w';
+        m->idle_mb_s += x->ka.memory_mb * (t - x->idle_since);
+        x->busy = true;
+        x->cold_call = false;
+        x->busy_until = t + duration;
+        return;
+    }
+    ck_assert_msg(sim_make_room(m, m->memory_mb[f], t), "%s: no room at %g", m->k->name, t);
+    i = sim_new_instance(m, f, t);
+    m->inst[i].busy = true;
+    m->inst[i].cold_call = true;
+    m->inst[i].busy_until = t + duration;
+    m->modes[m->n_arrivals++] = 'c';
+    m->cold_cost_total += m->cold_cost_s[f];
+}
+
+/* Runs the events up to end, evicts what is left then, checks the
+ * accounting (every instance started is gone, no memory held) and frees
+ * the policy's state. */
+static void sim_finish(struct sim *m, double end)
+{
+    while (sim_step(m, end))
+        ;
+    for (int i = 0; i < m->n_inst; i++)
+        if (m->inst[i].alive)
+            sim_evict(m, i, end, false);
+    ck_assert_int_eq(m->started, m->evicted_pressure + m->evicted_other);
+    ck_assert_double_eq_tol(m->used_mb, 0, EPS);
+    m->k->ops.free(m->st);
+    m->st = NULL;
+}
+
+/* ---- the registry ---- */
+
+START_TEST(registry_lists_every_policy)
+{
+    static const char *const names[] = {"none", "ttl", "lru"};
+    int n = 0;
+
+    for (; fb_keepalive_at(n) != NULL; n++) {
+        ck_assert_str_eq(fb_keepalive_at(n)->name, names[n]);
+        ck_assert_ptr_eq(fb_keepalive_find(names[n]), fb_keepalive_at(n));
+    }
+    ck_assert_int_eq(n, 3);
+    ck_assert_ptr_null(fb_keepalive_at(-1));
+    ck_assert_ptr_eq(fb_keepalive_find("lru"), &fb_keepalive_lru);
+    ck_assert_ptr_null(fb_keepalive_find("LRU"));
+    ck_assert_ptr_null(fb_keepalive_find("ttl:ttl_s=5"));
+    ck_assert_ptr_null(fb_keepalive_find(NULL));
+    ck_assert_int_eq(fb_keepalive_table_check(NULL), 0);
+}
+END_TEST
+
+static const struct fb_plugopt out_of_range[] = {
+    {"ttl_s", FB_PLUGOPT_NUMBER, 5, 10, 20, "seconds"},
+    {NULL, 0, 0, 0, 0, NULL},
+};
+static const struct fb_plugopt twice[] = {
+    {"a", FB_PLUGOPT_NUMBER, 1, 0, 2, "first"},
+    {"a", FB_PLUGOPT_NUMBER, 1, 0, 2, "second"},
+    {NULL, 0, 0, 0, 0, NULL},
+};
+static const struct fb_plugopt fractional[] = {
+    {"n", FB_PLUGOPT_INT, 1.5, 0, 2, "a count"},
+    {NULL, 0, 0, 0, 0, NULL},
+};
+static const struct fb_plugopt no_help[] = {
+    {"n", FB_PLUGOPT_INT, 1, 0, 2, ""},
+    {NULL, 0, 0, 0, 0, NULL},
+};
+
+START_TEST(table_check_reports_a_broken_entry)
+{
+    struct fb_plugopt many[FB_PLUGOPT_MAX + 2];
+    char names[FB_PLUGOPT_MAX + 1][8], want[128];
+    struct fb_keepalive k;
+    struct fb_errbuf eb = {{0}};
+    static const struct {
+        const char *hook, *msg;
+    } hooks[] = {
+        {"init", "keep-alive policy 'ttl' has no init hook"},
+        {"arrival", "keep-alive policy 'ttl' has no arrival hook"},
+        {"idle", "keep-alive policy 'ttl' has no idle hook"},
+        {"victim", "keep-alive policy 'ttl' has no victim hook"},
+        {"free", "keep-alive policy 'ttl' has no free hook"},
+    };
+
+    for (int i = 0; fb_keepalive_at(i) != NULL; i++)
+        ck_assert_int_eq(fb_keepalive_check(fb_keepalive_at(i), &eb), 0);
+    for (size_t h = 0; h < sizeof(hooks) / sizeof(hooks[0]); h++) {
+        k = fb_keepalive_ttl;
+        if (h == 0)
+            k.ops.init = NULL;
+        else if (h == 1)
+            k.ops.arrival = NULL;
+        else if (h == 2)
+            k.ops.idle = NULL;
+        else if (h == 3)
+            k.ops.victim = NULL;
+        else
+            k.ops.free = NULL;
+        ck_assert_int_eq(fb_keepalive_check(&k, &eb), FB_EINVAL);
+        ck_assert_str_eq(eb.msg, hooks[h].msg);
+    }
+    /* Optional hooks may be missing: ttl has neither evicted nor cost. */
+    ck_assert_ptr_null(fb_keepalive_ttl.ops.evicted);
+    ck_assert_ptr_null(fb_keepalive_ttl.ops.cost);
+
+    k = fb_keepalive_ttl;
+    k.name = "";
+    ck_assert_int_eq(fb_keepalive_check(&k, &eb), FB_EINVAL);
+    ck_assert_str_eq(eb.msg, "a keep-alive policy has no name");
+    k = fb_keepalive_ttl;
+    k.source = NULL;
+    ck_assert_int_eq(fb_keepalive_check(&k, &eb), FB_EINVAL);
+    ck_assert_str_eq(eb.msg, "keep-alive policy 'ttl' has no source");
+    k = fb_keepalive_ttl;
+    k.summary = "";
+    ck_assert_int_eq(fb_keepalive_check(&k, &eb), FB_EINVAL);
+    ck_assert_str_eq(eb.msg, "keep-alive policy 'ttl' has no summary");
+
+    k = fb_keepalive_ttl;
+    k.options = out_of_range;
+    ck_assert_int_eq(fb_keepalive_check(&k, &eb), FB_EINVAL);
+    ck_assert_str_eq(eb.msg, "keep-alive policy 'ttl': ttl_s: default 5 outside [10, 20]");
+    k.options = twice;
+    ck_assert_int_eq(fb_keepalive_check(&k, &eb), FB_EINVAL);
+    ck_assert_str_eq(eb.msg, "keep-alive policy 'ttl': a is listed twice");
+    k.options = fractional;
+    ck_assert_int_eq(fb_keepalive_check(&k, &eb), FB_EINVAL);
+    ck_assert_str_eq(eb.msg, "keep-alive policy 'ttl': n is an integer with a fractional bound");
+    k.options = no_help;
+    ck_assert_int_eq(fb_keepalive_check(&k, &eb), FB_EINVAL);
+    ck_assert_str_eq(eb.msg, "keep-alive policy 'ttl': parameter 0 needs a name and help");
+
+    for (int i = 0; i <= FB_PLUGOPT_MAX; i++) {
+        snprintf(names[i], sizeof(names[i]), "p%d", i);
+        many[i] = (struct fb_plugopt){names[i], FB_PLUGOPT_NUMBER, 0, 0, 1, "one of many"};
+    }
+    many[FB_PLUGOPT_MAX + 1] = (struct fb_plugopt){NULL, 0, 0, 0, 0, NULL};
+    k.options = many;
+    ck_assert_int_eq(fb_keepalive_check(&k, &eb), FB_EINVAL);
+    snprintf(want, sizeof(want), "keep-alive policy 'ttl': more than %d parameters",
+             FB_PLUGOPT_MAX);
+    ck_assert_str_eq(eb.msg, want);
+    many[FB_PLUGOPT_MAX] = many[FB_PLUGOPT_MAX + 1];
+    ck_assert_int_eq(fb_keepalive_check(&k, &eb), 0);
+}
+END_TEST
+
+START_TEST(options_are_parsed_from_the_spec)
+{
+    struct fb_plugspec s;
+    struct fb_errbuf eb = {{0}};
+    void *st = NULL;
+    double prewarm_at = NAN;
+    struct fb_ka_instance inst = {.id = 1, .memory_mb = 128};
+
+    ck_assert_int_eq(fb_plugspec_parse("ttl:ttl_s=10", fb_keepalive_ttl.options, &s, &eb), 0);
+    ck_assert_str_eq(s.name, "ttl");
+    ck_assert_int_eq(s.n_values, 1);
+    ck_assert_double_eq(s.values[0], 10);
+    ck_assert_int_eq(fb_keepalive_ttl.ops.init(&st, 1, 1, s.values), 0);
+    ck_assert_double_eq(fb_keepalive_ttl.ops.idle(st, &inst, 100, &prewarm_at), 110);
+    ck_assert(isnan(prewarm_at));
+    fb_keepalive_ttl.ops.free(st);
+
+    ck_assert_ptr_eq(fb_keepalive_find_spec("ttl", &s, &eb), &fb_keepalive_ttl);
+    ck_assert_double_eq(s.values[0], 600);
+
+    static const struct {
+        const char *spec, *msg;
+    } bad[] = {
+        {"ttl:ttl=5", "ttl: unknown parameter 'ttl' (known: ttl_s)"},
+        {"ttl:ttl_s=-1", "ttl: ttl_s: -1 is outside [0, 1e+09]"},
+        {"lru:x=1", "lru: unknown parameter 'x' (it takes none)"},
+        {"fifo", "unknown keep-alive policy 'fifo'"},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        ck_assert_ptr_null(fb_keepalive_find_spec(bad[i].spec, &s, &eb));
+        ck_assert_str_eq(eb.msg, bad[i].msg);
+    }
+}
+END_TEST
+
+START_TEST(least_recent_breaks_ties_by_id)
+{
+    struct fb_ka_instance v[4] = {{.id = 4, .last_used_s = 5},
+                                  {.id = 9, .last_used_s = 3},
+                                  {.id = 2, .last_used_s = 3},
+                                  {.id = 1, .last_used_s = 7}};
+
+    ck_assert_int_eq(fb_ka_least_recent(v, 4), 2);
+    v[2].id = 10; /* now 9 is the lower id of the two used at 3 */
+    ck_assert_int_eq(fb_ka_least_recent(v, 4), 1);
+    v[3].last_used_s = 2.5;
+    ck_assert_int_eq(fb_ka_least_recent(v, 4), 3);
+    ck_assert_int_eq(fb_ka_least_recent(v, 1), 0);
+    ck_assert_int_eq(fb_ka_least_recent(v, 0), -1);
+    ck_assert_int_eq(fb_ka_least_recent(NULL, 3), -1);
+}
+END_TEST
+
+START_TEST(every_policy_starts_with_its_defaults)
+{
+    for (int i = 0; fb_keepalive_at(i) != NULL; i++) {
+        const struct fb_keepalive *k = fb_keepalive_at(i);
+        struct fb_plugspec s;
+        struct fb_errbuf eb = {{0}};
+        void *a = NULL, *b = NULL;
+        double pa = NAN, pb = NAN;
+        struct fb_ka_instance x = {.id = 1, .memory_mb = 128, .last_used_s = 50, .uses = 1};
+        struct fb_ka_instance y = x;
+
+        ck_assert_ptr_eq(fb_keepalive_find_spec(k->name, &s, &eb), k);
+        /* NULL params and the parsed defaults give the same policy. */
+        ck_assert_int_eq(k->ops.init(&a, 3, 7, NULL), 0);
+        ck_assert_int_eq(k->ops.init(&b, 3, 7, s.n_values > 0 ? s.values : NULL), 0);
+        k->ops.arrival(a, 0, 49);
+        k->ops.arrival(b, 0, 49);
+        double ua = k->ops.idle(a, &x, 50, &pa), ub = k->ops.idle(b, &y, 50, &pb);
+        ck_assert_msg(ua == ub, "%s: %g against %g", k->name, ua, ub);
+        ck_assert(isnan(pa) && isnan(pb)); /* nothing learned: no pre-warm */
+        ck_assert_int_eq(k->ops.victim(a, &x, 1, 60), 0);
+        ck_assert_int_eq(k->ops.victim(a, &x, 0, 60), -1);
+        k->ops.free(a);
+        k->ops.free(b);
+    }
+}
+END_TEST
+
+/* ---- none, ttl, lru ---- */
+
+START_TEST(none_starts_an_instance_for_every_call)
+{
+    struct sim m;
+
+    sim_init(&m, "none", 1024, 128);
+    sim_arrival(&m, 0, 0, 1);
+    sim_arrival(&m, 0, 1, 1); /* right at the previous call's end */
+    sim_arrival(&m, 0, 5, 1);
+    sim_arrival(&m, 1, 20, 1);
+    sim_finish(&m, 40);
+    ck_assert_str_eq(m.modes, "cccc");
+    ck_assert_int_eq(m.started, 4);
+    ck_assert_int_eq(m.evicted_other, 4);
+    ck_assert_int_eq(m.evicted_pressure, 0);
+    ck_assert_double_eq_tol(m.idle_mb_s, 0, EPS);
+}
+END_TEST
+
+START_TEST(ttl_10_s_cold_warm_cold)
+{
+    struct sim m;
+
+    sim_init(&m, "ttl:ttl_s=10", 1024, 128);
+    sim_arrival(&m, 0, 0, 1);
+    sim_arrival(&m, 0, 5, 1);
+    sim_arrival(&m, 0, 20, 1);
+    sim_finish(&m, 40);
+    ck_assert_str_eq(m.modes, "cwc");
+    ck_assert_int_eq(m.started, 2);
+    ck_assert_int_eq(m.evicted_pressure, 0);
+    /* Idle 1-5, 6-16 (expired), 21-31 (expired): 24 s of 128 MB. */
+    ck_assert_double_eq_tol(m.idle_mb_s, 128 * 24.0, EPS);
+
+    /* The default 10 minutes keeps it: idle 1-5, 6-20, 21-40 (the end). */
+    sim_init(&m, "ttl", 1024, 128);
+    sim_arrival(&m, 0, 0, 1);
+    sim_arrival(&m, 0, 5, 1);
+    sim_arrival(&m, 0, 20, 1);
+    sim_finish(&m, 40);
+    ck_assert_str_eq(m.modes, "cww");
+    ck_assert_double_eq_tol(m.idle_mb_s, 128 * 37.0, EPS);
+
+    /* An arrival exactly at the expiry finds the instance gone. */
+    sim_init(&m, "ttl:ttl_s=10", 1024, 128);
+    sim_arrival(&m, 0, 0, 1);
+    sim_arrival(&m, 0, 11, 1);
+    sim_arrival(&m, 0, 21.5, 1);
+    sim_finish(&m, 40);
+    ck_assert_str_eq(m.modes, "ccw");
+}
+END_TEST
+
+START_TEST(ttl_under_pressure_evicts_the_least_recent)
+{
+    struct sim m;
+
+    /* Room for 2. At 20, f0 (used until 1) goes, not f1 (until 11); at 30
+     * f1 goes, so f2 at 40 is warm. */
+    sim_init(&m, "ttl", 256, 128);
+    sim_arrival(&m, 0, 0, 1);
+    sim_arrival(&m, 1, 10, 1);
+    sim_arrival(&m, 2, 20, 1);
+    sim_arrival(&m, 0, 30, 1);
+    sim_arrival(&m, 2, 40, 1);
+    sim_finish(&m, 50);
+    ck_assert_str_eq(m.modes, "ccccw");
+    ck_assert_int_eq(m.evicted_pressure, 2);
+}
+END_TEST
+
+/* Three functions invoked in turn, every 10 s, three rounds. */
+static void three_in_turn(struct sim *m)
+{
+    for (int k = 0; k < 9; k++)
+        sim_arrival(m, k % 3, 10.0 * k, 1);
+    sim_finish(m, 100);
+}
+
+START_TEST(lru_with_room_for_two_of_three_is_always_cold)
+{
+    struct sim m;
+
+    sim_init(&m, "lru", 256, 128);
+    three_in_turn(&m);
+    ck_assert_str_eq(m.modes, "ccccccccc");
+    ck_assert_int_eq(m.started, 9);
+    ck_assert_int_eq(m.evicted_pressure, 7);
+    ck_assert_int_eq(m.evicted_other, 2); /* alive at the end */
+}
+END_TEST
+
+START_TEST(lru_with_room_for_three_is_cold_three_times)
+{
+    struct sim m;
+
+    sim_init(&m, "lru", 384, 128);
+    three_in_turn(&m);
+    ck_assert_str_eq(m.modes, "cccwwwwww");
+    ck_assert_int_eq(m.started, 3);
+    ck_assert_int_eq(m.evicted_pressure, 0);
+    /* lru never expires: the three stay until memory is needed (the end). */
+    ck_assert_int_eq(m.evicted_other, 3);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("keepalive");
+    TCase *tc = tcase_create("core");
+    tcase_add_test(tc, registry_lists_every_policy);
+    tcase_add_test(tc, table_check_reports_a_broken_entry);
+    tcase_add_test(tc, options_are_parsed_from_the_spec);
+    tcase_add_test(tc, least_recent_breaks_ties_by_id);
+    tcase_add_test(tc, every_policy_starts_with_its_defaults);
+    tcase_add_test(tc, none_starts_an_instance_for_every_call);
+    tcase_add_test(tc, ttl_10_s_cold_warm_cold);
+    tcase_add_test(tc, ttl_under_pressure_evicts_the_least_recent);
+    tcase_add_test(tc, lru_with_room_for_two_of_three_is_always_cold);
+    tcase_add_test(tc, lru_with_room_for_three_is_cold_three_times);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
