@@ -255,16 +255,16 @@ static void sim_finish(struct sim *m, double end)
 
 START_TEST(registry_lists_every_policy)
 {
-    static const char *const names[] = {"none", "ttl", "lru"};
+    static const char *const names[] = {"none", "ttl", "lru", "greedy-dual"};
     int n = 0;
 
     for (; fb_keepalive_at(n) != NULL; n++) {
         ck_assert_str_eq(fb_keepalive_at(n)->name, names[n]);
         ck_assert_ptr_eq(fb_keepalive_find(names[n]), fb_keepalive_at(n));
     }
-    ck_assert_int_eq(n, 3);
+    ck_assert_int_eq(n, 4);
     ck_assert_ptr_null(fb_keepalive_at(-1));
-    ck_assert_ptr_eq(fb_keepalive_find("lru"), &fb_keepalive_lru);
+    ck_assert_ptr_eq(fb_keepalive_find("greedy-dual"), &fb_keepalive_greedy_dual);
     ck_assert_ptr_null(fb_keepalive_find("LRU"));
     ck_assert_ptr_null(fb_keepalive_find("ttl:ttl_s=5"));
     ck_assert_ptr_null(fb_keepalive_find(NULL));
@@ -323,9 +323,11 @@ START_TEST(table_check_reports_a_broken_entry)
         ck_assert_int_eq(fb_keepalive_check(&k, &eb), FB_EINVAL);
         ck_assert_str_eq(eb.msg, hooks[h].msg);
     }
-    /* Optional hooks may be missing: ttl has neither evicted nor cost. */
-    ck_assert_ptr_null(fb_keepalive_ttl.ops.evicted);
-    ck_assert_ptr_null(fb_keepalive_ttl.ops.cost);
+    /* Optional hooks may be missing. */
+    k = fb_keepalive_greedy_dual;
+    k.ops.evicted = NULL;
+    k.ops.cost = NULL;
+    ck_assert_int_eq(fb_keepalive_check(&k, &eb), 0);
 
     k = fb_keepalive_ttl;
     k.name = "";
@@ -557,6 +559,114 @@ START_TEST(lru_with_room_for_three_is_cold_three_times)
 }
 END_TEST
 
+/* ---- greedy-dual ---- */
+
+/* Room for 2 of 3 functions; f0's cold start costs 10 s, the others' 1 s.
+ * Arrivals f0 f1 f2 f1 f2 f0 f1 f2 f0, every 10 s. */
+static void expensive_and_cheap(struct sim *m, const char *spec)
+{
+    static const int order[9] = {0, 1, 2, 1, 2, 0, 1, 2, 0};
+
+    sim_init(m, spec, 256, 128);
+    m->cold_cost_s[0] = 10;
+    for (int k = 0; k < 9; k++)
+        sim_arrival(m, order[k], 10.0 * k, 1);
+    sim_finish(m, 100);
+}
+
+START_TEST(greedy_dual_keeps_the_costly_function)
+{
+    struct sim gd, lru;
+
+    expensive_and_cheap(&gd, "greedy-dual");
+    expensive_and_cheap(&lru, "lru");
+    /* greedy-dual evicts the cheap ones and f0 stays warm; lru evicts f0
+     * as soon as it is the least recent, and f0 is cold every time. */
+    ck_assert_str_eq(gd.modes, "cccccwccw");
+    ck_assert_str_eq(lru.modes, "cccwwcccc");
+    ck_assert_double_eq_tol(gd.cold_cost_total, 10 + 6 * 1, EPS);
+    ck_assert_double_eq_tol(lru.cold_cost_total, 3 * 10 + 4 * 1, EPS);
+
+    /* With equal costs greedy-dual has no reason to prefer f0: the tie
+     * goes to the least recent, and f0 goes at 20 as under lru. */
+    struct sim flat;
+    sim_init(&flat, "greedy-dual", 256, 128);
+    static const int order[9] = {0, 1, 2, 1, 2, 0, 1, 2, 0};
+    for (int k = 0; k < 9; k++)
+        sim_arrival(&flat, order[k], 10.0 * k, 1);
+    sim_finish(&flat, 100);
+    ck_assert_int_eq(flat.modes[5], 'c');
+}
+END_TEST
+
+START_TEST(greedy_dual_priority_clock_and_frequency)
+{
+    const struct fb_keepalive *k = &fb_keepalive_greedy_dual;
+    struct fb_plugspec s;
+    struct fb_errbuf eb = {{0}};
+    void *st = NULL;
+    double pw = NAN;
+    struct fb_ka_instance a = {.id = 1, .function = 0, .node = 0, .memory_mb = 64};
+    struct fb_ka_instance b = {.id = 2, .function = 1, .node = 1, .memory_mb = 64};
+    struct fb_ka_instance c = {.id = 3, .function = 1, .node = 1, .memory_mb = 64};
+    struct fb_ka_instance d = {.id = 4, .function = 0, .node = 0, .memory_mb = 64};
+    struct fb_ka_instance e = {.id = 5, .function = 0, .node = 0, .memory_mb = 64};
+
+    ck_assert_ptr_eq(fb_keepalive_find_spec("greedy-dual:default_cost_s=2", &s, &eb), k);
+    ck_assert_int_eq(k->ops.init(&st, 2, 1, s.values), 0);
+    /* Before any measurement: 0 + 1 x 2 / 64. */
+    ck_assert(isinf(k->ops.idle(st, &a, 10, &pw)));
+    ck_assert(isnan(pw));
+    ck_assert_double_eq_tol(a.score, 2.0 / 64, EPS);
+    /* Measured 4 s; a's second call: 2 x 4 / 64. */
+    k->ops.cost(st, 0, 4);
+    k->ops.idle(st, &a, 20, &pw);
+    ck_assert_double_eq_tol(a.score, 2 * 4.0 / 64, EPS);
+    /* The mean of the measurements, a negative one counting as 0. */
+    k->ops.cost(st, 0, -1);
+    k->ops.idle(st, &a, 30, &pw);
+    ck_assert_double_eq_tol(a.score, 3 * 2.0 / 64, EPS);
+
+    /* Node 1's eviction raises node 1's clock only. */
+    k->ops.idle(st, &b, 31, &pw);
+    ck_assert_double_eq_tol(b.score, 2.0 / 64, EPS);
+    k->ops.evicted(st, &b, 32, true);
+    k->ops.idle(st, &a, 40, &pw);
+    ck_assert_double_eq_tol(a.score, 4 * 2.0 / 64, EPS);
+    /* f1 has no instance left on node 1: its frequency starts again. */
+    k->ops.idle(st, &c, 41, &pw);
+    ck_assert_double_eq_tol(c.score, 2.0 / 64 + 1 * 2.0 / 64, EPS);
+    /* A lower priority evicted out of order does not lower the clock. */
+    struct fb_ka_instance low = b;
+    low.score = 0;
+    k->ops.evicted(st, &low, 42, true);
+    k->ops.idle(st, &c, 43, &pw);
+    ck_assert_double_eq_tol(c.score, 2.0 / 64 + 2 * 2.0 / 64, EPS);
+
+    /* a goes at the end of a keep-alive (not pressure): node 0's clock
+     * stays 0 and f0's frequency resets. */
+    k->ops.evicted(st, &a, 50, false);
+    k->ops.idle(st, &d, 51, &pw);
+    ck_assert_double_eq_tol(d.score, 1 * 2.0 / 64, EPS);
+    /* Frequency is the calls of all of f0's instances on the node. */
+    k->ops.idle(st, &e, 52, &pw);
+    ck_assert_double_eq_tol(e.score, 2 * 2.0 / 64, EPS);
+
+    /* Victim: the lowest priority; ties to the least recent, then the id. */
+    d.last_used_s = 51;
+    e.last_used_s = 52;
+    struct fb_ka_instance v[3] = {e, d, c};
+    ck_assert_int_eq(k->ops.victim(st, v, 3, 60), 1);
+    v[0].score = v[1].score;
+    ck_assert_int_eq(k->ops.victim(st, v, 3, 60), 1);
+    v[0].last_used_s = v[1].last_used_s;
+    v[0].id = 0;
+    ck_assert_int_eq(k->ops.victim(st, v, 3, 60), 0);
+    ck_assert_int_eq(k->ops.victim(st, v, 0, 60), -1);
+    k->ops.free(st);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("keepalive");
@@ -571,6 +681,8 @@ static Suite *suite(void)
     tcase_add_test(tc, ttl_under_pressure_evicts_the_least_recent);
     tcase_add_test(tc, lru_with_room_for_two_of_three_is_always_cold);
     tcase_add_test(tc, lru_with_room_for_three_is_cold_three_times);
+    tcase_add_test(tc, greedy_dual_keeps_the_costly_function);
+    tcase_add_test(tc, greedy_dual_priority_clock_and_frequency);
     suite_add_tcase(s, tc);
     return s;
 }
