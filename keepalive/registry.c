@@ -12,6 +12,7 @@ static const struct fb_keepalive *const policies[] = {
     &fb_keepalive_ttl,
     &fb_keepalive_lru,
     &fb_keepalive_greedy_dual,
+    &fb_keepalive_hybrid_histogram,
 };
 
 #define N_POLICIES ((int)(sizeof(policies) / sizeof(policies[0])))

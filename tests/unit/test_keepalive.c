@@ -251,18 +251,26 @@ static void sim_finish(struct sim *m, double end)
     m->st = NULL;
 }
 
+/* f at t0, t0 + period, ... (count arrivals), each lasting duration. */
+static void sim_periodic(struct sim *m, int f, double t0, double period, int count,
+                         double duration)
+{
+    for (int k = 0; k < count; k++)
+        sim_arrival(m, f, t0 + k * period, duration);
+}
+
 /* ---- the registry ---- */
 
 START_TEST(registry_lists_every_policy)
 {
-    static const char *const names[] = {"none", "ttl", "lru", "greedy-dual"};
+    static const char *const names[] = {"none", "ttl", "lru", "greedy-dual", "hybrid-histogram"};
     int n = 0;
 
     for (; fb_keepalive_at(n) != NULL; n++) {
         ck_assert_str_eq(fb_keepalive_at(n)->name, names[n]);
         ck_assert_ptr_eq(fb_keepalive_find(names[n]), fb_keepalive_at(n));
     }
-    ck_assert_int_eq(n, 4);
+    ck_assert_int_eq(n, 5);
     ck_assert_ptr_null(fb_keepalive_at(-1));
     ck_assert_ptr_eq(fb_keepalive_find("greedy-dual"), &fb_keepalive_greedy_dual);
     ck_assert_ptr_null(fb_keepalive_find("LRU"));
@@ -390,6 +398,12 @@ START_TEST(options_are_parsed_from_the_spec)
 
     ck_assert_ptr_eq(fb_keepalive_find_spec("ttl", &s, &eb), &fb_keepalive_ttl);
     ck_assert_double_eq(s.values[0], 600);
+    ck_assert_ptr_eq(fb_keepalive_find_spec("hybrid-histogram:bin_s=10,min_samples=5", &s, &eb),
+                     &fb_keepalive_hybrid_histogram);
+    ck_assert_int_eq(s.n_values, 10);
+    ck_assert_double_eq(s.values[0], 10);   /* bin_s */
+    ck_assert_double_eq(s.values[1], 14400); /* range_s: the default */
+    ck_assert_double_eq(s.values[7], 5);    /* min_samples */
 
     static const struct {
         const char *spec, *msg;
@@ -398,6 +412,9 @@ START_TEST(options_are_parsed_from_the_spec)
         {"ttl:ttl_s=-1", "ttl: ttl_s: -1 is outside [0, 1e+09]"},
         {"lru:x=1", "lru: unknown parameter 'x' (it takes none)"},
         {"fifo", "unknown keep-alive policy 'fifo'"},
+        {"hybrid-histogram:tail_pct=40", "hybrid-histogram: tail_pct: 40 is outside [50, 100]"},
+        {"hybrid-histogram:min_samples=2.5",
+         "hybrid-histogram: min_samples: 2.5 is not a whole number"},
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         ck_assert_ptr_null(fb_keepalive_find_spec(bad[i].spec, &s, &eb));
@@ -667,6 +684,213 @@ START_TEST(greedy_dual_priority_clock_and_frequency)
 }
 END_TEST
 
+/* ---- hybrid-histogram ---- */
+
+struct windows {
+    double prewarm, keep; /* after the end of the last call; prewarm 0: none */
+};
+
+/* Feeds function 0 the idle times its[0..n) (calls of no duration: an
+ * arrival, its end, the next arrival its[i] later) and returns the windows
+ * idle() chose at the last call's end. */
+static struct windows learn(const char *spec, const double *its, int n)
+{
+    const struct fb_keepalive *k;
+    struct fb_plugspec s;
+    struct fb_errbuf eb = {{0}};
+    struct fb_ka_instance x = {.id = 1, .function = 0, .memory_mb = 128};
+    void *st = NULL;
+    double t = 1000, pw = NAN, until;
+
+    k = fb_keepalive_find_spec(spec, &s, &eb);
+    ck_assert_msg(k == &fb_keepalive_hybrid_histogram, "%s: %s", spec, eb.msg);
+    ck_assert_int_eq(k->ops.init(&st, 2, 1, s.values), 0);
+    k->ops.arrival(st, 0, t);
+    until = k->ops.idle(st, &x, t, &pw);
+    for (int i = 0; i < n; i++) {
+        t += its[i];
+        k->ops.arrival(st, 0, t);
+        pw = NAN;
+        until = k->ops.idle(st, &x, t, &pw);
+    }
+    k->ops.free(st);
+    return (struct windows){isnan(pw) ? 0 : pw - t, until - t};
+}
+
+static void fill(double *its, int from, int to, double v)
+{
+    for (int i = from; i < to; i++)
+        its[i] = v;
+}
+
+START_TEST(hybrid_histogram_windows_from_percentiles)
+{
+    double its[240];
+    struct windows w;
+
+    /* Two clusters, 2.5 min and 10.5 min: the head is bin 2 (pre-warm at
+     * 120 s - 10 % = 108 s), the tail bin 10 (keep to 660 s + 10 % = 726 s). */
+    for (int i = 0; i < 20; i++)
+        its[i] = i % 2 == 0 ? 150 : 630;
+    w = learn("hybrid-histogram", its, 20);
+    ck_assert_double_eq_tol(w.prewarm, 108, EPS);
+    ck_assert_double_eq_tol(w.keep, 726, EPS);
+
+    /* The 5th percentile is the first bin reaching 5 % of the samples:
+     * 4 of 100 in bin 0 do not reach it (pre-warm from bin 3: 162 s) ... */
+    fill(its, 0, 4, 30);
+    fill(its, 4, 100, 200);
+    w = learn("hybrid-histogram", its, 100);
+    ck_assert_double_eq_tol(w.prewarm, 162, EPS);
+    ck_assert_double_eq_tol(w.keep, 264, EPS);
+    /* ... 5 of 100 do: a head in bin 0 rounds down to no pre-warm. */
+    fill(its, 0, 5, 30);
+    fill(its, 5, 100, 200);
+    w = learn("hybrid-histogram", its, 100);
+    ck_assert_double_eq_tol(w.prewarm, 0, EPS);
+    ck_assert_double_eq_tol(w.keep, 264, EPS);
+
+    /* Margins, bins and percentiles are parameters. */
+    for (int i = 0; i < 20; i++)
+        its[i] = i % 2 == 0 ? 150 : 630;
+    w = learn("hybrid-histogram:bin_s=30,prewarm_margin=0,keepalive_margin=0.5", its, 20);
+    ck_assert_double_eq_tol(w.prewarm, 150, EPS);       /* bin 5's lower edge */
+    ck_assert_double_eq_tol(w.keep, 660 * 1.5, EPS);    /* bin 21's upper edge */
+    w = learn("hybrid-histogram:head_pct=50,tail_pct=50", its, 20);
+    ck_assert_double_eq_tol(w.prewarm, 108, EPS);       /* 10 of 20 in bin 2 */
+    ck_assert_double_eq_tol(w.keep, 180 * 1.1, EPS);
+}
+END_TEST
+
+START_TEST(hybrid_histogram_falls_back_to_the_fixed_keep_alive)
+{
+    double its[240];
+    struct windows w;
+
+    /* Too few samples: 9 of 10 needed. */
+    fill(its, 0, 10, 150);
+    w = learn("hybrid-histogram", its, 9);
+    ck_assert_double_eq_tol(w.prewarm, 0, EPS);
+    ck_assert_double_eq_tol(w.keep, 14400, EPS);
+    w = learn("hybrid-histogram", its, 10);
+    ck_assert_double_eq_tol(w.prewarm, 108, EPS);
+    ck_assert_double_eq_tol(w.keep, 198, EPS);
+    w = learn("hybrid-histogram:min_samples=3,fixed_s=77", its, 2);
+    ck_assert_double_eq_tol(w.keep, 77, EPS);
+
+    /* Not representative: one sample in each of the 240 bins, CV 0. */
+    for (int i = 0; i < 240; i++)
+        its[i] = 30 + 60.0 * i;
+    w = learn("hybrid-histogram", its, 240);
+    ck_assert_double_eq_tol(w.prewarm, 0, EPS);
+    ck_assert_double_eq_tol(w.keep, 14400, EPS);
+    /* With no CV threshold the same histogram is used: the 12th sample
+     * (bin 11) is the 5th percentile, the 238th (bin 237) the 99th. */
+    w = learn("hybrid-histogram:cv_min=0", its, 240);
+    ck_assert_double_eq_tol(w.prewarm, 660 * 0.9, EPS);
+    ck_assert_double_eq_tol(w.keep, 238 * 60 * 1.1, EPS);
+
+    /* Out of bounds (over 4 hours): 6 of 10 is too many, 5 of 10 is not;
+     * the histogram then holds the 5 in range. */
+    fill(its, 0, 6, 18000);
+    fill(its, 6, 10, 150);
+    w = learn("hybrid-histogram", its, 10);
+    ck_assert_double_eq_tol(w.keep, 14400, EPS);
+    fill(its, 0, 5, 18000);
+    fill(its, 5, 10, 150);
+    w = learn("hybrid-histogram", its, 10);
+    ck_assert_double_eq_tol(w.prewarm, 108, EPS);
+    ck_assert_double_eq_tol(w.keep, 198, EPS);
+    /* Exactly the range is out of bounds. */
+    fill(its, 0, 6, 14400);
+    w = learn("hybrid-histogram", its, 10);
+    ck_assert_double_eq_tol(w.keep, 14400, EPS);
+}
+END_TEST
+
+START_TEST(hybrid_histogram_idle_time_is_from_the_latest_end)
+{
+    const struct fb_keepalive *k = &fb_keepalive_hybrid_histogram;
+    struct fb_plugspec s;
+    struct fb_errbuf eb = {{0}};
+    struct fb_ka_instance x = {.id = 1, .function = 1}, y = {.id = 2, .function = 1};
+    void *st = NULL;
+    double pw = NAN;
+
+    ck_assert_ptr_eq(fb_keepalive_find_spec("hybrid-histogram:min_samples=3", &s, &eb), k);
+    ck_assert_int_eq(k->ops.init(&st, 2, 1, s.values), 0);
+    k->ops.arrival(st, 1, 0);
+    k->ops.idle(st, &x, 1, &pw);
+    k->ops.arrival(st, 1, 100);   /* 99 s */
+    k->ops.arrival(st, 1, 101);   /* no call ended since 100: no sample */
+    k->ops.idle(st, &x, 102, &pw);
+    k->ops.idle(st, &y, 103, &pw);
+    k->ops.arrival(st, 1, 203);   /* 100 s, from the latest end */
+    k->ops.arrival(st, 0, 204);   /* another function's */
+    ck_assert_double_eq_tol(k->ops.idle(st, &x, 204, &pw), 204 + 14400, EPS);
+    ck_assert(isnan(pw)); /* 2 samples of 3 */
+    k->ops.arrival(st, 1, 303); /* 99 s from 204: the third, all in bin 1 */
+    ck_assert_double_eq_tol(k->ops.idle(st, &x, 304, &pw), 304 + 120 * 1.1, EPS);
+    ck_assert_double_eq_tol(pw, 304 + 60 * 0.9, EPS);
+    k->ops.free(st);
+}
+END_TEST
+
+START_TEST(hybrid_histogram_learns_then_prewarms)
+{
+    struct sim m;
+
+    /* Every 60 s for 1 s: idle times of 59 s, bin 5 of 10 s bins. Before 5
+     * samples the fixed 30 s lets the instance go before the next call:
+     * cold. From the 5th, the instance goes at the end, is pre-warmed 45 s
+     * later (50 s - 10 %) and kept to 66 s (60 s + 10 %): every call after
+     * is warm on a pre-warmed instance, idle 14 s instead of 59 s. */
+    sim_init(&m, "hybrid-histogram:bin_s=10,fixed_s=30,min_samples=5", 1024, 1);
+    sim_periodic(&m, 0, 0, 60, 20, 1);
+    sim_finish(&m, 60 * 19 + 1);
+    ck_assert_str_eq(m.modes, "ccccccpppppppppppppp");
+    ck_assert_int_eq(m.prewarmed, 14);
+    ck_assert_int_eq(m.started, 20);
+    ck_assert_double_eq_tol(m.idle_mb_s, 5 * 30 + 14 * 14, EPS);
+}
+END_TEST
+
+START_TEST(hybrid_histogram_holds_less_idle_memory_than_ttl)
+{
+    struct sim hh, ttl, hh60;
+
+    /* Every 60 s, 40 calls: both are cold once. ttl keeps the instance
+     * through every 59 s gap; hybrid-histogram (10 s bins, the paper's
+     * other defaults) does too for its first 10 gaps (fixed 4 hours while
+     * learning), then pre-warms: 14 s idle per gap. */
+    sim_init(&ttl, "ttl", 1024, 1);
+    sim_periodic(&ttl, 0, 0, 60, 40, 1);
+    sim_finish(&ttl, 60 * 39 + 1);
+    sim_init(&hh, "hybrid-histogram:bin_s=10", 1024, 1);
+    sim_periodic(&hh, 0, 0, 60, 40, 1);
+    sim_finish(&hh, 60 * 39 + 1);
+
+    ck_assert_int_eq(ttl.modes[0], 'c');
+    ck_assert_ptr_null(strchr(ttl.modes + 1, 'c'));
+    ck_assert_ptr_null(strchr(hh.modes + 1, 'c'));
+    ck_assert_int_eq(hh.modes[0], 'c');
+    ck_assert_int_eq(hh.modes[11], 'p');
+    ck_assert_int_eq(hh.modes[10], 'w');
+    ck_assert_double_eq_tol(ttl.idle_mb_s, 39 * 59, EPS);
+    ck_assert_double_eq_tol(hh.idle_mb_s, 10 * 59 + 29 * 14, EPS);
+    ck_assert(hh.idle_mb_s < ttl.idle_mb_s);
+
+    /* With the paper's 1-minute bins a 59 s idle time is in bin 0: no
+     * pre-warm, kept 66 s; as much idle memory as ttl, all warm. */
+    sim_init(&hh60, "hybrid-histogram", 1024, 1);
+    sim_periodic(&hh60, 0, 0, 60, 40, 1);
+    sim_finish(&hh60, 60 * 39 + 1);
+    ck_assert_ptr_null(strchr(hh60.modes + 1, 'c'));
+    ck_assert_int_eq(hh60.prewarmed, 0);
+    ck_assert_double_eq_tol(hh60.idle_mb_s, 39 * 59, EPS);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("keepalive");
@@ -683,6 +907,11 @@ static Suite *suite(void)
     tcase_add_test(tc, lru_with_room_for_three_is_cold_three_times);
     tcase_add_test(tc, greedy_dual_keeps_the_costly_function);
     tcase_add_test(tc, greedy_dual_priority_clock_and_frequency);
+    tcase_add_test(tc, hybrid_histogram_windows_from_percentiles);
+    tcase_add_test(tc, hybrid_histogram_falls_back_to_the_fixed_keep_alive);
+    tcase_add_test(tc, hybrid_histogram_idle_time_is_from_the_latest_end);
+    tcase_add_test(tc, hybrid_histogram_learns_then_prewarms);
+    tcase_add_test(tc, hybrid_histogram_holds_less_idle_memory_than_ttl);
     suite_add_tcase(s, tc);
     return s;
 }
