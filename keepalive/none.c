@@ -2,9 +2,8 @@
  * invocation starts an instance (every call is a cold start, or pre-warmed
  * when the image is already on the node).
  *
- * Source: the lower bound of every keep-alive study; the "no keep-alive"
- * baseline of FaasCache (Fuerst and Sharma, ASPLOS'21) and of Serverless
- * in the Wild (Shahrad et al., USENIX ATC'20).
+ * Source: no keep-alive, the bound keep-alive policies are measured
+ * against (every call pays the start of an instance).
  * Parameters: none.
  * Variant: idle() returns the call's end, so the instance is evicted then
  * (not under pressure). No instance is ever idle, so victim() only sees
@@ -54,7 +53,7 @@ static void none_free(void *state)
 const struct fb_keepalive fb_keepalive_none = {
     .name = "none",
     .summary = "evict an instance as soon as its call ends: every invocation starts one",
-    .source = "the no-keep-alive baseline (FaasCache, ASPLOS'21; Serverless in the Wild, ATC'20)",
+    .source = "no keep-alive: the bound keep-alive policies are measured against",
     .options = NULL,
     .ops = {.init = none_init,
             .arrival = none_arrival,
