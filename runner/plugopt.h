@@ -8,7 +8,7 @@
 
 #include "error.h"
 
-#define FB_PLUGOPT_MAX 8 /* parameters of one plug-in */
+#define FB_PLUGOPT_MAX 12 /* parameters of one plug-in (hybrid-histogram has 10) */
 
 enum fb_plugopt_kind { FB_PLUGOPT_NUMBER, FB_PLUGOPT_INT };
 
