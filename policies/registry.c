@@ -57,6 +57,9 @@ int fb_policy_table_check(struct fb_errbuf *eb)
         if ((p->ops.init == NULL) != (p->ops.free == NULL))
             return fb_errf(eb, FB_EINVAL, "policy '%s' needs both init and free, or neither",
                            p->name);
+        if (p->ops.done != NULL && p->ops.init == NULL)
+            return fb_errf(eb, FB_EINVAL, "policy '%s' has a done hook but no state (init)",
+                           p->name);
         for (int j = 0; j < i; j++)
             if (strcmp(policies[j]->name, p->name) == 0)
                 return fb_errf(eb, FB_EINVAL, "policy '%s' is listed twice", p->name);

@@ -3,12 +3,13 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "policy.h"
 
 #define T 90.0 /* RAM threshold */
 
-static struct fb_select_ctx ctx = {0, "fib", T};
+static struct fb_select_ctx ctx = {.function = 0, .function_name = "fib", .ram_threshold = T};
 
 static void *init(const struct fb_policy *p)
 {
@@ -149,6 +150,76 @@ START_TEST(chain_with_many_nodes)
     ck_assert_int_eq(fb_chain_select(&fb_policy_least_used, NULL, n, N, &ctx, &mode), 170);
     ck_assert_int_eq(mode, FB_WARM_WARMED);
     free(n);
+}
+END_TEST
+
+/* A policy that records what the chain asked it: refuses the warm and the
+ * image tiers (views where every node holds the image), takes the first
+ * node of the whole list. */
+struct asked {
+    int calls, arrivals;
+    int sizes[4];
+    double now[4];
+};
+
+static int record_select(void *state, const struct fb_node_view *nodes, int n,
+                         const struct fb_select_ctx *c)
+{
+    struct asked *a = state;
+    bool all_image = true;
+
+    if (a->calls < 4) {
+        a->sizes[a->calls] = n;
+        a->now[a->calls] = c->now_s;
+    }
+    a->calls++;
+    a->arrivals += c->arrival;
+    for (int i = 0; i < n; i++)
+        all_image = all_image && nodes[i].has_image;
+    return all_image ? FB_ENONODE : 0;
+}
+
+static const struct fb_policy recorder = {
+    .name = "recorder",
+    .summary = "test",
+    .ops = {.select = record_select},
+};
+
+START_TEST(chain_passes_the_arrival_to_the_first_call_only)
+{
+    struct fb_node_view n[3] = {{.name = "a"},
+                                {.name = "b", .has_image = true},
+                                {.name = "c", .has_image = true, .has_warm = true}};
+    struct fb_select_ctx c = {.function = 0, .function_name = "fib", .ram_threshold = T,
+                              .now_s = 12.5, .arrival = true};
+    struct asked a = {0};
+    enum fb_warming mode;
+
+    /* Warm tier (c), image tier (b, c), then the whole list: three calls,
+     * one arrival, the same clock in each. */
+    ck_assert_int_eq(fb_chain_select(&recorder, &a, n, 3, &c, &mode), 0);
+    ck_assert_int_eq(mode, FB_WARM_COLD);
+    ck_assert_int_eq(a.calls, 3);
+    ck_assert_int_eq(a.arrivals, 1);
+    ck_assert_int_eq(a.sizes[0], 1);
+    ck_assert_int_eq(a.sizes[1], 2);
+    ck_assert_int_eq(a.sizes[2], 3);
+    for (int k = 0; k < 3; k++)
+        ck_assert(a.now[k] == 12.5);
+    ck_assert(c.arrival); /* the caller's context is left as it was */
+
+    /* No warm node: the image tier is the first call and gets the arrival. */
+    n[2].has_warm = false;
+    memset(&a, 0, sizeof(a));
+    ck_assert_int_eq(fb_chain_select(&recorder, &a, n, 3, &c, &mode), 0);
+    ck_assert_int_eq(a.calls, 2);
+    ck_assert_int_eq(a.arrivals, 1);
+
+    /* A re-selection for the same invocation is no arrival. */
+    c.arrival = false;
+    memset(&a, 0, sizeof(a));
+    ck_assert_int_eq(fb_chain_select(&recorder, &a, n, 3, &c, &mode), 0);
+    ck_assert_int_eq(a.arrivals, 0);
 }
 END_TEST
 
@@ -304,7 +375,7 @@ END_TEST
 
 static int ha_pick(const struct fb_node_view *n, int count, const char *function)
 {
-    struct fb_select_ctx c = {0, function, T};
+    struct fb_select_ctx c = {.function = 0, .function_name = function, .ram_threshold = T};
     return fb_policy_hash_affinity.ops.select(NULL, n, count, &c);
 }
 
@@ -488,6 +559,7 @@ static Suite *suite(void)
     tcase_add_test(tc, chain_prefers_warm_then_image_then_policy);
     tcase_add_test(tc, chain_uses_the_base_policy_within_a_tier);
     tcase_add_test(tc, chain_with_many_nodes);
+    tcase_add_test(tc, chain_passes_the_arrival_to_the_first_call_only);
     tcase_add_test(tc, registry_finds_the_added_policies);
     tcase_add_test(tc, seeded_policies_repeat_with_a_seed);
     tcase_add_test(tc, random_spreads_evenly_over_eligible_nodes);
