@@ -13,6 +13,7 @@ static const struct fb_policy *const policies[] = {
     &fb_policy_power_of_two,
     &fb_policy_hash_affinity,
     &fb_policy_warm_aware,
+    &fb_policy_least_connections,
 };
 
 #define N_POLICIES ((int)(sizeof(policies) / sizeof(policies[0])))

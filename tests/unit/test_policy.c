@@ -546,6 +546,85 @@ START_TEST(warm_aware_prefers_warm_then_image_then_least_loaded)
 }
 END_TEST
 
+/* ---- least-connections ---- */
+
+START_TEST(least_connections_takes_the_fewest_in_flight)
+{
+    struct fb_node_view n[5] = {{.name = "a", .inflight = 3},
+                                {.name = "b", .inflight = 1, .cpu_pct = 99},
+                                {.name = "c", .inflight = 0, .ram_pct = 95},
+                                {.name = "d", .inflight = 2},
+                                {.name = "e", .inflight = 0, .down = true}};
+    const struct fb_policy *p = &fb_policy_least_connections;
+    void *st = init_seeded(p, 4);
+
+    /* c and e have none in flight but are not eligible; CPU % plays no part. */
+    for (int k = 0; k < 50; k++)
+        ck_assert_int_eq(p->ops.select(st, n, 5, &ctx), 1);
+    n[1].inflight = 5;
+    for (int k = 0; k < 50; k++)
+        ck_assert_int_eq(p->ops.select(st, n, 5, &ctx), 3);
+    fini(p, st);
+}
+END_TEST
+
+START_TEST(least_connections_ties_spread_over_seeds)
+{
+    enum { SEEDS = 3000 };
+    struct fb_node_view n[5] = {{.name = "a", .inflight = 1},
+                                {.name = "b", .inflight = 2},
+                                {.name = "c", .inflight = 1},
+                                {.name = "d", .inflight = 1, .ram_pct = 90},
+                                {.name = "e", .inflight = 1}};
+    const struct fb_policy *p = &fb_policy_least_connections;
+    int count[5] = {0}, a[64], b[64];
+
+    /* The first pick of each cell (seed): a, c and e tie, d is over the
+     * RAM threshold. 1000 expected each, sd about 26. */
+    for (uint64_t seed = 1; seed <= SEEDS; seed++) {
+        void *st = init_seeded(p, seed);
+        count[p->ops.select(st, n, 5, &ctx)]++;
+        fini(p, st);
+    }
+    ck_assert_int_eq(count[1], 0);
+    ck_assert_int_eq(count[3], 0);
+    for (int i = 0; i < 5; i += 2) {
+        ck_assert_int_gt(count[i], 880);
+        ck_assert_int_lt(count[i], 1120);
+    }
+    /* A seed fixes the sequence of tie-breaks. */
+    draw_sequence(p, 77, n, 5, a, 64);
+    draw_sequence(p, 77, n, 5, b, 64);
+    ck_assert(same_sequence(a, b, 64));
+    draw_sequence(p, 78, n, 5, b, 64);
+    ck_assert(!same_sequence(a, b, 64));
+}
+END_TEST
+
+START_TEST(least_connections_in_the_chain_spreads_a_tier)
+{
+    /* Two warm nodes with none in flight: the warm tier is chosen and the
+     * tie goes either way across cells, never to the idle cold node. */
+    struct fb_node_view n[3] = {{.name = "a", .has_warm = true, .has_image = true},
+                                {.name = "b"},
+                                {.name = "c", .has_warm = true, .has_image = true}};
+    const struct fb_policy *p = &fb_policy_least_connections;
+    int count[3] = {0};
+    enum fb_warming mode;
+
+    for (uint64_t seed = 1; seed <= 400; seed++) {
+        void *st = init_seeded(p, seed);
+        int i = fb_chain_select(p, st, n, 3, &ctx, &mode);
+        ck_assert_int_eq(mode, FB_WARM_WARMED);
+        count[i]++;
+        fini(p, st);
+    }
+    ck_assert_int_eq(count[1], 0);
+    ck_assert_int_gt(count[0], 150);
+    ck_assert_int_gt(count[2], 150);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("policy");
@@ -572,6 +651,9 @@ static Suite *suite(void)
     tcase_add_test(tc, hash_affinity_skips_ineligible_nodes);
     tcase_add_test(tc, chain_with_hash_affinity_keeps_the_warm_tier);
     tcase_add_test(tc, warm_aware_prefers_warm_then_image_then_least_loaded);
+    tcase_add_test(tc, least_connections_takes_the_fewest_in_flight);
+    tcase_add_test(tc, least_connections_ties_spread_over_seeds);
+    tcase_add_test(tc, least_connections_in_the_chain_spreads_a_tier);
     suite_add_tcase(s, tc);
     return s;
 }
