@@ -14,6 +14,7 @@ static const struct fb_policy *const policies[] = {
     &fb_policy_hash_affinity,
     &fb_policy_warm_aware,
     &fb_policy_least_connections,
+    &fb_policy_ch_bl,
 };
 
 #define N_POLICIES ((int)(sizeof(policies) / sizeof(policies[0])))

@@ -1,11 +1,13 @@
 /* test_policy.c - each policy, the registry, and the chain's precedence. */
 #include <check.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "policy.h"
+#include "rng.h"
 
 #define T 90.0 /* RAM threshold */
 
@@ -625,6 +627,266 @@ START_TEST(least_connections_in_the_chain_spreads_a_tier)
 }
 END_TEST
 
+/* ---- ch-bl ---- */
+
+static void *init_params(const struct fb_policy *p, uint64_t seed, const double *params)
+{
+    void *st = NULL;
+    ck_assert_int_eq(p->ops.init(&st, seed, params), 0);
+    return st;
+}
+
+/* The documented ring, computed here from its definition: FNV-1a 64 of a
+ * name seeds splitmix64; a node's points are its first outputs, a key's
+ * position the first. */
+static uint64_t fnv1a(const char *s)
+{
+    uint64_t h = 14695981039346656037ULL;
+    for (; *s != '\0'; s++) {
+        h ^= (unsigned char)*s;
+        h *= 1099511628211ULL;
+    }
+    return h;
+}
+
+static uint64_t splitmix(uint64_t *state)
+{
+    uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+/* order[0..n): the nodes of names[] in ring order from key, one point each. */
+static void ring_order_1(const char *const *names, int n, const char *key, int *order)
+{
+    uint64_t pos[16], seed = fnv1a(key), at = splitmix(&seed);
+    bool used[16] = {false};
+
+    for (int i = 0; i < n; i++) {
+        seed = fnv1a(names[i]);
+        pos[i] = splitmix(&seed);
+    }
+    /* Clockwise distance from the key, the smallest first. */
+    for (int k = 0; k < n; k++) {
+        int best = -1;
+        for (int i = 0; i < n; i++)
+            if (!used[i] && (best < 0 || pos[i] - at < pos[best] - at))
+                best = i;
+        used[best] = true;
+        order[k] = best;
+    }
+}
+
+START_TEST(ch_bl_follows_the_documented_ring)
+{
+    static const char *const names[6] = {"n1", "n2", "n3", "n4", "n5", "n6"};
+    static const char *const keys[4] = {"fib", "resize", "thumbnail", "a"};
+    const double params[2] = {0.25, 1}; /* one point per node */
+    struct fb_node_view n[6];
+    int want[6];
+
+    for (int f = 0; f < 4; f++) {
+        struct fb_select_ctx c = {.function = f, .function_name = keys[f], .ram_threshold = T};
+        void *st = init_params(&fb_policy_ch_bl, 1, params);
+        ring_order_1(names, 6, keys[f], want);
+        for (int i = 0; i < 6; i++)
+            n[i] = (struct fb_node_view){.name = names[i]};
+        /* Idle: the home. Each pick taken down in turn: the next clockwise. */
+        for (int k = 0; k < 6; k++) {
+            ck_assert_int_eq(fb_policy_ch_bl.ops.select(st, n, 6, &c), want[k]);
+            n[want[k]].down = true;
+        }
+        ck_assert_int_eq(fb_policy_ch_bl.ops.select(st, n, 6, &c), FB_ENONODE);
+        fini(&fb_policy_ch_bl, st);
+    }
+}
+END_TEST
+
+/* ceil((1 + eps) * m / e) for the eps used below (exact in binary). */
+static int bound_of(double eps, int m, int e)
+{
+    return (int)ceil((1.0 + eps) * m / e);
+}
+
+START_TEST(ch_bl_never_exceeds_its_bound_while_another_node_is_under_it)
+{
+    static const double eps[4] = {0, 0.25, 0.5, 1};
+    static const char *const names[8] = {"a", "b", "c", "d", "e", "f", "g", "h"};
+    struct fb_rng g;
+    int checked = 0, moved = 0;
+
+    fb_rng_seed(&g, 2024);
+    for (int trial = 0; trial < 3000; trial++) {
+        double params[2] = {eps[trial % 4], (double)(1 + trial % 7)};
+        struct fb_node_view n[8], idle[8];
+        char fname[16];
+        int size = 1 + (int)fb_rng_below(&g, 8), e = 0, m = 1;
+
+        snprintf(fname, sizeof(fname), "fn%d", (int)fb_rng_below(&g, 12));
+        struct fb_select_ctx c = {.function = 0, .function_name = fname, .ram_threshold = T};
+        for (int i = 0; i < size; i++) {
+            n[i] = (struct fb_node_view){.name = names[i],
+                                         .inflight = (int)fb_rng_below(&g, 7),
+                                         .down = fb_rng_below(&g, 8) == 0,
+                                         .ram_pct = fb_rng_below(&g, 8) == 0 ? 95 : 10};
+            idle[i] = n[i];
+            idle[i].inflight = 0;
+            if (fb_node_eligible(&n[i], T)) {
+                e++;
+                m += n[i].inflight;
+            }
+        }
+        void *st = init_params(&fb_policy_ch_bl, 1, params);
+        int pick = fb_policy_ch_bl.ops.select(st, n, size, &c);
+        int home = fb_policy_ch_bl.ops.select(st, idle, size, &c);
+        fini(&fb_policy_ch_bl, st);
+        if (e == 0) {
+            ck_assert_int_eq(pick, FB_ENONODE);
+            continue;
+        }
+        int cap = bound_of(params[0], m, e);
+        ck_assert_int_ge(pick, 0);
+        ck_assert(fb_node_eligible(&n[pick], T));
+        /* With the new invocation the node is at most at the bound... */
+        ck_assert_int_le(n[pick].inflight + 1, cap);
+        /* ...and the home keeps it whenever the home is under the bound. */
+        if (n[home].inflight < cap)
+            ck_assert_int_eq(pick, home);
+        else
+            moved++;
+        checked++;
+    }
+    ck_assert_int_gt(checked, 2000);
+    ck_assert_int_gt(moved, 200); /* the walk past a full home was exercised */
+}
+END_TEST
+
+START_TEST(ch_bl_spreads_a_hot_function_within_the_bound)
+{
+    static const double eps[3] = {0.25, 1, 0};
+    struct fb_select_ctx c = {.function = 0, .function_name = "hot", .ram_threshold = T};
+
+    for (int k = 0; k < 3; k++) {
+        const double params[2] = {eps[k], 10};
+        struct fb_node_view n[4] = {{.name = "a"}, {.name = "b"}, {.name = "c"}, {.name = "d"}};
+        void *st = init_params(&fb_policy_ch_bl, 1, params);
+        int most = 0, least = 1 << 30;
+
+        /* 200 arrivals of one function, none finishing. */
+        for (int placed = 0; placed < 200; placed++) {
+            int i = fb_policy_ch_bl.ops.select(st, n, 4, &c);
+            ck_assert_int_ge(i, 0);
+            n[i].inflight++;
+            for (int j = 0; j < 4; j++)
+                ck_assert_int_le(n[j].inflight, bound_of(eps[k], placed + 1, 4));
+        }
+        for (int j = 0; j < 4; j++) {
+            most = n[j].inflight > most ? n[j].inflight : most;
+            least = n[j].inflight < least ? n[j].inflight : least;
+        }
+        if (eps[k] == 0) {
+            ck_assert_int_le(most - least, 1); /* no imbalance allowed */
+        } else {
+            ck_assert_int_le(most, bound_of(eps[k], 200, 4));
+            ck_assert_int_eq(most, bound_of(eps[k], 200, 4)); /* the home fills first */
+        }
+        fini(&fb_policy_ch_bl, st);
+    }
+}
+END_TEST
+
+START_TEST(ch_bl_with_many_nodes)
+{
+    enum { N = 300 };
+    static char names[N][16];
+    struct fb_node_view *n = calloc(N, sizeof(*n));
+    struct fb_select_ctx c = {.function = 0, .function_name = "hot", .ram_threshold = T};
+    void *st = init_params(&fb_policy_ch_bl, 1, NULL);
+    enum fb_warming mode;
+    int used = 0;
+
+    for (int i = 0; i < N; i++) {
+        snprintf(names[i], sizeof(names[i]), "node-%d", i);
+        n[i].name = names[i];
+    }
+    for (int placed = 0; placed < 3000; placed++) {
+        int i = fb_chain_select(&fb_policy_ch_bl, st, n, N, &c, &mode);
+        ck_assert_int_ge(i, 0);
+        used += n[i].inflight == 0;
+        n[i].inflight++;
+        ck_assert_int_le(n[i].inflight, bound_of(0.25, placed + 1, N));
+    }
+    /* At most ceil(1.25 x 3000 / 300) = 13 each: 231 nodes at least. */
+    ck_assert_int_ge(used, 231);
+    fini(&fb_policy_ch_bl, st);
+    free(n);
+}
+END_TEST
+
+START_TEST(ch_bl_keeps_a_node_on_the_ring_whatever_subset_it_sees)
+{
+    static const char *const names[6] = {"w1", "w2", "w3", "w4", "w5", "w6"};
+    struct fb_node_view full[6], sub[6];
+    char fname[32];
+    void *st = init_params(&fb_policy_ch_bl, 1, NULL);
+    int homes[6] = {0};
+
+    for (int f = 0; f < 60; f++) {
+        int order[6];
+        snprintf(fname, sizeof(fname), "function-%d", f);
+        struct fb_select_ctx c = {.function = f, .function_name = fname, .ram_threshold = T};
+        for (int i = 0; i < 6; i++)
+            full[i] = (struct fb_node_view){.name = names[i]};
+        for (int k = 0; k < 6; k++) {
+            order[k] = fb_policy_ch_bl.ops.select(st, full, 6, &c);
+            full[order[k]].down = true;
+        }
+        homes[order[0]]++;
+        /* A subset in another order (every third node left out, the rest
+         * reversed): the first node of the full order present in it. */
+        int m = 0, want = -1;
+        for (int i = 5; i >= 0; i--)
+            if ((i + f) % 3 != 0)
+                sub[m++] = (struct fb_node_view){.name = names[i]};
+        for (int k = 0; k < 6 && want < 0; k++)
+            for (int j = 0; j < m; j++)
+                if (strcmp(sub[j].name, names[order[k]]) == 0)
+                    want = j;
+        ck_assert_int_eq(fb_policy_ch_bl.ops.select(st, sub, m, &c), want);
+    }
+    fini(&fb_policy_ch_bl, st);
+    for (int i = 0; i < 6; i++)
+        ck_assert_int_gt(homes[i], 0); /* functions spread over the nodes */
+}
+END_TEST
+
+START_TEST(ch_bl_in_the_chain_bounds_the_warm_tier_by_its_own_mean)
+{
+    /* Two warm nodes among four: the warm tier's mean is over those two. */
+    struct fb_node_view n[4] = {{.name = "a", .has_warm = true, .has_image = true},
+                                {.name = "b"},
+                                {.name = "c", .has_warm = true, .has_image = true},
+                                {.name = "d"}};
+    struct fb_select_ctx c = {.function = 0, .function_name = "fib", .ram_threshold = T};
+    void *st = init_params(&fb_policy_ch_bl, 1, NULL);
+    enum fb_warming mode;
+    int count[4] = {0};
+
+    for (int k = 0; k < 40; k++) {
+        int i = fb_chain_select(&fb_policy_ch_bl, st, n, 4, &c, &mode);
+        ck_assert_int_eq(mode, FB_WARM_WARMED);
+        n[i].inflight++;
+        count[i]++;
+        ck_assert_int_le(n[i].inflight, bound_of(0.25, k + 1, 2));
+    }
+    ck_assert_int_eq(count[1] + count[3], 0);
+    ck_assert_int_ge(count[0], 15);
+    ck_assert_int_ge(count[2], 15);
+    fini(&fb_policy_ch_bl, st);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("policy");
@@ -654,6 +916,12 @@ static Suite *suite(void)
     tcase_add_test(tc, least_connections_takes_the_fewest_in_flight);
     tcase_add_test(tc, least_connections_ties_spread_over_seeds);
     tcase_add_test(tc, least_connections_in_the_chain_spreads_a_tier);
+    tcase_add_test(tc, ch_bl_follows_the_documented_ring);
+    tcase_add_test(tc, ch_bl_never_exceeds_its_bound_while_another_node_is_under_it);
+    tcase_add_test(tc, ch_bl_spreads_a_hot_function_within_the_bound);
+    tcase_add_test(tc, ch_bl_with_many_nodes);
+    tcase_add_test(tc, ch_bl_keeps_a_node_on_the_ring_whatever_subset_it_sees);
+    tcase_add_test(tc, ch_bl_in_the_chain_bounds_the_warm_tier_by_its_own_mean);
     suite_add_tcase(s, tc);
     return s;
 }
