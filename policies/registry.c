@@ -15,6 +15,7 @@ static const struct fb_policy *const policies[] = {
     &fb_policy_warm_aware,
     &fb_policy_least_connections,
     &fb_policy_ch_bl,
+    &fb_policy_ch_rlu,
 };
 
 #define N_POLICIES ((int)(sizeof(policies) / sizeof(policies[0])))

@@ -657,21 +657,26 @@ static uint64_t splitmix(uint64_t *state)
     return z ^ (z >> 31);
 }
 
-/* order[0..n): the nodes of names[] in ring order from key, one point each. */
-static void ring_order_1(const char *const *names, int n, const char *key, int *order)
+/* order[0..n): the nodes of names[] in ring order from key, vnodes points
+ * each: by the clockwise distance from the key to a node's nearest point. */
+static void ring_order(const char *const *names, int n, const char *key, int vnodes,
+                       int *order)
 {
-    uint64_t pos[16], seed = fnv1a(key), at = splitmix(&seed);
+    uint64_t dist[16], seed = fnv1a(key), at = splitmix(&seed);
     bool used[16] = {false};
 
     for (int i = 0; i < n; i++) {
         seed = fnv1a(names[i]);
-        pos[i] = splitmix(&seed);
+        dist[i] = UINT64_MAX;
+        for (int k = 0; k < vnodes; k++) {
+            uint64_t d = splitmix(&seed) - at;
+            dist[i] = d < dist[i] ? d : dist[i];
+        }
     }
-    /* Clockwise distance from the key, the smallest first. */
     for (int k = 0; k < n; k++) {
         int best = -1;
         for (int i = 0; i < n; i++)
-            if (!used[i] && (best < 0 || pos[i] - at < pos[best] - at))
+            if (!used[i] && (best < 0 || dist[i] < dist[best]))
                 best = i;
         used[best] = true;
         order[k] = best;
@@ -689,7 +694,7 @@ START_TEST(ch_bl_follows_the_documented_ring)
     for (int f = 0; f < 4; f++) {
         struct fb_select_ctx c = {.function = f, .function_name = keys[f], .ram_threshold = T};
         void *st = init_params(&fb_policy_ch_bl, 1, params);
-        ring_order_1(names, 6, keys[f], want);
+        ring_order(names, 6, keys[f], 1, want);
         for (int i = 0; i < 6; i++)
             n[i] = (struct fb_node_view){.name = names[i]};
         /* Idle: the home. Each pick taken down in turn: the next clockwise. */
@@ -887,6 +892,146 @@ START_TEST(ch_bl_in_the_chain_bounds_the_warm_tier_by_its_own_mean)
 }
 END_TEST
 
+/* ---- ch-rlu ---- */
+
+/* An arrival of function f (named name) at now. */
+static int arrive(void *st, const struct fb_node_view *n, int count, int f, const char *name,
+                  double now)
+{
+    struct fb_select_ctx c = {.function = f, .function_name = name, .ram_threshold = T,
+                              .now_s = now, .arrival = true};
+    return fb_policy_ch_rlu.ops.select(st, n, count, &c);
+}
+
+START_TEST(ch_rlu_keeps_an_unpopular_function_home_and_spills_a_popular_one)
+{
+    static const char *const names[5] = {"a", "b", "c", "d", "e"};
+    /* share 0.5 of two functions: one popular; bound 4, period 2 s, chain
+     * 4, 3 points per node. */
+    const double params[5] = {0.5, 4, 2, 4, 3};
+    struct fb_node_view n[5];
+    int hot[5], cold[5];
+    void *st = init_params(&fb_policy_ch_rlu, 1, params);
+
+    for (int i = 0; i < 5; i++)
+        n[i] = (struct fb_node_view){.name = names[i]};
+    ring_order(names, 5, "hot", 3, hot);
+    ring_order(names, 5, "cold", 3, cold);
+    ck_assert_int_ne(hot[0], cold[0]); /* so that their loads can differ */
+
+    /* First window [0, 2): nothing is popular yet, both stay home even
+     * with their homes far over the bound. */
+    n[hot[0]].inflight = n[cold[0]].inflight = 10;
+    for (int k = 0; k < 10; k++)
+        ck_assert_int_eq(arrive(st, n, 5, 0, "hot", 0.1 * (k + 1)), hot[0]);
+    ck_assert_int_eq(arrive(st, n, 5, 1, "cold", 1.5), cold[0]);
+
+    /* Second window: "hot" (10 arrivals against 1) is popular and spills to
+     * the next node of its walk; "cold" stays home. */
+    n[cold[0]].inflight = 0;
+    ck_assert_int_eq(arrive(st, n, 5, 0, "hot", 2.5), hot[1]);
+    n[cold[0]].inflight = 10;
+    ck_assert_int_eq(arrive(st, n, 5, 1, "cold", 2.6), cold[0]);
+    n[cold[0]].inflight = 0;
+    /* The bound takes a node with as many in flight as it... */
+    n[hot[1]].inflight = 4;
+    ck_assert_int_eq(arrive(st, n, 5, 0, "hot", 2.7), hot[1]);
+    /* ...not one over it: the next one then. */
+    n[hot[1]].inflight = 5;
+    ck_assert_int_eq(arrive(st, n, 5, 0, "hot", 2.8), hot[2]);
+    /* A popular function's home under the bound keeps it. */
+    n[hot[0]].inflight = 2;
+    ck_assert_int_eq(arrive(st, n, 5, 0, "hot", 2.9), hot[0]);
+    /* The chain is 4 nodes: with all four over the bound it stays home,
+     * though the fifth is idle. */
+    for (int k = 0; k < 4; k++)
+        n[hot[k]].inflight = 5;
+    n[hot[4]].inflight = 0;
+    ck_assert_int_eq(arrive(st, n, 5, 0, "hot", 3.0), hot[0]);
+    /* Nodes that are not eligible are passed over and not counted. */
+    n[hot[1]].down = true;
+    ck_assert_int_eq(arrive(st, n, 5, 0, "hot", 3.1), hot[4]);
+    n[hot[1]].down = false;
+
+    /* In [2, 4) "cold" arrives more often than "hot" (8 against 6): from
+     * 4 s on the roles swap. */
+    for (int k = 0; k < 7; k++)
+        ck_assert_int_eq(arrive(st, n, 5, 1, "cold", 3.2 + 0.1 * k), cold[0]);
+    for (int i = 0; i < 5; i++)
+        n[i].inflight = 0;
+    n[hot[0]].inflight = 10;
+    ck_assert_int_eq(arrive(st, n, 5, 0, "hot", 4.1), hot[0]);
+    n[hot[0]].inflight = 0;
+    n[cold[0]].inflight = 10;
+    ck_assert_int_eq(arrive(st, n, 5, 1, "cold", 4.2), cold[1]);
+
+    /* A quiet spell longer than a period: the window before now saw no
+     * arrival, so nothing is popular. */
+    ck_assert_int_eq(arrive(st, n, 5, 1, "cold", 9.0), cold[0]);
+    fini(&fb_policy_ch_rlu, st);
+}
+END_TEST
+
+START_TEST(ch_rlu_without_a_clock_is_plain_consistent_hashing)
+{
+    static const char *const names[4] = {"n1", "n2", "n3", "n4"};
+    struct fb_node_view n[4];
+    int order[4];
+    void *st = init_params(&fb_policy_ch_rlu, 1, NULL);
+
+    for (int i = 0; i < 4; i++)
+        n[i] = (struct fb_node_view){.name = names[i]};
+    ring_order(names, 4, "hot", 3, order); /* the default: 3 points per node */
+    n[order[0]].inflight = 50;
+    /* now_s stays 0: no window closes, nothing becomes popular. */
+    for (int k = 0; k < 1000; k++)
+        ck_assert_int_eq(arrive(st, n, 4, 0, "hot", 0), order[0]);
+    fini(&fb_policy_ch_rlu, st);
+
+    /* A clock but no arrivals (warming picks, re-selections): the same. */
+    st = init_params(&fb_policy_ch_rlu, 1, NULL);
+    for (int k = 0; k < 1000; k++) {
+        struct fb_select_ctx c = {.function = 0, .function_name = "hot", .ram_threshold = T,
+                                  .now_s = 0.01 * k};
+        ck_assert_int_eq(fb_policy_ch_rlu.ops.select(st, n, 4, &c), order[0]);
+    }
+    /* An ineligible home: the next eligible node of the walk. */
+    n[order[0]].ram_pct = 95;
+    ck_assert_int_eq(arrive(st, n, 4, 0, "hot", 20), order[1]);
+    n[order[1]].down = true;
+    ck_assert_int_eq(arrive(st, n, 4, 0, "hot", 21), order[2]);
+    fini(&fb_policy_ch_rlu, st);
+}
+END_TEST
+
+START_TEST(ch_rlu_takes_a_rounded_share_of_the_functions_seen)
+{
+    static const char *const names[3] = {"x", "y", "z"};
+    static const char *const fns[4] = {"f0", "f1", "f2", "f3"};
+    struct fb_node_view n[3];
+    int order[3];
+
+    for (int i = 0; i < 3; i++)
+        n[i] = (struct fb_node_view){.name = names[i], .inflight = 9};
+    /* The default share 0.2: of two functions round(0.4) = 0 are popular,
+     * of four round(0.8) = 1, the one with the most arrivals. */
+    for (int seen = 2; seen <= 4; seen += 2) {
+        void *st = init_params(&fb_policy_ch_rlu, 1, NULL);
+        for (int f = 0; f < seen; f++)
+            for (int k = 0; k <= f; k++) /* f_k arrives k + 1 times */
+                arrive(st, n, 3, f, fns[f], 0.5);
+        for (int f = 0; f < seen; f++) {
+            ring_order(names, 3, fns[f], 3, order);
+            n[order[1]].inflight = 0; /* under the bound: where a popular one goes */
+            int want = seen == 4 && f == 3 ? order[1] : order[0];
+            ck_assert_int_eq(arrive(st, n, 3, f, fns[f], 2.5), want);
+            n[order[1]].inflight = 9;
+        }
+        fini(&fb_policy_ch_rlu, st);
+    }
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("policy");
@@ -922,6 +1067,9 @@ static Suite *suite(void)
     tcase_add_test(tc, ch_bl_with_many_nodes);
     tcase_add_test(tc, ch_bl_keeps_a_node_on_the_ring_whatever_subset_it_sees);
     tcase_add_test(tc, ch_bl_in_the_chain_bounds_the_warm_tier_by_its_own_mean);
+    tcase_add_test(tc, ch_rlu_keeps_an_unpopular_function_home_and_spills_a_popular_one);
+    tcase_add_test(tc, ch_rlu_without_a_clock_is_plain_consistent_hashing);
+    tcase_add_test(tc, ch_rlu_takes_a_rounded_share_of_the_functions_seen);
     suite_add_tcase(s, tc);
     return s;
 }
