@@ -16,6 +16,7 @@ static const struct fb_policy *const policies[] = {
     &fb_policy_least_connections,
     &fb_policy_ch_bl,
     &fb_policy_ch_rlu,
+    &fb_policy_pull_based,
 };
 
 #define N_POLICIES ((int)(sizeof(policies) / sizeof(policies[0])))

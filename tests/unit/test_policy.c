@@ -261,10 +261,14 @@ START_TEST(registry_finds_the_added_policies)
     ck_assert_ptr_eq(fb_policy_find("power-of-two"), &fb_policy_power_of_two);
     ck_assert_ptr_eq(fb_policy_find("hash-affinity"), &fb_policy_hash_affinity);
     ck_assert_ptr_eq(fb_policy_find("warm-aware"), &fb_policy_warm_aware);
+    ck_assert_ptr_eq(fb_policy_find("least-connections"), &fb_policy_least_connections);
+    ck_assert_ptr_eq(fb_policy_find("ch-bl"), &fb_policy_ch_bl);
+    ck_assert_ptr_eq(fb_policy_find("ch-rlu"), &fb_policy_ch_rlu);
+    ck_assert_ptr_eq(fb_policy_find("pull-based"), &fb_policy_pull_based);
     int n = 0;
     while (fb_policy_at(n) != NULL)
         n++;
-    ck_assert_int_ge(n, 7);
+    ck_assert_int_ge(n, 11);
     ck_assert_int_eq(fb_policy_table_check(NULL), 0);
 }
 END_TEST
@@ -1032,6 +1036,155 @@ START_TEST(ch_rlu_takes_a_rounded_share_of_the_functions_seen)
 }
 END_TEST
 
+/* ---- pull-based ---- */
+
+static int pb_pick(void *st, const struct fb_node_view *n, int count, int f)
+{
+    struct fb_select_ctx c = {.function = f, .function_name = f == 0 ? "fib" : "resize",
+                              .ram_threshold = T};
+    return fb_policy_pull_based.ops.select(st, n, count, &c);
+}
+
+static void pb_done(void *st, const char *node, int f)
+{
+    fb_policy_pull_based.ops.done(st, node, f, 1.0);
+}
+
+START_TEST(pull_based_picks_the_node_that_just_finished_the_function)
+{
+    struct fb_node_view n[3] = {{.name = "a"}, {.name = "b", .inflight = 2}, {.name = "c"}};
+    void *st = init_seeded(&fb_policy_pull_based, 1);
+
+    /* b is busier than a and c, but it has just finished fib. */
+    pb_done(st, "b", 0);
+    ck_assert_int_eq(pb_pick(st, n, 3, 0), 1);
+    /* Its entry is used: next time, least connections (a or c). */
+    int i = pb_pick(st, n, 3, 0);
+    ck_assert(i == 0 || i == 2);
+    /* Another function's queue is its own. */
+    n[0].inflight = 5;
+    pb_done(st, "a", 1);
+    for (int k = 0; k < 20; k++)
+        ck_assert_int_eq(pb_pick(st, n, 3, 0), 2);
+    ck_assert_int_eq(pb_pick(st, n, 3, 1), 0);
+    fini(&fb_policy_pull_based, st);
+}
+END_TEST
+
+START_TEST(pull_based_takes_the_least_loaded_finished_node_first)
+{
+    struct fb_node_view n[4] = {{.name = "a", .inflight = 3},
+                                {.name = "b", .inflight = 1},
+                                {.name = "c", .inflight = 2},
+                                {.name = "d"}};
+    void *st = init_seeded(&fb_policy_pull_based, 1);
+
+    pb_done(st, "a", 0);
+    pb_done(st, "b", 0);
+    pb_done(st, "c", 0);
+    ck_assert_int_eq(pb_pick(st, n, 4, 0), 1);
+    ck_assert_int_eq(pb_pick(st, n, 4, 0), 2);
+    ck_assert_int_eq(pb_pick(st, n, 4, 0), 0);
+    ck_assert_int_eq(pb_pick(st, n, 4, 0), 3); /* queue empty: the idle d */
+    /* The load is the view's at selection time, not the one when queued;
+     * equal loads: the entry queued first. */
+    pb_done(st, "c", 0);
+    pb_done(st, "a", 0);
+    pb_done(st, "b", 0);
+    n[0].inflight = n[1].inflight = n[2].inflight = 1;
+    ck_assert_int_eq(pb_pick(st, n, 4, 0), 2);
+    ck_assert_int_eq(pb_pick(st, n, 4, 0), 0);
+    n[1].inflight = 7;
+    ck_assert_int_eq(pb_pick(st, n, 4, 0), 1); /* still queued, though busy */
+    /* Two finished invocations on one node: two entries. */
+    pb_done(st, "a", 0);
+    pb_done(st, "a", 0);
+    n[3].inflight = 9;
+    ck_assert_int_eq(pb_pick(st, n, 4, 0), 0);
+    ck_assert_int_eq(pb_pick(st, n, 4, 0), 0);
+    fini(&fb_policy_pull_based, st);
+}
+END_TEST
+
+START_TEST(pull_based_knows_nodes_by_name_in_any_view)
+{
+    struct fb_node_view all[3] = {{.name = "a"}, {.name = "b"}, {.name = "c"}};
+    struct fb_node_view tier[2] = {{.name = "c", .inflight = 4}, {.name = "b", .inflight = 4}};
+    struct fb_node_view other[3] = {{.name = "c"}, {.name = "b"}, {.name = "a", .inflight = 3}};
+    void *st = init_seeded(&fb_policy_pull_based, 1);
+
+    pb_done(st, "a", 0);
+    /* A view without a: a's entry stays for later. */
+    int i = pb_pick(st, tier, 2, 0);
+    ck_assert(i == 0 || i == 1);
+    /* a, wherever it is listed. */
+    ck_assert_int_eq(pb_pick(st, other, 3, 0), 2);
+    /* A queued node that is not eligible is passed over, and stays. */
+    pb_done(st, "b", 0);
+    all[1].ram_pct = 95;
+    all[0].inflight = 1;
+    ck_assert_int_eq(pb_pick(st, all, 3, 0), 2);
+    all[1].ram_pct = 0;
+    all[1].inflight = 6;
+    ck_assert_int_eq(pb_pick(st, all, 3, 0), 1);
+    fini(&fb_policy_pull_based, st);
+}
+END_TEST
+
+START_TEST(pull_based_keeps_the_newest_entries_of_a_full_queue)
+{
+    struct fb_node_view n[3] = {{.name = "a", .inflight = 5}, {.name = "b"}, {.name = "c"}};
+    void *st = init_seeded(&fb_policy_pull_based, 1);
+
+    pb_done(st, "a", 0);
+    for (int k = 0; k < 1024; k++)
+        pb_done(st, "b", 0);
+    /* a's entry, the oldest, made room: with b down, least connections
+     * takes the idle c over the queued-then-dropped a. */
+    n[1].down = true;
+    ck_assert_int_eq(pb_pick(st, n, 3, 0), 2);
+    n[1].down = false;
+    n[1].inflight = 3;
+    for (int k = 0; k < 1024; k++)
+        ck_assert_int_eq(pb_pick(st, n, 3, 0), 1);
+    ck_assert_int_eq(pb_pick(st, n, 3, 0), 2); /* all used */
+    fini(&fb_policy_pull_based, st);
+}
+END_TEST
+
+START_TEST(pull_based_without_completions_is_least_connections)
+{
+    enum { K = 64 };
+    struct fb_node_view n[5] = {{.name = "a", .inflight = 1}, {.name = "b"}, {.name = "c"},
+                                {.name = "d", .inflight = 2}, {.name = "e"}};
+    int a[K], b[K];
+
+    draw_sequence(&fb_policy_pull_based, 9, n, 5, a, K);
+    draw_sequence(&fb_policy_least_connections, 9, n, 5, b, K);
+    ck_assert(same_sequence(a, b, K));
+}
+END_TEST
+
+START_TEST(pull_based_in_the_chain_takes_the_warm_node_that_finished)
+{
+    /* Keep-alive: a and b hold warm instances of fib; b has just finished
+     * one. The warm tier is asked first and b's entry is in it. */
+    struct fb_node_view n[3] = {{.name = "a", .has_warm = true, .has_image = true},
+                                {.name = "b", .has_warm = true, .has_image = true,
+                                 .inflight = 1},
+                                {.name = "c"}};
+    void *st = init_seeded(&fb_policy_pull_based, 1);
+    enum fb_warming mode;
+
+    pb_done(st, "b", 0);
+    ck_assert_int_eq(fb_chain_select(&fb_policy_pull_based, st, n, 3, &ctx, &mode), 1);
+    ck_assert_int_eq(mode, FB_WARM_WARMED);
+    /* Then the warm tier by least connections: a. */
+    ck_assert_int_eq(fb_chain_select(&fb_policy_pull_based, st, n, 3, &ctx, &mode), 0);
+    fini(&fb_policy_pull_based, st);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("policy");
@@ -1070,6 +1223,12 @@ static Suite *suite(void)
     tcase_add_test(tc, ch_rlu_keeps_an_unpopular_function_home_and_spills_a_popular_one);
     tcase_add_test(tc, ch_rlu_without_a_clock_is_plain_consistent_hashing);
     tcase_add_test(tc, ch_rlu_takes_a_rounded_share_of_the_functions_seen);
+    tcase_add_test(tc, pull_based_picks_the_node_that_just_finished_the_function);
+    tcase_add_test(tc, pull_based_takes_the_least_loaded_finished_node_first);
+    tcase_add_test(tc, pull_based_knows_nodes_by_name_in_any_view);
+    tcase_add_test(tc, pull_based_keeps_the_newest_entries_of_a_full_queue);
+    tcase_add_test(tc, pull_based_without_completions_is_least_connections);
+    tcase_add_test(tc, pull_based_in_the_chain_takes_the_warm_node_that_finished);
     suite_add_tcase(s, tc);
     return s;
 }
