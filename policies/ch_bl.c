@@ -38,8 +38,8 @@ enum { OPT_EPSILON, OPT_VNODES };
 
 static const struct fb_plugopt chbl_options[] = {
     [OPT_EPSILON] = {"epsilon", FB_PLUGOPT_NUMBER, 0.25, 0, 10,
-                     "a node takes an invocation while, with it, it runs at most "
-                     "ceil((1 + epsilon) x the mean) (the mean counting it)"},
+                     "with an invocation, a node runs at most ceil((1 + epsilon) x the "
+                     "mean in flight), the mean counting that invocation"},
     [OPT_VNODES] = {"vnodes", FB_PLUGOPT_INT, 10, 1, 1000, "points of each node on the ring"},
     {NULL, 0, 0, 0, 0, NULL},
 };
@@ -114,8 +114,8 @@ static void chbl_free(void *state)
 
 const struct fb_policy fb_policy_ch_bl = {
     .name = "ch-bl",
-    .summary = "consistent hashing with bounded loads: the function's node on a ring of "
-               "nodes, else the next one clockwise under (1 + epsilon) x the mean in flight",
+    .summary = "consistent hashing with bounded loads: the function's node on a ring, else "
+               "the next clockwise under (1 + epsilon) x the mean load",
     .ops = {.init = chbl_init, .select = chbl_select, .free = chbl_free},
     .options = chbl_options,
 };

@@ -12,9 +12,9 @@
  * flight (fb_node_view.inflight), the counterpart of Iluvatar's "running"
  * load metric.
  *
- * Popularity is refreshed every `period` seconds of the workload's clock
- * (fb_select_ctx.now_s): the clock is cut into windows [k period,
- * (k + 1) period), arrivals (selections with fb_select_ctx.arrival) are
+ * Popularity is refreshed every `period_s` seconds of the workload's clock
+ * (fb_select_ctx.now_s): the clock is cut into windows [k period_s,
+ * (k + 1) period_s), arrivals (selections with fb_select_ctx.arrival) are
  * counted per function in the current window, and when a selection comes in
  * a later window the popular functions become the top `share` of the
  * functions seen since the cell began, ranked by their arrivals in the last
@@ -37,7 +37,7 @@
  *
  * Parameters, with Iluvatar's values: share 0.2 and bound 4 (the CH-RLU
  * experiments of its load scripts: popular_pct 0.2, bounded_ceil 4 with the
- * "running" metric), period 2 s (their controller_thread_sleep_ms 2000, the
+ * "running" metric), period_s 2 (their controller_thread_sleep_ms 2000, the
  * balancer's refresh), chain 4 and vnodes 3 (its ChRluConfig defaults
  * chain_len and vnodes). */
 #include <math.h>
@@ -52,9 +52,9 @@ enum { OPT_SHARE, OPT_BOUND, OPT_PERIOD, OPT_CHAIN, OPT_VNODES };
 static const struct fb_plugopt chrlu_options[] = {
     [OPT_SHARE] = {"share", FB_PLUGOPT_NUMBER, 0.2, 0, 1,
                    "share of the functions seen that is popular (by arrivals per period)"},
-    [OPT_BOUND] = {"bound", FB_PLUGOPT_NUMBER, 4, 0, 1e6,
+    [OPT_BOUND] = {"bound", FB_PLUGOPT_NUMBER, 4, 0, 10000,
                    "a popular function may go to a node with at most this many in flight"},
-    [OPT_PERIOD] = {"period", FB_PLUGOPT_NUMBER, 2, 0.001, 86400,
+    [OPT_PERIOD] = {"period_s", FB_PLUGOPT_NUMBER, 2, 0.001, 86400,
                     "seconds between refreshes of the popular functions"},
     [OPT_CHAIN] = {"chain", FB_PLUGOPT_INT, 4, 1, 1000,
                    "nodes a popular function tries along the ring, its home first"},
@@ -218,8 +218,8 @@ static int chrlu_select(void *state, const struct fb_node_view *nodes, int n,
 
 const struct fb_policy fb_policy_ch_rlu = {
     .name = "ch-rlu",
-    .summary = "consistent hashing with random load updates: each function at its node on "
-               "a ring, popular ones on to the next under a load bound",
+    .summary = "consistent hashing with random load updates: the function's node on a ring; "
+               "popular functions on to the next under a load bound",
     .ops = {.init = chrlu_init, .select = chrlu_select, .free = chrlu_free},
     .options = chrlu_options,
 };

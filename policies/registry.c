@@ -1,4 +1,5 @@
 /* registry.c - the table of policies, looked up by name. */
+#include <stdio.h>
 #include <string.h>
 
 #include "error.h"
@@ -69,4 +70,18 @@ int fb_policy_table_check(struct fb_errbuf *eb)
                 return fb_errf(eb, FB_EINVAL, "policy '%s' is listed twice", p->name);
     }
     return 0;
+}
+
+void fb_policy_list(FILE *f)
+{
+    for (int i = 0; i < N_POLICIES; i++) {
+        const struct fb_policy *p = policies[i];
+        fprintf(f, "%-18s %s\n", p->name, p->summary);
+        for (const struct fb_plugopt *o = p->options; o != NULL && o->name != NULL; o++) {
+            char kv[80];
+            snprintf(kv, sizeof(kv), "%s=%g", o->name, o->def);
+            fprintf(f, "    %-16s %s in [%g, %g]: %s\n", kv,
+                    o->kind == FB_PLUGOPT_INT ? "integer" : "number", o->min, o->max, o->help);
+        }
+    }
 }

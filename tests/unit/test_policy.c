@@ -1185,6 +1185,72 @@ START_TEST(pull_based_in_the_chain_takes_the_warm_node_that_finished)
 }
 END_TEST
 
+/* ---- parameters ---- */
+
+START_TEST(policies_take_their_parameters_from_the_spec)
+{
+    struct fb_plugspec spec;
+    struct fb_errbuf eb = {{0}};
+    struct fb_node_view n[4] = {{.name = "a"}, {.name = "b"}, {.name = "c"}, {.name = "d"}};
+    struct fb_select_ctx c = {.function = 0, .function_name = "hot", .ram_threshold = T};
+    const struct fb_policy *p;
+
+    /* The published defaults, as the README gives them. */
+    ck_assert_ptr_eq(fb_policy_find_spec("ch-bl", &spec, &eb), &fb_policy_ch_bl);
+    ck_assert_int_eq(spec.n_values, 2);
+    ck_assert(spec.values[0] == 0.25 && spec.values[1] == 10);
+    ck_assert_ptr_eq(fb_policy_find_spec("ch-rlu", &spec, &eb), &fb_policy_ch_rlu);
+    ck_assert_int_eq(spec.n_values, 5);
+    ck_assert(spec.values[0] == 0.2 && spec.values[1] == 4 && spec.values[2] == 2 &&
+              spec.values[3] == 4 && spec.values[4] == 3);
+    ck_assert_ptr_eq(fb_policy_find_spec("pull-based", &spec, &eb), &fb_policy_pull_based);
+    ck_assert_int_eq(spec.n_values, 0);
+
+    /* epsilon=0 from the spec reaches the policy: 9 invocations over 4
+     * nodes, no node more than one ahead of another. */
+    p = fb_policy_find_spec("ch-bl:epsilon=0", &spec, &eb);
+    ck_assert_ptr_eq(p, &fb_policy_ch_bl);
+    void *st = init_params(p, 1, spec.values);
+    for (int k = 0; k < 9; k++)
+        n[p->ops.select(st, n, 4, &c)].inflight++;
+    for (int i = 0; i < 4; i++)
+        ck_assert_int_ge(n[i].inflight, 2);
+    fini(p, st);
+
+    /* A bad value is refused with the policy's name. */
+    ck_assert_ptr_null(fb_policy_find_spec("ch-rlu:share=2", &spec, &eb));
+    ck_assert_str_eq(eb.msg, "ch-rlu: share: 2 is outside [0, 1]");
+}
+END_TEST
+
+START_TEST(the_listing_shows_each_policy_and_its_parameters)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    const struct fb_policy *p;
+
+    ck_assert_ptr_nonnull(f);
+    fb_policy_list(f);
+    fclose(f);
+    for (int i = 0; (p = fb_policy_at(i)) != NULL; i++) {
+        char line[256];
+        snprintf(line, sizeof(line), "%-18s %s\n", p->name, p->summary);
+        ck_assert_msg(strstr(text, line) != NULL, "%s is not listed", p->name);
+    }
+    ck_assert_ptr_nonnull(strstr(text, "\n    epsilon=0.25     number in [0, 10]: "));
+    ck_assert_ptr_nonnull(strstr(text, "\n    vnodes=10        integer in [1, 1000]: "));
+    ck_assert_ptr_nonnull(strstr(text, "\n    period_s=2       number in [0.001, 86400]: "));
+    /* Parameters follow their own policy's line: ch-rlu's vnodes (3) comes
+     * after "ch-rlu", ch-bl's (10) before it. */
+    char *rlu = strstr(text, "\nch-rlu ");
+    ck_assert_ptr_nonnull(rlu);
+    ck_assert_ptr_nonnull(strstr(rlu, "    vnodes=3 "));
+    ck_assert(strstr(text, "    vnodes=10 ") < rlu);
+    free(text);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("policy");
@@ -1229,6 +1295,8 @@ static Suite *suite(void)
     tcase_add_test(tc, pull_based_keeps_the_newest_entries_of_a_full_queue);
     tcase_add_test(tc, pull_based_without_completions_is_least_connections);
     tcase_add_test(tc, pull_based_in_the_chain_takes_the_warm_node_that_finished);
+    tcase_add_test(tc, policies_take_their_parameters_from_the_spec);
+    tcase_add_test(tc, the_listing_shows_each_policy_and_its_parameters);
     suite_add_tcase(s, tc);
     return s;
 }
