@@ -15,8 +15,8 @@
  * Popularity is refreshed every `period_s` seconds of the workload's clock
  * (fb_select_ctx.now_s): the clock is cut into windows [k period_s,
  * (k + 1) period_s), arrivals (selections with fb_select_ctx.arrival) are
- * counted per function in the current window, and when a selection comes in
- * a later window the popular functions become the top `share` of the
+ * counted per function in the current window, and at the first arrival in a
+ * later window the popular functions become the top `share` of the
  * functions seen since the cell began, ranked by their arrivals in the last
  * full window (the most first, the lower function index on a tie); a
  * function with no arrival in it is never popular. The number taken is
@@ -78,7 +78,7 @@ struct chrlu_state {
     struct fb_ring ring;
     double share, bound, period;
     int chain;
-    double window;           /* start of the current window, a multiple of period */
+    long long window;        /* the current window: [window, window + 1) x period */
     struct chrlu_fn *fn;
     int n_fn;                /* entries of fn */
     int n_seen;
@@ -167,16 +167,17 @@ static void refresh(struct chrlu_state *s, bool last_window_empty)
         s->fn[s->rank[k].f].popular = true;
 }
 
-/* Moves the window to the one holding now, refreshing when it changes. */
+/* Moves to the window holding now, refreshing when it is a later one. */
 static void advance(struct chrlu_state *s, double now)
 {
-    double periods;
+    double k = now >= 0 ? floor(now / s->period) : 0;
 
-    if (!(now >= s->window + s->period))
+    if (k > 1e15) /* past any clock a cell has: kept representable */
+        k = 1e15;
+    if (!(k > (double)s->window))
         return;
-    periods = floor((now - s->window) / s->period);
-    refresh(s, periods >= 2);
-    s->window += periods * s->period;
+    refresh(s, k - (double)s->window >= 2);
+    s->window = (long long)k;
 }
 
 static int chrlu_select(void *state, const struct fb_node_view *nodes, int n,

@@ -999,6 +999,11 @@ START_TEST(ch_rlu_without_a_clock_is_plain_consistent_hashing)
                                   .now_s = 0.01 * k};
         ck_assert_int_eq(fb_policy_ch_rlu.ops.select(st, n, 4, &c), order[0]);
     }
+    /* A clock that cannot be read as time (NaN, negative) stands still; one
+     * far past any cell is held at a limit. Neither makes "hot" popular. */
+    ck_assert_int_eq(arrive(st, n, 4, 0, "hot", NAN), order[0]);
+    ck_assert_int_eq(arrive(st, n, 4, 0, "hot", -1), order[0]);
+    ck_assert_int_eq(arrive(st, n, 4, 0, "hot", 1e300), order[0]);
     /* An ineligible home: the next eligible node of the walk. */
     n[order[0]].ram_pct = 95;
     ck_assert_int_eq(arrive(st, n, 4, 0, "hot", 20), order[1]);
