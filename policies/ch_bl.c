@@ -13,14 +13,15 @@
  * and the first other node takes the invocation. The load of a node is its
  * invocations in flight (fb_node_view.inflight); e is the number of
  * eligible nodes in the view and m the invocations in flight on them plus
- * the one being placed. The mean m / e counts the new arrival, as the
- * paper's capacity counts the ball being inserted (and as HAProxy's and
- * lafikl/consistent's implementations do): with every node idle, m = 1 and
- * c = 1, so an idle home takes it. A node takes the invocation while its load
- * is below c, so with it the load is at most c; since the e eligible nodes
- * hold m - 1 < e * c invocations, one of them is always below c: the walk
- * always ends, and no node is given an invocation that takes it over c while
- * another eligible node is below c.
+ * the one being placed. The mean m / e counts the new arrival, as HAProxy's
+ * bounded-load hashing counts the request being placed: with every node
+ * idle, m = 1 and c >= 1, so an idle home takes it (without the arrival the
+ * capacity would be 0; lafikl/consistent instead holds the mean at 1 or
+ * more). A node takes the invocation while its load is below c, so with it
+ * the load is at most c; since the e eligible nodes hold m - 1 < e * c
+ * invocations, one of them is always below c: the walk always ends, and no
+ * node is given an invocation that takes it over c while another eligible
+ * node is below c.
  *
  * Parameters: epsilon (default 0.25, in [0, 10]) and vnodes (default 10, in
  * [1, 1000]). The paper leaves epsilon free (its bounds hold for any
