@@ -7,10 +7,12 @@
 enum { STACK_NODES = 64 };
 
 /* Runs the base policy over the eligible nodes of one tier; index in nodes
- * or FB_ENONODE. want_warm/want_image select the tier. */
+ * or FB_ENONODE. want_warm/want_image select the tier. Once the policy has
+ * been asked, ctx->arrival is false: the later tiers place the same
+ * invocation. */
 static int select_tier(const struct fb_policy *p, void *state,
                        const struct fb_node_view *nodes, int n,
-                       const struct fb_select_ctx *ctx, bool want_warm, bool want_image)
+                       struct fb_select_ctx *ctx, bool want_warm, bool want_image)
 {
     struct fb_node_view stack_view[STACK_NODES];
     int stack_map[STACK_NODES];
@@ -38,6 +40,7 @@ static int select_tier(const struct fb_policy *p, void *state,
     }
     if (m > 0) {
         pick = p->ops.select(state, view, m, ctx);
+        ctx->arrival = false;
         if (pick >= 0)
             pick = map[pick];
     }
@@ -53,14 +56,15 @@ int fb_chain_select(const struct fb_policy *p, void *state,
                     const struct fb_node_view *nodes, int n,
                     const struct fb_select_ctx *ctx, enum fb_warming *mode)
 {
-    int i = select_tier(p, state, nodes, n, ctx, true, false);
+    struct fb_select_ctx c = *ctx;
+    int i = select_tier(p, state, nodes, n, &c, true, false);
     if (i >= 0) {
         *mode = FB_WARM_WARMED;
         return i;
     }
     if (i == FB_ENOMEM)
         return i;
-    i = select_tier(p, state, nodes, n, ctx, false, true);
+    i = select_tier(p, state, nodes, n, &c, false, true);
     if (i >= 0) {
         *mode = FB_WARM_PREWARMED;
         return i;
@@ -69,7 +73,7 @@ int fb_chain_select(const struct fb_policy *p, void *state,
         return i;
     /* Cold: any eligible node. One holding the image was already preferred,
      * so the base policy sees the whole list. */
-    i = p->ops.select(state, nodes, n, ctx);
+    i = p->ops.select(state, nodes, n, &c);
     if (i >= 0)
         *mode = nodes[i].has_image ? FB_WARM_PREWARMED : FB_WARM_COLD;
     return i;

@@ -1,4 +1,5 @@
 /* registry.c - the table of policies, looked up by name. */
+#include <stdio.h>
 #include <string.h>
 
 #include "error.h"
@@ -13,6 +14,10 @@ static const struct fb_policy *const policies[] = {
     &fb_policy_power_of_two,
     &fb_policy_hash_affinity,
     &fb_policy_warm_aware,
+    &fb_policy_least_connections,
+    &fb_policy_ch_bl,
+    &fb_policy_ch_rlu,
+    &fb_policy_pull_based,
 };
 
 #define N_POLICIES ((int)(sizeof(policies) / sizeof(policies[0])))
@@ -57,9 +62,26 @@ int fb_policy_table_check(struct fb_errbuf *eb)
         if ((p->ops.init == NULL) != (p->ops.free == NULL))
             return fb_errf(eb, FB_EINVAL, "policy '%s' needs both init and free, or neither",
                            p->name);
+        if (p->ops.done != NULL && p->ops.init == NULL)
+            return fb_errf(eb, FB_EINVAL, "policy '%s' has a done hook but no state (init)",
+                           p->name);
         for (int j = 0; j < i; j++)
             if (strcmp(policies[j]->name, p->name) == 0)
                 return fb_errf(eb, FB_EINVAL, "policy '%s' is listed twice", p->name);
     }
     return 0;
+}
+
+void fb_policy_list(FILE *f)
+{
+    for (int i = 0; i < N_POLICIES; i++) {
+        const struct fb_policy *p = policies[i];
+        fprintf(f, "%-18s %s\n", p->name, p->summary);
+        for (const struct fb_plugopt *o = p->options; o != NULL && o->name != NULL; o++) {
+            char kv[80];
+            snprintf(kv, sizeof(kv), "%s=%g", o->name, o->def);
+            fprintf(f, "    %-16s %s in [%g, %g]: %s\n", kv,
+                    o->kind == FB_PLUGOPT_INT ? "integer" : "number", o->min, o->max, o->help);
+        }
+    }
 }

@@ -242,10 +242,14 @@ static const struct key matrix_keys[] = {
      AT(struct fb_matrix_cfg, shuffle), .help = "\"listed\", or \"shuffled\" with the seed"},
 };
 
+static int finish_matrix(struct loader *ld, const config_setting_t *group,
+                         const config_setting_t *at, const char *path, void *obj);
+
 static const struct section matrix_section = {
     .what = "matrix",
     .keys = matrix_keys,
     .n_keys = N_OF(matrix_keys),
+    .finish = finish_matrix,
 };
 
 static const struct key runtime_keys[] = {
@@ -691,6 +695,9 @@ static int check_preset(const char *v, struct fb_errbuf *why)
     return fb_errf(why, FB_ECONFIG, "unknown preset '%s' %s", v, h);
 }
 
+/* A policy, NAME or NAME:KEY=VALUE,...: a known name, then parameters its
+ * table knows, in range. An unknown name is looked up by itself, so
+ * "ch-bll:epsilon=0.5" still gets its "did you mean". */
 static int check_policy(const char *v, struct fb_errbuf *why)
 {
     const char *known[MAX_CANDS];
@@ -701,14 +708,18 @@ static int check_policy(const char *v, struct fb_errbuf *why)
     int n = 0;
     if (fb_policy_find_spec(v, &spec, &eb) != NULL)
         return 0;
-    if (fb_plugspec_name(v, name, sizeof(name)) == 0 && fb_policy_find(name) != NULL)
+    if (v[0] == ':')
+        return fb_errf(why, FB_ECONFIG, "'%s': no policy name before ':'", v);
+    if (fb_plugspec_name(v, name, sizeof(name)) < 0)
+        snprintf(name, sizeof(name), "%s", v); /* too long to be one: as written */
+    else if (fb_policy_find(name) != NULL)
         return fb_errf(why, FB_ECONFIG, "%s", eb.msg); /* a parameter is wrong */
     while (n < MAX_CANDS && (p = fb_policy_at(n)) != NULL) {
         known[n] = p->name;
         n++;
     }
-    hint(v, known, n, h, sizeof(h));
-    return fb_errf(why, FB_ECONFIG, "unknown policy '%s' %s", v, h);
+    hint(name, known, n, h, sizeof(h));
+    return fb_errf(why, FB_ECONFIG, "unknown policy '%s' %s", name, h);
 }
 
 /* ---- parsing ---- */
@@ -1497,6 +1508,49 @@ static int finish_workload(struct loader *ld, const config_setting_t *group,
         return fail(ld, at, key, "missing: a poisson workload needs a duration");
     }
     return 0;
+}
+
+/* A policy may run in several cells with different parameters; two entries
+ * that differ only in how they are written (a default spelt out, 0.5 as .50)
+ * would run the same cell twice under two names. Each entry was checked. */
+static int finish_matrix(struct loader *ld, const config_setting_t *group,
+                         const config_setting_t *at, const char *path, void *obj)
+{
+    const struct fb_matrix_cfg *m = obj;
+    const config_setting_t *list =
+        group != NULL ? config_setting_get_member(group, "policies") : NULL;
+    struct fb_plugspec *spec = calloc((size_t)(m->n_policies > 0 ? m->n_policies : 1),
+                                      sizeof(*spec));
+    const struct fb_policy **pol = calloc((size_t)(m->n_policies > 0 ? m->n_policies : 1),
+                                          sizeof(*pol));
+    char key[256];
+    int rc = 0;
+
+    if (spec == NULL || pol == NULL) {
+        rc = nomem(ld);
+        goto out;
+    }
+    for (int i = 0; i < m->n_policies && (rc == 0 || go_on(ld, rc)); i++) {
+        pol[i] = fb_policy_find_spec(m->policies[i], &spec[i], NULL);
+        for (int j = 0; j < i && pol[i] != NULL; j++) {
+            bool same = pol[j] == pol[i] && spec[j].n_values == spec[i].n_values;
+            for (int k = 0; same && k < spec[i].n_values; k++)
+                same = spec[j].values[k] == spec[i].values[k];
+            if (!same)
+                continue;
+            const config_setting_t *e =
+                list != NULL ? config_setting_get_elem(list, (unsigned)i) : NULL;
+            snprintf(key, sizeof(key), "%s.policies[%d]", path, i);
+            rc = fail(ld, e != NULL ? e : at, key,
+                      "'%s' runs the same policy with the same parameters as [%d] '%s'",
+                      m->policies[i], j, m->policies[j]);
+            break;
+        }
+    }
+out:
+    free(spec);
+    free(pol);
+    return rc;
 }
 
 static int finish_root(struct loader *ld, const config_setting_t *group,

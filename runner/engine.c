@@ -689,7 +689,8 @@ int fb_engine_prepare(struct fb_engine *e, const struct fb_policy *p, void *psta
                       enum fb_warming w, struct fb_errbuf *eb)
 {
     const struct fb_function_cfg *fn = e->fns[f];
-    struct fb_select_ctx ctx = {f, fn->name, e->o.ram_threshold};
+    struct fb_select_ctx ctx = {.function = f, .function_name = fn->name,
+                                .ram_threshold = e->o.ram_threshold};
     int n = e->n_nodes, want = e->o.warm_nodes > 0 ? e->o.warm_nodes : n, done = 0;
     struct fb_node_view *views = calloc((size_t)(n > 0 ? n : 1), sizeof(*views));
     bool *taken = calloc((size_t)(n > 0 ? n : 1), sizeof(*taken));
@@ -843,7 +844,8 @@ int fb_engine_invoke(struct fb_engine *e, const struct fb_policy *p, void *pstat
                      struct fb_outcome *out)
 {
     const struct fb_function_cfg *fn = e->fns[f];
-    struct fb_select_ctx ctx = {f, fn->name, e->o.ram_threshold};
+    struct fb_select_ctx ctx = {.function = f, .function_name = fn->name,
+                                .ram_threshold = e->o.ram_threshold};
     int n = e->n_nodes;
     struct fb_node_view *views = calloc((size_t)(n > 0 ? n : 1), sizeof(*views));
     bool *failed = calloc((size_t)(n > 0 ? n : 1), sizeof(*failed));

@@ -29,7 +29,8 @@ static void usage(FILE *f)
             "      --no-plots       do not draw plots at the end\n"
             "      --resume RUN_DIR continue a stopped run: complete cells are kept,\n"
             "                       the partial one runs again (its experiment.cfg)\n"
-            "      --list-policies  print the known policies\n"
+            "      --list-policies  print the known policies and their parameters\n"
+            "                       (set as \"NAME:KEY=VALUE,...\" in matrix.policies)\n"
             "  -V, --version        print the version\n"
             "  -h, --help           this text\n"
             "\n"
@@ -81,8 +82,7 @@ int main(int argc, char **argv)
             opts.no_plots = true;
             break;
         case 'L':
-            for (int i = 0; fb_policy_at(i) != NULL; i++)
-                printf("%-14s %s\n", fb_policy_at(i)->name, fb_policy_at(i)->summary);
+            fb_policy_list(stdout);
             return 0;
         case 'V':
             printf("faasbench %s\n", FB_VERSION);

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "matrix.h"
 #include "policy.h"
 #include "template.h"
 
@@ -434,6 +435,21 @@ static const struct bad {
      DIR "/bad_policy.cfg:11: matrix.policies[1]: unknown policy 'round-robbin' "
          "(did you mean 'round-robin'?)",
      NULL},
+    {"bad_policy_param.cfg",
+     DIR "/bad_policy_param.cfg:11: matrix.policies[1]: ch-bl: unknown parameter 'eps' "
+         "(known: epsilon, vnodes)",
+     NULL},
+    {"bad_policy_range.cfg",
+     DIR "/bad_policy_range.cfg:10: matrix.policies[0]: ch-rlu: share: 1.5 is outside [0, 1]",
+     NULL},
+    {"bad_policy_typo_params.cfg",
+     DIR "/bad_policy_typo_params.cfg:11: matrix.policies[1]: unknown policy 'ch-bll' "
+         "(did you mean 'ch-bl'?)",
+     NULL},
+    {"bad_policy_same.cfg",
+     DIR "/bad_policy_same.cfg:12: matrix.policies[2]: 'ch-bl:vnodes=10,epsilon=.50' runs the "
+         "same policy with the same parameters as [0] 'ch-bl:epsilon=0.5'",
+     NULL},
     {"bad_warming.cfg",
      DIR "/bad_warming.cfg:9: matrix.warming[1]: unknown warming mode 'hot' "
          "(known: cold, pre-warmed, warmed)",
@@ -579,6 +595,38 @@ START_TEST(test_unknown_policy_lists_known)
     snprintf(want + len, sizeof(want) - len, ")");
     load_bad(path, &eb);
     ck_assert_str_eq(eb.msg, want);
+}
+END_TEST
+
+/* One policy in several cells, each with its own parameters: each entry is
+ * its own cell, named in the rows by the entry as written. */
+START_TEST(test_policy_with_parameters_in_several_cells)
+{
+    static const char *const want[7] = {
+        "ch-bl", "ch-bl:epsilon=0.5", "ch-bl:vnodes=100,epsilon=1",
+        "ch-rlu:share=0.3,bound=2,period_s=0.5", "ch-rlu", "least-connections", "pull-based",
+    };
+    struct fb_experiment e;
+    struct fb_cell *cells = NULL;
+    struct fb_plugspec spec;
+    int n = 0;
+
+    load_ok("policy_params.cfg", &e);
+    ck_assert_int_eq(e.matrix.n_policies, 7);
+    for (int i = 0; i < 7; i++)
+        ck_assert_str_eq(e.matrix.policies[i], want[i]);
+    ck_assert_int_eq(fb_matrix_expand(&e.matrix, e.seed, &cells, &n), 0);
+    ck_assert_int_eq(n, 7);
+    for (int i = 0; i < 7; i++)
+        ck_assert_int_eq(cells[i].policy, i);
+    free(cells);
+    /* What each cell's policy gets at init: its own values. */
+    ck_assert_ptr_eq(fb_policy_find_spec(e.matrix.policies[2], &spec, NULL), &fb_policy_ch_bl);
+    ck_assert(spec.values[0] == 1 && spec.values[1] == 100);
+    ck_assert_ptr_eq(fb_policy_find_spec(e.matrix.policies[3], &spec, NULL), &fb_policy_ch_rlu);
+    ck_assert(spec.values[0] == 0.3 && spec.values[1] == 2 && spec.values[2] == 0.5 &&
+              spec.values[3] == 4 && spec.values[4] == 3);
+    fb_experiment_free(&e);
 }
 END_TEST
 
@@ -905,7 +953,7 @@ static char *slurp(const char *path)
 }
 
 static const char *const roundtrip_files[] = {
-    "minimal.cfg", "include.cfg", "local.cfg", "full.cfg",
+    "minimal.cfg", "include.cfg", "local.cfg", "full.cfg", "policy_params.cfg",
 };
 
 /* Load, write, load the written file: the same experiment; writing that
@@ -1081,6 +1129,7 @@ static Suite *config_suite(void)
     tcase_add_test(valid, test_local_node);
     tcase_add_test(valid, test_free_twice);
     tcase_add_test(valid, test_password_env_leaves_the_environment);
+    tcase_add_test(valid, test_policy_with_parameters_in_several_cells);
     suite_add_tcase(s, valid);
 
     TCase *bad = tcase_create("errors");
