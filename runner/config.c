@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "metrics.h"
+#include "keepalive.h"
 #include "policy.h"
 #include "template.h"
 
@@ -126,6 +127,7 @@ static int check_instance_root(const char *v, struct fb_errbuf *why);
 static int check_template(const char *v, struct fb_errbuf *why);
 static int check_preset(const char *v, struct fb_errbuf *why);
 static int check_policy(const char *v, struct fb_errbuf *why);
+static int check_keepalive(const char *v, struct fb_errbuf *why);
 static int finish_node(struct loader *ld, const config_setting_t *group,
                        const config_setting_t *at, const char *path, void *obj);
 static int finish_runtime(struct loader *ld, const config_setting_t *group,
@@ -164,6 +166,9 @@ static const struct key node_keys[] = {
     {.name = "insecure_accept_any_host_key", .kind = K_BOOL, .def = "false",
      AT(struct fb_node_cfg, insecure_accept_any_host_key),
      .help = "skip host key verification"},
+    {.name = "memory_mb", .kind = K_INT, .def = "0", .min = 0, .max = 100000000,
+     AT(struct fb_node_cfg, memory_mb),
+     .help = "memory for keep-alive cells' instances, MB (0: the limit its metrics report)"},
 };
 
 static const struct section node_section = {
@@ -233,7 +238,10 @@ static const struct key matrix_keys[] = {
      .help = "scheduling policies to compare"},
     {.name = "warming", .kind = K_WARMINGS, .def = "[\"cold\", \"pre-warmed\", \"warmed\"]",
      AT(struct fb_matrix_cfg, warmings), .off_n = offsetof(struct fb_matrix_cfg, n_warmings),
-     .help = "warming modes to compare"},
+     .help = "warming modes to compare (keep-alive: cold or warm is the outcome)"},
+    {.name = "keepalive", .kind = K_STRINGS, .def = "[\"ttl\"]", .check = check_keepalive,
+     AT(struct fb_matrix_cfg, keepalive), .off_n = offsetof(struct fb_matrix_cfg, n_keepalive),
+     .help = "keep-alive policies each keep-alive cell runs (\"name:key=value\")"},
     {.name = "invocations", .kind = K_INT, .def = "1", .min = 1, .max = 1000000,
      AT(struct fb_matrix_cfg, invocations), .help = "invocations per function per cell"},
     {.name = "repetitions", .kind = K_INT, .def = "1", .min = 1, .max = 10000,
@@ -720,6 +728,27 @@ static int check_policy(const char *v, struct fb_errbuf *why)
     }
     hint(name, known, n, h, sizeof(h));
     return fb_errf(why, FB_ECONFIG, "unknown policy '%s' %s", name, h);
+}
+
+static int check_keepalive(const char *v, struct fb_errbuf *why)
+{
+    const char *known[MAX_CANDS];
+    const struct fb_keepalive *k;
+    struct fb_plugspec spec;
+    struct fb_errbuf eb = {{0}};
+    char h[256], name[64];
+    int n = 0;
+
+    if (fb_keepalive_find_spec(v, &spec, &eb) != NULL)
+        return 0;
+    if (fb_plugspec_name(v, name, sizeof(name)) == 0 && fb_keepalive_find(name) != NULL)
+        return fb_errf(why, FB_ECONFIG, "%s", eb.msg); /* a parameter is wrong */
+    while (n < MAX_CANDS && (k = fb_keepalive_at(n)) != NULL) {
+        known[n] = k->name;
+        n++;
+    }
+    hint(fb_plugspec_name(v, name, sizeof(name)) == 0 ? name : v, known, n, h, sizeof(h));
+    return fb_errf(why, FB_ECONFIG, "unknown keep-alive policy '%s' %s", v, h);
 }
 
 /* ---- parsing ---- */
@@ -1566,6 +1595,24 @@ static int finish_root(struct loader *ld, const config_setting_t *group,
      * experiment-wide setting to open them. */
     for (int i = 0; i < exp->n_nodes; i++)
         exp->nodes[i].agent = exp->agent;
+    /* Keep-alive cells keep instances: resident ones. */
+    bool ka = false;
+    for (int w = 0; w < exp->matrix.n_warmings; w++)
+        ka = ka || exp->matrix.warmings[w] == FB_WARM_KEEPALIVE;
+    for (int f = 0; ka && f < exp->n_functions; f++) {
+        if (exp->functions[f].resident)
+            continue;
+        char key[64];
+        snprintf(key, sizeof(key), "functions[%d].resident", f);
+        const config_setting_t *fs = config_setting_get_member(group, "functions");
+        const config_setting_t *fe = fs != NULL ? config_setting_get_elem(fs, (unsigned)f) : NULL;
+        int rc = fail(ld, fe != NULL ? fe : at, key,
+                      "a keep-alive cell keeps instances: '%s' must be resident (a handler, "
+                      "or resident = true)",
+                      exp->functions[f].name);
+        if (!go_on(ld, rc))
+            return rc;
+    }
     if (exp->name != NULL)
         return 0;
     base = base != NULL ? base + 1 : ld->path;

@@ -54,6 +54,8 @@ struct fb_node_cfg {
     bool agent;         /* ssh: commands go through `faasbench-node serve` on one
                            long-lived channel (the loader sets it from
                            fb_experiment.agent) */
+    int memory_mb;      /* memory for keep-alive cells' instances; 0: the limit the
+                           node's metrics report */
     int line;           /* line of the node's entry in its file */
 };
 
@@ -84,6 +86,8 @@ struct fb_matrix_cfg {
     int invocations; /* per function per cell, >= 1 */
     int repetitions; /* >= 1 */
     bool shuffle;    /* order = "shuffled": cells in a seeded random order */
+    char **keepalive; /* keep-alive policies of keep-alive cells ("name:key=value") */
+    int n_keepalive;
 };
 
 struct fb_runtime_cfg {

@@ -61,8 +61,7 @@ static void *task_main(void *p)
     return NULL;
 }
 
-/* Runs fn on every node (those up, unless all), one thread each, and waits. */
-static void for_each_node(struct fb_engine *e, node_task fn, bool all)
+void eng_for_each_node(struct fb_engine *e, node_task fn, bool all)
 {
     pthread_mutex_lock(&e->lock);
     int n = e->n_nodes;
@@ -538,7 +537,7 @@ void fb_engine_poll(struct fb_engine *e)
 {
     if (e->o.metrics_format == FB_METRICS_NONE)
         return;
-    for_each_node(e, poll_task, false);
+    eng_for_each_node(e, poll_task, false);
 }
 
 static void *poller_main(void *p)
@@ -654,7 +653,7 @@ bool fb_engine_revive(struct fb_engine *e, int i)
 void fb_engine_reset(struct fb_engine *e)
 {
     poller_start(e);
-    for_each_node(e, reset_task, true);
+    eng_for_each_node(e, reset_task, true);
     for (int i = 0; i < e->n_nodes; i++)
         if (e->nodes[i]->task_rc < 0 && !eng_node_failure(e->nodes[i]->task_rc))
             eng_log(e, "reset of %s failed: %s", e->nodes[i]->cfg->name,
@@ -676,7 +675,32 @@ static void fill_views(struct fb_engine *e, int f, const bool *skip, struct fb_n
             .has_warm = nd->has_warm[f],
             .inflight = nd->inflight,
         };
+        if (e->ka != NULL) {
+            /* Warm: an idle instance there. A node that has none and no
+             * room for one, even by evicting, is not a choice now. */
+            views[i].has_warm = eng_ka_has_idle(nd, f);
+            if (!views[i].has_warm && !eng_ka_could_fit(e, nd, f))
+                views[i].down = true;
+        }
     }
+}
+
+/* In a keep-alive cell, whether an invocation finding no node should wait
+ * for room rather than fail: some node up holds instances that will end. */
+static bool room_will_come(const struct fb_engine *e, const bool *failed)
+{
+    for (int i = 0; e->ka != NULL && i < e->n_nodes; i++)
+        if (!e->nodes[i]->down && !failed[i] && e->nodes[i]->n_inst > 0)
+            return true;
+    return false;
+}
+
+void fb_engine_cell_begin(struct fb_engine *e, double time_scale)
+{
+    pthread_mutex_lock(&e->lock);
+    e->cell_t0 = eng_mono_ms();
+    e->time_scale = time_scale > 0 ? time_scale : 1.0;
+    pthread_mutex_unlock(&e->lock);
 }
 
 static void warm_name(const struct fb_engine *e, const struct fb_function_cfg *fn, char *buf,
@@ -779,7 +803,7 @@ static void teardown_task(struct fb_engine *e, struct enode *nd)
 
 void fb_engine_teardown(struct fb_engine *e)
 {
-    for_each_node(e, teardown_task, false);
+    eng_for_each_node(e, teardown_task, false);
 }
 
 /* One attempt of an exec-based function: the steps of mode on node nd,
@@ -845,7 +869,7 @@ int fb_engine_invoke(struct fb_engine *e, const struct fb_policy *p, void *pstat
 {
     const struct fb_function_cfg *fn = e->fns[f];
     struct fb_select_ctx ctx = {.function = f, .function_name = fn->name,
-                                .ram_threshold = e->o.ram_threshold};
+                                .ram_threshold = e->o.ram_threshold, .arrival = true};
     int n = e->n_nodes;
     struct fb_node_view *views = calloc((size_t)(n > 0 ? n : 1), sizeof(*views));
     bool *failed = calloc((size_t)(n > 0 ? n : 1), sizeof(*failed));
@@ -861,9 +885,16 @@ int fb_engine_invoke(struct fb_engine *e, const struct fb_policy *p, void *pstat
     }
     out->start_ms = unix_ms();
     t0 = t1 = eng_mono_ms();
+    pthread_mutex_lock(&e->lock);
+    if (e->ka != NULL) {
+        e->ka->k->ops.arrival(e->ka->kstate, f, eng_now_s(e));
+        out->room_ms = 0;
+    }
+    pthread_mutex_unlock(&e->lock);
 
     for (;;) {
         enum fb_warming mode = FB_WARM_COLD;
+        struct kclaim claim = {0};
         struct attempt a;
         char cname[96];
         int i, k = -1;
@@ -872,11 +903,22 @@ int fb_engine_invoke(struct fb_engine *e, const struct fb_policy *p, void *pstat
         if (e->o.metrics_interval_ms <= 0)
             fb_engine_poll(e);
 
-        /* Select, and wait for a free session there: a busy node queues. */
+        /* Select, and wait for a free session there: a busy node queues; in
+         * a keep-alive cell, an invocation with no room anywhere waits for
+         * an instance to end or to be let go. */
         pthread_mutex_lock(&e->lock);
         for (;;) {
+            double t_wait = 0;
             fill_views(e, f, failed, views);
+            ctx.now_s = eng_now_s(e);
             i = fb_chain_select(p, pstate, views, n, &ctx, &mode);
+            ctx.arrival = false;
+            if (i < 0 && i != FB_ENOMEM && room_will_come(e, failed)) {
+                t_wait = eng_mono_ms();
+                pthread_cond_wait(&e->changed, &e->lock);
+                claim.t_waited += eng_mono_ms() - t_wait;
+                continue;
+            }
             if (i < 0)
                 break;
             struct enode *nd = e->nodes[i];
@@ -884,9 +926,15 @@ int fb_engine_invoke(struct fb_engine *e, const struct fb_policy *p, void *pstat
             for (int j = 0; j < nd->slots && k < 0; j++)
                 if (!nd->busy[j])
                     k = j;
-            if (k >= 0 && !(mode == FB_WARM_COLD && nd->cold_busy[f]))
+            bool ok = k >= 0 && (e->ka != NULL || !(mode == FB_WARM_COLD && nd->cold_busy[f]));
+            if (ok && e->ka != NULL && eng_ka_claim(e, nd, f, mode, &claim) != 0)
+                ok = false;
+            if (ok)
                 break;
+            t_wait = eng_mono_ms();
             pthread_cond_wait(&e->changed, &e->lock);
+            if (e->ka != NULL)
+                claim.t_waited += eng_mono_ms() - t_wait;
         }
         if (i < 0) {
             pthread_mutex_unlock(&e->lock);
@@ -899,8 +947,9 @@ int fb_engine_invoke(struct fb_engine *e, const struct fb_policy *p, void *pstat
             } else if (out->attempts == 1 || out->error[0] == '\0')
                 snprintf(out->error, sizeof(out->error),
                          "no eligible node: every node is down or at or above the RAM "
-                         "threshold (%g %%)",
-                         e->o.ram_threshold);
+                         "threshold (%g %%)%s",
+                         e->o.ram_threshold,
+                         e->ka != NULL ? ", or has no room for the function's memory" : "");
             out->pull_ms = out->run_ms = out->cleanup_ms = 0;
             out->select_ms = out->latency_ms = out->total_ms = t1 - t0;
             break;
@@ -910,30 +959,56 @@ int fb_engine_invoke(struct fb_engine *e, const struct fb_policy *p, void *pstat
         nd->inflight++;
         if (nd->inflight > e->max_inflight)
             e->max_inflight = nd->inflight;
-        if (mode == FB_WARM_COLD)
+        if (mode == FB_WARM_COLD && e->ka == NULL)
             nd->cold_busy[f] = true;
         out->cpu_pct = nd->cpu_pct;
         out->ram_pct = nd->ram_pct;
-        if (mode == FB_WARM_WARMED)
+        if (e->ka != NULL)
+            snprintf(cname, sizeof(cname), "%s", claim.inst->cname);
+        else if (mode == FB_WARM_WARMED)
             warm_name(e, fn, cname, sizeof(cname));
         else
             snprintf(cname, sizeof(cname), "faasbench-%s-%s-%lu", fn->name, e->token,
                      ++e->container_seq);
         pthread_mutex_unlock(&e->lock);
+        if (e->ka != NULL) {
+            /* Room is made before the start: the evicted instances go now. */
+            double t_evict = eng_mono_ms();
+            struct kclaim victims = {.victims = claim.victims};
+            claim.victims = NULL;
+            eng_ka_remove_gone(e, nd, k, &victims);
+            out->room_ms += claim.t_waited + (eng_mono_ms() - t_evict);
+        }
         t1 = eng_mono_ms();
 
-        if (fn->resident)
+        if (e->ka != NULL)
+            eng_ka_attempt(e, nd, k, f, mode, &claim, t1, &a);
+        else if (fn->resident)
             eng_resident_attempt(e, nd, k, f, mode, cname, t1, &a);
         else
             attempt_steps(e, nd, k, f, mode, cname, t1, &a);
 
+        if (e->ka != NULL) {
+            /* The instance idle again, or gone after the answer (cleanup). */
+            pthread_mutex_lock(&e->lock);
+            eng_ka_release(e, nd, f, mode, &claim, &a);
+            pthread_mutex_unlock(&e->lock);
+            if (!eng_node_failure(a.rc))
+                eng_ka_remove_gone(e, nd, k, &claim);
+            else
+                eng_ka_drop_gone(&claim);
+            a.t_clean = eng_mono_ms();
+        }
+
         pthread_mutex_lock(&e->lock);
         nd->busy[k] = false;
         nd->inflight--;
-        if (mode == FB_WARM_COLD)
+        if (mode == FB_WARM_COLD && e->ka == NULL)
             nd->cold_busy[f] = false;
         if (eng_node_failure(a.rc))
             eng_mark_down_locked(e, nd, a.error);
+        else if (p->ops.done != NULL)
+            p->ops.done(pstate, nd->cfg->name, f, eng_now_s(e));
         pthread_cond_broadcast(&e->changed);
         pthread_mutex_unlock(&e->lock);
 
@@ -1000,6 +1075,7 @@ void fb_outcome_none(struct fb_outcome *o, const char *why)
     o->start_ms = unix_ms();
     o->node_exec_ms = o->cpu_pct = o->ram_pct = NAN;
     o->create_ms = o->ready_ms = o->init_ms = o->invoke_ms = o->handler_ms = NAN;
+    o->room_ms = NAN;
     snprintf(o->error, sizeof(o->error), "%s", why);
 }
 

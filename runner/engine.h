@@ -11,6 +11,7 @@
 #include "error.h"
 #include "policy.h"
 #include "types.h"
+#include "keepalive.h"
 
 struct fb_engine;
 
@@ -62,6 +63,8 @@ struct fb_outcome {
     /* Resident functions (NAN otherwise); a phase that did not happen is 0.
      * run_ms = create_ms + ready_ms + invoke_ms. */
     char instance[96];       /* the container that served it, "" when none */
+    double room_ms;          /* keep-alive cells: waiting for memory and evicting idle
+                                instances to make room (within select_ms); NAN otherwise */
     double create_ms;        /* starting the instance's container */
     double ready_ms;         /* from started to its runtime answering */
     double init_ms;          /* the runtime's own start-up, within create + ready */
@@ -143,6 +146,49 @@ int fb_engine_invoke(struct fb_engine *e, const struct fb_policy *p, void *pstat
 
 /* Removes the warm containers on every node. */
 void fb_engine_teardown(struct fb_engine *e);
+
+/* A cell begins now: its clock (the policies' now_s, keep-alive windows)
+ * starts at 0 and runs time_scale wall seconds per workload second (a
+ * trace's time_scale; 1 otherwise). */
+void fb_engine_cell_begin(struct fb_engine *e, double time_scale);
+
+/* ---- keep-alive cells ---- */
+
+/* One change of an instance, for instances.csv. Strings borrowed. */
+struct fb_ka_event {
+    double t_s;             /* workload seconds since the cell began */
+    int64_t unix_ms;
+    const char *node, *function, *instance;
+    const char *event;      /* start, prewarm, ready, busy, idle, evict-pressure,
+                               evict-expired, evict-unload, evict-failed, evict-end */
+    double memory_mb;
+};
+
+/* What a keep-alive cell did, over all its invocations and nodes. */
+struct fb_ka_outcome {
+    long invocations, cold, prewarmed, warm, failed;
+    long started;           /* instances started (cold, pre-warmed or pre-warm) */
+    long prewarms;          /* of them started ahead by the policy */
+    long evicted_pressure, evicted_expired, evicted_unload, evicted_failed, evicted_end;
+    long room_waits;        /* invocations that waited for memory */
+    double idle_mb_s;       /* memory held by idle instances, MB x workload s */
+    int peak_instances;     /* the most instances one node held at once */
+};
+
+/* Starts a keep-alive cell after fb_engine_cell_begin: nothing is
+ * prepared; an invocation finds an idle instance of its function (warm) or
+ * starts one where the node policy picks a node with room (cold, or
+ * pre-warmed when the image is there), evicting idle instances policy k
+ * (params: its option values) gives up; instances stay idle until k lets
+ * them go. Every function must be resident. Node capacity: the node's
+ * memory_mb, else the limit its metrics report, else unbounded. event (may
+ * be NULL) gets every instance change, from any of the engine's threads,
+ * one at a time. 0 or FB_ENOMEM. */
+int fb_engine_ka_begin(struct fb_engine *e, const struct fb_keepalive *k, const double *params,
+                       uint64_t seed, void (*event)(void *ctx, const struct fb_ka_event *ev),
+                       void *ctx);
+/* Ends it: every instance left is removed, and *out says what the cell did. */
+void fb_engine_ka_end(struct fb_engine *e, struct fb_ka_outcome *out);
 
 /* The most invocations that were in flight on one node at once. */
 int fb_engine_max_inflight(const struct fb_engine *e);

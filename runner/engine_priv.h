@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "engine.h"
+#include "keepalive.h"
 #include "metrics.h"
 #include "template.h"
 #include "transport.h"
@@ -34,9 +35,60 @@ struct enode {
     bool *has_warm;  /* per function */
     bool *cold_busy; /* per function: a cold start is under way here */
     int inflight;
+    /* keep-alive cells (pool.c), under the engine's lock: */
+    struct kinst *inst;    /* the node's instances, any function, any state */
+    int n_inst, peak_inst;
+    double mem_used_mb;    /* reserved by its instances */
     /* scratch of parallel tasks */
     int task_rc;
     struct fb_errbuf task_err;
+};
+
+/* A resident instance of a keep-alive cell. */
+enum kstate { KI_STARTING, KI_IDLE, KI_BUSY };
+struct kinst {
+    struct fb_ka_instance ka; /* what its keep-alive policy sees */
+    char cname[96];
+    enum kstate state;
+    double idle_from;         /* workload s it went idle (its memory is wasted since) */
+    double expire_at;         /* workload s its keep-alive ends while idle */
+    struct kinst *next;
+};
+
+/* A pre-warm a keep-alive policy asked for. */
+struct kprewarm {
+    int f, node;
+    double at, keep_until;    /* workload s */
+    struct kprewarm *next;
+};
+
+/* The keep-alive cell under way (pool.c). */
+struct kapool {
+    const struct fb_keepalive *k;
+    void *kstate;
+    double scale;             /* wall seconds per workload second */
+    int next_id;
+    struct kprewarm *prewarms;
+    pthread_t reaper;
+    bool reaper_on, reaper_stop;
+    pthread_cond_t reaper_cv; /* CLOCK_MONOTONIC */
+    struct fb_ka_outcome out;
+    double *warm_ms;          /* per function: mean warm latency so far, NAN: none */
+    long *warm_n;
+    void (*event)(void *ctx, const struct fb_ka_event *ev);
+    void *event_ctx;
+};
+
+/* What an invocation of a keep-alive cell holds between its selection and
+ * its end (pool.c). */
+struct kclaim {
+    struct kinst *inst;       /* the instance it runs on */
+    struct kinst *victims;    /* idle instances evicted to make room: removed
+                                 by this invocation before its start */
+    bool fresh;               /* inst is new: started by this invocation */
+    struct kinst *gone;       /* removed after the answer (failed, or the
+                                 policy's at once, or an unload for a pre-warm) */
+    double t_waited;          /* mono ms spent waiting for room */
 };
 
 struct fb_engine {
@@ -56,6 +108,10 @@ struct fb_engine {
     pthread_t poller;
     bool poller_on, poller_stop;
     pthread_cond_t poller_cv;
+    /* the cell under way: its clock, and its pool in a keep-alive cell */
+    double cell_t0;           /* mono ms */
+    double time_scale;        /* wall seconds per workload second */
+    struct kapool *ka;
 };
 
 /* What the engine keeps of a function besides its configuration. */
@@ -128,7 +184,54 @@ static inline const char *eng_network_arg(const struct fb_function_cfg *fn)
     return fn->network ? "" : "--network none";
 }
 
+/* Runs fn on every node (those up, unless all), one thread each, and waits. */
+void eng_for_each_node(struct fb_engine *e, void (*fn)(struct fb_engine *e, struct enode *nd),
+                       bool all);
+
+/* The cell's clock: workload seconds since fb_engine_cell_begin. */
+double eng_now_s(const struct fb_engine *e);
+
+/* ---- pool.c: keep-alive cells ---- */
+
+/* Whether node nd holds an idle instance of f; whether it could make room
+ * for one more (free memory, or idle instances to evict). Under the lock. */
+bool eng_ka_has_idle(const struct enode *nd, int f);
+bool eng_ka_could_fit(const struct fb_engine *e, const struct enode *nd, int f);
+/* Takes what invocation of f needs on nd: the idle instance (mode warmed)
+ * or room for a new one, evicting idle instances the policy gives up.
+ * Returns 0, or 1 when it must wait for room. Under the lock. */
+int eng_ka_claim(struct fb_engine *e, struct enode *nd, int f, enum fb_warming mode,
+                 struct kclaim *c);
+/* The invocation's steps on nd's session k: the victims' removal, then
+ * the new instance's start (pull first when cold) and the call, or the
+ * call of the idle instance. */
+void eng_ka_attempt(struct fb_engine *e, struct enode *nd, int k, int f, enum fb_warming mode,
+                    struct kclaim *c, double t_start, struct attempt *a);
+/* After the call, under the lock: the instance idle again (its policy says
+ * until when) or gone; what is to go now lands in c->gone. */
+void eng_ka_release(struct fb_engine *e, struct enode *nd, int f, enum fb_warming mode,
+                    struct kclaim *c, const struct attempt *a);
+/* Removes c's victims and gone instances on session k (not under the
+ * lock); eng_ka_drop_gone forgets them when their node is gone. */
+void eng_ka_remove_gone(struct fb_engine *e, struct enode *nd, int k, struct kclaim *c);
+void eng_ka_drop_gone(struct kclaim *c);
+
 /* ---- resident.c ---- */
+
+/* Starts instance cname of f on session c and waits until its runtime
+ * answers: 0, or the failed step's code with error set. *t_created: when
+ * the container had started; *node_ms adds the node-side times; *init_ms:
+ * the runtime's own start-up. */
+int eng_resident_start(struct fb_engine *e, struct enode *nd, struct fb_conn *c, int f,
+                       const char *cname, double *t_created, double *node_ms, double *init_ms,
+                       char *error, size_t n);
+/* Calls instance cname of f on session c: the transport's code, FB_EEXIT
+ * (the function failed: error set) or 0; res filled, caller frees. */
+int eng_resident_call(struct fb_engine *e, struct enode *nd, struct fb_conn *c, int f,
+                      const char *cname, struct fb_exec_result *res, char *error, size_t n);
+/* Removes instance cname of f on session c. */
+int eng_resident_remove_on(struct fb_engine *e, struct enode *nd, struct fb_conn *c, int f,
+                           const char *cname, char *error, size_t n);
 
 /* The steps of a resident function's invocation in mode on session k of nd,
  * cname being its container (the warm instance's in warmed mode). */

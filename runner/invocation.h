@@ -72,7 +72,8 @@
     X(invoke_ms, MS, false, "resident: the request to the handler and its answer")       \
     X(handler_ms, MS, false, "resident: the handler's own time, as its runtime measured") \
     X(runtime_pid, INT, false, "resident: the serving runtime's pid (in its container)")  \
-    X(runtime_count, LONG, false, "resident: calls that runtime has served, this one too")
+    X(runtime_count, LONG, false, "resident: calls that runtime has served, this one too")  \
+    X(room_ms, MS, false, "keep-alive: waiting for memory and evicting to make room")
 
 #define FB_COLTYPE_STR const char *
 #define FB_COLTYPE_INT int

@@ -9,7 +9,10 @@
 int fb_matrix_expand(const struct fb_matrix_cfg *m, uint64_t seed, struct fb_cell **cells,
                      int *n)
 {
-    int total = m->repetitions * m->n_policies * m->n_warmings, k = 0;
+    int per_policy = 0, k = 0;
+    for (int w = 0; w < m->n_warmings; w++)
+        per_policy += m->warmings[w] == FB_WARM_KEEPALIVE ? m->n_keepalive : 1;
+    int total = m->repetitions * m->n_policies * per_policy;
     *cells = NULL;
     *n = 0;
     if (total <= 0)
@@ -19,8 +22,14 @@ int fb_matrix_expand(const struct fb_matrix_cfg *m, uint64_t seed, struct fb_cel
         return FB_ENOMEM;
     for (int r = 0; r < m->repetitions; r++)
         for (int p = 0; p < m->n_policies; p++)
-            for (int w = 0; w < m->n_warmings; w++)
-                c[k++] = (struct fb_cell){r + 1, p, m->warmings[w]};
+            for (int w = 0; w < m->n_warmings; w++) {
+                if (m->warmings[w] != FB_WARM_KEEPALIVE) {
+                    c[k++] = (struct fb_cell){r + 1, p, m->warmings[w], -1};
+                    continue;
+                }
+                for (int a = 0; a < m->n_keepalive; a++)
+                    c[k++] = (struct fb_cell){r + 1, p, FB_WARM_KEEPALIVE, a};
+            }
     if (m->shuffle) {
         struct fb_rng rng;
         fb_rng_seed(&rng, seed);

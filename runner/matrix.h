@@ -10,10 +10,12 @@ struct fb_cell {
     int repetition;        /* 1-based */
     int policy;            /* index in matrix.policies */
     enum fb_warming warming;
+    int keepalive;         /* keep-alive cells: index in matrix.keepalive; else -1 */
 };
 
 /* Expands the matrix into *cells (caller frees) and *n: in listed order
- * (repetition, then policy, then warming), or shuffled with seed. */
+ * (repetition, then policy, then warming, then for keep-alive each
+ * keep-alive policy), or shuffled with seed. */
 int fb_matrix_expand(const struct fb_matrix_cfg *m, uint64_t seed, struct fb_cell **cells,
                      int *n);
 

@@ -80,10 +80,7 @@ static int call_outcome(const struct enode *nd, enum fb_call_kind kind, int rc,
     return 0;
 }
 
-/* Starts instance cname of f on session c and waits until its runtime
- * answers. *t_created: when the container had started; *node_ms adds the
- * node-side times; *init_ms: the runtime's own start-up. */
-static int start_and_wait(struct fb_engine *e, struct enode *nd, struct fb_conn *c, int f,
+int eng_resident_start(struct fb_engine *e, struct enode *nd, struct fb_conn *c, int f,
                           const char *cname, double *t_created, double *node_ms,
                           double *init_ms, char *error, size_t n)
 {
@@ -114,8 +111,8 @@ static int start_and_wait(struct fb_engine *e, struct enode *nd, struct fb_conn 
     return rc;
 }
 
-static int remove_on(struct fb_engine *e, struct enode *nd, struct fb_conn *c, int f,
-                     const char *cname, char *error, size_t n)
+int eng_resident_remove_on(struct fb_engine *e, struct enode *nd, struct fb_conn *c, int f,
+                           const char *cname, char *error, size_t n)
 {
     struct fb_tvars v;
     struct step_out o;
@@ -130,19 +127,29 @@ static int remove_on(struct fb_engine *e, struct enode *nd, struct fb_conn *c, i
     return rc;
 }
 
+int eng_resident_call(struct fb_engine *e, struct enode *nd, struct fb_conn *c, int f,
+                      const char *cname, struct fb_exec_result *res, char *error, size_t n)
+{
+    struct fb_errbuf eb = {{0}};
+    char dir[1200];
+    int timeout = fn_timeout(e, e->fns[f]);
+    int rc;
+
+    eng_instance_dir(e, nd, cname, dir, sizeof(dir));
+    rc = fb_conn_call(c, dir, FB_CALL_INVOKE, e->fx[f].args, e->fx[f].args_len, timeout, res, &eb);
+    return call_outcome(nd, FB_CALL_INVOKE, rc, &eb, res, timeout, error, n);
+}
+
 void eng_resident_attempt(struct fb_engine *e, struct enode *nd, int k, int f,
                           enum fb_warming mode, const char *cname, double t_start,
                           struct attempt *a)
 {
-    const struct fb_function_cfg *fn = e->fns[f];
     struct fb_conn *c = nd->conns[k];
     struct fb_tvars v;
     struct step_out o;
     struct fb_exec_result res;
-    struct fb_errbuf eb = {{0}};
     char dir[1200], why[FB_ERRMSG_LEN];
     double node_ms = 0;
-    int timeout = fn_timeout(e, fn), rc;
     bool started = false, broken = false;
 
     a->exit_status = -1;
@@ -167,7 +174,7 @@ void eng_resident_attempt(struct fb_engine *e, struct enode *nd, int k, int f,
     if (mode != FB_WARM_WARMED) {
         started = true;
         a->init_ms = NAN;
-        a->rc = start_and_wait(e, nd, c, f, cname, &a->t_create, &node_ms, &a->init_ms,
+        a->rc = eng_resident_start(e, nd, c, f, cname, &a->t_create, &node_ms, &a->init_ms,
                                a->error, sizeof(a->error));
         a->t_ready = a->t_run = a->t_clean = eng_mono_ms();
         if (a->rc < 0)
@@ -176,11 +183,8 @@ void eng_resident_attempt(struct fb_engine *e, struct enode *nd, int k, int f,
         a->init_ms = 0; /* no start-up in this invocation */
     }
 
-    rc = fb_conn_call(c, dir, FB_CALL_INVOKE, e->fx[f].args, e->fx[f].args_len, timeout, &res,
-                      &eb);
+    a->rc = eng_resident_call(e, nd, c, f, cname, &res, a->error, sizeof(a->error));
     a->t_run = a->t_clean = eng_mono_ms();
-    a->rc = call_outcome(nd, FB_CALL_INVOKE, rc, &eb, &res, timeout, a->error,
-                         sizeof(a->error));
     a->exit_status = res.call_state == FB_CALL_OK ? res.exit_status : -1;
     a->handler_ms = res.handler_ms;
     a->runtime_pid = res.runtime_pid;
@@ -194,7 +198,7 @@ cleanup:
         goto out; /* the node is gone: nothing to clean there now */
     if (started) {
         /* A cold or pre-warmed instance serves one invocation. */
-        if (remove_on(e, nd, c, f, cname, why, sizeof(why)) < 0 && a->rc == 0) {
+        if (eng_resident_remove_on(e, nd, c, f, cname, why, sizeof(why)) < 0 && a->rc == 0) {
             a->rc = FB_EEXIT;
             snprintf(a->error, sizeof(a->error), "%s", why);
         }
@@ -202,10 +206,10 @@ cleanup:
         /* A warm instance that failed is replaced, never used again broken:
          * after the answer, so it counts as cleanup. */
         double t, init = NAN, ms = 0;
-        remove_on(e, nd, c, f, cname, why, sizeof(why));
-        if (start_and_wait(e, nd, c, f, cname, &t, &ms, &init, why, sizeof(why)) < 0) {
+        eng_resident_remove_on(e, nd, c, f, cname, why, sizeof(why));
+        if (eng_resident_start(e, nd, c, f, cname, &t, &ms, &init, why, sizeof(why)) < 0) {
             eng_log(e, "%s of %s not replaced: %s", cname, nd->cfg->name, why);
-            remove_on(e, nd, c, f, cname, why, sizeof(why));
+            eng_resident_remove_on(e, nd, c, f, cname, why, sizeof(why));
             pthread_mutex_lock(&e->lock);
             nd->has_warm[f] = false;
             pthread_mutex_unlock(&e->lock);
@@ -233,10 +237,10 @@ int eng_resident_warm(struct fb_engine *e, struct enode *nd, int f, const char *
         snprintf(error, n, "start_instance on %s: no session", nd->cfg->name);
         return FB_ESSH;
     }
-    rc = start_and_wait(e, nd, nd->conns[k], f, cname, &t, &node_ms, &init, error, n);
+    rc = eng_resident_start(e, nd, nd->conns[k], f, cname, &t, &node_ms, &init, error, n);
     if (rc == FB_EEXIT) {
         char why[FB_ERRMSG_LEN];
-        remove_on(e, nd, nd->conns[k], f, cname, why, sizeof(why));
+        eng_resident_remove_on(e, nd, nd->conns[k], f, cname, why, sizeof(why));
     }
     eng_give_slot(e, nd, k);
     if (eng_node_failure(rc)) {

@@ -335,6 +335,7 @@ int fb_runfolder_record(struct fb_runfolder *rf, const struct fb_rowkey *k,
         .handler_ms = o->handler_ms,
         .runtime_pid = o->runtime_pid,
         .runtime_count = o->runtime_count,
+        .room_ms = o->room_ms,
     };
 
     rf->rows++;

@@ -9,6 +9,7 @@ static const char *const warming_names[FB_WARM_N] = {
     [FB_WARM_COLD] = "cold",
     [FB_WARM_PREWARMED] = "pre-warmed",
     [FB_WARM_WARMED] = "warmed",
+    [FB_WARM_KEEPALIVE] = "keep-alive",
 };
 
 const char *fb_warming_name(enum fb_warming w)

@@ -173,7 +173,7 @@ static void assert_same(const struct fb_experiment *a, const struct fb_experimen
 
 START_TEST(test_warming_names)
 {
-    static const char *const names[FB_WARM_N] = {"cold", "pre-warmed", "warmed"};
+    static const char *const names[FB_WARM_N] = {"cold", "pre-warmed", "warmed", "keep-alive"};
     enum fb_warming w;
     for (int i = 0; i < FB_WARM_N; i++) {
         ck_assert_str_eq(fb_warming_name((enum fb_warming)i), names[i]);
@@ -452,7 +452,7 @@ static const struct bad {
      NULL},
     {"bad_warming.cfg",
      DIR "/bad_warming.cfg:9: matrix.warming[1]: unknown warming mode 'hot' "
-         "(known: cold, pre-warmed, warmed)",
+         "(known: cold, pre-warmed, warmed, keep-alive)",
      NULL},
     {"bad_dup_warming.cfg",
      DIR "/bad_dup_warming.cfg:10: matrix.warming[2]: duplicate entry 'cold' (first at [0])",
@@ -809,7 +809,7 @@ START_TEST(test_all_errors_listed)
         F "9: functions[1].image: invalid image reference '-w.x/y'",
         F "12: matrix.policies[1]: expected a string (got an integer)",
         F "12: matrix.policies[2]: duplicate entry 'least-used' (first at [0])",
-        F "13: matrix.warming[0]: unknown warming mode 'hot' (known: cold, pre-warmed, warmed)",
+        F "13: matrix.warming[0]: unknown warming mode 'hot' (known: cold, pre-warmed, warmed, keep-alive)",
         F "14: matrix.invocations: must be >= 1 (got 0)",
         F "16: runtime.preset: unknown preset 'dokcer' (did you mean 'docker'?)",
         F "17: timeouts.command_s: must be > 0 (got 0)",
