@@ -936,6 +936,12 @@ int fb_engine_invoke(struct fb_engine *e, const struct fb_policy *p, void *pstat
             if (e->ka != NULL)
                 claim.t_waited += eng_mono_ms() - t_wait;
         }
+        if (i < 0 && e->ka != NULL) {
+            e->ka->out.invocations++;
+            e->ka->out.failed++;
+        }
+        if (i >= 0 && e->ka != NULL && claim.t_waited > 0)
+            e->ka->out.room_waits++;
         if (i < 0) {
             pthread_mutex_unlock(&e->lock);
             out->node = -1;

@@ -10,11 +10,13 @@
 #include <unistd.h>
 
 #include "engine.h"
+#include "keepalive.h"
 #include "matrix.h"
 #include "policy.h"
 #include "report.h"
 #include "rng.h"
 #include "runfolder.h"
+#include "stats.h"
 #include "trace.h"
 
 volatile sig_atomic_t fb_run_stop = 0;
@@ -76,13 +78,13 @@ static void progress(struct run *r, const char *policy, const char *warming, boo
 
 /* Writes one outcome as a row (callers serialize). intended_ms: when the
  * workload meant it to start (unix ms), or 0 for "when it did". */
-static int record(struct run *r, const struct fb_cell *cell, int f, long seq,
-                  int64_t intended_ms, const struct fb_outcome *o)
+static int record(struct run *r, const struct fb_cell *cell, const char *warming, int f,
+                  long seq, int64_t intended_ms, const struct fb_outcome *o)
 {
     struct fb_rowkey k = {
         .repetition = cell->repetition,
         .policy = r->exp->matrix.policies[cell->policy],
-        .warming = fb_warming_name(cell->warming),
+        .warming = warming,
         .function = r->exp->functions[f].name,
         .seq = seq,
     };
@@ -106,6 +108,7 @@ struct cellrun {
     const struct fb_policy *p;
     void *pstate;
     const char *pname, *wname;
+    char wbuf[FB_ERRMSG_LEN];  /* keep-alive cells: "keep-alive:SPEC" */
     pthread_mutex_t lock;      /* rows, counters, the open-loop queue */
     pthread_cond_t ready;      /* open loop: a job was released, or the end */
     long *seq;                 /* per function */
@@ -118,7 +121,22 @@ struct cellrun {
     size_t n_ev, released, next;
     bool closing;
     int64_t t0_unix_ms;        /* the cell's start, for intended times */
+    /* keep-alive cells */
+    struct fb_ka_cellkey kkey;
+    FILE *events;              /* instances.csv rows, gathered until the end */
+    char *events_text;
+    size_t events_len;
+    struct fb_sample lat;      /* latencies of the rows that succeeded */
 };
+
+/* An instance event of a keep-alive cell (engine threads, one at a time). */
+static void ka_event(void *ctx, const struct fb_ka_event *ev)
+{
+    struct cellrun *c = ctx;
+
+    if (c->events != NULL)
+        fb_runfolder_format_event(c->r->rf, c->events, &c->kkey, ev);
+}
 
 /* Invokes function f and records it; intended_ms as for record(). */
 static int invoke_one(struct cellrun *c, int f, int64_t intended_ms)
@@ -128,7 +146,9 @@ static int invoke_one(struct cellrun *c, int f, int64_t intended_ms)
     pthread_mutex_lock(&c->lock);
     long seq = ++c->seq[f];
     if (rc == 0)
-        rc = record(c->r, c->cell, f, seq, intended_ms, &o);
+        rc = record(c->r, c->cell, c->wname, f, seq, intended_ms, &o);
+    if (rc == 0 && o.error[0] == '\0' && fb_sample_add(&c->lat, o.latency_ms) < 0)
+        rc = FB_ENOMEM;
     if (rc < 0 && c->rc == 0)
         c->rc = rc;
     progress(c->r, c->pname, c->wname, false);
@@ -301,8 +321,16 @@ static int run_cell(struct run *r, const struct fb_cell *cell)
 
     c.pname = exp->matrix.policies[cell->policy];
     c.wname = fb_warming_name(cell->warming);
-    struct fb_plugspec spec;
+    struct fb_plugspec spec, kspec;
+    const struct fb_keepalive *k = NULL;
     c.p = fb_policy_find_spec(c.pname, &spec, NULL); /* checked when loaded */
+    if (cell->warming == FB_WARM_KEEPALIVE) {
+        const char *ks = exp->matrix.keepalive[cell->keepalive];
+        k = fb_keepalive_find_spec(ks, &kspec, NULL); /* checked when loaded */
+        snprintf(c.wbuf, sizeof(c.wbuf), "keep-alive:%s", ks);
+        c.wname = c.wbuf;
+        c.kkey = (struct fb_ka_cellkey){cell->repetition, c.pname, ks};
+    }
     pthread_mutex_init(&c.lock, NULL);
     pthread_cond_init(&c.ready, NULL);
     if ((c.seq = calloc((size_t)exp->n_functions, sizeof(*c.seq))) == NULL) {
@@ -313,9 +341,20 @@ static int run_cell(struct run *r, const struct fb_cell *cell)
         goto out;
 
     fb_engine_reset(r->eng);
-    /* A first poll after the reset, so CPU % has a baseline. */
+    /* A first poll after the reset, so CPU % has a baseline (and a
+     * keep-alive cell its nodes' memory limits). */
     fb_engine_poll(r->eng);
-    for (int f = 0; f < exp->n_functions && !fb_run_stop; f++) {
+    fb_engine_cell_begin(r->eng, w->kind == FB_WORKLOAD_TRACE ? w->time_scale : 1.0);
+    if (k != NULL) {
+        /* Nothing prepared: instances start as invocations find none idle. */
+        if ((c.events = open_memstream(&c.events_text, &c.events_len)) == NULL) {
+            rc = FB_ENOMEM;
+            goto out;
+        }
+        if ((rc = fb_engine_ka_begin(r->eng, k, kspec.values, seed, ka_event, &c)) < 0)
+            goto out;
+    }
+    for (int f = 0; k == NULL && f < exp->n_functions && !fb_run_stop; f++) {
         struct fb_errbuf eb = {{0}};
         if (fb_engine_prepare(r->eng, c.p, c.pstate, f, cell->warming, &eb) < 0)
             fprintf(stderr, "faasbench: %s\n", eb.msg);
@@ -348,9 +387,30 @@ static int run_cell(struct run *r, const struct fb_cell *cell)
     }
     if (rc == 0)
         rc = c.rc;
+    if (k != NULL) {
+        struct fb_ka_outcome ko;
+        fb_engine_ka_end(r->eng, &ko);
+        fflush(c.events);
+        /* Complete cells only, as cells.log counts them. */
+        if (!fb_run_stop && rc == 0) {
+            struct fb_summary sm;
+            struct fb_errbuf eb = {{0}};
+            fb_sample_summarize(&c.lat, &sm);
+            struct fb_ka_latency lat = {sm.p50, sm.p99};
+            if (fb_runfolder_keepalive_cell(r->rf, &c.kkey, c.events_text, c.events_len, &ko,
+                                            &lat, &eb) < 0) {
+                fprintf(stderr, "faasbench: %s\n", eb.msg);
+                rc = FB_EIO;
+            }
+        }
+    }
     fb_engine_teardown(r->eng);
     progress(r, c.pname, c.wname, true);
 out:
+    if (c.events != NULL)
+        fclose(c.events);
+    free(c.events_text);
+    fb_sample_free(&c.lat);
     if (c.p->ops.free != NULL)
         c.p->ops.free(c.pstate);
     free(c.seq);

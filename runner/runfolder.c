@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -375,6 +376,92 @@ int fb_runfolder_write_nodes(struct fb_runfolder *rf, const struct fb_engine *e,
                 down ? ": " : "", down ? why : "");
     }
     return close_file(rf, f, "nodes.txt", eb);
+}
+
+/* ---- keep-alive cells ---- */
+
+static const char instances_header[] =
+    "run_id,repetition,policy,keepalive,t_s,unix_ms,node,function,instance,event,memory_mb\n";
+static const char keepalive_header[] =
+    "run_id,repetition,policy,keepalive,invocations,cold,prewarmed,warm,failed,"
+    "cold_start_ratio,started,prewarms,evicted_pressure,evicted_expired,evicted_unload,"
+    "evicted_failed,alive_end,room_waits,idle_mb_s,peak_instances,"
+    "latency_p50_ms,latency_p99_ms\n";
+
+static void put_key(FILE *f, const struct fb_runfolder *rf, const struct fb_ka_cellkey *k)
+{
+    fb_csv_field(f, rf->run_id, 1);
+    fprintf(f, ",%d", k->repetition);
+    fb_csv_field(f, k->policy, 0);
+    fb_csv_field(f, k->keepalive, 0);
+}
+
+static void put_ms(FILE *f, double x)
+{
+    fputc(',', f);
+    if (isfinite(x))
+        fprintf(f, "%.3f", x);
+}
+
+void fb_runfolder_format_event(const struct fb_runfolder *rf, FILE *buf,
+                               const struct fb_ka_cellkey *k, const struct fb_ka_event *ev)
+{
+    put_key(buf, rf, k);
+    fprintf(buf, ",%.6f,%lld", ev->t_s, (long long)ev->unix_ms);
+    fb_csv_field(buf, ev->node, 0);
+    fb_csv_field(buf, ev->function, 0);
+    fb_csv_field(buf, ev->instance, 0);
+    fb_csv_field(buf, ev->event, 0);
+    fprintf(buf, ",%g\n", ev->memory_mb);
+}
+
+/* name opened for appending, with header written when it is new. */
+static FILE *open_table(struct fb_runfolder *rf, const char *name, const char *header,
+                        struct fb_errbuf *eb)
+{
+    FILE *f = open_in(rf, name, O_WRONLY | O_CREAT | O_APPEND, "a", eb);
+    struct stat st;
+
+    if (f == NULL)
+        return NULL;
+    if (fstat(fileno(f), &st) == 0 && st.st_size == 0)
+        fputs(header, f);
+    return f;
+}
+
+int fb_runfolder_keepalive_cell(struct fb_runfolder *rf, const struct fb_ka_cellkey *k,
+                                const char *events, size_t len, const struct fb_ka_outcome *o,
+                                const struct fb_ka_latency *lat, struct fb_errbuf *eb)
+{
+    FILE *f = open_table(rf, "instances.csv", instances_header, eb);
+    long ran = o->cold + o->prewarmed + o->warm;
+    int rc;
+
+    if (f == NULL)
+        return FB_EIO;
+    if (len > 0)
+        fwrite(events, 1, len, f);
+    if ((rc = close_file(rf, f, "instances.csv", eb)) < 0)
+        return rc;
+    if ((f = open_table(rf, "keepalive.csv", keepalive_header, eb)) == NULL)
+        return FB_EIO;
+    put_key(f, rf, k);
+    fprintf(f, ",%ld,%ld,%ld,%ld,%ld", o->invocations, o->cold, o->prewarmed, o->warm,
+            o->failed);
+    /* Of the invocations that ran, those that started an instance. */
+    fputc(',', f);
+    if (ran > 0)
+        fprintf(f, "%.4f", (double)(o->cold + o->prewarmed) / (double)ran);
+    /* alive_end: removed when the cell ended. */
+    fprintf(f, ",%ld,%ld,%ld,%ld,%ld,%ld,%ld,%ld", o->started, o->prewarms,
+            o->evicted_pressure, o->evicted_expired, o->evicted_unload, o->evicted_failed,
+            o->evicted_end, o->room_waits);
+    put_ms(f, o->idle_mb_s);
+    fprintf(f, ",%d", o->peak_instances);
+    put_ms(f, lat->p50_ms);
+    put_ms(f, lat->p99_ms);
+    fputc('\n', f);
+    return close_file(rf, f, "keepalive.csv", eb);
 }
 
 /* ---- the end ---- */

@@ -65,6 +65,35 @@ int fb_runfolder_record(struct fb_runfolder *rf, const struct fb_rowkey *k,
 long fb_runfolder_rows(const struct fb_runfolder *rf);
 long fb_runfolder_errors(const struct fb_runfolder *rf);
 
+/* ---- keep-alive cells: instances.csv and keepalive.csv ----
+ * A keep-alive cell's instance events are gathered while it runs (in a
+ * buffer of the caller's: events come from the engine's threads) and
+ * written with the cell's outcome when it is complete, so both files hold
+ * complete cells only, as cells.log counts them. */
+
+/* What a keep-alive cell is called in its rows. */
+struct fb_ka_cellkey {
+    int repetition;
+    const char *policy;
+    const char *keepalive; /* the keep-alive policy as written ("ttl:ttl_s=60") */
+};
+
+/* Appends ev as a row of instances.csv to buf. */
+void fb_runfolder_format_event(const struct fb_runfolder *rf, FILE *buf,
+                               const struct fb_ka_cellkey *k, const struct fb_ka_event *ev);
+
+/* The latencies of a cell's rows that succeeded, for keepalive.csv. */
+struct fb_ka_latency {
+    double p50_ms, p99_ms; /* NAN when none succeeded */
+};
+
+/* Appends the cell's events (len bytes of rows written by
+ * fb_runfolder_format_event) to instances.csv and its outcome to
+ * keepalive.csv; each file gets its header when it is new. */
+int fb_runfolder_keepalive_cell(struct fb_runfolder *rf, const struct fb_ka_cellkey *k,
+                                const char *events, size_t len, const struct fb_ka_outcome *o,
+                                const struct fb_ka_latency *lat, struct fb_errbuf *eb);
+
 /* cells.log: cell (its index in the matrix) is complete. */
 int fb_runfolder_cell_done(struct fb_runfolder *rf, int cell, struct fb_errbuf *eb);
 
