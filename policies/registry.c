@@ -74,14 +74,6 @@ int fb_policy_table_check(struct fb_errbuf *eb)
 
 void fb_policy_list(FILE *f)
 {
-    for (int i = 0; i < N_POLICIES; i++) {
-        const struct fb_policy *p = policies[i];
-        fprintf(f, "%-18s %s\n", p->name, p->summary);
-        for (const struct fb_plugopt *o = p->options; o != NULL && o->name != NULL; o++) {
-            char kv[80];
-            snprintf(kv, sizeof(kv), "%s=%g", o->name, o->def);
-            fprintf(f, "    %-16s %s in [%g, %g]: %s\n", kv,
-                    o->kind == FB_PLUGOPT_INT ? "integer" : "number", o->min, o->max, o->help);
-        }
-    }
+    for (int i = 0; i < N_POLICIES; i++)
+        fb_plugopt_list(f, policies[i]->name, policies[i]->summary, policies[i]->options);
 }

@@ -1597,6 +1597,7 @@ static int finish_root(struct loader *ld, const config_setting_t *group,
         exp->nodes[i].agent = exp->agent;
     /* Keep-alive cells keep instances: resident ones. */
     bool ka = false;
+    int bad = 0;
     for (int w = 0; w < exp->matrix.n_warmings; w++)
         ka = ka || exp->matrix.warmings[w] == FB_WARM_KEEPALIVE;
     for (int f = 0; ka && f < exp->n_functions; f++) {
@@ -1612,7 +1613,10 @@ static int finish_root(struct loader *ld, const config_setting_t *group,
                       exp->functions[f].name);
         if (!go_on(ld, rc))
             return rc;
+        bad = rc;
     }
+    if (bad < 0)
+        return bad;
     if (exp->name != NULL)
         return 0;
     base = base != NULL ? base + 1 : ld->path;

@@ -8,6 +8,8 @@
 
 #include "cli.h"
 #include "config.h"
+#include "keepalive.h"
+#include "matrix.h"
 #include "policy.h"
 #include "run.h"
 #include "transport.h"
@@ -83,6 +85,10 @@ int main(int argc, char **argv)
             break;
         case 'L':
             fb_policy_list(stdout);
+            printf("\nkeep-alive policies (matrix.keepalive, for warming \"keep-alive\"):\n");
+            for (int i = 0; fb_keepalive_at(i) != NULL; i++)
+                fb_plugopt_list(stdout, fb_keepalive_at(i)->name, fb_keepalive_at(i)->summary,
+                                fb_keepalive_at(i)->options);
             return 0;
         case 'V':
             printf("faasbench %s\n", FB_VERSION);
@@ -139,10 +145,21 @@ int main(int argc, char **argv)
     }
     if (check_only) {
         static const char *const kinds[] = {"sequential", "closed", "poisson", "trace"};
-        printf("%s: ok: %d nodes, %d functions, %d policies x %d warming modes x %d "
-               "repetitions, %s workload\n",
-               file, exp.n_nodes, exp.n_functions, exp.matrix.n_policies,
-               exp.matrix.n_warmings, exp.matrix.repetitions, kinds[exp.workload.kind]);
+        struct fb_cell *cells = NULL;
+        int n_cells = 0;
+        if (fb_matrix_expand(&exp.matrix, exp.seed, &cells, &n_cells) < 0)
+            n_cells = -1;
+        free(cells);
+        bool ka = false;
+        for (int w = 0; w < exp.matrix.n_warmings; w++)
+            ka = ka || exp.matrix.warmings[w] == FB_WARM_KEEPALIVE;
+        char kas[64] = "";
+        if (ka)
+            snprintf(kas, sizeof(kas), " (keep-alive x %d policies)", exp.matrix.n_keepalive);
+        printf("%s: ok: %d nodes, %d functions, %d policies x %d warming modes%s x %d "
+               "repetitions = %d cells, %s workload\n",
+               file, exp.n_nodes, exp.n_functions, exp.matrix.n_policies, exp.matrix.n_warmings,
+               kas, exp.matrix.repetitions, n_cells, kinds[exp.workload.kind]);
         fb_experiment_free(&exp);
         return 0;
     }

@@ -97,3 +97,15 @@ int fb_plugspec_parse(const char *spec, const struct fb_plugopt *table, struct f
         p = end + 1;
     }
 }
+
+void fb_plugopt_list(FILE *f, const char *name, const char *summary,
+                     const struct fb_plugopt *table)
+{
+    fprintf(f, "%-18s %s\n", name, summary);
+    for (const struct fb_plugopt *o = table; o != NULL && o->name != NULL; o++) {
+        char kv[80];
+        snprintf(kv, sizeof(kv), "%s=%g", o->name, o->def);
+        fprintf(f, "    %-16s %s in [%g, %g]: %s\n", kv,
+                o->kind == FB_PLUGOPT_INT ? "integer" : "number", o->min, o->max, o->help);
+    }
+}

@@ -5,6 +5,7 @@
 #define FB_PLUGOPT_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "error.h"
 
@@ -38,5 +39,10 @@ int fb_plugspec_name(const char *spec, char *name, size_t n);
  * given twice. */
 int fb_plugspec_parse(const char *spec, const struct fb_plugopt *table, struct fb_plugspec *out,
                       struct fb_errbuf *eb);
+
+/* Lists a plug-in for --list-policies: "NAME  SUMMARY", then a line per
+ * parameter (name=default, kind, range, help). */
+void fb_plugopt_list(FILE *f, const char *name, const char *summary,
+                     const struct fb_plugopt *table);
 
 #endif

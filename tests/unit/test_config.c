@@ -454,6 +454,17 @@ static const struct bad {
      DIR "/bad_warming.cfg:9: matrix.warming[1]: unknown warming mode 'hot' "
          "(known: cold, pre-warmed, warmed, keep-alive)",
      NULL},
+    {"bad_keepalive_typo.cfg",
+     DIR "/bad_keepalive_typo.cfg:10: matrix.keepalive[1]: unknown keep-alive policy "
+         "'greedy-dule' (did you mean 'greedy-dual'?)",
+     NULL},
+    {"bad_keepalive_param.cfg",
+     DIR "/bad_keepalive_param.cfg:10: matrix.keepalive[0]: ttl: ttl_s: -5 is outside [0, 1e+09]",
+     NULL},
+    {"bad_keepalive_not_resident.cfg",
+     DIR "/bad_keepalive_not_resident.cfg:9: functions[1].resident: a keep-alive cell keeps "
+         "instances: 'cmd' must be resident (a handler, or resident = true)",
+     NULL},
     {"bad_dup_warming.cfg",
      DIR "/bad_dup_warming.cfg:10: matrix.warming[2]: duplicate entry 'cold' (first at [0])",
      NULL},
