@@ -222,6 +222,10 @@ void eng_ka_drop_gone(struct kclaim *c);
  * answers: 0, or the failed step's code with error set. *t_created: when
  * the container had started; *node_ms adds the node-side times; *init_ms:
  * the runtime's own start-up. */
+/* An attempt's pull (the cold start's own): a's times up to the pull's end,
+ * its node time added to *node_ms, its error in a. a->rc. */
+int eng_attempt_pull(struct fb_engine *e, struct enode *nd, struct fb_conn *c,
+                     const struct fb_tvars *v, struct attempt *a, double *node_ms);
 int eng_resident_start(struct fb_engine *e, struct enode *nd, struct fb_conn *c, int f,
                        const char *cname, double *t_created, double *node_ms, double *init_ms,
                        char *error, size_t n);

@@ -223,7 +223,6 @@ void eng_ka_attempt(struct fb_engine *e, struct enode *nd, int k, int f, enum fb
 {
     struct fb_conn *conn = nd->conns[k];
     struct fb_exec_result res;
-    struct step_out o;
     double node_ms = 0;
     int rc;
 
@@ -238,13 +237,8 @@ void eng_ka_attempt(struct fb_engine *e, struct enode *nd, int k, int f, enum fb
         /* The image stays: the function's next start here is pre-warmed. */
         struct fb_tvars v = {.image = e->fns[f]->image, .node = nd->cfg->name,
                              .function = e->fns[f]->name};
-        a->rc = eng_run_step(e, nd, conn, FB_STEP_PULL, &v, true, &o);
-        a->t_pull = a->t_create = a->t_ready = a->t_run = a->t_clean = eng_mono_ms();
-        node_ms += o.node_ms;
-        if (a->rc < 0) {
-            snprintf(a->error, sizeof(a->error), "%s", o.error);
+        if (eng_attempt_pull(e, nd, conn, &v, a, &node_ms) < 0)
             return;
-        }
         pthread_mutex_lock(&e->lock);
         nd->has_image[f] = true;
         pthread_mutex_unlock(&e->lock);

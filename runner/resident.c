@@ -140,6 +140,19 @@ int eng_resident_call(struct fb_engine *e, struct enode *nd, struct fb_conn *c, 
     return call_outcome(nd, FB_CALL_INVOKE, rc, &eb, res, timeout, error, n);
 }
 
+int eng_attempt_pull(struct fb_engine *e, struct enode *nd, struct fb_conn *c,
+                     const struct fb_tvars *v, struct attempt *a, double *node_ms)
+{
+    struct step_out o;
+
+    a->rc = eng_run_step(e, nd, c, FB_STEP_PULL, v, true, &o);
+    a->t_pull = a->t_create = a->t_ready = a->t_run = a->t_clean = eng_mono_ms();
+    *node_ms += o.node_ms;
+    if (a->rc < 0)
+        snprintf(a->error, sizeof(a->error), "%s", o.error);
+    return a->rc;
+}
+
 void eng_resident_attempt(struct fb_engine *e, struct enode *nd, int k, int f,
                           enum fb_warming mode, const char *cname, double t_start,
                           struct attempt *a)
@@ -161,16 +174,9 @@ void eng_resident_attempt(struct fb_engine *e, struct enode *nd, int k, int f,
     eng_instance_dir(e, nd, cname, dir, sizeof(dir));
     vars(e, nd, f, cname, dir, &v);
 
-    if (mode == FB_WARM_COLD) {
-        /* As for exec-based functions: the pull is this invocation's own. */
-        a->rc = eng_run_step(e, nd, c, FB_STEP_PULL, &v, true, &o);
-        a->t_pull = a->t_create = a->t_ready = a->t_run = a->t_clean = eng_mono_ms();
-        node_ms += o.node_ms;
-        if (a->rc < 0) {
-            snprintf(a->error, sizeof(a->error), "%s", o.error);
-            return;
-        }
-    }
+    /* As for exec-based functions: the pull is this invocation's own. */
+    if (mode == FB_WARM_COLD && eng_attempt_pull(e, nd, c, &v, a, &node_ms) < 0)
+        return;
     if (mode != FB_WARM_WARMED) {
         started = true;
         a->init_ms = NAN;

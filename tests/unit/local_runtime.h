@@ -100,4 +100,37 @@ static inline int lrt_count(const struct lrt *r, const char *fmt, ...)
     return n;
 }
 
+#ifdef FB_NODE_HELPER
+#include <libgen.h>
+
+#include "engine.h"
+
+/* Engine options for resident instances on local nodes: r's steps with
+ * start (the instance's start step) and remove, no metrics, one retry,
+ * instances in root; and the node helper built here first on PATH, as a
+ * node's `faasbench-node`. */
+static inline void lrt_resident_opts(const struct lrt *r, struct fb_engine_opts *o,
+                                     const char *root, char *start, char *remove)
+{
+    static char path[4096];
+    char helper[1024];
+
+    snprintf(helper, sizeof(helper), "%s", FB_NODE_HELPER);
+    snprintf(path, sizeof(path), "%s:%s", dirname(helper), getenv("PATH"));
+    setenv("PATH", path, 1);
+    for (int s = 0; s < FB_STEP_N; s++)
+        o->steps[s] = r->steps[s];
+    o->steps[FB_STEP_START_INSTANCE] = start;
+    o->steps[FB_STEP_REMOVE_INSTANCE] = remove;
+    o->metrics_format = FB_METRICS_NONE;
+    o->ram_threshold = 90;
+    o->command_timeout_ms = 10000;
+    o->connect_timeout_ms = 1000;
+    o->slots = 1;
+    o->warm_nodes = 1;
+    o->retries = 1;
+    o->instance_root = root;
+}
+#endif
+
 #endif

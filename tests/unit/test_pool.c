@@ -2,7 +2,6 @@
  * are the node helper's runtime as host processes, the clock is the cell's,
  * scaled down so that workload seconds pass in milliseconds. */
 #include <check.h>
-#include <libgen.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,13 +55,7 @@ static void at(const struct fixture *fx, double t)
  * function "slow" takes 0.3 s (wall) more to start. memory_mb: the node's. */
 static void setup(struct fixture *fx, int node_mb, double scale)
 {
-    static char path[4096];
-    char helper[1024];
-
     memset(fx, 0, sizeof(*fx));
-    snprintf(helper, sizeof(helper), "%s", FB_NODE_HELPER);
-    snprintf(path, sizeof(path), "%s:%s", dirname(helper), getenv("PATH"));
-    setenv("PATH", path, 1);
     lrt_init(&fx->rt);
     snprintf(fx->root, sizeof(fx->root), "%s/inst", fx->rt.dir);
     fx->start = fb_strf("echo start_instance {node} {function} >>%s/log; "
@@ -73,18 +66,8 @@ static void setup(struct fixture *fx, int node_mb, double scale)
     fx->remove = fb_strf("echo remove_instance {node} {function} >>%s/log; "
                          "kill -9 $(cat {instance_dir}/pid) 2>/dev/null; rm -rf {instance_dir}",
                          fx->rt.dir);
-    for (int s = 0; s < FB_STEP_N; s++)
-        fx->o.steps[s] = fx->rt.steps[s];
-    fx->o.steps[FB_STEP_START_INSTANCE] = fx->start;
-    fx->o.steps[FB_STEP_REMOVE_INSTANCE] = fx->remove;
-    fx->o.metrics_format = FB_METRICS_NONE;
-    fx->o.ram_threshold = 90;
-    fx->o.command_timeout_ms = 10000;
-    fx->o.connect_timeout_ms = 1000;
+    lrt_resident_opts(&fx->rt, &fx->o, fx->root, fx->start, fx->remove);
     fx->o.slots = 4;
-    fx->o.warm_nodes = 1;
-    fx->o.retries = 1;
-    fx->o.instance_root = fx->root;
     fx->node.name = "n1";
     fx->node.transport = FB_TRANSPORT_LOCAL;
     fx->node.memory_mb = node_mb;

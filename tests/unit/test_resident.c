@@ -2,7 +2,6 @@
  * node helper's runtime and nodes/images/runtime.py run as host processes in
  * place of containers, reached with `faasbench-node call` as on a node. */
 #include <check.h>
-#include <libgen.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,13 +31,7 @@ struct fixture {
  * serving the function's command. */
 static void setup(struct fixture *fx, const char *handler, const char *command)
 {
-    static char path[4096];
-    char helper[1024];
-
     memset(fx, 0, sizeof(*fx));
-    snprintf(helper, sizeof(helper), "%s", FB_NODE_HELPER);
-    snprintf(path, sizeof(path), "%s:%s", dirname(helper), getenv("PATH"));
-    setenv("PATH", path, 1); /* `faasbench-node call` is the local node's helper */
     lrt_init(&fx->rt);
     snprintf(fx->root, sizeof(fx->root), "%s/inst", fx->rt.dir);
     if (handler != NULL)
@@ -55,18 +48,7 @@ static void setup(struct fixture *fx, const char *handler, const char *command)
     fx->remove = fb_strf("echo remove_instance {node} {container} >>%s/log; "
                          "kill -9 $(cat {instance_dir}/pid) 2>/dev/null; rm -rf {instance_dir}",
                          fx->rt.dir);
-    for (int s = 0; s < FB_STEP_N; s++)
-        fx->o.steps[s] = fx->rt.steps[s];
-    fx->o.steps[FB_STEP_START_INSTANCE] = fx->start;
-    fx->o.steps[FB_STEP_REMOVE_INSTANCE] = fx->remove;
-    fx->o.metrics_format = FB_METRICS_NONE;
-    fx->o.ram_threshold = 90;
-    fx->o.command_timeout_ms = 10000;
-    fx->o.connect_timeout_ms = 1000;
-    fx->o.slots = 1;
-    fx->o.warm_nodes = 1;
-    fx->o.retries = 1;
-    fx->o.instance_root = fx->root;
+    lrt_resident_opts(&fx->rt, &fx->o, fx->root, fx->start, fx->remove);
     for (int i = 0; i < 2; i++) {
         fx->nodes[i].name = i == 0 ? "n1" : "n2";
         fx->nodes[i].transport = FB_TRANSPORT_LOCAL;
