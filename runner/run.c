@@ -239,7 +239,7 @@ static int poisson_schedule(struct run *r, struct fb_rng *rng, struct fb_trace_e
             ev = p;
             cap *= 2;
         }
-        ev[k++] = (struct fb_trace_event){t, pick_function(r, rng)};
+        ev[k++] = (struct fb_trace_event){t, pick_function(r, rng), NAN, NAN};
     }
     *out = ev;
     *n = k;
