@@ -200,7 +200,8 @@ static const struct key function_keys[] = {
      AT(struct fb_function_cfg, handler),
      .help = "resident entry point MODULE:FUNCTION (Python), loaded once per instance"},
     {.name = "args", .kind = K_STRING, .check = check_command, AT(struct fb_function_cfg, args),
-     .help = "words passed to the handler at each invocation"},
+     .help = "words passed at each invocation to the handler (or appended to a resident "
+             "command)"},
     {.name = "resident", .kind = K_BOOL, AT(struct fb_function_cfg, resident),
      .help = "serve invocations from resident instances (default: true with a handler)"},
     {.name = "memory_mb", .kind = K_INT, .def = "128", .min = 6, .max = 1048576,
@@ -1439,16 +1440,16 @@ static int finish_function(struct loader *ld, const config_setting_t *group,
         return fail(ld, member_or(group, "resident", at), key,
                     "missing: a function that is not resident runs its command");
     }
-    if (fn->args != NULL && fn->handler == NULL) {
+    if (fn->args != NULL && !fn->resident) {
         child_key(key, sizeof(key), path, "args");
         return fail(ld, member_or(group, "args", at), key,
-                    "only a handler takes args (a command carries its own words)");
+                    "only a resident function takes args (a command carries its own words)");
     }
     if (fn->resident && fn->handler == NULL && fb_work_used(fn->command)) {
         child_key(key, sizeof(key), path, "command");
         return fail(ld, member_or(group, "command", at), key,
                     "a resident instance's command is fixed when it starts: {duration_ms} "
-                    "and {memory_mb} need a handler's args, or resident = false");
+                    "and {memory_mb} go in args (appended at each call), or resident = false");
     }
     return 0;
 }

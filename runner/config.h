@@ -71,7 +71,8 @@ struct fb_function_cfg {
      * it, no new process). */
     char *handler; /* Python MODULE:FUNCTION loaded once per instance, or NULL:
                       the node helper's runtime runs command per request */
-    char *args;    /* words passed to the handler at each call, or NULL */
+    char *args;    /* words passed at each call to the handler, or appended to a resident
+                      command by the node helper's runtime; NULL: none */
     bool resident; /* default: true when handler is set */
     int memory_mb; /* memory limit of a resident instance, default 128 */
     int timeout_ms;  /* one invocation at most; 0: timeouts.command_s */

@@ -500,8 +500,8 @@ static const struct bad {
      NULL},
     {"bad_work_resident_command.cfg",
      DIR "/bad_work_resident_command.cfg:9: functions[0].command: a resident instance's "
-         "command is fixed when it starts: {duration_ms} and {memory_mb} need a handler's "
-         "args, or resident = false",
+         "command is fixed when it starts: {duration_ms} and {memory_mb} go in args "
+         "(appended at each call), or resident = false",
      NULL},
     {"bad_network_type.cfg",
      DIR "/bad_network_type.cfg:8: functions[0].network: expected true or false "
