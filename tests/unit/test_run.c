@@ -202,6 +202,31 @@ static void check_clean(const struct lrt *rt)
     ck_assert_int_eq(trailing_resets, 3);
 }
 
+/* Writes text to x's folder as name; returns its path (caller frees). */
+static char *write_in(const struct exp_file *x, const char *name, const char *text)
+{
+    char *path = fb_strf("%s/%s", x->rt.dir, name);
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs(text, f);
+    ck_assert_int_eq(fclose(f), 0);
+    return path;
+}
+
+/* Runs the two-cell trace experiment written and reads its rows: fa 3 and
+ * fb 2 in each cell, as both trace tests' files have it. */
+static void run_two_cells(struct exp_file *x, char **dir, struct rows *r)
+{
+    ck_assert_int_eq(run_exp(x, NULL, dir), 0);
+    read_rows(*dir, r);
+    ck_assert_int_eq(r->n, 10);
+    ck_assert_int_eq(r->n_cells, 2);
+    for (int c = 0; c < 2; c++) {
+        ck_assert_int_eq(r->by_cell_fn[c][0], 3);
+        ck_assert_int_eq(r->by_cell_fn[c][1], 2);
+    }
+}
+
 /* ---- workloads ---- */
 
 START_TEST(sequential_matrix)
@@ -308,24 +333,13 @@ START_TEST(trace_workload)
     char *dir = NULL, *trace;
 
     exp_init(&x);
-    trace = fb_strf("%s/trace.csv", x.rt.dir);
-    FILE *t = fopen(trace, "w");
-    ck_assert_ptr_nonnull(t);
-    fputs("time_s,function\n0,fa\n0.05,fb\n0.10,fa\n0.10,fa\n0.20,fb\n", t);
-    fclose(t);
+    trace = write_in(&x, "trace.csv", "time_s,function\n0,fa\n0.05,fb\n0.10,fa\n0.10,fa\n0.20,fb\n");
     exp_write(&x, NULL,
               "matrix = { policies = [\"round-robin\"]; warming = [\"cold\", \"warmed\"]; "
               "invocations = 1; };\n"
               "workload = { type = \"trace\"; trace = \"trace.csv\"; trace_format = \"csv\"; "
               "clients = 2; };");
-    ck_assert_int_eq(run_exp(&x, NULL, &dir), 0);
-    read_rows(dir, &r);
-    ck_assert_int_eq(r.n, 10);
-    ck_assert_int_eq(r.n_cells, 2);
-    for (int c = 0; c < 2; c++) {
-        ck_assert_int_eq(r.by_cell_fn[c][0], 3);
-        ck_assert_int_eq(r.by_cell_fn[c][1], 2);
-    }
+    run_two_cells(&x, &dir, &r);
     ck_assert_int_eq(r.mode_mismatch, 0);
     ck_assert_int_eq(r.intended_after_start, 0);
     free(trace);
@@ -346,14 +360,12 @@ START_TEST(trace_work_and_warmup)
     int lines = 0, got[4] = {0};
 
     exp_init(&x);
-    trace = fb_strf("%s/az21.csv", x.rt.dir);
     log = fb_strf("%s/work.log", x.rt.dir);
-    FILE *t = fopen(trace, "w");
-    ck_assert_ptr_nonnull(t);
     /* starts 0, 1, 2, 3, 5 s: (A,f1) -> fa, (A,f2) -> fb */
-    fputs("app,func,end_timestamp,duration\n"
-          "A,f1,0.25,0.25\nA,f2,1.5,0.5\nA,f1,2.0125,0.0125\nA,f1,4.0,1.0\nA,f2,5.1,0.1\n", t);
-    fclose(t);
+    trace = write_in(&x, "az21.csv",
+                     "app,func,end_timestamp,duration\n"
+                     "A,f1,0.25,0.25\nA,f2,1.5,0.5\nA,f1,2.0125,0.0125\nA,f1,4.0,1.0\n"
+                     "A,f2,5.1,0.1\n");
     fns = fb_strf("functions = ( { name = \"fa\"; image = \"registry.test/fb/a:1\"; "
                   "work_memory_mb = 48; work_duration_ms = 9;\n"
                   "  command = \"sh -c 'echo fa $0 $1 >>%s' {duration_ms} {memory_mb}\"; },\n"
@@ -365,13 +377,9 @@ START_TEST(trace_work_and_warmup)
                   "invocations = 1; };\n"
                   "workload = { type = \"trace\"; trace = \"az21.csv\"; "
                   "trace_format = \"azure2021\"; time_scale = 0.1; warmup_s = 2.5; };");
-    ck_assert_int_eq(run_exp(&x, NULL, &dir), 0);
-    read_rows(dir, &r);
-    ck_assert_int_eq(r.n, 10);
+    run_two_cells(&x, &dir, &r);
     ck_assert_int_eq(r.errors, 0);
     for (int c = 0; c < 2; c++) {
-        ck_assert_int_eq(r.by_cell_fn[c][0], 3);
-        ck_assert_int_eq(r.by_cell_fn[c][1], 2);
         /* t = 0 (fa) and 1 s (fb) and 2 s (fa) are warm-up; 3 s and 5 s not */
         ck_assert_int_eq(r.warmup[c][0], 2);
         ck_assert_int_eq(r.warmup[c][1], 1);
@@ -408,13 +416,28 @@ START_TEST(trace_work_and_warmup)
 }
 END_TEST
 
+/* One warmed round-robin cell of functions fns with workload w, invocations
+ * N per function: its rows in *r, n of them. */
+static void run_warmed(struct exp_file *x, const char *fns, int n, const char *w, struct rows *r)
+{
+    char *dir = NULL, *body = fb_strf("matrix = { policies = [\"round-robin\"]; "
+                                      "warming = [\"warmed\"]; invocations = %d; };\n"
+                                      "workload = %s;", n, w);
+    exp_write_fns(x, fns, NULL, body);
+    ck_assert_int_eq(run_exp(x, NULL, &dir), 0);
+    read_rows(dir, r);
+    ck_assert_int_eq(r->n, n);
+    free(body);
+    free(dir);
+}
+
 /* Without a trace the work is the function's own; warmup_s counts from the
  * cell's start: a long one flags every row, none with 0. */
 START_TEST(closed_work_defaults_and_warmup)
 {
     struct exp_file x;
     struct rows r;
-    char *dir = NULL, *fns, *log, line[256];
+    char *fns, *log, line[256];
     int lines = 0;
 
     exp_init(&x);
@@ -423,13 +446,7 @@ START_TEST(closed_work_defaults_and_warmup)
                   "work_memory_mb = 16.5; work_duration_ms = 120;\n"
                   "  command = \"sh -c 'echo $0 $1 >>%s' {duration_ms} {memory_mb}\"; } );\n",
                   log);
-    exp_write_fns(&x, fns, NULL,
-                  "matrix = { policies = [\"round-robin\"]; warming = [\"warmed\"]; "
-                  "invocations = 3; };\n"
-                  "workload = { type = \"closed\"; invocations = 3; warmup_s = 1000; };");
-    ck_assert_int_eq(run_exp(&x, NULL, &dir), 0);
-    read_rows(dir, &r);
-    ck_assert_int_eq(r.n, 3);
+    run_warmed(&x, fns, 3, "{ type = \"closed\"; invocations = 3; warmup_s = 1000; }", &r);
     ck_assert_int_eq(r.warmup[0][0], 3);
     FILE *f = fopen(log, "r");
     ck_assert_ptr_nonnull(f);
@@ -439,20 +456,11 @@ START_TEST(closed_work_defaults_and_warmup)
     }
     fclose(f);
     ck_assert_int_eq(lines, 3);
-    free(dir);
-    dir = NULL;
 
-    exp_write_fns(&x, fns, NULL,
-                  "matrix = { policies = [\"round-robin\"]; warming = [\"warmed\"]; "
-                  "invocations = 2; };\n"
-                  "workload = { type = \"sequential\"; };");
-    ck_assert_int_eq(run_exp(&x, NULL, &dir), 0);
-    read_rows(dir, &r);
-    ck_assert_int_eq(r.n, 2);
+    run_warmed(&x, fns, 2, "{ type = \"sequential\"; }", &r);
     ck_assert_int_eq(r.warmup[0][0], 0);
     free(fns);
     free(log);
-    free(dir);
     lrt_free(&x.rt);
 }
 END_TEST
