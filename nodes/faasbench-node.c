@@ -37,6 +37,10 @@
  *       A resident runtime, the main process of a function's container,
  *       serving COMMAND per call on DIR/sock (built static so that it runs
  *       in any image: nodes/up mounts it into containers).
+ *   faasbench-node work DURATION_MS [MEMORY_MB]
+ *       Synthetic work (work.c): touches MEMORY_MB, then keeps a CPU busy
+ *       until DURATION_MS have passed; a trace's durations replayed as
+ *       `runtime DIR -- /run/faasbench-node work` with per-call args.
  *   faasbench-node version
  *
  * CPU % of a node is the delta of cpu_ns over the delta of clock_ns, divided
@@ -61,6 +65,7 @@
 
 #include "instance.h"
 #include "nodeproto.h"
+#include "work.h"
 
 #define FBN_VERSION "1.1.1"
 #define FBN_CAPTURE FB_NODEPROTO_CAPTURE /* bytes kept per stream and command */
@@ -1046,6 +1051,7 @@ out:
 static int usage(void)
 {
     fputs("usage: faasbench-node metrics\n"
+          "       faasbench-node work DURATION_MS [MEMORY_MB]\n"
           "       faasbench-node exec -c 'COMMAND'\n"
           "       faasbench-node serve\n"
           "       faasbench-node call DIR ping|call TIMEOUT_MS [ARG...]\n"
@@ -1067,6 +1073,8 @@ int main(int argc, char **argv)
         return cmd_serve();
     if (strcmp(argv[1], "call") == 0)
         return fbn_cmd_call(argc - 2, argv + 2);
+    if (strcmp(argv[1], "work") == 0)
+        return fbn_work(argc - 2, argv + 2);
     if (strcmp(argv[1], "runtime") == 0)
         return fbn_cmd_runtime(argc - 2, argv + 2);
     if (strcmp(argv[1], "version") == 0 && argc == 2) {

@@ -18,6 +18,7 @@
 #include "keepalive.h"
 #include "policy.h"
 #include "template.h"
+#include "trace.h"
 
 /* ---- names of the small enums ---- */
 
@@ -199,7 +200,8 @@ static const struct key function_keys[] = {
      AT(struct fb_function_cfg, handler),
      .help = "resident entry point MODULE:FUNCTION (Python), loaded once per instance"},
     {.name = "args", .kind = K_STRING, .check = check_command, AT(struct fb_function_cfg, args),
-     .help = "words passed to the handler at each invocation"},
+     .help = "words passed at each invocation to the handler (or appended to a resident "
+             "command)"},
     {.name = "resident", .kind = K_BOOL, AT(struct fb_function_cfg, resident),
      .help = "serve invocations from resident instances (default: true with a handler)"},
     {.name = "memory_mb", .kind = K_INT, .def = "128", .min = 6, .max = 1048576,
@@ -209,6 +211,12 @@ static const struct key function_keys[] = {
      AT(struct fb_function_cfg, timeout_ms),
      .help = "seconds one invocation may take (0: timeouts.command_s); a resident "
              "handler past it is killed with its instance"},
+    {.name = "work_duration_ms", .kind = K_NUMBER, .def = "0", .min = 0, .max = 86400000,
+     AT(struct fb_function_cfg, work_duration_ms),
+     .help = "{duration_ms} when the invocation's trace event gives none"},
+    {.name = "work_memory_mb", .kind = K_NUMBER, .def = "0", .min = 0, .max = 1048576,
+     AT(struct fb_function_cfg, work_memory_mb),
+     .help = "{memory_mb} when the invocation's trace event gives none"},
 };
 
 static int finish_function(struct loader *ld, const config_setting_t *group,
@@ -352,6 +360,7 @@ static const struct choice workload_kinds[] = {
 static const struct choice trace_formats[] = {
     {"csv", 0},
     {"azure", 1},
+    {"azure2021", 2},
     {NULL, 0},
 };
 
@@ -390,7 +399,8 @@ static const struct key workload_keys[] = {
      .help = "trace: the trace file"},
     {.name = "trace_format", .kind = K_ENUM, .def = "\"azure\"", .choices = trace_formats,
      .what = "trace format", AT(struct fb_workload_cfg, trace_format), .used_by = W_TRACE,
-     .help = "\"azure\" (per-minute counts) or \"csv\" (time_s,function)"},
+     .help = "\"azure\" (2019 per-minute counts), \"azure2021\" (per invocation) or "
+             "\"csv\" (time_s,function)"},
     {.name = "spread", .kind = K_ENUM, .def = "\"uniform\"", .choices = spreads,
      .what = "spread", AT(struct fb_workload_cfg, spread), .used_by = W_TRACE,
      .help = "azure traces: a minute's invocations \"uniform\" or \"poisson\" in it"},
@@ -400,6 +410,15 @@ static const struct key workload_keys[] = {
     {.name = "max_minutes", .kind = K_INT, .def = "0", .min = 0, .max = 1440,
      AT(struct fb_workload_cfg, max_minutes), .used_by = W_TRACE,
      .help = "azure traces: replay only the first N minutes (0: all)"},
+    {.name = "durations", .kind = K_PATH, AT(struct fb_workload_cfg, durations),
+     .used_by = W_TRACE,
+     .help = "azure (2019) traces: function_durations_percentiles file for {duration_ms}"},
+    {.name = "memory", .kind = K_PATH, AT(struct fb_workload_cfg, memory), .used_by = W_TRACE,
+     .help = "azure (2019) traces: app_memory_percentiles file for {memory_mb}"},
+    {.name = "warmup_s", .kind = K_NUMBER, .def = "0", .min = 0, .max = 1e6,
+     AT(struct fb_workload_cfg, warmup_s),
+     .help = "invocations in a cell's first seconds (workload time) are flagged warmup "
+             "and left out of summaries"},
 };
 
 static int finish_workload(struct loader *ld, const config_setting_t *group,
@@ -1421,10 +1440,16 @@ static int finish_function(struct loader *ld, const config_setting_t *group,
         return fail(ld, member_or(group, "resident", at), key,
                     "missing: a function that is not resident runs its command");
     }
-    if (fn->args != NULL && fn->handler == NULL) {
+    if (fn->args != NULL && !fn->resident) {
         child_key(key, sizeof(key), path, "args");
         return fail(ld, member_or(group, "args", at), key,
-                    "only a handler takes args (a command carries its own words)");
+                    "only a resident function takes args (a command carries its own words)");
+    }
+    if (fn->resident && fn->handler == NULL && fb_work_used(fn->command)) {
+        child_key(key, sizeof(key), path, "command");
+        return fail(ld, member_or(group, "command", at), key,
+                    "a resident instance's command is fixed when it starts: {duration_ms} "
+                    "and {memory_mb} go in args (appended at each call), or resident = false");
     }
     return 0;
 }
@@ -1535,6 +1560,13 @@ static int finish_workload(struct loader *ld, const config_setting_t *group,
     if (w->kind == FB_WORKLOAD_POISSON && w->duration_s <= 0) {
         snprintf(key, sizeof(key), "%s.duration_s", path);
         return fail(ld, at, key, "missing: a poisson workload needs a duration");
+    }
+    if (w->kind == FB_WORKLOAD_TRACE && w->trace_format != FB_TRACE_AZURE &&
+        (w->durations != NULL || w->memory != NULL)) {
+        const char *k = w->durations != NULL ? "durations" : "memory";
+        snprintf(key, sizeof(key), "%s.%s", path, k);
+        return fail(ld, member_or(group, k, at), key,
+                    "only an \"azure\" (2019) trace has percentile files");
     }
     return 0;
 }

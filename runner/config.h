@@ -71,11 +71,16 @@ struct fb_function_cfg {
      * it, no new process). */
     char *handler; /* Python MODULE:FUNCTION loaded once per instance, or NULL:
                       the node helper's runtime runs command per request */
-    char *args;    /* words passed to the handler at each call, or NULL */
+    char *args;    /* words passed at each call to the handler, or appended to a resident
+                      command by the node helper's runtime; NULL: none */
     bool resident; /* default: true when handler is set */
     int memory_mb; /* memory limit of a resident instance, default 128 */
     int timeout_ms;  /* one invocation at most; 0: timeouts.command_s */
     int line;
+    /* {duration_ms} and {memory_mb} in command or args (template.h) when the
+     * invocation's trace event does not give them */
+    double work_duration_ms;
+    double work_memory_mb;
 };
 
 struct fb_matrix_cfg {
@@ -118,6 +123,10 @@ struct fb_workload_cfg {
     int spread;         /* trace, azure format: enum fb_trace_spread */
     double time_scale;  /* trace: offsets multiplied by this */
     int max_minutes;    /* trace, azure format: first N minutes, 0: all */
+    char *durations;    /* trace, azure format: function_durations_percentiles file, or NULL */
+    char *memory;       /* trace, azure format: app_memory_percentiles file, or NULL */
+    double warmup_s;    /* invocations in a cell's first warmup_s workload seconds are
+                           flagged warmup and left out of summaries */
 };
 
 struct fb_experiment {

@@ -815,7 +815,7 @@ static void attempt_steps(struct fb_engine *e, struct enode *nd, int k, int f,
 {
     const struct fb_function_cfg *fn = e->fns[f];
     struct fb_conn *c = nd->conns[k];
-    struct fb_tvars v = {.image = fn->image, .container = cname, .command = fn->command,
+    struct fb_tvars v = {.image = fn->image, .container = cname, .command = a->command,
                          .node = nd->cfg->name, .function = fn->name,
                          .network = eng_network_arg(fn)};
     struct step_out o;
@@ -864,8 +864,47 @@ static void append_word(char *buf, size_t n, const char *w)
     snprintf(buf + len, n - len, "%s%s", len > 0 ? " " : "", w);
 }
 
+/* The command and args of one invocation of f with work w (NULL: the
+ * function's defaults): the function's own when they hold no placeholder,
+ * else filled in *cmd and *args (caller frees). 0, FB_EINVAL or FB_ENOMEM. */
+static int work_words(const struct fb_engine *e, int f, const struct fb_work *w,
+                      struct attempt *a, char **cmd, char **args)
+{
+    const struct fb_function_cfg *fn = e->fns[f];
+    struct fb_work v = {fn->work_duration_ms, fn->work_memory_mb};
+    char *text = NULL;
+    int rc = 0;
+
+    *cmd = *args = NULL;
+    a->command = fn->command;
+    a->args = e->fx[f].args;
+    a->args_len = e->fx[f].args_len;
+    if (w != NULL && isfinite(w->duration_ms))
+        v.duration_ms = w->duration_ms;
+    if (w != NULL && isfinite(w->memory_mb))
+        v.memory_mb = w->memory_mb;
+    if (fb_work_used(fn->command)) {
+        if ((rc = fb_work_expand(fn->command, &v, cmd)) < 0)
+            return rc;
+        a->command = *cmd;
+    }
+    if (fb_work_used(fn->args)) {
+        if ((rc = fb_work_expand(fn->args, &v, &text)) == 0 &&
+            (rc = fb_command_words(text, args, &a->args_len, NULL)) == 0)
+            a->args = *args;
+        free(text);
+    }
+    return rc;
+}
+
 int fb_engine_invoke(struct fb_engine *e, const struct fb_policy *p, void *pstate, int f,
                      struct fb_outcome *out)
+{
+    return fb_engine_invoke_work(e, p, pstate, f, NULL, out);
+}
+
+int fb_engine_invoke_work(struct fb_engine *e, const struct fb_policy *p, void *pstate, int f,
+                          const struct fb_work *work, struct fb_outcome *out)
 {
     const struct fb_function_cfg *fn = e->fns[f];
     struct fb_select_ctx ctx = {.function = f, .function_name = fn->name,
@@ -875,13 +914,21 @@ int fb_engine_invoke(struct fb_engine *e, const struct fb_policy *p, void *pstat
     bool *failed = calloc((size_t)(n > 0 ? n : 1), sizeof(*failed));
     double t0, t1;
     int rc = 0;
+    struct attempt words;
+    char *wcmd = NULL, *wargs = NULL;
 
     fb_outcome_none(out, "");
     out->attempts = 0;
-    if (views == NULL || failed == NULL) {
+    if (views == NULL || failed == NULL ||
+        (rc = work_words(e, f, work, &words, &wcmd, &wargs)) < 0) {
         free(views);
         free(failed);
-        return FB_ENOMEM;
+        free(wcmd);
+        free(wargs);
+        if (rc == FB_EINVAL)
+            snprintf(out->error, sizeof(out->error), "the function's args with the work "
+                                                     "filled in are not words");
+        return rc == FB_EINVAL ? 0 : FB_ENOMEM;
     }
     out->start_ms = unix_ms();
     t0 = t1 = eng_mono_ms();
@@ -987,6 +1034,9 @@ int fb_engine_invoke(struct fb_engine *e, const struct fb_policy *p, void *pstat
         }
         t1 = eng_mono_ms();
 
+        a.command = words.command;
+        a.args = words.args;
+        a.args_len = words.args_len;
         if (e->ka != NULL)
             eng_ka_attempt(e, nd, k, f, mode, &claim, t1, &a);
         else if (fn->resident)
@@ -1049,6 +1099,8 @@ int fb_engine_invoke(struct fb_engine *e, const struct fb_policy *p, void *pstat
     }
     free(views);
     free(failed);
+    free(wcmd);
+    free(wargs);
     return rc;
 }
 

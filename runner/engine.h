@@ -12,6 +12,7 @@
 #include "policy.h"
 #include "types.h"
 #include "keepalive.h"
+#include "template.h"
 
 struct fb_engine;
 
@@ -143,6 +144,13 @@ int fb_engine_prepare(struct fb_engine *e, const struct fb_policy *p, void *psta
  * Always fills *out; returns 0, or FB_ENOMEM (out says where it ran out). */
 int fb_engine_invoke(struct fb_engine *e, const struct fb_policy *p, void *pstate, int f,
                      struct fb_outcome *out);
+
+/* The same with the invocation's work (template.h): a function's
+ * {duration_ms} and {memory_mb} take w's values, each NAN one (or all, with
+ * w NULL, as fb_engine_invoke does) the function's work_duration_ms and
+ * work_memory_mb. */
+int fb_engine_invoke_work(struct fb_engine *e, const struct fb_policy *p, void *pstate, int f,
+                          const struct fb_work *w, struct fb_outcome *out);
 
 /* Removes the warm containers on every node. */
 void fb_engine_teardown(struct fb_engine *e);

@@ -147,6 +147,11 @@ struct attempt {
     double init_ms, handler_ms;    /* resident: the runtime's figures, else NAN */
     int runtime_pid;
     long runtime_count;
+    /* Set by the caller before the attempt: the invocation's own words, its
+     * work placeholders filled (template.h). */
+    const char *command; /* exec-based: the function's command */
+    const char *args;    /* resident: a handler's words, each ended by a NUL */
+    size_t args_len;
 };
 
 static inline double eng_mono_ms(void)
@@ -229,10 +234,12 @@ int eng_attempt_pull(struct fb_engine *e, struct enode *nd, struct fb_conn *c,
 int eng_resident_start(struct fb_engine *e, struct enode *nd, struct fb_conn *c, int f,
                        const char *cname, double *t_created, double *node_ms, double *init_ms,
                        char *error, size_t n);
-/* Calls instance cname of f on session c: the transport's code, FB_EEXIT
- * (the function failed: error set) or 0; res filled, caller frees. */
+/* Calls instance cname of f on session c with a's args: the transport's
+ * code, FB_EEXIT (the function failed: error set) or 0; res filled, caller
+ * frees. */
 int eng_resident_call(struct fb_engine *e, struct enode *nd, struct fb_conn *c, int f,
-                      const char *cname, struct fb_exec_result *res, char *error, size_t n);
+                      const char *cname, const struct attempt *a, struct fb_exec_result *res,
+                      char *error, size_t n);
 /* Removes instance cname of f on session c. */
 int eng_resident_remove_on(struct fb_engine *e, struct enode *nd, struct fb_conn *c, int f,
                            const char *cname, char *error, size_t n);

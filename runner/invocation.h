@@ -73,7 +73,8 @@
     X(handler_ms, MS, false, "resident: the handler's own time, as its runtime measured") \
     X(runtime_pid, INT, false, "resident: the serving runtime's pid (in its container)")  \
     X(runtime_count, LONG, false, "resident: calls that runtime has served, this one too")  \
-    X(room_ms, MS, false, "keep-alive: waiting for memory and evicting to make room")
+    X(room_ms, MS, false, "keep-alive: waiting for memory and evicting to make room")    \
+    X(warmup, INT, false, "1: issued within workload.warmup_s, left out of summaries")
 
 #define FB_COLTYPE_STR const char *
 #define FB_COLTYPE_INT int

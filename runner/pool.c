@@ -252,7 +252,7 @@ void eng_ka_attempt(struct fb_engine *e, struct enode *nd, int k, int f, enum fb
     } else {
         a->init_ms = 0;
     }
-    rc = eng_resident_call(e, nd, conn, f, c->inst->cname, &res, a->error, sizeof(a->error));
+    rc = eng_resident_call(e, nd, conn, f, c->inst->cname, a, &res, a->error, sizeof(a->error));
     a->t_run = a->t_clean = eng_mono_ms();
     a->rc = rc;
     a->exit_status = res.call_state == FB_CALL_OK ? res.exit_status : -1;

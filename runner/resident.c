@@ -128,7 +128,8 @@ int eng_resident_remove_on(struct fb_engine *e, struct enode *nd, struct fb_conn
 }
 
 int eng_resident_call(struct fb_engine *e, struct enode *nd, struct fb_conn *c, int f,
-                      const char *cname, struct fb_exec_result *res, char *error, size_t n)
+                      const char *cname, const struct attempt *a, struct fb_exec_result *res,
+                      char *error, size_t n)
 {
     struct fb_errbuf eb = {{0}};
     char dir[1200];
@@ -136,7 +137,7 @@ int eng_resident_call(struct fb_engine *e, struct enode *nd, struct fb_conn *c, 
     int rc;
 
     eng_instance_dir(e, nd, cname, dir, sizeof(dir));
-    rc = fb_conn_call(c, dir, FB_CALL_INVOKE, e->fx[f].args, e->fx[f].args_len, timeout, res, &eb);
+    rc = fb_conn_call(c, dir, FB_CALL_INVOKE, a->args, a->args_len, timeout, res, &eb);
     return call_outcome(nd, FB_CALL_INVOKE, rc, &eb, res, timeout, error, n);
 }
 
@@ -189,7 +190,7 @@ void eng_resident_attempt(struct fb_engine *e, struct enode *nd, int k, int f,
         a->init_ms = 0; /* no start-up in this invocation */
     }
 
-    a->rc = eng_resident_call(e, nd, c, f, cname, &res, a->error, sizeof(a->error));
+    a->rc = eng_resident_call(e, nd, c, f, cname, a, &res, a->error, sizeof(a->error));
     a->t_run = a->t_clean = eng_mono_ms();
     a->exit_status = res.call_state == FB_CALL_OK ? res.exit_status : -1;
     a->handler_ms = res.handler_ms;

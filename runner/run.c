@@ -79,7 +79,7 @@ static void progress(struct run *r, const char *policy, const char *warming, boo
 /* Writes one outcome as a row (callers serialize). intended_ms: when the
  * workload meant it to start (unix ms), or 0 for "when it did". */
 static int record(struct run *r, const struct fb_cell *cell, const char *warming, int f,
-                  long seq, int64_t intended_ms, const struct fb_outcome *o)
+                  long seq, int64_t intended_ms, bool warmup, const struct fb_outcome *o)
 {
     struct fb_rowkey k = {
         .repetition = cell->repetition,
@@ -87,6 +87,7 @@ static int record(struct run *r, const struct fb_cell *cell, const char *warming
         .warming = warming,
         .function = r->exp->functions[f].name,
         .seq = seq,
+        .warmup = warmup,
     };
     struct fb_errbuf eb = {{0}};
     r->done++;
@@ -138,16 +139,25 @@ static void ka_event(void *ctx, const struct fb_ka_event *ev)
         fb_runfolder_format_event(c->r->rf, c->events, &c->kkey, ev);
 }
 
-/* Invokes function f and records it; intended_ms as for record(). */
-static int invoke_one(struct cellrun *c, int f, int64_t intended_ms)
+/* Invokes function f and records it; intended_ms as for record(); ev: its
+ * event (open loop), with its work and workload time, or NULL. */
+static int invoke_one(struct cellrun *c, int f, int64_t intended_ms,
+                      const struct fb_trace_event *ev)
 {
+    const struct fb_workload_cfg *w = &c->r->exp->workload;
     struct fb_outcome o;
-    int rc = fb_engine_invoke(c->r->eng, c->p, c->pstate, f, &o);
+    struct fb_work work = {ev != NULL ? ev->duration_ms : NAN, ev != NULL ? ev->memory_mb : NAN};
+    int rc = fb_engine_invoke_work(c->r->eng, c->p, c->pstate, f, &work, &o);
+    /* Warm-up by workload time: an event's own, else since the cell began. */
+    double scale = w->kind == FB_WORKLOAD_TRACE ? w->time_scale : 1.0;
+    bool warmup = ev != NULL ? ev->t_s < w->warmup_s * scale
+                             : (double)(o.start_ms - c->t0_unix_ms) < w->warmup_s * 1000.0;
     pthread_mutex_lock(&c->lock);
     long seq = ++c->seq[f];
     if (rc == 0)
-        rc = record(c->r, c->cell, c->wname, f, seq, intended_ms, &o);
-    if (rc == 0 && o.error[0] == '\0' && fb_sample_add(&c->lat, o.latency_ms) < 0)
+        rc = record(c->r, c->cell, c->wname, f, seq, intended_ms, warmup, &o);
+    /* keepalive.csv's latencies: steady state, as the summaries. */
+    if (rc == 0 && o.error[0] == '\0' && !warmup && fb_sample_add(&c->lat, o.latency_ms) < 0)
         rc = FB_ENOMEM;
     if (rc < 0 && c->rc == 0)
         c->rc = rc;
@@ -173,7 +183,7 @@ static void run_sequential(struct cellrun *c)
 {
     for (long i = 1; i <= c->r->exp->matrix.invocations && !fb_run_stop; i++)
         for (int f = 0; f < c->r->exp->n_functions && !fb_run_stop; f++)
-            if (invoke_one(c, f, 0) < 0)
+            if (invoke_one(c, f, 0, NULL) < 0)
                 return;
 }
 
@@ -195,7 +205,7 @@ static void *closed_client(void *arg)
         if (go && c->deadline <= 0)
             c->remaining--;
         pthread_mutex_unlock(&c->lock);
-        if (!go || invoke_one(c, pick_function(c->r, &cl->rng), 0) < 0)
+        if (!go || invoke_one(c, pick_function(c->r, &cl->rng), 0, NULL) < 0)
             return NULL;
     }
 }
@@ -216,7 +226,7 @@ static void *open_worker(void *arg)
         const struct fb_trace_event *ev = &c->ev[c->next++];
         pthread_mutex_unlock(&c->lock);
         int64_t intended = c->t0_unix_ms + (int64_t)llround(ev->t_s * 1000.0);
-        if (invoke_one(c, ev->function, intended) < 0)
+        if (invoke_one(c, ev->function, intended, ev) < 0)
             return NULL;
     }
 }
@@ -259,7 +269,7 @@ static int poisson_schedule(struct run *r, struct fb_rng *rng, struct fb_trace_e
             ev = p;
             cap *= 2;
         }
-        ev[k++] = (struct fb_trace_event){t, pick_function(r, rng)};
+        ev[k++] = (struct fb_trace_event){t, pick_function(r, rng), NAN, NAN};
     }
     *out = ev;
     *n = k;
@@ -288,13 +298,18 @@ static int run_threads(struct cellrun *c, int n, void *(*fn)(void *), uint64_t s
     return started == n ? 0 : FB_ENOMEM;
 }
 
+static int64_t unix_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 /* Releases each job at its time; workers pick them up. */
 static void open_dispatch(struct cellrun *c)
 {
-    struct timespec ts;
     double t0 = mono_s();
-    clock_gettime(CLOCK_REALTIME, &ts);
-    c->t0_unix_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    c->t0_unix_ms = unix_now_ms();
     for (size_t i = 0; i < c->n_ev && !fb_run_stop && c->rc == 0; i++) {
         sleep_until(t0 + c->ev[i].t_s);
         if (fb_run_stop)
@@ -360,6 +375,7 @@ static int run_cell(struct run *r, const struct fb_cell *cell)
             fprintf(stderr, "faasbench: %s\n", eb.msg);
     }
 
+    c.t0_unix_ms = unix_now_ms(); /* open loops take theirs when they start */
     switch (w->kind) {
     case FB_WORKLOAD_CLOSED:
         c.remaining = w->invocations > 0 ? w->invocations
@@ -474,6 +490,8 @@ int fb_run(const struct fb_experiment *exp, const struct fb_run_opts *opts, char
             .time_scale = exp->workload.time_scale,
             .seed = exp->seed,
             .max_minutes = exp->workload.max_minutes,
+            .durations = exp->workload.durations,
+            .memory = exp->workload.memory,
         };
         rc = fb_trace_load(exp->workload.trace, &to, &r.trace, eb);
         free(names);

@@ -337,6 +337,7 @@ int fb_runfolder_record(struct fb_runfolder *rf, const struct fb_rowkey *k,
         .runtime_pid = o->runtime_pid,
         .runtime_count = o->runtime_count,
         .room_ms = o->room_ms,
+        .warmup = k->warmup,
     };
 
     rf->rows++;

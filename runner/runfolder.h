@@ -53,6 +53,7 @@ struct fb_rowkey {
     const char *warming; /* the cell's mode */
     const char *function;
     long seq;
+    int warmup;          /* 1: within the cell's workload.warmup_s */
 };
 
 /* Writes outcome o as a row of invocations.csv (and metrics.csv when it

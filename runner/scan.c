@@ -34,6 +34,7 @@ static void sort_sample(struct fb_sample *s)
 struct acc {
     char *function;
     size_t rows, errors, mode_count[3];
+    size_t warmup;
     struct fb_sample lat, phase[FB_NPHASES];
     size_t *per_node;
     size_t n_per_node;
@@ -158,7 +159,7 @@ static void acc_reset(struct acc *a)
 {
     free(a->function);
     a->function = NULL;
-    a->rows = a->errors = 0;
+    a->rows = a->errors = a->warmup = 0;
     memset(a->mode_count, 0, sizeof(a->mode_count));
     fb_sample_clear(&a->lat);
     for (int p = 0; p < FB_NPHASES; p++)
@@ -269,6 +270,7 @@ static int flush_cell(struct scan *sc)
         c.function = a->function;
         c.rows = a->rows;
         c.errors = a->errors;
+        c.warmup = a->warmup;
         memcpy(c.mode_count, a->mode_count, sizeof(c.mode_count));
         c.lat = a->lat;
         memcpy(c.phase, a->phase, sizeof(c.phase));
@@ -409,9 +411,14 @@ static int add_row(struct scan *sc)
         rc = FB_ENOMEM;
         goto out;
     }
-    a->rows++;
     if (sc->have_starts && inv.intended_start_ms != inv.start_ms)
         sc->cell_open = true;
+    if (inv.warmup != 0) {
+        /* Issued in the cell's warm-up: not steady state, not summarized. */
+        a->warmup++;
+        goto out;
+    }
+    a->rows++;
     if (*inv.node != '\0') {
         long k = node_index(sc, inv.node);
 

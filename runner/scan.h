@@ -9,14 +9,17 @@
 #include "stats.h"
 
 /* Every row of one cell (repetition, policy, warming) for one function, as
- * read. A row is successful when its error cell is empty and latency_ms is
- * a number; every other row counts as an error. All pointers are valid
- * during the callback only. */
+ * read, but those flagged warmup (1 in the warmup column): they are only
+ * counted, in warmup, and nothing else below includes them. A row is
+ * successful when its error cell is empty and latency_ms is a number; every
+ * other row counts as an error. All pointers are valid during the callback
+ * only. */
 struct fb_cellfn {
     const char *run_id;      /* of the cell's first row ("" if no such column) */
     int repetition;
     const char *policy, *warming, *function;
     size_t rows, errors;
+    size_t warmup;           /* rows flagged warmup, left out of everything else */
     size_t mode_count[3];    /* rows by mode that ran: cold, pre-warmed, warmed */
     /* latency_ms of the successful rows, sorted ascending. The callback may
      * take the array (then it must leave lat as {0}); it frees it then. */

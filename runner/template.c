@@ -2,6 +2,8 @@
 #include "template.h"
 
 #include <ctype.h>
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -638,4 +640,56 @@ out:
     free(b.s);
     free(quoted);
     return rc;
+}
+
+/* ---- work placeholders ---- */
+
+static const char *const work_names[] = {"{duration_ms}", "{memory_mb}"};
+
+bool fb_work_used(const char *text)
+{
+    return text != NULL &&
+           (strstr(text, work_names[0]) != NULL || strstr(text, work_names[1]) != NULL);
+}
+
+int fb_work_expand(const char *text, const struct fb_work *w, char **out)
+{
+    char val[2][48];
+    size_t len = 0, n = strlen(text);
+    double ms = isfinite(w->duration_ms) && w->duration_ms > 0 ? w->duration_ms : 0;
+    double mb = isfinite(w->memory_mb) && w->memory_mb > 0 ? ceil(w->memory_mb - 1e-9) : 0;
+    char *s;
+
+    snprintf(val[0], sizeof(val[0]), "%.3f", ms);
+    /* "250.000" -> "250", "12.500" -> "12.5" */
+    for (size_t k = strlen(val[0]); val[0][k - 1] == '0' || val[0][k - 1] == '.'; k--) {
+        bool point = val[0][k - 1] == '.';
+        val[0][k - 1] = '\0';
+        if (point)
+            break;
+    }
+    snprintf(val[1], sizeof(val[1]), "%.0f", mb);
+    /* A value is shorter than 48 bytes: room for one at every '{'. */
+    size_t cap = n + 1;
+    for (const char *p = text; *p != '\0'; p++)
+        if (*p == '{')
+            cap += sizeof(val[0]);
+    if ((s = malloc(cap)) == NULL)
+        return FB_ENOMEM;
+    for (size_t i = 0; i < n;) {
+        int hit = -1;
+        for (int j = 0; j < 2 && hit < 0; j++)
+            if (strncmp(text + i, work_names[j], strlen(work_names[j])) == 0)
+                hit = j;
+        if (hit < 0) {
+            s[len++] = text[i++];
+            continue;
+        }
+        memcpy(s + len, val[hit], strlen(val[hit]));
+        len += strlen(val[hit]);
+        i += strlen(work_names[hit]);
+    }
+    s[len] = '\0';
+    *out = s;
+    return 0;
 }

@@ -56,6 +56,26 @@ int fb_command_words(const char *command, char **out, size_t *len, struct fb_err
 /* Quotes one string for /bin/sh (single quotes). Caller frees. NULL on ENOMEM. */
 char *fb_shell_quote(const char *s);
 
+/* ---- a function's work placeholders ----
+ * A function's command (exec-based functions) and a handler's args may hold
+ * {duration_ms} and {memory_mb}: the work of each invocation, from its
+ * trace event or the function's work_duration_ms and work_memory_mb. They
+ * are replaced in the text before it is split into words; nothing else in
+ * it is a placeholder. */
+struct fb_work {
+    double duration_ms; /* >= 0, finite */
+    double memory_mb;   /* >= 0, finite */
+};
+
+/* true when text (may be NULL) holds {duration_ms} or {memory_mb}. */
+bool fb_work_used(const char *text);
+
+/* text with {duration_ms} replaced by the duration in ms (at most 3
+ * decimals, no trailing zeros: "250", "12.5") and {memory_mb} by the
+ * memory in whole MB, rounded up, into a newly allocated *out (caller
+ * frees). 0 or FB_ENOMEM. */
+int fb_work_expand(const char *text, const struct fb_work *w, char **out);
+
 /* Safe-set checks, also used by the config loader and the gateway. */
 bool fb_name_valid(const char *s);  /* [A-Za-z0-9_.-]{1,64} */
 bool fb_image_valid(const char *s); /* OCI reference grammar, <= 255 chars */

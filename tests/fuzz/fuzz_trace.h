@@ -90,7 +90,14 @@ static inline int fuzz_trace_run(const uint8_t *data, size_t size, struct fb_tra
                    e->function);
         FUZZ_CHECK(i == 0 || t.ev[i - 1].t_s <= e->t_s, "event %zu (%.17g) before %zu (%.17g)",
                    i, e->t_s, i - 1, t.ev[i - 1].t_s);
-        if (o->format == FB_TRACE_AZURE && o->max_minutes > 0)
+        FUZZ_CHECK(isnan(e->duration_ms) || (isfinite(e->duration_ms) && e->duration_ms >= 0),
+                   "event %zu duration %g", i, e->duration_ms);
+        FUZZ_CHECK(isnan(e->memory_mb) || (isfinite(e->memory_mb) && e->memory_mb >= 0),
+                   "event %zu memory %g", i, e->memory_mb);
+        if (o->format == FB_TRACE_AZURE2021)
+            FUZZ_CHECK(!isnan(e->duration_ms) && isnan(e->memory_mb),
+                       "event %zu: a 2021 event has a duration and no memory", i);
+        if (o->format != FB_TRACE_CSV && o->max_minutes > 0)
             FUZZ_CHECK(e->t_s < 60.0 * o->max_minutes * o->time_scale,
                        "event %zu at %g s is past max_minutes %d", i, e->t_s, o->max_minutes);
     }

@@ -73,7 +73,10 @@ node 256
 trace costly "0 heavy" "1 heavy" "2 a" "3 a" "4 b" "5 heavy"
 costly=$(run costly '"greedy-dual", "lru"' 0.1 "$(fh heavy), $(fl a), $(fl b)") || exit 1
 node 1024
-calls=(); for i in $(seq 0 9); do calls+=("$((60 * i)) a"); done
+# The first call pulls the image: about 6 s here, 60 s of trace time, so a
+# call 60 s later would find it just ending (an idle time of 0, the
+# histogram's bin 0, leaving no pre-warm window). The first gap is 120 s.
+calls=("0 a"); for i in $(seq 2 10); do calls+=("$((60 * i)) a"); done
 trace minute "${calls[@]}"
 minute=$(run minute '"hybrid-histogram:bin_s=10,prewarm_margin=0.3,min_samples=3", "ttl:ttl_s=600"' \
   0.1 "$(fl a)") || exit 1

@@ -22,7 +22,7 @@ helper=$top/build-asan/faasbench-node
 # The same source, built to read its own cgroup from a fixture file.
 fixture_proc=$work/proc-self-cgroup
 cc -std=c11 -Wall -Wextra -Werror -O1 -fsanitize=address,undefined \
-  -DPROC_SELF_CGROUP="\"$fixture_proc\"" -o "$work/helper-proc" "$top/nodes/faasbench-node.c" "$top/nodes/instance.c" ||
+  -DPROC_SELF_CGROUP="\"$fixture_proc\"" -o "$work/helper-proc" "$top/nodes/faasbench-node.c" "$top/nodes/instance.c" "$top/nodes/work.c" ||
   { echo "FAIL: could not build the fixture helper"; exit 1; }
 
 # expect NAME LINE KEY=VALUE...: every KEY has VALUE in the metrics LINE.

@@ -505,6 +505,15 @@ static const struct bad {
      NULL},
     {"bad_command.cfg", DIR "/bad_command.cfg:8: functions[0].command: invalid command: ",
      "unterminated"},
+    {"bad_trace_percentiles.cfg",
+     DIR "/bad_trace_percentiles.cfg:10: workload.durations: only an \"azure\" (2019) trace "
+         "has percentile files",
+     NULL},
+    {"bad_work_resident_command.cfg",
+     DIR "/bad_work_resident_command.cfg:9: functions[0].command: a resident instance's "
+         "command is fixed when it starts: {duration_ms} and {memory_mb} go in args "
+         "(appended at each call), or resident = false",
+     NULL},
     {"bad_network_type.cfg",
      DIR "/bad_network_type.cfg:8: functions[0].network: expected true or false "
          "(got an integer)",

@@ -17,6 +17,7 @@
 #include "../fuzz/fuzz_node_request.c"
 #include "../fuzz/fuzz_template.c"
 #include "../fuzz/fuzz_trace_azure.c"
+#include "../fuzz/fuzz_trace_azure2021.c"
 #include "../fuzz/fuzz_trace_csv.c"
 /* The REST shim's parser is replayed when this suite links fbgateway
  * (whose include directory then holds request.h). */
@@ -36,6 +37,7 @@ static const struct {
     {"config", fb_fuzz_config},
     {"trace_csv", fb_fuzz_trace_csv},
     {"trace_azure", fb_fuzz_trace_azure},
+    {"trace_azure2021", fb_fuzz_trace_azure2021},
     {"metrics", fb_fuzz_metrics},
     {"template", fb_fuzz_template},
     {"node_request", fb_fuzz_node_request},

@@ -30,10 +30,15 @@ static void exp_init(struct exp_file *x)
     snprintf(x->results, sizeof(x->results), "%s/results", x->rt.dir);
 }
 
-/* Writes exp.cfg: nodes n1..n3 (local), functions fa and fb, the harmless
- * runtime (run_extra, if any, appended to the run step), then body (matrix,
- * workload). */
-static void exp_write(struct exp_file *x, const char *run_extra, const char *body)
+#define DEFAULT_FUNCTIONS                                                                      \
+    "functions = ( { name = \"fa\"; image = \"registry.test/fb/a:1\"; command = \"true\"; },\n" \
+    "              { name = \"fb\"; image = \"registry.test/fb/b:1\"; command = \"true\"; } );\n"
+
+/* Writes exp.cfg: nodes n1..n3 (local), the functions (fa and fb unless
+ * functions is given), the harmless runtime (run_extra, if any, appended to
+ * the run step), then body (matrix, workload). */
+static void exp_write_fns(struct exp_file *x, const char *functions, const char *run_extra,
+                          const char *body)
 {
     static const char *const step_keys[FB_STEP_N] = {
         [FB_STEP_PULL] = "pull", [FB_STEP_RUN] = "run", [FB_STEP_START] = "start",
@@ -47,18 +52,22 @@ static void exp_write(struct exp_file *x, const char *run_extra, const char *bod
                "nodes = ( { name = \"n1\"; transport = \"local\"; },\n"
                "          { name = \"n2\"; transport = \"local\"; },\n"
                "          { name = \"n3\"; transport = \"local\"; } );\n"
-               "functions = ( { name = \"fa\"; image = \"registry.test/fb/a:1\"; command = \"true\"; },\n"
-               "              { name = \"fb\"; image = \"registry.test/fb/b:1\"; command = \"true\"; } );\n"
+               "%s"
                "metrics = { format = \"none\"; };\n"
                "timeouts = { command_s = 5; };\n"
                "results = \"%s\";\n"
                "runtime = {\n",
-            x->results);
+            functions != NULL ? functions : DEFAULT_FUNCTIONS, x->results);
     for (int s = 0; s < FB_STEP_N; s++)
         fprintf(f, "  %s = \"%s%s\";\n", step_keys[s], x->rt.steps[s],
                 s == FB_STEP_RUN && run_extra != NULL ? run_extra : "");
     fprintf(f, "};\n%s\n", body);
     ck_assert_int_eq(fclose(f), 0);
+}
+
+static void exp_write(struct exp_file *x, const char *run_extra, const char *body)
+{
+    exp_write_fns(x, NULL, run_extra, body);
 }
 
 /* ---- reading the rows back ---- */
@@ -74,6 +83,8 @@ struct rows {
     int bad;                 /* rows that did not read */
     long seq_sum[16][2];
     long intended_after_start; /* rows that started more than 1 ms before intended */
+    int warmup[16][2];       /* rows flagged warmup per (cell, function) */
+    long warmup_seq_max[16][2]; /* the last seq of those */
     char cells[16][64];      /* "policy/warming" in order of first appearance */
     int n_cells;
 };
@@ -116,6 +127,11 @@ static void on_record(int c, void *data)
     r->n++;
     r->by_cell_fn[cell][fn]++;
     r->seq_sum[cell][fn] += inv.seq;
+    if (inv.warmup) {
+        r->warmup[cell][fn]++;
+        if (inv.seq > r->warmup_seq_max[cell][fn])
+            r->warmup_seq_max[cell][fn] = inv.seq;
+    }
     if (strcmp(inv.mode, inv.warming) != 0)
         r->mode_mismatch++;
     if (inv.error[0] != '\0')
@@ -184,6 +200,31 @@ static void check_clean(const struct lrt *rt)
     fclose(f);
     free(path);
     ck_assert_int_eq(trailing_resets, 3);
+}
+
+/* Writes text to x's folder as name; returns its path (caller frees). */
+static char *write_in(const struct exp_file *x, const char *name, const char *text)
+{
+    char *path = fb_strf("%s/%s", x->rt.dir, name);
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs(text, f);
+    ck_assert_int_eq(fclose(f), 0);
+    return path;
+}
+
+/* Runs the two-cell trace experiment written and reads its rows: fa 3 and
+ * fb 2 in each cell, as both trace tests' files have it. */
+static void run_two_cells(struct exp_file *x, char **dir, struct rows *r)
+{
+    ck_assert_int_eq(run_exp(x, NULL, dir), 0);
+    read_rows(*dir, r);
+    ck_assert_int_eq(r->n, 10);
+    ck_assert_int_eq(r->n_cells, 2);
+    for (int c = 0; c < 2; c++) {
+        ck_assert_int_eq(r->by_cell_fn[c][0], 3);
+        ck_assert_int_eq(r->by_cell_fn[c][1], 2);
+    }
 }
 
 /* ---- workloads ---- */
@@ -292,28 +333,134 @@ START_TEST(trace_workload)
     char *dir = NULL, *trace;
 
     exp_init(&x);
-    trace = fb_strf("%s/trace.csv", x.rt.dir);
-    FILE *t = fopen(trace, "w");
-    ck_assert_ptr_nonnull(t);
-    fputs("time_s,function\n0,fa\n0.05,fb\n0.10,fa\n0.10,fa\n0.20,fb\n", t);
-    fclose(t);
+    trace = write_in(&x, "trace.csv", "time_s,function\n0,fa\n0.05,fb\n0.10,fa\n0.10,fa\n0.20,fb\n");
     exp_write(&x, NULL,
               "matrix = { policies = [\"round-robin\"]; warming = [\"cold\", \"warmed\"]; "
               "invocations = 1; };\n"
               "workload = { type = \"trace\"; trace = \"trace.csv\"; trace_format = \"csv\"; "
               "clients = 2; };");
-    ck_assert_int_eq(run_exp(&x, NULL, &dir), 0);
-    read_rows(dir, &r);
-    ck_assert_int_eq(r.n, 10);
-    ck_assert_int_eq(r.n_cells, 2);
-    for (int c = 0; c < 2; c++) {
-        ck_assert_int_eq(r.by_cell_fn[c][0], 3);
-        ck_assert_int_eq(r.by_cell_fn[c][1], 2);
-    }
+    run_two_cells(&x, &dir, &r);
     ck_assert_int_eq(r.mode_mismatch, 0);
     ck_assert_int_eq(r.intended_after_start, 0);
     free(trace);
     free(dir);
+    lrt_free(&x.rt);
+}
+END_TEST
+
+/* A 2021 trace drives the work placeholders: fa's command gets each row's
+ * duration and its own work_memory_mb (the format has no memory); fb's has
+ * none and runs as written. The invocations of the first 2.5 workload
+ * seconds (time_scale 0.1: 0.25 s) are flagged warmup in every cell. */
+START_TEST(trace_work_and_warmup)
+{
+    struct exp_file x;
+    struct rows r;
+    char *dir = NULL, *trace, *fns, *log, line[256];
+    int lines = 0, got[4] = {0};
+
+    exp_init(&x);
+    log = fb_strf("%s/work.log", x.rt.dir);
+    /* starts 0, 1, 2, 3, 5 s: (A,f1) -> fa, (A,f2) -> fb */
+    trace = write_in(&x, "az21.csv",
+                     "app,func,end_timestamp,duration\n"
+                     "A,f1,0.25,0.25\nA,f2,1.5,0.5\nA,f1,2.0125,0.0125\nA,f1,4.0,1.0\n"
+                     "A,f2,5.1,0.1\n");
+    fns = fb_strf("functions = ( { name = \"fa\"; image = \"registry.test/fb/a:1\"; "
+                  "work_memory_mb = 48; work_duration_ms = 9;\n"
+                  "  command = \"sh -c 'echo fa $0 $1 >>%s' {duration_ms} {memory_mb}\"; },\n"
+                  "  { name = \"fb\"; image = \"registry.test/fb/b:1\"; command = \"true\"; } );\n",
+                  log);
+    exp_write_fns(&x, fns,
+                  NULL,
+                  "matrix = { policies = [\"round-robin\"]; warming = [\"cold\", \"warmed\"]; "
+                  "invocations = 1; };\n"
+                  "workload = { type = \"trace\"; trace = \"az21.csv\"; "
+                  "trace_format = \"azure2021\"; time_scale = 0.1; warmup_s = 2.5; };");
+    run_two_cells(&x, &dir, &r);
+    ck_assert_int_eq(r.errors, 0);
+    for (int c = 0; c < 2; c++) {
+        /* t = 0 (fa) and 1 s (fb) and 2 s (fa) are warm-up; 3 s and 5 s not */
+        ck_assert_int_eq(r.warmup[c][0], 2);
+        ck_assert_int_eq(r.warmup[c][1], 1);
+    }
+    FILE *f = fopen(log, "r");
+    ck_assert_ptr_nonnull(f);
+    while (fgets(line, sizeof(line), f) != NULL) {
+        lines++;
+        got[0] += strcmp(line, "fa 250 48\n") == 0;
+        got[1] += strcmp(line, "fa 12.5 48\n") == 0;
+        got[2] += strcmp(line, "fa 1000 48\n") == 0;
+    }
+    fclose(f);
+    ck_assert_int_eq(lines, 6);
+    ck_assert_int_eq(got[0], 2);
+    ck_assert_int_eq(got[1], 2);
+    ck_assert_int_eq(got[2], 2);
+
+    /* The summaries leave warm-up rows out: 1 fa and 1 fb row per cell. */
+    char *sum = fb_strf("%s/summary.csv", dir);
+    FILE *s = fopen(sum, "r");
+    ck_assert_ptr_nonnull(s);
+    int fa_rows = 0;
+    while (fgets(line, sizeof(line), s) != NULL)
+        fa_rows += strstr(line, ",fa,1,0,") != NULL; /* n = 1, no errors */
+    fclose(s);
+    ck_assert_int_eq(fa_rows, 2);
+    free(sum);
+    free(fns);
+    free(log);
+    free(trace);
+    free(dir);
+    lrt_free(&x.rt);
+}
+END_TEST
+
+/* One warmed round-robin cell of functions fns with workload w, invocations
+ * N per function: its rows in *r, n of them. */
+static void run_warmed(struct exp_file *x, const char *fns, int n, const char *w, struct rows *r)
+{
+    char *dir = NULL, *body = fb_strf("matrix = { policies = [\"round-robin\"]; "
+                                      "warming = [\"warmed\"]; invocations = %d; };\n"
+                                      "workload = %s;", n, w);
+    exp_write_fns(x, fns, NULL, body);
+    ck_assert_int_eq(run_exp(x, NULL, &dir), 0);
+    read_rows(dir, r);
+    ck_assert_int_eq(r->n, n);
+    free(body);
+    free(dir);
+}
+
+/* Without a trace the work is the function's own; warmup_s counts from the
+ * cell's start: a long one flags every row, none with 0. */
+START_TEST(closed_work_defaults_and_warmup)
+{
+    struct exp_file x;
+    struct rows r;
+    char *fns, *log, line[256];
+    int lines = 0;
+
+    exp_init(&x);
+    log = fb_strf("%s/work.log", x.rt.dir);
+    fns = fb_strf("functions = ( { name = \"fa\"; image = \"registry.test/fb/a:1\"; "
+                  "work_memory_mb = 16.5; work_duration_ms = 120;\n"
+                  "  command = \"sh -c 'echo $0 $1 >>%s' {duration_ms} {memory_mb}\"; } );\n",
+                  log);
+    run_warmed(&x, fns, 3, "{ type = \"closed\"; invocations = 3; warmup_s = 1000; }", &r);
+    ck_assert_int_eq(r.warmup[0][0], 3);
+    FILE *f = fopen(log, "r");
+    ck_assert_ptr_nonnull(f);
+    while (fgets(line, sizeof(line), f) != NULL) {
+        ck_assert_str_eq(line, "120 17\n");
+        lines++;
+    }
+    fclose(f);
+    ck_assert_int_eq(lines, 3);
+
+    run_warmed(&x, fns, 2, "{ type = \"sequential\"; }", &r);
+    ck_assert_int_eq(r.warmup[0][0], 0);
+    free(fns);
+    free(log);
     lrt_free(&x.rt);
 }
 END_TEST
@@ -389,6 +536,8 @@ static Suite *suite(void)
     tcase_add_test(tc, closed_workload);
     tcase_add_test(tc, poisson_workload);
     tcase_add_test(tc, trace_workload);
+    tcase_add_test(tc, trace_work_and_warmup);
+    tcase_add_test(tc, closed_work_defaults_and_warmup);
     tcase_add_test(tc, interrupt_then_resume);
     suite_add_tcase(s, tc);
     return s;

@@ -1,5 +1,6 @@
 /* test_template.c - template expansion, presets and rejection of unsafe values. */
 #include <check.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -243,6 +244,39 @@ START_TEST(shell_quote)
 }
 END_TEST
 
+static void work_is(const char *text, double ms, double mb, const char *want)
+{
+    struct fb_work w = {ms, mb};
+    char *out = NULL;
+
+    ck_assert_int_eq(fb_work_expand(text, &w, &out), 0);
+    ck_assert_str_eq(out, want);
+    free(out);
+}
+
+/* {duration_ms} and {memory_mb} become plain numbers; nothing else changes. */
+START_TEST(work_placeholders)
+{
+    ck_assert(fb_work_used("fbwork {duration_ms} {memory_mb}"));
+    ck_assert(fb_work_used("x{memory_mb}"));
+    ck_assert(!fb_work_used("python3 -c 'print({})' {duration} {memory_MB}"));
+    ck_assert(!fb_work_used(NULL));
+    work_is("fbwork {duration_ms} {memory_mb}", 250, 64, "fbwork 250 64");
+    work_is("{duration_ms}", 12.5, 0, "12.5");
+    work_is("{duration_ms}", 0.0004, 0, "0");
+    work_is("{duration_ms}", 1000.1234, 0, "1000.123");
+    work_is("{duration_ms}", 100, 0, "100");
+    work_is("{memory_mb} MB", 0, 20.2, "21 MB"); /* whole MB, rounded up */
+    work_is("{memory_mb}", 0, 64.0, "64");
+    work_is("--ms={duration_ms},{duration_ms}", 7, 0, "--ms=7,7");
+    work_is("'{duration_ms}' \"{memory_mb}\" {x} {duration_ms", 3, 4,
+            "'3' \"4\" {x} {duration_ms");
+    work_is("{duration_ms}", NAN, NAN, "0"); /* not a number: no work */
+    work_is("{duration_ms} {memory_mb}", -5, -1, "0 0");
+    work_is("", 1, 1, "");
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("template");
@@ -257,6 +291,7 @@ static Suite *suite(void)
     tcase_add_test(tc, image_references_never_read_as_options);
     tcase_add_test(tc, presets_end_options);
     tcase_add_test(tc, shell_quote);
+    tcase_add_test(tc, work_placeholders);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -1,4 +1,5 @@
-/* test_trace.c - loading CSV and Azure Functions traces: placement, order, options, errors. */
+/* test_trace.c - loading CSV and Azure Functions traces (2019, 2021, percentile files): placement,
+ * order, work, options, errors. */
 #include <check.h>
 #include <math.h>
 #include <stdio.h>
@@ -443,7 +444,213 @@ static const struct bad_case {
     {"azure_negative_count.csv", FB_TRACE_AZURE, 5, "minute 1: negative count '-3'"},
     {"azure_fraction.csv", FB_TRACE_AZURE, 3, "minute 1: count '2.5' is not a whole number"},
     {"azure_empty_hash.csv", FB_TRACE_AZURE, 2, "empty HashFunction"},
+    {"bad_empty.csv", FB_TRACE_AZURE2021, 1,
+     "empty file: expected the header app,func,end_timestamp,duration"},
+    {"csv_ok.csv", FB_TRACE_AZURE2021, 1,
+     "header has 2 columns, expected 4: app,func,end_timestamp,duration"},
+    {"az21_bad_header_columns.csv", FB_TRACE_AZURE2021, 1,
+     "header has 3 columns, expected 4: app,func,end_timestamp,duration"},
+    {"az21_bad_header_name.csv", FB_TRACE_AZURE2021, 1,
+     "header column 2 is 'function', expected func"},
+    {"az21_header_only.csv", FB_TRACE_AZURE2021, 1, "no invocations in the trace"},
+    {"az21_short_row.csv", FB_TRACE_AZURE2021, 3,
+     "3 columns, expected 4 (app,func,end_timestamp,duration)"},
+    {"az21_long_row.csv", FB_TRACE_AZURE2021, 4,
+     "5 columns, expected 4 (app,func,end_timestamp,duration)"},
+    {"az21_bad_end.csv", FB_TRACE_AZURE2021, 4, "end_timestamp 'x' is not a number"},
+    {"az21_far_end.csv", FB_TRACE_AZURE2021, 2,
+     "end_timestamp '40000000' is more than a year"},
+    {"az21_negative_duration.csv", FB_TRACE_AZURE2021, 3, "duration '-0.5' is negative"},
+    {"az21_nan_duration.csv", FB_TRACE_AZURE2021, 2, "duration 'nan' is not a number"},
+    {"az21_empty_duration.csv", FB_TRACE_AZURE2021, 2, "duration '' is not a number"},
+    {"az21_empty_app.csv", FB_TRACE_AZURE2021, 3, "empty app"},
+    {"az21_empty_func.csv", FB_TRACE_AZURE2021, 4, "empty func"},
+    {"az21_unclosed_quote.csv", FB_TRACE_AZURE2021, 3,
+     "malformed CSV: a quoted field is not closed"},
 };
+
+/* Each (app, func) by first appearance, k mod n; start = end - duration;
+ * the duration carried in ms, no memory. */
+START_TEST(azure2021_rows)
+{
+    struct fb_trace_opts o = opts(FB_TRACE_AZURE2021, fg, 2);
+    struct fb_trace t;
+    static const struct {
+        double t, ms;
+        int fn;
+    } want[] = {{0.0, 750, 1},  {1.0, 500, 0},  {2.0, 1000, 1},
+                {2.0, 250, 0},  {8.0, 2000, 0}, {60.5, 500, 0}};
+
+    load_ok(DIR "az21_ok.csv", &o, &t);
+    ck_assert_uint_eq(t.n, 6);
+    for (size_t i = 0; i < t.n; i++) {
+        assert_event(&t, i, want[i].t, want[i].fn);
+        ck_assert_double_eq_tol(t.ev[i].duration_ms, want[i].ms, 1e-9);
+        ck_assert(isnan(t.ev[i].memory_mb));
+    }
+    fb_trace_free(&t);
+
+    /* Four pairs over four functions: each its own. */
+    o = opts(FB_TRACE_AZURE2021, six, 6);
+    load_ok(DIR "az21_ok.csv", &o, &t);
+    ck_assert_int_eq(t.ev[0].function, 3); /* C,f9: the fourth pair */
+    ck_assert_int_eq(t.ev[2].function, 1); /* A,f2 */
+    ck_assert_int_eq(t.ev[3].function, 2); /* B,f1 */
+    fb_trace_free(&t);
+
+    /* time_scale moves the starts, not the durations; max_minutes keeps
+     * what starts in the first minute. */
+    o = opts(FB_TRACE_AZURE2021, fg, 2);
+    o.time_scale = 0.5;
+    o.max_minutes = 1;
+    load_ok(DIR "az21_ok.csv", &o, &t);
+    ck_assert_uint_eq(t.n, 5);
+    assert_event(&t, 4, 4.0, 0);
+    ck_assert_double_eq_tol(t.ev[4].duration_ms, 2000, 1e-9);
+    fb_trace_free(&t);
+}
+END_TEST
+
+/* A start before 0 moves every start by the same amount. */
+START_TEST(azure2021_start_before_zero)
+{
+    struct fb_trace_opts o = opts(FB_TRACE_AZURE2021, fg, 2);
+    struct fb_trace t;
+
+    load_ok(DIR "az21_early.csv", &o, &t);
+    ck_assert_uint_eq(t.n, 2);
+    assert_event(&t, 0, 0.0, 0);
+    assert_event(&t, 1, 6.0, 0);
+    ck_assert_double_eq_tol(t.ev[0].duration_ms, 3000, 1e-9);
+    fb_trace_free(&t);
+}
+END_TEST
+
+/* 2019 with its percentile files: h1 always 100 ms, h2 within [200, 400],
+ * h3 not listed (NAN); memory per app. The times are those without the
+ * files, and the draws are seeded. */
+START_TEST(azure_percentile_draws)
+{
+    struct fb_trace_opts o = opts(FB_TRACE_AZURE, abc, 3);
+    struct fb_trace plain, t, again, other;
+
+    load_ok(DIR "azure_small.csv", &o, &plain);
+    o.durations = DIR "azure_small_durations.csv";
+    o.memory = DIR "azure_small_memory.csv";
+    load_ok(DIR "azure_small.csv", &o, &t);
+    load_ok(DIR "azure_small.csv", &o, &again);
+    o.seed = 2;
+    load_ok(DIR "azure_small.csv", &o, &other);
+    ck_assert_uint_eq(t.n, plain.n);
+    ck_assert(same_events(t.ev, plain.ev, t.n));
+    int differ = 0;
+    for (size_t i = 0; i < t.n; i++) {
+        const struct fb_trace_event *e = &t.ev[i];
+        if (e->function == 0) {
+            ck_assert_double_eq_tol(e->duration_ms, 100, 1e-9);
+            ck_assert(e->memory_mb >= 20 && e->memory_mb <= 40);
+        } else if (e->function == 1) {
+            ck_assert(e->duration_ms >= 200 && e->duration_ms <= 400);
+            ck_assert(e->memory_mb >= 20 && e->memory_mb <= 40);
+        } else {
+            ck_assert(isnan(e->duration_ms));
+            ck_assert_double_eq_tol(e->memory_mb, 64, 1e-9);
+        }
+        ck_assert(e->duration_ms == again.ev[i].duration_ms || isnan(e->duration_ms));
+        ck_assert(e->memory_mb == again.ev[i].memory_mb);
+        differ += e->function == 1 && e->duration_ms != other.ev[i].duration_ms;
+    }
+    ck_assert_int_gt(differ, 0);
+    fb_trace_free(&plain);
+    fb_trace_free(&t);
+    fb_trace_free(&again);
+    fb_trace_free(&other);
+}
+END_TEST
+
+/* Many draws of one row follow its percentiles (linear between them). */
+START_TEST(azure_percentile_distribution)
+{
+    char dir[] = "/tmp/fbtrace.XXXXXX", inv[64], dur[64];
+    struct fb_trace_opts o = opts(FB_TRACE_AZURE, abc, 1);
+    struct fb_trace t;
+    FILE *f;
+
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(inv, sizeof(inv), "%s/inv.csv", dir);
+    snprintf(dur, sizeof(dur), "%s/dur.csv", dir);
+    f = fopen(inv, "w");
+    fprintf(f, "HashOwner,HashApp,HashFunction,Trigger,1,2\no,a,h,http,5000,5000\n");
+    fclose(f);
+    f = fopen(dur, "w");
+    fprintf(f, "HashFunction,HashOwner,HashApp,percentile_Average_100,percentile_Average_0,"
+               "percentile_Average_1,percentile_Average_25,percentile_Average_50,"
+               "percentile_Average_75,percentile_Average_99\nh,o,a,60,0,10,20,30,40,50\n");
+    fclose(f);
+    o.durations = dur;
+    load_ok(inv, &o, &t);
+    ck_assert_uint_eq(t.n, 10000);
+    long below[4] = {0}; /* under 10, 20, 30, 50 */
+    for (size_t i = 0; i < t.n; i++) {
+        double d = t.ev[i].duration_ms;
+        ck_assert(d >= 0 && d <= 60);
+        below[0] += d < 10;
+        below[1] += d < 20;
+        below[2] += d < 30;
+        below[3] += d < 50;
+    }
+    /* 1 %, 25 %, 50 %, 99 %, within sampling noise (sd at most 0.5 %). */
+    ck_assert_msg(below[0] > 50 && below[0] < 160, "%ld under 10", below[0]);
+    ck_assert_msg(below[1] > 2350 && below[1] < 2650, "%ld under 20", below[1]);
+    ck_assert_msg(below[2] > 4850 && below[2] < 5150, "%ld under 30", below[2]);
+    ck_assert_msg(below[3] > 9850 && below[3] < 9950, "%ld under 50", below[3]);
+    fb_trace_free(&t);
+    unlink(inv);
+    unlink(dur);
+    rmdir(dir);
+}
+END_TEST
+
+/* A bad percentile file: its own name and line, and which column. */
+START_TEST(azure_percentile_errors)
+{
+    static const struct {
+        const char *file;
+        int line;
+        const char *msg;
+    } cases[] = {
+        {"pct_missing_column.csv", 1, "header has no column percentile_Average_100"},
+        {"pct_decreasing.csv", 3,
+         "percentile_Average_75 is less than percentile_Average_50: percentiles never "
+         "decrease"},
+        {"pct_duplicate.csv", 3, "a second row for the same HashOwner,HashApp,HashFunction"},
+        {"pct_bad_value.csv", 2, "percentile_Average_50 'abc' is not a number"},
+        {"azure_small_memory.csv", 1, "header has no column HashFunction"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct fb_trace_opts o = opts(FB_TRACE_AZURE, abc, 3);
+        struct fb_trace t;
+        struct fb_errbuf eb = {{0}};
+        char path[512], want[FB_ERRMSG_LEN];
+
+        snprintf(path, sizeof(path), "%s%s", DIR, cases[i].file);
+        snprintf(want, sizeof(want), "%s:%d: %s", path, cases[i].line, cases[i].msg);
+        o.durations = path;
+        ck_assert_int_eq(fb_trace_load(DIR "azure_small.csv", &o, &t, &eb), FB_EINVAL);
+        ck_assert_str_eq(eb.msg, want);
+        ck_assert_ptr_null(t.ev);
+    }
+    struct fb_trace_opts o = opts(FB_TRACE_AZURE, abc, 3);
+    struct fb_trace t;
+    struct fb_errbuf eb = {{0}};
+    o.memory = DIR "azure_small_durations.csv";
+    ck_assert_int_eq(fb_trace_load(DIR "azure_small.csv", &o, &t, &eb), FB_EINVAL);
+    ck_assert_str_eq(eb.msg, DIR "azure_small_durations.csv:1: header has no column "
+                                 "AverageAllocatedMb_pct1");
+    o.memory = DIR "no-such.csv";
+    ck_assert_int_eq(fb_trace_load(DIR "azure_small.csv", &o, &t, &eb), FB_EIO);
+}
+END_TEST
 
 START_TEST(malformed_files_name_file_and_line)
 {
@@ -477,6 +684,11 @@ static Suite *suite(void)
     tcase_add_test(tc, azure_time_scale);
     tcase_add_test(tc, large_unsorted_csv_sorts_stably);
     tcase_add_test(tc, bad_options);
+    tcase_add_test(tc, azure2021_rows);
+    tcase_add_test(tc, azure2021_start_before_zero);
+    tcase_add_test(tc, azure_percentile_draws);
+    tcase_add_test(tc, azure_percentile_distribution);
+    tcase_add_test(tc, azure_percentile_errors);
     tcase_add_loop_test(tc, malformed_files_name_file_and_line, 0,
                         (int)(sizeof(bad_cases) / sizeof(bad_cases[0])));
     suite_add_tcase(s, tc);

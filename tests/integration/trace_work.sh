@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# trace_work.sh - a synthetic Azure Functions 2021 trace (experiments/traces/
+# azure2021-sample.csv) replayed on the local nodes by experiments/trace-work.cfg:
+# every row's node_exec_ms comes back within 5 % (median over the rows) of
+# its trace row's duration, for the Python handler (work:handle) and for the
+# node helper's `work` command; every invocation of the trace ran, each on
+# its function; the rows of the first warmup_s workload seconds, and only
+# those, are flagged warmup and left out of summary.csv; nothing is left on
+# any node. Prints the medians.
+set -uo pipefail
+. "$(dirname "$0")/lib.bash"
+
+work=$(mktemp -d /tmp/faasbench-trace-work.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+experiment_copy "$top/experiments/trace-work.cfg" "$work"
+# A named node set's user cannot write the default set's instance folders.
+if [ -n "$NODESET" ]; then
+  sed -i "s|^runtime = { preset = \"docker\"; };|runtime = { preset = \"docker\"; instance_root = \"/tmp/faasbench-instances-$NODESET\"; };|" \
+    "$work/trace-work.cfg"
+fi
+mkdir -p "$work/traces"
+cp "$top/experiments/traces/azure2021-sample.csv" "$work/traces/"
+if ! "$faasbench" -q --no-plots --results "$work/results" "$work/trace-work.cfg" \
+    >"$work/out" 2>"$work/err"; then
+  echo "faasbench failed:"; cat "$work/err"; exit 1
+fi
+run=$(cat "$work/out")
+
+/usr/bin/python3 - "$run" "$top/experiments/traces/azure2021-sample.csv" <<'PY' || exit 1
+import csv, os, statistics, sys
+run, trace = sys.argv[1], sys.argv[2]
+SCALE, WARMUP_S, FUNCTIONS = 0.25, 10.0, ["work-py", "work-cmd"]
+bad = []
+def check(ok, msg):
+    if not ok:
+        bad.append(msg)
+
+# The trace as trace.h reads it: start = end - duration, (app, func) pairs
+# numbered in the order first seen onto the functions k mod 2, sorted by start.
+pairs, events = {}, []
+for r in csv.DictReader(open(trace)):
+    k = pairs.setdefault((r["app"], r["func"]), len(pairs))
+    d = float(r["duration"])
+    events.append((float(r["end_timestamp"]) - d, FUNCTIONS[k % 2], d * 1000.0))
+events.sort(key=lambda e: e[0])
+shift = min(0.0, events[0][0])
+events = [(s - shift, f, d) for s, f, d in events]
+
+rows = list(csv.DictReader(open(os.path.join(run, "invocations.csv"))))
+check(len(rows) == len(events), "%d rows for %d trace rows" % (len(rows), len(events)))
+for r in rows:
+    check(r["error"] == "" and r["mode"] == "warmed",
+          "row %s#%s: mode %s, error %r" % (r["function"], r["seq"], r["mode"], r["error"]))
+# Each row is its event: the intended start is the cell's start plus the
+# event's (scaled) offset, so offsets from the first match to the ms.
+t0 = min(int(r["intended_start_ms"]) for r in rows) - round(events[0][0] * SCALE * 1000)
+left = list(events)
+err = {f: [] for f in FUNCTIONS}
+for r in rows:
+    off = int(r["intended_start_ms"]) - t0
+    best = min(range(len(left)), key=lambda i: abs(left[i][0] * SCALE * 1000 - off)
+               + (0 if left[i][1] == r["function"] else 1e9))
+    start, fn, ms = left.pop(best)
+    check(fn == r["function"] and abs(start * SCALE * 1000 - off) <= 2,
+          "row %s at +%d ms matches no event of it" % (r["function"], off))
+    warm = start < WARMUP_S
+    check(r["warmup"] == ("1" if warm else "0"),
+          "row %s at %.3f s: warmup %s" % (fn, start, r["warmup"]))
+    if r["node_exec_ms"] == "":
+        check(False, "row %s at %.3f s has no node_exec_ms" % (fn, start))
+        continue
+    err[fn].append(abs(float(r["node_exec_ms"]) - ms) / ms)
+    check(float(r["node_exec_ms"]) >= ms * 0.999,
+          "row %s: %s ms of node time for %.3f ms of work" % (fn, r["node_exec_ms"], ms))
+allerr = err["work-py"] + err["work-cmd"]
+for fn in FUNCTIONS:
+    m = statistics.median(err[fn]) if err[fn] else float("nan")
+    print("trace_work: %s: %d rows, median |node_exec_ms - duration| / duration = %.2f %%, "
+          "max %.2f %%" % (fn, len(err[fn]), 100 * m, 100 * max(err[fn] or [0])))
+    check(len(err[fn]) > 0 and m < 0.05, "%s: median error %.2f %% (want < 5 %%)" % (fn, 100 * m))
+print("trace_work: all: %d rows, median %.2f %%" % (len(allerr), 100 * statistics.median(allerr)))
+
+# summary.csv counts the rows past the warm-up only.
+steady = {f: sum(1 for s, g, _ in events if g == f and s >= WARMUP_S) for f in FUNCTIONS}
+for r in csv.DictReader(open(os.path.join(run, "summary.csv"))):
+    check(int(r["n"]) == steady[r["function"]],
+          "summary %s: n %s, want %d" % (r["function"], r["n"], steady[r["function"]]))
+if bad:
+    print("\n".join(bad))
+    sys.exit(1)
+PY
+assert_clean || exit 1
+echo "trace_work: ok"
