@@ -330,7 +330,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "faasbench-gateway: %s\n", eb.msg);
         goto out;
     }
-    if (fb_gw_http_start(g, (const struct sockaddr *)&addr, &h, &eb) < 0) {
+    if (fb_gw_http_start(g, (const struct sockaddr *)&addr, NULL, &h, &eb) < 0) {
         fprintf(stderr, "faasbench-gateway: %s: %s\n", listen_at, eb.msg);
         goto out;
     }
