@@ -1,4 +1,5 @@
 /* test_gateway.c - the REST shim without nodes: routes, body checks, status codes, rows. */
+#define _GNU_SOURCE /* strcasestr */
 #include <arpa/inet.h>
 #include <check.h>
 #include <errno.h>
@@ -295,6 +296,153 @@ START_TEST(saved_experiment_loads)
 END_TEST
 
 
+/* ---- registering nodes that cannot be reached ---- */
+
+/* A listening socket on 127.0.0.1 that nobody answers on: connections are
+ * accepted by the kernel and then hear nothing. Its port in *port. */
+static int silent_listener(int *port)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET};
+    socklen_t len = sizeof(a);
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+    inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+    ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    ck_assert_int_eq(listen(fd, 8), 0);
+    ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+    *port = ntohs(a.sin_port);
+    return fd;
+}
+
+/* Answers one connection with something that is not SSH, then closes. */
+static void *not_ssh_main(void *arg)
+{
+    int lfd = *(int *)arg, c = accept(lfd, NULL, NULL);
+    if (c >= 0) {
+        static const char junk[] = "HTTP/1.0 200 OK\r\n\r\n";
+        (void)!send(c, junk, sizeof(junk) - 1, MSG_NOSIGNAL);
+        close(c);
+    }
+    return NULL;
+}
+
+static void open_for_nodes(int connect_timeout_ms)
+{
+    struct fb_gw_opts o;
+    struct fb_errbuf eb = {{0}};
+
+    ck_assert_int_eq(fb_gw_opts_init(&o, &eb), 0);
+    snprintf(results, sizeof(results), "/tmp/fb-test-gateway.XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(results));
+    o.results_root = results;
+    o.insecure_accept_any_host_key = true;
+    o.connect_timeout_ms = connect_timeout_ms;
+    o.command_timeout_ms = 2000;
+    ck_assert(o.metrics_auto);
+    ck_assert_int_eq(fb_gw_open(&o, &gw, &eb), 0);
+}
+
+static void close_for_nodes(void)
+{
+    struct fb_errbuf eb = {{0}};
+    char cmd[128];
+    ck_assert_int_eq(fb_gw_close(gw, &eb), 0);
+    gw = NULL;
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", results);
+    ck_assert_int_eq(system(cmd), 0);
+}
+
+static int register_at(int port, char **reply)
+{
+    char body[256];
+    snprintf(body, sizeof(body),
+             "{\"name\": \"n\", \"host\": \"127.0.0.1\", \"port\": %d, \"username\": \"u\", "
+             "\"password\": \"pw\"}",
+             port);
+    return call("POST", "/nodes/register", body, reply);
+}
+
+/* Refused, no banner (a timeout) and not SSH at all get the same 502 text,
+ * which tells none of them apart. */
+START_TEST(unreachable_nodes_same_answer)
+{
+    char *refused, *silent, *junk;
+    int port, lfd, closed_port;
+    pthread_t t;
+
+    fb_transport_global_init();
+    open_for_nodes(1500);
+    lfd = silent_listener(&closed_port);
+    close(lfd);
+    ck_assert_int_eq(register_at(closed_port, &refused), 502);
+
+    lfd = silent_listener(&port);
+    ck_assert_int_eq(register_at(port, &silent), 502);
+    close(lfd);
+
+    lfd = silent_listener(&port);
+    ck_assert_int_eq(pthread_create(&t, NULL, not_ssh_main, &lfd), 0);
+    ck_assert_int_eq(register_at(port, &junk), 502);
+    pthread_join(t, NULL);
+    close(lfd);
+
+    ck_assert_str_eq(refused, silent);
+    ck_assert_str_eq(refused, junk);
+    for (const char *const *w = (const char *const[]){"refused", "banner", "time", "Connection",
+                                                      "kex", NULL};
+         *w != NULL; w++)
+        ck_assert_msg(strcasestr(refused, *w) == NULL, "the 502 says '%s': %s", *w, refused);
+    ck_assert_ptr_nonnull(strstr(refused, "Cannot register node 'n'"));
+    free(refused);
+    free(silent);
+    free(junk);
+    close_for_nodes();
+    fb_transport_global_cleanup();
+}
+END_TEST
+
+struct reg_arg {
+    int port, status;
+    volatile int done;
+};
+
+static void *register_main(void *arg)
+{
+    struct reg_arg *a = arg;
+    a->status = register_at(a->port, NULL);
+    __atomic_store_n(&a->done, 1, __ATOMIC_SEQ_CST);
+    return NULL;
+}
+
+/* While one node hangs in its connect, other requests are served. */
+START_TEST(slow_node_does_not_stall_others)
+{
+    struct reg_arg a = {0};
+    pthread_t t;
+    int lfd;
+
+    fb_transport_global_init();
+    open_for_nodes(4000);
+    lfd = silent_listener(&a.port);
+    ck_assert_int_eq(pthread_create(&t, NULL, register_main, &a), 0);
+    usleep(300 * 1000);
+    ck_assert_int_eq(call("POST", "/functions/register",
+                          "{\"name\":\"f\",\"image\":\"busybox\",\"command\":\"true\"}", NULL),
+                     200);
+    ck_assert_int_eq(call("POST", "/functions/invoke/nosuch", NULL, NULL), 404);
+    ck_assert_int_eq(call("POST", "/functions/invoke/f", NULL, NULL), 503);
+    /* The same name is taken while it connects. */
+    ck_assert_int_eq(register_at(a.port, NULL), 400);
+    ck_assert_msg(!__atomic_load_n(&a.done, __ATOMIC_SEQ_CST),
+                  "the other requests waited for the node's connect");
+    pthread_join(t, NULL);
+    ck_assert_int_eq(a.status, 502);
+    close(lfd);
+    close_for_nodes();
+    fb_transport_global_cleanup();
+}
+END_TEST
+
 /* ---- over HTTP, on loopback ---- */
 
 static double now_ms(void)
@@ -566,6 +714,8 @@ static Suite *suite(void)
     tcase_set_timeout(net, 60);
     tcase_add_test(net, slow_clients);
     tcase_add_test(net, hostile_targets_and_bodies);
+    tcase_add_test(net, unreachable_nodes_same_answer);
+    tcase_add_test(net, slow_node_does_not_stall_others);
     suite_add_tcase(s, net);
     return s;
 }
