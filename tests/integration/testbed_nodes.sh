@@ -11,6 +11,7 @@
 # port without the node helper on its PATH. All of it is removed at the end.
 set -uo pipefail
 . "$(dirname "$0")/lib.bash"
+. "$(dirname "$0")/http.bash"
 # cg_v2, cg_v1_dir: where a local node's cgroup is.
 # shellcheck source=nodes/lib.sh
 . "$top/nodes/lib.sh"
@@ -23,7 +24,7 @@ chmod 755 "$tmp"
 failures=0
 gw_pid=""
 status=000
-declare -A tb_port
+declare -A tb_port gw_url
 
 fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
 
@@ -154,32 +155,13 @@ start_gateway() { # NAME [FLAGS...]
     sleep 0.1
   done
   [ -n "$port" ] || { fail "gateway $name did not start: $(cat "$tmp/$name.log")"; exit 1; }
-  url=http://127.0.0.1:$port
+  gw_url[$name]=http://127.0.0.1:$port
 }
 stop_gateway() {
   local s
   kill -TERM "$gw_pid"; wait "$gw_pid"; s=$?
   gw_pid=""
   [ $s -eq 0 ] || fail "gateway exited $s after SIGTERM"
-}
-req() { # METHOD PATH [CURL ARGS...]: $status, body in $tmp/body
-  local method=$1 path=$2; shift 2
-  status=$(curl -s -o "$tmp/body" -w '%{http_code}' --max-time 600 -X "$method" \
-    -H 'Content-Type: application/json' "$@" "$url$path")
-}
-expect() { # WANT WHAT METHOD PATH [CURL ARGS...]
-  local want=$1 what=$2; shift 2
-  req "$@"
-  if [ "$status" != "$want" ]; then
-    fail "$what: got $status, want $want: $(head -c 400 "$tmp/body")"
-  else
-    echo "ok $status $what"
-  fi
-}
-json() {
-  /usr/bin/python3 -c 'import json,sys
-v = json.load(open(sys.argv[1])).get(sys.argv[2])
-print("" if v is None else v)' "$tmp/body" "$1" 2>/dev/null
 }
 node_body() { # NAME PORT
   printf '{"name": "%s", "host": "127.0.0.1", "port": %s, "username": "%s", "password": "%s"}' \
@@ -192,17 +174,17 @@ fn_body() { # NAME IMAGE COMMAND
 # The older client's flow: nodes, functions, invocations.
 start_gateway main
 for n in tb3 tb4; do
-  expect 200 "register $n (password, sudo docker, get_node_metrics.sh)" POST /nodes/register \
+  expect 200 "register $n (password, sudo docker, get_node_metrics.sh)" main POST /nodes/register \
     -d "$(node_body "$n" "${tb_port[$n]}")"
   [ "$(json metrics)" = testbed ] || fail "$n: metrics '$(json metrics)', want testbed"
   [ -z "$(json warning)" ] || fail "$n: warning: $(json warning)"
 done
-expect 200 "register fib-light" POST /functions/register -d "$(fn_body fib-light fib-light:1 'python3 fib.py 1000')"
-expect 200 "register noop" POST /functions/register -d "$(fn_body noop noop:1 'echo ok')"
+expect 200 "register fib-light" main POST /functions/register -d "$(fn_body fib-light fib-light:1 'python3 fib.py 1000')"
+expect 200 "register noop" main POST /functions/register -d "$(fn_body noop noop:1 'echo ok')"
 declare -A used
 for seq in 1 2 3 4 5; do
   for fn in fib-light noop; do
-    expect 200 "invoke $fn #$seq" POST "/functions/invoke/$fn"
+    expect 200 "invoke $fn #$seq" main POST "/functions/invoke/$fn"
     [ "$(json exit_status)" = 0 ] || fail "invoke $fn #$seq: exit_status '$(json exit_status)'"
     [ -n "$(json ram_pct)" ] || fail "invoke $fn #$seq: no ram_pct"
     node=$(json node)
@@ -243,10 +225,10 @@ grep -q 'format = "testbed"' "$main_dir/experiment.cfg" || fail "experiment.cfg 
 # No eligible node: the answer says why each node is out.
 start_gateway ram --ram-threshold 0.001
 for n in tb3 tb4; do
-  expect 200 "register $n (ram)" POST /nodes/register -d "$(node_body "$n" "${tb_port[$n]}")"
+  expect 200 "register $n (ram)" ram POST /nodes/register -d "$(node_body "$n" "${tb_port[$n]}")"
 done
-expect 200 "register noop (ram)" POST /functions/register -d "$(fn_body noop noop:1 true)"
-expect 503 "every node over the RAM threshold" POST /functions/invoke/noop
+expect 200 "register noop (ram)" ram POST /functions/register -d "$(fn_body noop noop:1 true)"
+expect 503 "every node over the RAM threshold" ram POST /functions/invoke/noop
 detail=$(json detail)
 for n in tb3 tb4; do
   [[ $detail =~ $n\ RAM\ [0-9.]+\ %\ at\ or\ above\ the\ threshold ]] ||
