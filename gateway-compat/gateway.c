@@ -16,6 +16,7 @@
 #include "engine.h"
 #include "metrics.h"
 #include "policy.h"
+#include "probe.h"
 #include "report.h"
 #include "request.h"
 #include "runfolder.h"
@@ -46,7 +47,11 @@ struct fb_gw {
 
     pthread_mutex_t lock; /* the engine, the registries and the results */
     struct fb_node_cfg **nodes;
+    struct fb_gw_offer *offers; /* beside nodes: what each offered at registration */
     int n_nodes;
+    /* Names of nodes being connected, outside the lock: taken already. */
+    char *joining[GW_MAX_NODES];
+    int n_joining;
     double revive_at[GW_MAX_NODES]; /* when to try a down node again; 0: not yet set */
     struct gw_fn **fns;
     int n_fns;
@@ -77,12 +82,15 @@ static void fn_free(struct gw_fn *fn)
     free(fn);
 }
 
-static int find_node(const struct fb_gw *g, const char *name)
+static bool node_name_taken(const struct fb_gw *g, const char *name)
 {
     for (int i = 0; i < g->n_nodes; i++)
         if (strcmp(g->nodes[i]->name, name) == 0)
-            return i;
-    return -1;
+            return true;
+    for (int i = 0; i < g->n_joining; i++)
+        if (strcmp(g->joining[i], name) == 0)
+            return true;
+    return false;
 }
 
 static int find_fn(const struct fb_gw *g, const char *name)
@@ -124,6 +132,19 @@ static void add_num(cJSON *o, const char *key, double v)
         cJSON_AddNumberToObject(o, key, round(v * 1000.0) / 1000.0);
 }
 
+/* "; node1 down: WHY; node2 RAM 95.0 % at or above the threshold (90 %)":
+ * why each node is out, appended to msg (n bytes). Under g->lock. */
+static void why_out(struct fb_gw *g, char *msg, size_t n)
+{
+    char why[FB_ERRMSG_LEN];
+    for (int i = 0; i < g->n_nodes; i++) {
+        size_t used = strlen(msg);
+        if (!fb_engine_node_out(g->eng, i, why, sizeof(why)))
+            snprintf(why, sizeof(why), "eligible");
+        snprintf(msg + used, n > used ? n - used : 0, "; %s %s", g->nodes[i]->name, why);
+    }
+}
+
 /* ---- settings and run folder ---- */
 
 static void gw_log(void *ctx, const char *msg)
@@ -148,11 +169,13 @@ static int settings_init(struct fb_gw *g, struct fb_errbuf *eb)
     s->metrics_command = NULL;
     if ((s->results_dir = strdup(g->o.results_root)) == NULL)
         return FB_ENOMEM;
-    s->metrics_format = g->o.metrics;
-    mc = fb_metrics_default_command(g->o.metrics);
+    s->metrics_format = g->o.metrics_auto ? FB_METRICS_FBNODE : g->o.metrics;
+    mc = fb_metrics_default_command(s->metrics_format);
     if (mc != NULL && (s->metrics_command = strdup(mc)) == NULL)
         return FB_ENOMEM;
-    s->node_timing = g->o.metrics == FB_METRICS_FBNODE;
+    /* With metrics_auto the helper's settings; a node without the helper
+     * gets its own (fb_engine_connect). */
+    s->node_timing = g->o.metrics_auto || g->o.metrics == FB_METRICS_FBNODE;
     s->agent = s->node_timing;
     s->ram_threshold = g->o.ram_threshold;
     s->command_timeout_ms = g->o.command_timeout_ms;
@@ -173,6 +196,7 @@ int fb_gw_opts_init(struct fb_gw_opts *o, struct fb_errbuf *eb)
     o->results_root = "results";
     o->runtime = NULL; /* the file format's default preset */
     o->metrics = d.metrics_format;
+    o->metrics_auto = true;
     o->ram_threshold = d.ram_threshold;
     o->command_timeout_ms = d.command_timeout_ms;
     o->connect_timeout_ms = d.connect_timeout_ms;
@@ -241,12 +265,40 @@ void fb_gw_stop_accepting(struct fb_gw *g)
 
 /* ---- POST /nodes/register ---- */
 
+/* The name stays taken while the node connects, outside the lock. */
+static void unjoin(struct fb_gw *g, const char *name)
+{
+    for (int i = 0; i < g->n_joining; i++)
+        if (g->joining[i] == name) {
+            g->joining[i] = g->joining[--g->n_joining];
+            return;
+        }
+}
+
+/* What a node is answered and logged with when it cannot be connected: the
+ * reply is the same whatever failed (refused, no banner, a timeout, the
+ * login, the host key), so the API cannot be used to scan ports with the
+ * gateway's key; the log has the details. */
+static void connect_failed(struct fb_gw_reply *r, const struct fb_node_cfg *cfg, int rc,
+                           const struct fb_errbuf *eb)
+{
+    fprintf(stderr, "faasbench-gateway: node %s (%s@%s:%d) not registered: %s\n", cfg->name,
+            cfg->user, cfg->host, cfg->port, eb->msg[0] != '\0' ? eb->msg : fb_strerror(rc));
+    reply_detail(r, 502,
+                 "Cannot register node '%s': it could not be reached or logged in to "
+                 "(the gateway's log says why).",
+                 cfg->name);
+}
+
 static void register_node(struct fb_gw *g, const char *body, size_t len, struct fb_gw_reply *r)
 {
     struct fb_gw_node_req q;
     struct fb_errbuf eb = {{0}};
     struct fb_node_cfg *cfg = NULL;
-    bool locked = false;
+    struct fb_engine_pending *pend = NULL;
+    struct fb_gw_offer offer;
+    bool locked = false, joined = false;
+    cJSON *o = NULL;
     int rc;
 
     if ((rc = fb_gw_parse_node(body, len, &q, &eb)) < 0) {
@@ -274,45 +326,96 @@ static void register_node(struct fb_gw *g, const char *body, size_t len, struct 
         goto nomem;
 
     pthread_mutex_lock(&g->lock);
-    locked = true;
-    if (find_node(g, cfg->name) >= 0) {
+    if (node_name_taken(g, cfg->name)) {
+        pthread_mutex_unlock(&g->lock);
         reply_detail(r, 400, "Node '%s' already registered.", cfg->name);
         goto out;
     }
-    if (g->n_nodes >= GW_MAX_NODES) {
+    if (g->n_nodes + g->n_joining >= GW_MAX_NODES) {
+        pthread_mutex_unlock(&g->lock);
         reply_detail(r, 400, "too many nodes (at most %d)", GW_MAX_NODES);
         goto out;
     }
+    g->joining[g->n_joining++] = cfg->name;
+    joined = true;
+    pthread_mutex_unlock(&g->lock);
+
+    /* Outside the lock: an unreachable node stalls only its own request.
+     * First what the node offers, then its sessions. */
+    memset(&offer, 0, sizeof(offer));
+    if (g->o.metrics_auto) {
+        rc = fb_gw_probe_node(cfg, g->o.connect_timeout_ms, g->o.command_timeout_ms, &offer,
+                              &eb);
+        if (rc < 0) {
+            if (rc == FB_ENOMEM)
+                goto nomem;
+            connect_failed(r, cfg, rc, &eb);
+            goto out;
+        }
+        cfg->agent = g->set.agent && offer.helper;
+    } else {
+        offer.helper = g->o.metrics == FB_METRICS_FBNODE;
+        offer.format = g->o.metrics;
+        snprintf(offer.command, sizeof(offer.command), "%s",
+                 g->set.metrics_command != NULL ? g->set.metrics_command : "");
+    }
+    struct fb_node_offer eo = {.metrics_format = offer.format,
+                               .metrics_command = offer.command[0] != '\0' ? offer.command : NULL,
+                               .node_timing = offer.helper};
+    rc = fb_engine_connect(g->eng, cfg, g->o.metrics_auto ? &eo : NULL, &pend, &eb);
+    if (rc < 0) {
+        if (rc == FB_ENOMEM)
+            goto nomem;
+        connect_failed(r, cfg, rc, &eb);
+        goto out;
+    }
+
+    pthread_mutex_lock(&g->lock);
+    locked = true;
+    unjoin(g, cfg->name);
+    joined = false;
     struct fb_node_cfg **grown = realloc(g->nodes, sizeof(*grown) * (size_t)(g->n_nodes + 1));
     if (grown == NULL)
         goto nomem;
     g->nodes = grown;
-    /* Connecting opens the node's sessions; a node that cannot be reached,
-     * refuses the key or its host key is not added. */
-    rc = fb_engine_add_node(g->eng, cfg, &eb);
-    if (rc < 0) {
-        if (rc == FB_ENOMEM)
-            goto nomem;
-        reply_detail(r, 502, "Cannot register node '%s': %s", cfg->name,
-                     eb.msg[0] != '\0' ? eb.msg : fb_strerror(rc));
-        fprintf(stderr, "faasbench-gateway: node %s not registered: %s\n", cfg->name,
-                eb.msg[0] != '\0' ? eb.msg : fb_strerror(rc));
-        goto out;
-    }
+    struct fb_gw_offer *more = realloc(g->offers, sizeof(*more) * (size_t)(g->n_nodes + 1));
+    if (more == NULL)
+        goto nomem;
+    g->offers = more;
+    rc = fb_engine_attach(g->eng, pend);
+    pend = NULL;
+    if (rc < 0)
+        goto nomem;
+    g->offers[g->n_nodes] = offer;
     g->nodes[g->n_nodes++] = cfg;
-    fprintf(stderr, "faasbench-gateway: node %s registered (%s@%s:%d)\n", cfg->name, cfg->user,
-            cfg->host, cfg->port);
+    fprintf(stderr, "faasbench-gateway: node %s registered (%s@%s:%d), metrics %s%s%s\n",
+            cfg->name, cfg->user, cfg->host, cfg->port, fb_metrics_format_name(offer.format),
+            offer.command[0] != '\0' ? " " : "", offer.command);
+    if (offer.warning[0] != '\0')
+        fprintf(stderr, "faasbench-gateway: warning: %s\n", offer.warning);
     char msg[128];
     snprintf(msg, sizeof(msg), "Node '%s' registered.", cfg->name);
     cfg = NULL;
-    r->body = fb_gw_json_success(msg);
-    r->status = r->body != NULL ? 200 : 500;
+    if ((o = cJSON_CreateObject()) == NULL)
+        goto nomem;
+    cJSON_AddStringToObject(o, "status", "success");
+    cJSON_AddStringToObject(o, "message", msg);
+    cJSON_AddStringToObject(o, "metrics", fb_metrics_format_name(offer.format));
+    if (offer.warning[0] != '\0')
+        cJSON_AddStringToObject(o, "warning", offer.warning);
+    reply_json(r, 200, o);
     goto out;
 nomem:
     reply_detail(r, 500, "out of memory");
 out:
-    if (locked)
+    if (joined || locked) {
+        if (!locked)
+            pthread_mutex_lock(&g->lock);
+        if (joined && cfg != NULL)
+            unjoin(g, cfg->name);
         pthread_mutex_unlock(&g->lock);
+    }
+    fb_engine_pending_free(pend);
     node_cfg_free(cfg);
     fb_gw_node_req_free(&q);
 }
@@ -366,6 +469,8 @@ static void register_function(struct fb_gw *g, const char *body, size_t len,
     if (g->o.warming != FB_WARM_COLD && g->n_nodes > 0) {
         fb_engine_poll(g->eng);
         prepared = fb_engine_prepare(g->eng, g->policy, g->pstate, f, g->o.warming, &eb);
+        if (prepared == FB_ENONODE)
+            why_out(g, eb.msg, sizeof(eb.msg));
     } else if (g->o.warming != FB_WARM_COLD) {
         fb_errf(&eb, FB_ENONODE, "no nodes registered");
     }
@@ -445,6 +550,7 @@ static void revive_down_nodes(struct fb_gw *g)
 
 static void invoke(struct fb_gw *g, const char *name, struct fb_gw_reply *r)
 {
+    char detail[4 * FB_ERRMSG_LEN];
     struct fb_outcome o;
     struct fb_errbuf reb = {{0}};
     const char *node = NULL;
@@ -470,6 +576,12 @@ static void invoke(struct fb_gw *g, const char *name, struct fb_gw_reply *r)
     } else {
         revive_down_nodes(g);
         rc = fb_engine_invoke(g->eng, g->policy, g->pstate, f, &o);
+    }
+    /* No eligible node: the answer and the row say why each one is out. */
+    snprintf(detail, sizeof(detail), "%s", o.error);
+    if (rc == 0 && o.node < 0 && g->n_nodes > 0) {
+        why_out(g, detail, sizeof(detail));
+        snprintf(o.error, sizeof(o.error), "%s", detail);
     }
     rec = rc == 0 ? record(g, f, seq, &o, &reb) : 0;
     node = o.node_name;
@@ -504,7 +616,7 @@ static void invoke(struct fb_gw *g, const char *name, struct fb_gw_reply *r)
     else if (g->n_nodes == 0 && o.node < 0)
         cJSON_AddStringToObject(j, "detail", "No nodes registered.");
     else
-        cJSON_AddStringToObject(j, "detail", o.error);
+        cJSON_AddStringToObject(j, "detail", detail);
     cJSON_AddStringToObject(j, "function", name);
     cJSON_AddNumberToObject(j, "seq", (double)seq);
     if (node != NULL) {
@@ -584,6 +696,20 @@ static int write_experiment(struct fb_gw *g, struct fb_errbuf *eb)
         return 0;
     }
     w.path = "faasbench-gateway";
+    /* Nodes that all offered the same metrics: the file says so, and a
+     * faasbench run of it polls them the same way. */
+    bool same = true;
+    for (int i = 1; i < g->n_nodes; i++)
+        same = same && g->offers[i].format == g->offers[0].format &&
+               strcmp(g->offers[i].command, g->offers[0].command) == 0;
+    if (g->o.metrics_auto && same) {
+        w.metrics_format = g->offers[0].format;
+        w.metrics_command = g->offers[0].command[0] != '\0' ? g->offers[0].command : NULL;
+        w.node_timing = w.agent = g->offers[0].helper;
+    } else if (g->o.metrics_auto) {
+        fprintf(stderr, "faasbench-gateway: experiment.cfg: the nodes offer different metrics; "
+                        "it says faasbench-node for all (environment.txt lists each)\n");
+    }
     w.nodes = calloc((size_t)(g->n_nodes > 0 ? g->n_nodes : 1), sizeof(*w.nodes));
     w.functions = calloc((size_t)(g->n_fns > 0 ? g->n_fns : 1), sizeof(*w.functions));
     if (w.nodes == NULL || w.functions == NULL)
@@ -614,7 +740,7 @@ int fb_gw_close(struct fb_gw *g, struct fb_errbuf *eb)
 {
     struct fb_report_opts ro = {.no_plots = true};
     struct fb_errbuf web = {{0}};
-    char extra[256];
+    char extra[16384];
     long rows, errors;
     int rc = 0;
 
@@ -623,8 +749,13 @@ int fb_gw_close(struct fb_gw *g, struct fb_errbuf *eb)
     pthread_mutex_lock(&g->lock);
     if (write_experiment(g, &web) < 0)
         fprintf(stderr, "faasbench-gateway: %s\n", web.msg);
-    snprintf(extra, sizeof(extra), "gateway faasbench-gateway policy %s warming %s\ncjson %s\n",
-             g->policy->name, fb_warming_name(g->o.warming), cJSON_Version());
+    int used = snprintf(extra, sizeof(extra),
+                        "gateway faasbench-gateway policy %s warming %s\ncjson %s\n",
+                        g->policy->name, fb_warming_name(g->o.warming), cJSON_Version());
+    for (int i = 0; i < g->n_nodes && used >= 0 && (size_t)used < sizeof(extra); i++)
+        used += snprintf(extra + used, sizeof(extra) - (size_t)used, "node_metrics %s %s%s%s\n",
+                         g->nodes[i]->name, fb_metrics_format_name(g->offers[i].format),
+                         g->offers[i].command[0] != '\0' ? " " : "", g->offers[i].command);
     if (fb_runfolder_write_environment(g->rf, &g->set, g->eng, g->started, extra, &web) < 0)
         fprintf(stderr, "faasbench-gateway: %s\n", web.msg);
     if (fb_runfolder_write_nodes(g->rf, g->eng, &web) < 0)
@@ -645,6 +776,7 @@ int fb_gw_close(struct fb_gw *g, struct fb_errbuf *eb)
     for (int i = 0; i < g->n_nodes; i++)
         node_cfg_free(g->nodes[i]);
     free(g->nodes);
+    free(g->offers);
     for (int i = 0; i < g->n_fns; i++)
         fn_free(g->fns[i]);
     free(g->fns);

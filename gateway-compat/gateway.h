@@ -18,7 +18,9 @@ struct fb_gw_opts {
     const char *known_hosts;   /* NULL with insecure_accept_any_host_key */
     bool insecure_accept_any_host_key;
     const char *identity;      /* key for nodes registered without a password, or NULL */
-    enum fb_metrics_format metrics;
+    enum fb_metrics_format metrics; /* with metrics_auto false: every node's format */
+    bool metrics_auto;         /* each node as it offers (default): the node helper,
+                                  else the older testbed's script, else none */
     double ram_threshold;      /* percent */
     int command_timeout_ms;
     int connect_timeout_ms;

@@ -54,7 +54,8 @@ static void usage(FILE *f, const struct fb_gw_opts *d)
             "  --insecure-accept-any-host-key\n"
             "                          do not check host keys (as the older gateway did)\n"
             "  --identity FILE         private key for nodes registered without a password\n"
-            "  --metrics FORMAT        faasbench-node, testbed, none (default %s)\n"
+            "  --metrics FORMAT        auto (default: each node as it offers, found when it\n"
+            "                          registers), faasbench-node, testbed, none\n"
             "  --ram-threshold PCT     nodes at or above it are skipped (default %g)\n"
             "  --command-timeout SEC   one node command (default %g)\n"
             "  --connect-timeout SEC   opening a node session (default %g)\n"
@@ -66,8 +67,7 @@ static void usage(FILE *f, const struct fb_gw_opts *d)
             "One of --known-hosts and --insecure-accept-any-host-key is required.\n"
             "SIGINT/SIGTERM: stop accepting, finish the requests in progress, remove\n"
             "containers and images from the nodes, write the results, exit 0.\n",
-            d->results_root, have ? dx.runtime.preset : "?", fb_metrics_format_name(d->metrics),
-            d->ram_threshold, d->command_timeout_ms / 1000.0, d->connect_timeout_ms / 1000.0,
+            d->results_root, have ? dx.runtime.preset : "?", d->ram_threshold, d->command_timeout_ms / 1000.0, d->connect_timeout_ms / 1000.0,
             d->revive_after_ms / 1000.0);
     if (have)
         fb_experiment_free(&dx);
@@ -233,8 +233,10 @@ int main(int argc, char **argv)
             o.identity = optarg;
             break;
         case O_METRICS:
-            if (fb_metrics_format_parse(optarg, &o.metrics) < 0) {
-                fprintf(stderr, "faasbench-gateway: --metrics: faasbench-node, testbed or none\n");
+            o.metrics_auto = strcmp(optarg, "auto") == 0;
+            if (!o.metrics_auto && fb_metrics_format_parse(optarg, &o.metrics) < 0) {
+                fprintf(stderr, "faasbench-gateway: --metrics: auto, faasbench-node, testbed or "
+                                "none\n");
                 return 2;
             }
             break;
@@ -330,7 +332,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "faasbench-gateway: %s\n", eb.msg);
         goto out;
     }
-    if (fb_gw_http_start(g, (const struct sockaddr *)&addr, &h, &eb) < 0) {
+    if (fb_gw_http_start(g, (const struct sockaddr *)&addr, NULL, &h, &eb) < 0) {
         fprintf(stderr, "faasbench-gateway: %s: %s\n", listen_at, eb.msg);
         goto out;
     }

@@ -17,7 +17,7 @@ enum fb_gw_route fb_gw_route_match(const char *path, const char **arg)
     size_t plen = sizeof(invoke_prefix) - 1;
 
     *arg = NULL;
-    if (path == NULL)
+    if (path == NULL || strstr(path, "%00") != NULL)
         return FB_GW_ROUTE_NONE;
     if (strcmp(path, "/nodes/register") == 0)
         return FB_GW_ROUTE_NODE_REGISTER;
@@ -30,6 +30,35 @@ enum fb_gw_route fb_gw_route_match(const char *path, const char **arg)
         return FB_GW_ROUTE_INVOKE;
     }
     return FB_GW_ROUTE_NONE;
+}
+
+static int hex_digit(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+size_t fb_gw_unescape(char *s)
+{
+    size_t r = 0, w = 0;
+
+    while (s[r] != '\0') {
+        int hi = s[r] == '%' ? hex_digit(s[r + 1]) : -1;
+        int lo = hi >= 0 ? hex_digit(s[r + 2]) : -1;
+        if (lo >= 0 && (hi | lo) != 0) {
+            s[w++] = (char)(hi * 16 + lo);
+            r += 3;
+        } else {
+            s[w++] = s[r++];
+        }
+    }
+    s[w] = '\0';
+    return w;
 }
 
 bool fb_gw_host_valid(const char *s)

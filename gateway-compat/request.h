@@ -23,10 +23,18 @@ enum fb_gw_route {
     FB_GW_ROUTE_INVOKE             /* /functions/invoke/{name} */
 };
 
-/* Matches a request path (no query string). For FB_GW_ROUTE_INVOKE, *arg
- * points into path at the function's name, which is non-empty and holds no
- * '/' (it is not yet checked otherwise); else *arg is NULL. */
+/* Matches a request path (no query string), as fb_gw_unescape decoded it.
+ * For FB_GW_ROUTE_INVOKE, *arg points into path at the function's name,
+ * which is non-empty and holds no '/' (it is not yet checked otherwise);
+ * else *arg is NULL. A path holding "%00" (an encoded NUL, which
+ * fb_gw_unescape leaves encoded) names nothing: FB_GW_ROUTE_NONE. */
 enum fb_gw_route fb_gw_route_match(const char *path, const char **arg);
+
+/* Decodes the %HH escapes of a request target in place, except %00: a NUL
+ * would cut the C string, so "/functions/invoke/name%00x" would invoke
+ * "name"; it stays as the three characters. Other malformed escapes stay
+ * as they are. Returns the new length. */
+size_t fb_gw_unescape(char *s);
 
 /* POST /nodes/register. Strings are owned; fb_gw_node_req_free() frees. */
 struct fb_gw_node_req {

@@ -141,7 +141,10 @@ int eng_run_step(struct fb_engine *e, struct enode *nd, struct fb_conn *c, enum 
         snprintf(o->error, sizeof(o->error), "%s: %s", fb_step_name(s), eb.msg);
         goto out;
     }
-    rc = fb_conn_run(c, cmd, timed && e->o.node_timing ? FB_RUN_TIMED : 0,
+    rc = fb_conn_run(c, cmd,
+                     timed && e->o.node_timing && (!nd->has_offer || nd->offer_timing)
+                         ? FB_RUN_TIMED
+                         : 0,
                      e->o.command_timeout_ms, &res, &eb);
     o->node_ms = res.node_ms;
     o->exit_status = res.exit_status;
@@ -247,6 +250,7 @@ static void node_free(struct enode *nd)
     free(nd->has_image);
     free(nd->has_warm);
     free(nd->cold_busy);
+    free(nd->offer_command);
     free(nd);
 }
 
@@ -301,6 +305,99 @@ int fb_engine_add_node(struct fb_engine *e, const struct fb_node_cfg *cfg,
     if (rc < 0)
         node_free(nd);
     return rc;
+}
+
+struct fb_engine_pending {
+    struct enode *nd;
+};
+
+int fb_engine_connect(struct fb_engine *e, const struct fb_node_cfg *cfg,
+                      const struct fb_node_offer *offer, struct fb_engine_pending **out,
+                      struct fb_errbuf *eb)
+{
+    struct fb_engine_pending *p = calloc(1, sizeof(*p));
+    int rc;
+
+    *out = NULL;
+    if (p == NULL || (p->nd = node_new(e, cfg)) == NULL) {
+        free(p);
+        return fb_errf(eb, FB_ENOMEM, "out of memory");
+    }
+    if (offer != NULL) {
+        p->nd->has_offer = true;
+        p->nd->offer_format = offer->metrics_format;
+        p->nd->offer_timing = offer->node_timing;
+        if (offer->metrics_command != NULL &&
+            (p->nd->offer_command = strdup(offer->metrics_command)) == NULL) {
+            fb_engine_pending_free(p);
+            return fb_errf(eb, FB_ENOMEM, "out of memory");
+        }
+    }
+    if ((rc = node_connect(e, p->nd, eb)) < 0) {
+        fb_engine_pending_free(p);
+        return rc;
+    }
+    *out = p;
+    return 0;
+}
+
+int fb_engine_attach(struct fb_engine *e, struct fb_engine_pending *p)
+{
+    struct enode *nd = p->nd;
+    int rc;
+
+    /* Functions added since the connect: the flags follow the engine's size. */
+    pthread_mutex_lock(&e->lock);
+    size_t cap = (size_t)(e->cap_fns > 0 ? e->cap_fns : 1);
+    pthread_mutex_unlock(&e->lock);
+    bool *a = calloc(cap, sizeof(bool)), *b = calloc(cap, sizeof(bool)),
+         *c = calloc(cap, sizeof(bool));
+    if (a == NULL || b == NULL || c == NULL) {
+        free(a);
+        free(b);
+        free(c);
+        fb_engine_pending_free(p);
+        return FB_ENOMEM;
+    }
+    free(nd->has_image);
+    free(nd->has_warm);
+    free(nd->cold_busy);
+    nd->has_image = a;
+    nd->has_warm = b;
+    nd->cold_busy = c;
+    rc = append_node(e, nd);
+    if (rc < 0)
+        node_free(nd);
+    free(p);
+    return rc;
+}
+
+void fb_engine_pending_free(struct fb_engine_pending *p)
+{
+    if (p == NULL)
+        return;
+    node_free(p->nd);
+    free(p);
+}
+
+bool fb_engine_node_out(struct fb_engine *e, int i, char *buf, size_t n)
+{
+    bool out = true;
+
+    pthread_mutex_lock(&e->lock);
+    if (i < 0 || i >= e->n_nodes)
+        snprintf(buf, n, "no such node");
+    else if (e->nodes[i]->down)
+        snprintf(buf, n, "down: %s", e->nodes[i]->down_reason);
+    else if (e->nodes[i]->ram_pct >= e->o.ram_threshold)
+        snprintf(buf, n, "RAM %.1f %% at or above the threshold (%g %%)", e->nodes[i]->ram_pct,
+                 e->o.ram_threshold);
+    else {
+        buf[0] = '\0';
+        out = false;
+    }
+    pthread_mutex_unlock(&e->lock);
+    return out;
 }
 
 /* The parallel connect of fb_engine_add_nodes: workers take nodes in turn. */
@@ -492,7 +589,11 @@ static void poll_task(struct fb_engine *e, struct enode *nd)
 {
     struct fb_exec_result res = {0};
     struct fb_counters cur;
+    enum fb_metrics_format format = nd->has_offer ? nd->offer_format : e->o.metrics_format;
+    const char *command = nd->has_offer ? nd->offer_command : e->o.metrics_command;
 
+    if (format == FB_METRICS_NONE || command == NULL || nd->mconn == NULL)
+        return; /* a node with nothing to report reads 0 % */
     pthread_mutex_lock(&e->lock);
     if (nd->polling) {
         unsigned long gen = nd->poll_gen;
@@ -504,13 +605,12 @@ static void poll_task(struct fb_engine *e, struct enode *nd)
     nd->polling = true;
     pthread_mutex_unlock(&e->lock);
 
-    int rc = fb_conn_exec(nd->mconn, e->o.metrics_command, e->o.command_timeout_ms, &res,
-                          &nd->task_err);
+    int rc = fb_conn_exec(nd->mconn, command, e->o.command_timeout_ms, &res, &nd->task_err);
     if (rc == 0 && res.exit_status != 0)
         rc = fb_errf(&nd->task_err, FB_EMETRICS, "metrics command exited %d: %.200s",
                      res.exit_status, res.err != NULL ? res.err : "");
     if (rc == 0)
-        rc = fb_metrics_parse(e->o.metrics_format, res.out != NULL ? res.out : "", &cur,
+        rc = fb_metrics_parse(format, res.out != NULL ? res.out : "", &cur,
                               &nd->task_err);
 
     pthread_mutex_lock(&e->lock);

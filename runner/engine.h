@@ -99,6 +99,32 @@ int fb_engine_add_node(struct fb_engine *e, const struct fb_node_cfg *cfg,
 int fb_engine_add_nodes(struct fb_engine *e, const struct fb_node_cfg *cfgs, int n,
                         struct fb_errbuf *ebs);
 
+/* What a node offers, when a front end found it out itself (the gateway
+ * asks each node as it registers): how it reports its load, and whether it
+ * can time the steps (the node helper). */
+struct fb_node_offer {
+    enum fb_metrics_format metrics_format;
+    const char *metrics_command; /* NULL with FB_METRICS_NONE; copied */
+    bool node_timing;
+};
+
+/* A node connected but not yet added: fb_engine_connect opens its sessions
+ * (any time, even while the engine serves invocations), fb_engine_attach
+ * adds it (as add_node: not against invoke). offer (NULL: the engine's
+ * options) replaces the metrics and timing options for this node. */
+struct fb_engine_pending;
+int fb_engine_connect(struct fb_engine *e, const struct fb_node_cfg *cfg,
+                      const struct fb_node_offer *offer, struct fb_engine_pending **out,
+                      struct fb_errbuf *eb);
+/* Adds p (consumed) and returns its index, or FB_ENOMEM (p freed). */
+int fb_engine_attach(struct fb_engine *e, struct fb_engine_pending *p);
+void fb_engine_pending_free(struct fb_engine_pending *p);
+
+/* Why node i cannot take an invocation now, into buf (n bytes): "down: WHY"
+ * or "RAM 93.2 % at or above the threshold (90 %)". false, buf "", when it
+ * can. */
+bool fb_engine_node_out(struct fb_engine *e, int i, char *buf, size_t n);
+
 /* Adds a node that could not be reached as down (so the run still lists
  * it); returns its index. */
 int fb_engine_add_down_node(struct fb_engine *e, const struct fb_node_cfg *cfg,

@@ -42,6 +42,11 @@ struct enode {
     /* scratch of parallel tasks */
     int task_rc;
     struct fb_errbuf task_err;
+    /* what the node itself offers (fb_engine_connect), when has_offer */
+    bool has_offer;
+    enum fb_metrics_format offer_format;
+    char *offer_command;
+    bool offer_timing;
 };
 
 /* A resident instance of a keep-alive cell. */

@@ -1,12 +1,22 @@
 /* test_gateway.c - the REST shim without nodes: routes, body checks, status codes, rows. */
+#define _GNU_SOURCE /* strcasestr */
+#include <arpa/inet.h>
 #include <check.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "gateway.h"
+#include "http.h"
 #include "request.h"
+#include "transport.h"
 
 #define S(lit) (lit), (sizeof(lit) - 1)
 
@@ -26,6 +36,32 @@ START_TEST(routes)
     ck_assert_int_eq(fb_gw_route_match("/nodes/register/", &arg), FB_GW_ROUTE_NONE);
     ck_assert_int_eq(fb_gw_route_match("/", &arg), FB_GW_ROUTE_NONE);
     ck_assert_int_eq(fb_gw_route_match(NULL, &arg), FB_GW_ROUTE_NONE);
+    /* An encoded NUL stays encoded and names nothing. */
+    ck_assert_int_eq(fb_gw_route_match("/functions/invoke/name%00xyz", &arg), FB_GW_ROUTE_NONE);
+    ck_assert_int_eq(fb_gw_route_match("/nodes/register%00", &arg), FB_GW_ROUTE_NONE);
+}
+END_TEST
+
+START_TEST(unescape)
+{
+    static const struct {
+        const char *in, *out;
+    } cases[] = {
+        {"/functions/invoke/fib", "/functions/invoke/fib"},
+        {"/functions/invoke/%60id%60", "/functions/invoke/`id`"},
+        {"/functions/invoke/name%00xyz", "/functions/invoke/name%00xyz"},
+        {"/a%2Fb%2fc", "/a/b/c"},
+        {"%zz%4", "%zz%4"},
+        {"%", "%"},
+        {"%41%0", "A%0"},
+        {"%2500", "%00"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char buf[64];
+        snprintf(buf, sizeof(buf), "%s", cases[i].in);
+        ck_assert_uint_eq(fb_gw_unescape(buf), strlen(cases[i].out));
+        ck_assert_str_eq(buf, cases[i].out);
+    }
 }
 END_TEST
 
@@ -259,6 +295,409 @@ START_TEST(saved_experiment_loads)
 }
 END_TEST
 
+
+/* ---- registering nodes that cannot be reached ---- */
+
+/* A listening socket on 127.0.0.1 that nobody answers on: connections are
+ * accepted by the kernel and then hear nothing. Its port in *port. */
+static int silent_listener(int *port)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET};
+    socklen_t len = sizeof(a);
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+    inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+    ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    ck_assert_int_eq(listen(fd, 8), 0);
+    ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+    *port = ntohs(a.sin_port);
+    return fd;
+}
+
+/* Answers one connection with something that is not SSH, then closes. */
+static void *not_ssh_main(void *arg)
+{
+    int lfd = *(int *)arg, c = accept(lfd, NULL, NULL);
+    if (c >= 0) {
+        static const char junk[] = "HTTP/1.0 200 OK\r\n\r\n";
+        (void)!send(c, junk, sizeof(junk) - 1, MSG_NOSIGNAL);
+        close(c);
+    }
+    return NULL;
+}
+
+static void open_for_nodes(int connect_timeout_ms)
+{
+    struct fb_gw_opts o;
+    struct fb_errbuf eb = {{0}};
+
+    ck_assert_int_eq(fb_gw_opts_init(&o, &eb), 0);
+    snprintf(results, sizeof(results), "/tmp/fb-test-gateway.XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(results));
+    o.results_root = results;
+    o.insecure_accept_any_host_key = true;
+    o.connect_timeout_ms = connect_timeout_ms;
+    o.command_timeout_ms = 2000;
+    ck_assert(o.metrics_auto);
+    ck_assert_int_eq(fb_gw_open(&o, &gw, &eb), 0);
+}
+
+static void close_for_nodes(void)
+{
+    struct fb_errbuf eb = {{0}};
+    char cmd[128];
+    ck_assert_int_eq(fb_gw_close(gw, &eb), 0);
+    gw = NULL;
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", results);
+    ck_assert_int_eq(system(cmd), 0);
+}
+
+static int register_at(int port, char **reply)
+{
+    char body[256];
+    snprintf(body, sizeof(body),
+             "{\"name\": \"n\", \"host\": \"127.0.0.1\", \"port\": %d, \"username\": \"u\", "
+             "\"password\": \"pw\"}",
+             port);
+    return call("POST", "/nodes/register", body, reply);
+}
+
+/* Refused, no banner (a timeout) and not SSH at all get the same 502 text,
+ * which tells none of them apart. */
+START_TEST(unreachable_nodes_same_answer)
+{
+    char *refused, *silent, *junk;
+    int port, lfd, closed_port;
+    pthread_t t;
+
+    fb_transport_global_init();
+    open_for_nodes(1500);
+    lfd = silent_listener(&closed_port);
+    close(lfd);
+    ck_assert_int_eq(register_at(closed_port, &refused), 502);
+
+    lfd = silent_listener(&port);
+    ck_assert_int_eq(register_at(port, &silent), 502);
+    close(lfd);
+
+    lfd = silent_listener(&port);
+    ck_assert_int_eq(pthread_create(&t, NULL, not_ssh_main, &lfd), 0);
+    ck_assert_int_eq(register_at(port, &junk), 502);
+    pthread_join(t, NULL);
+    close(lfd);
+
+    ck_assert_str_eq(refused, silent);
+    ck_assert_str_eq(refused, junk);
+    for (const char *const *w = (const char *const[]){"refused", "banner", "time", "Connection",
+                                                      "kex", NULL};
+         *w != NULL; w++)
+        ck_assert_msg(strcasestr(refused, *w) == NULL, "the 502 says '%s': %s", *w, refused);
+    ck_assert_ptr_nonnull(strstr(refused, "Cannot register node 'n'"));
+    free(refused);
+    free(silent);
+    free(junk);
+    close_for_nodes();
+    fb_transport_global_cleanup();
+}
+END_TEST
+
+struct reg_arg {
+    int port, status;
+    volatile int done;
+};
+
+static void *register_main(void *arg)
+{
+    struct reg_arg *a = arg;
+    a->status = register_at(a->port, NULL);
+    __atomic_store_n(&a->done, 1, __ATOMIC_SEQ_CST);
+    return NULL;
+}
+
+/* While one node hangs in its connect, other requests are served. */
+START_TEST(slow_node_does_not_stall_others)
+{
+    struct reg_arg a = {0};
+    pthread_t t;
+    int lfd;
+
+    fb_transport_global_init();
+    open_for_nodes(4000);
+    lfd = silent_listener(&a.port);
+    ck_assert_int_eq(pthread_create(&t, NULL, register_main, &a), 0);
+    usleep(300 * 1000);
+    ck_assert_int_eq(call("POST", "/functions/register",
+                          "{\"name\":\"f\",\"image\":\"busybox\",\"command\":\"true\"}", NULL),
+                     200);
+    ck_assert_int_eq(call("POST", "/functions/invoke/nosuch", NULL, NULL), 404);
+    ck_assert_int_eq(call("POST", "/functions/invoke/f", NULL, NULL), 503);
+    /* The same name is taken while it connects. */
+    ck_assert_int_eq(register_at(a.port, NULL), 400);
+    ck_assert_msg(!__atomic_load_n(&a.done, __ATOMIC_SEQ_CST),
+                  "the other requests waited for the node's connect");
+    pthread_join(t, NULL);
+    ck_assert_int_eq(a.status, 502);
+    close(lfd);
+    close_for_nodes();
+    fb_transport_global_cleanup();
+}
+END_TEST
+
+/* ---- over HTTP, on loopback ---- */
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* A TCP connection to 127.0.0.1:port from source address src (any
+ * 127.x.y.z: all of them are this host's), or -1. */
+static int dial(int port, const char *src)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET}, b = {.sin_family = AF_INET};
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+    ck_assert_int_ge(fd, 0);
+    inet_pton(AF_INET, src, &b.sin_addr);
+    ck_assert_int_eq(bind(fd, (struct sockaddr *)&b, sizeof(b)), 0);
+    a.sin_port = htons((uint16_t)port);
+    inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+    if (connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+static bool send_all(int fd, const char *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
+        if (w <= 0)
+            return false;
+        p += w;
+        n -= (size_t)w;
+    }
+    return true;
+}
+
+/* Reads until the peer closes or wait_ms pass: what arrived, NUL-ended. */
+static size_t read_reply(int fd, char *buf, size_t n, int wait_ms)
+{
+    size_t got = 0;
+    double end = now_ms() + wait_ms;
+    while (got + 1 < n) {
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        int left = (int)(end - now_ms());
+        if (left <= 0 || poll(&p, 1, left) <= 0)
+            break;
+        ssize_t r = recv(fd, buf + got, n - 1 - got, 0);
+        if (r <= 0)
+            break;
+        got += (size_t)r;
+    }
+    buf[got] = '\0';
+    return got;
+}
+
+/* One request from src with Connection: close; the status, or 0 when no
+ * answer came within wait_ms. *ms: how long the answer took. */
+static int http_call(int port, const char *src, const char *head, int wait_ms, double *ms)
+{
+    char buf[4096];
+    double t0 = now_ms();
+    int fd = dial(port, src), status = 0;
+
+    if (fd < 0)
+        return 0;
+    if (send_all(fd, head, strlen(head)) && read_reply(fd, buf, sizeof(buf), wait_ms) > 12 &&
+        strncmp(buf, "HTTP/1.1 ", 9) == 0)
+        status = atoi(buf + 9);
+    close(fd);
+    if (ms != NULL)
+        *ms = now_ms() - t0;
+    return status;
+}
+
+/* true once the gateway has closed fd (EOF or reset), without waiting. */
+static bool peer_closed(int fd)
+{
+    char c;
+    ssize_t r = recv(fd, &c, 1, MSG_DONTWAIT);
+    return r == 0 || (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
+}
+
+/* POST path with body (may be "") from 127.0.0.1: the status, or 0. */
+static int post(int port, const char *path, const char *body)
+{
+    char req[1024];
+    snprintf(req, sizeof(req),
+             "POST %s HTTP/1.1\r\nHost: t\r\nContent-Length: %zu\r\nConnection: close\r\n"
+             "\r\n%s",
+             path, strlen(body), body);
+    return http_call(port, "127.0.0.1", req, 2000, NULL);
+}
+
+struct served {
+    char root[64];
+    struct fb_gw *g;
+    struct fb_gw_http *h;
+    int port;
+};
+
+static void serve(struct served *s, const struct fb_gw_http_opts *ho, int connect_timeout_ms)
+{
+    struct fb_gw_opts o = {.policy = "round-robin", .warming = FB_WARM_COLD,
+                           .runtime = "docker", .insecure_accept_any_host_key = true,
+                           .metrics = FB_METRICS_NONE, .ram_threshold = 90,
+                           .command_timeout_ms = 1000,
+                           .connect_timeout_ms = connect_timeout_ms};
+    struct sockaddr_in a = {.sin_family = AF_INET};
+    struct fb_errbuf eb = {{0}};
+
+    snprintf(s->root, sizeof(s->root), "/tmp/fb-test-gateway.XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(s->root));
+    o.results_root = s->root;
+    ck_assert_int_eq(fb_gw_open(&o, &s->g, &eb), 0);
+    inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+    ck_assert_int_eq(fb_gw_http_start(s->g, (struct sockaddr *)&a, ho, &s->h, &eb), 0);
+    s->port = fb_gw_http_port(s->h);
+}
+
+static void unserve(struct served *s)
+{
+    struct fb_errbuf eb = {{0}};
+    char cmd[128];
+    fb_gw_stop_accepting(s->g);
+    fb_gw_http_quiesce(s->h);
+    fb_gw_http_drain(s->h);
+    fb_gw_http_stop(s->h);
+    ck_assert_int_eq(fb_gw_close(s->g, &eb), 0);
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", s->root);
+    ck_assert_int_eq(system(cmd), 0);
+}
+
+#define PROBE                                                                             \
+    "POST /functions/invoke/probe HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n"           \
+    "Connection: close\r\n\r\n"
+
+/* 64 clients, each from its own loopback address, send their headers a
+ * line every 2.5 s: all are kept (none is over a limit), a probe is still
+ * answered at once, and each slow client is cut at the header deadline. A
+ * 17th connection from one address is closed at once. */
+START_TEST(slow_clients)
+{
+    enum { SLOW = 64 };
+    struct fb_gw_http_opts ho;
+    struct served s;
+    int fd[SLOW], per_ip[17];
+    double lat[6], t0;
+    char src[32];
+    int probes = 0;
+
+    fb_gw_http_opts_init(&ho);
+    ck_assert_uint_ge(ho.connection_limit, SLOW + 8);
+    ck_assert_uint_eq(ho.per_ip_limit, 16);
+    ho.header_deadline_s = 6; /* shorter than the default 10 s, to keep the test short */
+    serve(&s, &ho, 1000);
+
+    t0 = now_ms();
+    for (int i = 0; i < SLOW; i++) {
+        snprintf(src, sizeof(src), "127.0.1.%d", i + 1);
+        ck_assert_int_ge(fd[i] = dial(s.port, src), 0);
+        ck_assert(send_all(fd[i], S("POST /functions/invoke/probe HTTP/1.1\r\n")));
+    }
+    for (int line = 1; line <= 2; line++) {
+        /* Probes between the header lines, while all 64 are held. */
+        while (now_ms() - t0 < line * 2500.0) {
+            if (probes < 6) {
+                ck_assert_int_eq(http_call(s.port, "127.0.0.1", PROBE, 2000, &lat[probes]), 404);
+                probes++;
+            }
+            usleep(200 * 1000);
+        }
+        for (int i = 0; i < SLOW; i++) {
+            char h[32];
+            ck_assert_msg(!peer_closed(fd[i]), "slow client %d was closed at %.0f ms", i,
+                          now_ms() - t0);
+            snprintf(h, sizeof(h), "X-Slow-%d: 1\r\n", line);
+            ck_assert(send_all(fd[i], h, strlen(h)));
+        }
+    }
+    ck_assert_int_eq(probes, 6);
+    /* The median of the probes: a generous bound (the measurement itself is
+     * scripts/bench-gateway-slow). */
+    for (int i = 0; i < probes; i++)
+        for (int j = i + 1; j < probes; j++)
+            if (lat[j] < lat[i]) {
+                double t = lat[i];
+                lat[i] = lat[j];
+                lat[j] = t;
+            }
+    ck_assert_msg(lat[probes / 2] < 100.0, "probe median %.1f ms under 64 slow clients",
+                  lat[probes / 2]);
+
+    /* The header deadline ends them all, though each keeps sending. */
+    while (now_ms() - t0 < ho.header_deadline_s * 1000.0 + 1500.0)
+        usleep(100 * 1000);
+    for (int i = 0; i < SLOW; i++) {
+        ck_assert_msg(peer_closed(fd[i]), "slow client %d still open after the deadline", i);
+        close(fd[i]);
+    }
+
+    /* One address holds at most per_ip_limit connections. */
+    for (int i = 0; i < 17; i++)
+        ck_assert_int_ge(per_ip[i] = dial(s.port, "127.0.2.1"), 0);
+    usleep(300 * 1000);
+    int cut = 0;
+    for (int i = 0; i < 17; i++)
+        cut += peer_closed(per_ip[i]);
+    ck_assert_int_eq(cut, 1);
+    ck_assert_int_eq(http_call(s.port, "127.0.2.2", PROBE, 2000, NULL), 404);
+    for (int i = 0; i < 17; i++)
+        close(per_ip[i]);
+    unserve(&s);
+}
+END_TEST
+
+/* An encoded NUL does not cut the name short; a chunked body of 5 MiB gets
+ * its 413. */
+START_TEST(hostile_targets_and_bodies)
+{
+    struct served s;
+    char buf[4096], chunk[64 * 1024 + 16];
+    int fd;
+
+    serve(&s, NULL, 1000);
+    ck_assert_int_eq(post(s.port, "/functions/register",
+                          "{\"name\":\"name\",\"image\":\"busybox\",\"command\":\"true\"}"),
+                     200);
+    /* "name" exists: with no node it would be a 503. */
+    ck_assert_int_eq(post(s.port, "/functions/invoke/name", ""), 503);
+    ck_assert_int_eq(post(s.port, "/functions/invoke/name%00xyz", ""), 404);
+    ck_assert_int_eq(post(s.port, "/functions/invoke/name%00", ""), 404);
+
+    ck_assert_int_ge(fd = dial(s.port, "127.0.0.1"), 0);
+    ck_assert(send_all(fd, S("POST /nodes/register HTTP/1.1\r\nHost: t\r\n"
+                             "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n")));
+    int head = snprintf(chunk, sizeof(chunk), "%x\r\n", 64 * 1024);
+    memset(chunk + head, 'a', 64 * 1024);
+    memcpy(chunk + head + 64 * 1024, "\r\n", 2);
+    bool sent = true;
+    for (int i = 0; i < 80 && sent; i++) /* 5 MiB */
+        sent = send_all(fd, chunk, (size_t)head + 64 * 1024 + 2);
+    ck_assert_msg(sent, "the gateway dropped a chunked body of 5 MiB");
+    ck_assert(send_all(fd, S("0\r\n\r\n")));
+    ck_assert_uint_gt(read_reply(fd, buf, sizeof(buf), 5000), 12);
+    ck_assert_msg(strncmp(buf, "HTTP/1.1 413", 12) == 0, "got: %.60s", buf);
+    ck_assert_ptr_nonnull(strstr(buf, "request body larger than"));
+    close(fd);
+    unserve(&s);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("gateway");
@@ -268,8 +707,16 @@ static Suite *suite(void)
     tcase_add_test(tc, function_bodies);
     tcase_add_test(tc, hosts_and_users);
     tcase_add_test(tc, statuses_without_nodes);
+    tcase_add_test(tc, unescape);
     tcase_add_test(tc, saved_experiment_loads);
     suite_add_tcase(s, tc);
+    TCase *net = tcase_create("http");
+    tcase_set_timeout(net, 60);
+    tcase_add_test(net, slow_clients);
+    tcase_add_test(net, hostile_targets_and_bodies);
+    tcase_add_test(net, unreachable_nodes_same_answer);
+    tcase_add_test(net, slow_node_does_not_stall_others);
+    suite_add_tcase(s, net);
     return s;
 }
 
