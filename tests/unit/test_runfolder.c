@@ -1,9 +1,11 @@
 /* test_runfolder.c - a run folder's files are never opened through a symlink:
- * nodes.txt, cells.log and environment.txt on resume, experiment.cfg. */
+ * nodes.txt, cells.log and environment.txt on resume, experiment.cfg, the
+ * keep-alive tables; and what those tables hold. */
 #include <check.h>
 #include <stdbool.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -178,6 +180,95 @@ START_TEST(experiment_cfg)
 }
 END_TEST
 
+/* ---- keep-alive tables ---- */
+
+static char *slurp(const char *dir, const char *name)
+{
+    char path[700];
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    FILE *f = fopen(path, "r");
+    ck_assert_ptr_nonnull(f);
+    char *buf = calloc(1, 65536);
+    ck_assert_ptr_nonnull(buf);
+    fread(buf, 1, 65535, f);
+    fclose(f);
+    return buf;
+}
+
+/* Two cells: each file gets its header once, the events as buffered, and
+ * a row per cell with the ratio of calls that started an instance. */
+START_TEST(keepalive_tables)
+{
+    struct fb_errbuf eb = {{0}};
+    char dir[600], *text = NULL, *ev, *ka, want[1024];
+    size_t len = 0;
+    struct fb_runfolder *rf = new_folder(dir, sizeof(dir));
+    struct fb_ka_cellkey k1 = {1, "round-robin", "ttl:ttl_s=60"}, k2 = {1, "warm-aware", "lru"};
+    struct fb_ka_event e1 = {.t_s = 0.5, .unix_ms = 1700000000123, .node = "n1",
+                             .function = "fib", .instance = "faasbench-ka-fib-x-1",
+                             .event = "start", .memory_mb = 128};
+    struct fb_ka_outcome o1 = {.invocations = 4, .cold = 1, .prewarmed = 1, .warm = 2,
+                               .started = 2, .evicted_expired = 1, .evicted_end = 1,
+                               .idle_mb_s = 1234.5, .peak_instances = 1};
+    struct fb_ka_outcome o2 = {.invocations = 1, .failed = 1};
+    struct fb_ka_latency l1 = {12.5, 900.25}, l2 = {NAN, NAN};
+    FILE *buf = open_memstream(&text, &len);
+
+    ck_assert_ptr_nonnull(buf);
+    fb_runfolder_format_event(rf, buf, &k1, &e1);
+    e1.event = "evict-end";
+    e1.t_s = 70.25;
+    fb_runfolder_format_event(rf, buf, &k1, &e1);
+    fflush(buf);
+    ck_assert_int_eq(fb_runfolder_keepalive_cell(rf, &k1, text, len, &o1, &l1, &eb), 0);
+    ck_assert_int_eq(fb_runfolder_keepalive_cell(rf, &k2, "", 0, &o2, &l2, &eb), 0);
+    fclose(buf);
+    free(text);
+    ev = slurp(dir, "instances.csv");
+    ka = slurp(dir, "keepalive.csv");
+    const char *id = fb_runfolder_id(rf);
+    snprintf(want, sizeof(want),
+             "run_id,repetition,policy,keepalive,t_s,unix_ms,node,function,instance,event,"
+             "memory_mb\n"
+             "%s,1,round-robin,ttl:ttl_s=60,0.500000,1700000000123,n1,fib,faasbench-ka-fib-x-1,"
+             "start,128\n"
+             "%s,1,round-robin,ttl:ttl_s=60,70.250000,1700000000123,n1,fib,faasbench-ka-fib-x-1,"
+             "evict-end,128\n",
+             id, id);
+    ck_assert_str_eq(ev, want);
+    snprintf(want, sizeof(want),
+             "run_id,repetition,policy,keepalive,invocations,cold,prewarmed,warm,failed,"
+             "cold_start_ratio,started,prewarms,evicted_pressure,evicted_expired,evicted_unload,"
+             "evicted_failed,alive_end,room_waits,idle_mb_s,peak_instances,latency_p50_ms,"
+             "latency_p99_ms\n"
+             "%s,1,round-robin,ttl:ttl_s=60,4,1,1,2,0,0.5000,2,0,0,1,0,0,1,0,1234.500,1,12.500,"
+             "900.250\n"
+             "%s,1,warm-aware,lru,1,0,0,0,1,,0,0,0,0,0,0,0,0,0.000,0,,\n",
+             id, id);
+    ck_assert_str_eq(ka, want);
+    free(ev);
+    free(ka);
+    close_folder(rf);
+}
+END_TEST
+
+START_TEST(keepalive_tables_not_through_symlinks)
+{
+    struct fb_errbuf eb = {{0}};
+    struct fb_ka_cellkey k = {1, "round-robin", "ttl"};
+    struct fb_ka_outcome o = {0};
+    struct fb_ka_latency l = {NAN, NAN};
+    char dir[600];
+    struct fb_runfolder *rf = new_folder(dir, sizeof(dir));
+
+    plant(dir, "instances.csv", false);
+    ck_assert_int_eq(fb_runfolder_keepalive_cell(rf, &k, "", 0, &o, &l, &eb), FB_EIO);
+    ck_assert_ptr_nonnull(strstr(eb.msg, "instances.csv"));
+    assert_untouched(dir, "instances.csv");
+    close_folder(rf);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("runfolder");
@@ -187,6 +278,11 @@ static Suite *suite(void)
     tcase_add_test(tc, cells_log_on_resume);
     tcase_add_test(tc, environment_txt_on_resume);
     tcase_add_test(tc, experiment_cfg);
+    tcase_add_test(tc, keepalive_tables_not_through_symlinks);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("keep-alive tables");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, keepalive_tables);
     suite_add_tcase(s, tc);
     return s;
 }
