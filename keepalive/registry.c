@@ -1,6 +1,5 @@
 /* registry.c - the table of keep-alive policies, looked up by name; the
  * checks of an entry and its options table; the least-recent order. */
-#include <math.h>
 #include <string.h>
 
 #include "error.h"
@@ -46,45 +45,6 @@ const struct fb_keepalive *fb_keepalive_at(int i)
     return i >= 0 && i < N_POLICIES ? policies[i] : NULL;
 }
 
-static bool whole(double v)
-{
-    return v == floor(v);
-}
-
-/* The options table of policy name: every parameter once, with help, a
- * finite range holding its default, whole numbers for an integer. */
-static int options_check(const char *name, const struct fb_plugopt *t, struct fb_errbuf *eb)
-{
-    int n = 0;
-
-    for (; t != NULL && t[n].name != NULL; n++) {
-        const struct fb_plugopt *o = &t[n];
-        if (n == FB_PLUGOPT_MAX)
-            return fb_errf(eb, FB_EINVAL, "keep-alive policy '%s': more than %d parameters",
-                           name, FB_PLUGOPT_MAX);
-        if (o->name[0] == '\0' || o->help == NULL || o->help[0] == '\0')
-            return fb_errf(eb, FB_EINVAL,
-                           "keep-alive policy '%s': parameter %d needs a name and help", name, n);
-        if (o->kind != FB_PLUGOPT_NUMBER && o->kind != FB_PLUGOPT_INT)
-            return fb_errf(eb, FB_EINVAL, "keep-alive policy '%s': %s has no valid kind", name,
-                           o->name);
-        if (!isfinite(o->min) || !isfinite(o->max) || !isfinite(o->def) || o->min > o->max ||
-            o->def < o->min || o->def > o->max)
-            return fb_errf(eb, FB_EINVAL,
-                           "keep-alive policy '%s': %s: default %g outside [%g, %g]", name,
-                           o->name, o->def, o->min, o->max);
-        if (o->kind == FB_PLUGOPT_INT && (!whole(o->def) || !whole(o->min) || !whole(o->max)))
-            return fb_errf(eb, FB_EINVAL,
-                           "keep-alive policy '%s': %s is an integer with a fractional bound",
-                           name, o->name);
-        for (int j = 0; j < n; j++)
-            if (strcmp(t[j].name, o->name) == 0)
-                return fb_errf(eb, FB_EINVAL, "keep-alive policy '%s': %s is listed twice",
-                               name, o->name);
-    }
-    return 0;
-}
-
 int fb_keepalive_check(const struct fb_keepalive *k, struct fb_errbuf *eb)
 {
     static const char *const hook_names[] = {"init", "arrival", "idle", "victim", "free"};
@@ -101,7 +61,7 @@ int fb_keepalive_check(const struct fb_keepalive *k, struct fb_errbuf *eb)
         if (!present[i])
             return fb_errf(eb, FB_EINVAL, "keep-alive policy '%s' has no %s hook", k->name,
                            hook_names[i]);
-    return options_check(k->name, k->options, eb);
+    return fb_plugopt_table_check("keep-alive policy", k->name, k->options, eb);
 }
 
 int fb_keepalive_table_check(struct fb_errbuf *eb)

@@ -65,6 +65,9 @@ int fb_policy_table_check(struct fb_errbuf *eb)
         if (p->ops.done != NULL && p->ops.init == NULL)
             return fb_errf(eb, FB_EINVAL, "policy '%s' has a done hook but no state (init)",
                            p->name);
+        int rc = fb_plugopt_table_check("policy", p->name, p->options, eb);
+        if (rc < 0)
+            return rc;
         for (int j = 0; j < i; j++)
             if (strcmp(policies[j]->name, p->name) == 0)
                 return fb_errf(eb, FB_EINVAL, "policy '%s' is listed twice", p->name);

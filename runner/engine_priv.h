@@ -228,14 +228,21 @@ void eng_ka_drop_gone(struct kclaim *c);
 
 /* ---- resident.c ---- */
 
+/* How far a resident attempt's steps went. */
+enum rstage { RS_PULL_FAILED, RS_START_FAILED, RS_CALLED };
+
+/* The steps every resident attempt takes, from t_start to the answer: the
+ * image's pull (pull), the start of instance cname (start; else init_ms is
+ * 0), the call. a gets its times, phases, status, error and rc (the call's
+ * code once called); *node_ms adds the node-side times. Nothing is removed:
+ * what happens to the instance is the caller's. */
+enum rstage eng_resident_steps(struct fb_engine *e, struct enode *nd, struct fb_conn *c, int f,
+                               const char *cname, bool pull, bool start, double t_start,
+                               struct attempt *a, double *node_ms);
 /* Starts instance cname of f on session c and waits until its runtime
  * answers: 0, or the failed step's code with error set. *t_created: when
  * the container had started; *node_ms adds the node-side times; *init_ms:
  * the runtime's own start-up. */
-/* An attempt's pull (the cold start's own): a's times up to the pull's end,
- * its node time added to *node_ms, its error in a. a->rc. */
-int eng_attempt_pull(struct fb_engine *e, struct enode *nd, struct fb_conn *c,
-                     const struct fb_tvars *v, struct attempt *a, double *node_ms);
 int eng_resident_start(struct fb_engine *e, struct enode *nd, struct fb_conn *c, int f,
                        const char *cname, double *t_created, double *node_ms, double *init_ms,
                        char *error, size_t n);

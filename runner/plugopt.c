@@ -109,3 +109,37 @@ void fb_plugopt_list(FILE *f, const char *name, const char *summary,
                 o->kind == FB_PLUGOPT_INT ? "integer" : "number", o->min, o->max, o->help);
     }
 }
+
+int fb_plugopt_table_check(const char *what, const char *name, const struct fb_plugopt *t,
+                           struct fb_errbuf *eb)
+{
+    int n = 0;
+
+    for (; t != NULL && t[n].name != NULL; n++) {
+        const struct fb_plugopt *o = &t[n];
+        if (n == FB_PLUGOPT_MAX)
+            return fb_errf(eb, FB_EINVAL, "%s '%s': more than %d parameters",
+                           what, name, FB_PLUGOPT_MAX);
+        if (o->name[0] == '\0' || o->help == NULL || o->help[0] == '\0')
+            return fb_errf(eb, FB_EINVAL,
+                           "%s '%s': parameter %d needs a name and help", what, name, n);
+        if (o->kind != FB_PLUGOPT_NUMBER && o->kind != FB_PLUGOPT_INT)
+            return fb_errf(eb, FB_EINVAL, "%s '%s': %s has no valid kind", what,
+                           name, o->name);
+        if (!isfinite(o->min) || !isfinite(o->max) || !isfinite(o->def) || o->min > o->max ||
+            o->def < o->min || o->def > o->max)
+            return fb_errf(eb, FB_EINVAL,
+                           "%s '%s': %s: default %g outside [%g, %g]", what,
+                           name, o->name, o->def, o->min, o->max);
+        if (o->kind == FB_PLUGOPT_INT && (o->def != floor(o->def) || o->min != floor(o->min) || o->max != floor(o->max)))
+            return fb_errf(eb, FB_EINVAL,
+                           "%s '%s': %s is an integer with a fractional bound",
+                           what, name, o->name);
+        for (int j = 0; j < n; j++)
+            if (strcmp(t[j].name, o->name) == 0)
+                return fb_errf(eb, FB_EINVAL, "%s '%s': %s is listed twice",
+                               what, name, o->name);
+    }
+    return 0;
+}
+

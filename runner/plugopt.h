@@ -40,6 +40,13 @@ int fb_plugspec_name(const char *spec, char *name, size_t n);
 int fb_plugspec_parse(const char *spec, const struct fb_plugopt *table, struct fb_plugspec *out,
                       struct fb_errbuf *eb);
 
+/* Checks the options table t of plug-in name (a what: "policy",
+ * "keep-alive policy"): every parameter named and described once, a valid
+ * kind, a finite range holding its default, whole numbers for an integer,
+ * at most FB_PLUGOPT_MAX. 0 or FB_EINVAL naming it. */
+int fb_plugopt_table_check(const char *what, const char *name, const struct fb_plugopt *t,
+                           struct fb_errbuf *eb);
+
 /* Lists a plug-in for --list-policies: "NAME  SUMMARY", then a line per
  * parameter (name=default, kind, range, help). */
 void fb_plugopt_list(FILE *f, const char *name, const char *summary,

@@ -86,29 +86,34 @@ static void unlink_inst(struct enode *nd, struct kinst *in)
         nd->mem_used_mb = 0;
 }
 
+/* Why an instance leaves the pool: its instances.csv event and its
+ * keepalive.csv count. */
+enum cause { GONE_PRESSURE, GONE_EXPIRED, GONE_UNLOAD, GONE_FAILED, GONE_END };
+
+static const char *const cause_event[] = {
+    [GONE_PRESSURE] = "evict-pressure", [GONE_EXPIRED] = "evict-expired",
+    [GONE_UNLOAD] = "evict-unload",     [GONE_FAILED] = "evict-failed",
+    [GONE_END] = "evict-end",
+};
+
 /* in leaves the pool for cause (under the lock): counted, its policy told,
  * the event written; it is to be removed from its node by the caller. */
-static void evict(struct fb_engine *e, struct enode *nd, struct kinst *in, const char *cause)
+static void evict(struct fb_engine *e, struct enode *nd, struct kinst *in, enum cause cause)
 {
     struct kapool *ka = e->ka;
+    long *const count[] = {
+        [GONE_PRESSURE] = &ka->out.evicted_pressure, [GONE_EXPIRED] = &ka->out.evicted_expired,
+        [GONE_UNLOAD] = &ka->out.evicted_unload,     [GONE_FAILED] = &ka->out.evicted_failed,
+        [GONE_END] = &ka->out.evicted_end,
+    };
     double now = eng_now_s(e);
-    bool pressure = strcmp(cause, "evict-pressure") == 0;
 
     idle_ends(e, in, now);
     unlink_inst(nd, in);
-    if (pressure)
-        ka->out.evicted_pressure++;
-    else if (strcmp(cause, "evict-expired") == 0)
-        ka->out.evicted_expired++;
-    else if (strcmp(cause, "evict-unload") == 0)
-        ka->out.evicted_unload++;
-    else if (strcmp(cause, "evict-failed") == 0)
-        ka->out.evicted_failed++;
-    else
-        ka->out.evicted_end++;
-    if (ka->k->ops.evicted != NULL && strcmp(cause, "evict-failed") != 0)
-        ka->k->ops.evicted(ka->kstate, &in->ka, now, pressure);
-    emit(e, nd, in, cause);
+    (*count[cause])++;
+    if (ka->k->ops.evicted != NULL && cause != GONE_FAILED)
+        ka->k->ops.evicted(ka->kstate, &in->ka, now, cause == GONE_PRESSURE);
+    emit(e, nd, in, cause_event[cause]);
     pthread_cond_broadcast(&e->changed);
     pthread_cond_signal(&ka->reaper_cv);
 }
@@ -205,7 +210,7 @@ int eng_ka_claim(struct fb_engine *e, struct enode *nd, int f, enum fb_warming m
         v = n > 0 ? ka->k->ops.victim(ka->kstate, idle, n, now) : -1;
         if (v < 0 || v >= n)
             return 1;
-        evict(e, nd, map[v], "evict-pressure");
+        evict(e, nd, map[v], GONE_PRESSURE);
         map[v]->next = c->victims;
         c->victims = map[v];
     }
@@ -221,49 +226,20 @@ int eng_ka_claim(struct fb_engine *e, struct enode *nd, int f, enum fb_warming m
 void eng_ka_attempt(struct fb_engine *e, struct enode *nd, int k, int f, enum fb_warming mode,
                     struct kclaim *c, double t_start, struct attempt *a)
 {
-    struct fb_conn *conn = nd->conns[k];
-    struct fb_exec_result res;
     double node_ms = 0;
-    int rc;
+    bool pull = c->fresh && mode == FB_WARM_COLD;
 
-    a->exit_status = -1;
-    a->error[0] = '\0';
-    a->node_ms = a->init_ms = a->handler_ms = NAN;
-    a->runtime_pid = 0;
-    a->runtime_count = 0;
-    a->rc = 0;
-    a->t_pull = a->t_create = a->t_ready = a->t_run = a->t_clean = t_start;
-    if (c->fresh && mode == FB_WARM_COLD) {
-        /* The image stays: the function's next start here is pre-warmed. */
-        struct fb_tvars v = {.image = e->fns[f]->image, .node = nd->cfg->name,
-                             .function = e->fns[f]->name};
-        if (eng_attempt_pull(e, nd, conn, &v, a, &node_ms) < 0)
-            return;
-        pthread_mutex_lock(&e->lock);
-        nd->has_image[f] = true;
-        pthread_mutex_unlock(&e->lock);
+    if (eng_resident_steps(e, nd, nd->conns[k], f, c->inst->cname, pull, c->fresh, t_start, a,
+                           &node_ms) != RS_PULL_FAILED) {
+        if (pull) {
+            /* The image stays: the function's next start here is pre-warmed. */
+            pthread_mutex_lock(&e->lock);
+            nd->has_image[f] = true;
+            pthread_mutex_unlock(&e->lock);
+        }
+        if (e->o.node_timing && !isnan(node_ms))
+            a->node_ms = node_ms;
     }
-    if (c->fresh) {
-        a->rc = eng_resident_start(e, nd, conn, f, c->inst->cname, &a->t_create, &node_ms,
-                                   &a->init_ms, a->error, sizeof(a->error));
-        a->t_ready = a->t_run = a->t_clean = eng_mono_ms();
-        if (a->rc < 0)
-            goto out;
-    } else {
-        a->init_ms = 0;
-    }
-    rc = eng_resident_call(e, nd, conn, f, c->inst->cname, a, &res, a->error, sizeof(a->error));
-    a->t_run = a->t_clean = eng_mono_ms();
-    a->rc = rc;
-    a->exit_status = res.call_state == FB_CALL_OK ? res.exit_status : -1;
-    a->handler_ms = res.handler_ms;
-    a->runtime_pid = res.runtime_pid;
-    a->runtime_count = res.call_count;
-    node_ms += res.node_ms;
-    fb_exec_result_free(&res);
-out:
-    if (e->o.node_timing && !isnan(node_ms))
-        a->node_ms = node_ms;
 }
 
 /* What a cold start cost beyond a warm call of f, for policies that weigh
@@ -296,7 +272,7 @@ void eng_ka_release(struct fb_engine *e, struct enode *nd, int f, enum fb_warmin
     if (a->rc < 0) {
         /* Failed (or its node did): the instance is not used again. */
         ka->out.failed++;
-        evict(e, nd, in, "evict-failed");
+        evict(e, nd, in, GONE_FAILED);
         in->next = c->gone;
         c->gone = in;
         return;
@@ -323,9 +299,9 @@ void eng_ka_release(struct fb_engine *e, struct enode *nd, int f, enum fb_warmin
                                     .keep_until = until, .next = ka->prewarms};
             ka->prewarms = pw;
         }
-        evict(e, nd, in, "evict-unload");
+        evict(e, nd, in, GONE_UNLOAD);
     } else if (until <= now) {
-        evict(e, nd, in, "evict-expired");
+        evict(e, nd, in, GONE_EXPIRED);
     } else {
         in->expire_at = until;
         pthread_cond_signal(&ka->reaper_cv);
@@ -385,7 +361,7 @@ static void reap_run(struct fb_engine *e, struct reap *r)
     if (k < 0) {
         if (r->start) {
             pthread_mutex_lock(&e->lock);
-            evict(e, r->nd, r->in, "evict-failed");
+            evict(e, r->nd, r->in, GONE_FAILED);
             pthread_mutex_unlock(&e->lock);
         }
         free(r->in);
@@ -405,7 +381,7 @@ static void reap_run(struct fb_engine *e, struct reap *r)
     pthread_mutex_lock(&e->lock);
     if (rc < 0) {
         eng_log(e, "pre-warm of %s on %s: %s", r->in->cname, r->nd->cfg->name, why);
-        evict(e, r->nd, r->in, "evict-failed");
+        evict(e, r->nd, r->in, GONE_FAILED);
     } else {
         double now = eng_now_s(e);
         emit(e, r->nd, r->in, "ready");
@@ -445,7 +421,7 @@ static void *reaper_main(void *arg)
                     next = fmin(next, in->expire_at);
                     continue;
                 }
-                evict(e, nd, in, "evict-expired");
+                evict(e, nd, in, GONE_EXPIRED);
                 struct reap *r = calloc(1, sizeof(*r));
                 if (r == NULL) {
                     free(in);
@@ -553,7 +529,7 @@ static void end_task(struct fb_engine *e, struct enode *nd)
         pthread_mutex_lock(&e->lock);
         struct kinst *in = nd->inst;
         if (in != NULL)
-            evict(e, nd, in, "evict-end");
+            evict(e, nd, in, GONE_END);
         pthread_mutex_unlock(&e->lock);
         if (in == NULL)
             return;

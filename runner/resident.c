@@ -141,17 +141,51 @@ int eng_resident_call(struct fb_engine *e, struct enode *nd, struct fb_conn *c, 
     return call_outcome(nd, FB_CALL_INVOKE, rc, &eb, res, timeout, error, n);
 }
 
-int eng_attempt_pull(struct fb_engine *e, struct enode *nd, struct fb_conn *c,
-                     const struct fb_tvars *v, struct attempt *a, double *node_ms)
+enum rstage eng_resident_steps(struct fb_engine *e, struct enode *nd, struct fb_conn *c, int f,
+                               const char *cname, bool pull, bool start, double t_start,
+                               struct attempt *a, double *node_ms)
 {
-    struct step_out o;
+    struct fb_exec_result res;
+    char dir[1200];
 
-    a->rc = eng_run_step(e, nd, c, FB_STEP_PULL, v, true, &o);
-    a->t_pull = a->t_create = a->t_ready = a->t_run = a->t_clean = eng_mono_ms();
-    *node_ms += o.node_ms;
-    if (a->rc < 0)
-        snprintf(a->error, sizeof(a->error), "%s", o.error);
-    return a->rc;
+    a->rc = 0;
+    a->exit_status = -1;
+    a->error[0] = '\0';
+    a->node_ms = a->init_ms = a->handler_ms = NAN;
+    a->runtime_pid = 0;
+    a->runtime_count = 0;
+    a->t_pull = a->t_create = a->t_ready = a->t_run = a->t_clean = t_start;
+    if (pull) {
+        struct fb_tvars v;
+        struct step_out o;
+        eng_instance_dir(e, nd, cname, dir, sizeof(dir));
+        vars(e, nd, f, cname, dir, &v);
+        a->rc = eng_run_step(e, nd, c, FB_STEP_PULL, &v, true, &o);
+        a->t_pull = a->t_create = a->t_ready = a->t_run = a->t_clean = eng_mono_ms();
+        *node_ms += o.node_ms;
+        if (a->rc < 0) {
+            snprintf(a->error, sizeof(a->error), "%s", o.error);
+            return RS_PULL_FAILED;
+        }
+    }
+    if (start) {
+        a->rc = eng_resident_start(e, nd, c, f, cname, &a->t_create, node_ms, &a->init_ms,
+                                   a->error, sizeof(a->error));
+        a->t_ready = a->t_run = a->t_clean = eng_mono_ms();
+        if (a->rc < 0)
+            return RS_START_FAILED;
+    } else {
+        a->init_ms = 0; /* no start-up in this invocation */
+    }
+    a->rc = eng_resident_call(e, nd, c, f, cname, a, &res, a->error, sizeof(a->error));
+    a->t_run = a->t_clean = eng_mono_ms();
+    a->exit_status = res.call_state == FB_CALL_OK ? res.exit_status : -1;
+    a->handler_ms = res.handler_ms;
+    a->runtime_pid = res.runtime_pid;
+    a->runtime_count = res.call_count;
+    *node_ms += res.node_ms;
+    fb_exec_result_free(&res);
+    return RS_CALLED;
 }
 
 void eng_resident_attempt(struct fb_engine *e, struct enode *nd, int k, int f,
@@ -161,46 +195,18 @@ void eng_resident_attempt(struct fb_engine *e, struct enode *nd, int k, int f,
     struct fb_conn *c = nd->conns[k];
     struct fb_tvars v;
     struct step_out o;
-    struct fb_exec_result res;
     char dir[1200], why[FB_ERRMSG_LEN];
     double node_ms = 0;
-    bool started = false, broken = false;
+    bool started = mode != FB_WARM_WARMED;
+    /* As for exec-based functions: the pull is this invocation's own. */
+    enum rstage got = eng_resident_steps(e, nd, c, f, cname, mode == FB_WARM_COLD, started,
+                                         t_start, a, &node_ms);
+    bool broken = got == RS_CALLED && a->rc < 0;
 
-    a->exit_status = -1;
-    a->error[0] = '\0';
-    a->node_ms = a->init_ms = a->handler_ms = NAN;
-    a->runtime_pid = 0;
-    a->runtime_count = 0;
-    a->t_pull = a->t_create = a->t_ready = a->t_run = a->t_clean = t_start;
+    if (got == RS_PULL_FAILED)
+        return;
     eng_instance_dir(e, nd, cname, dir, sizeof(dir));
     vars(e, nd, f, cname, dir, &v);
-
-    /* As for exec-based functions: the pull is this invocation's own. */
-    if (mode == FB_WARM_COLD && eng_attempt_pull(e, nd, c, &v, a, &node_ms) < 0)
-        return;
-    if (mode != FB_WARM_WARMED) {
-        started = true;
-        a->init_ms = NAN;
-        a->rc = eng_resident_start(e, nd, c, f, cname, &a->t_create, &node_ms, &a->init_ms,
-                               a->error, sizeof(a->error));
-        a->t_ready = a->t_run = a->t_clean = eng_mono_ms();
-        if (a->rc < 0)
-            goto cleanup;
-    } else {
-        a->init_ms = 0; /* no start-up in this invocation */
-    }
-
-    a->rc = eng_resident_call(e, nd, c, f, cname, a, &res, a->error, sizeof(a->error));
-    a->t_run = a->t_clean = eng_mono_ms();
-    a->exit_status = res.call_state == FB_CALL_OK ? res.exit_status : -1;
-    a->handler_ms = res.handler_ms;
-    a->runtime_pid = res.runtime_pid;
-    a->runtime_count = res.call_count;
-    node_ms += res.node_ms;
-    fb_exec_result_free(&res);
-    broken = a->rc < 0;
-
-cleanup:
     if (eng_node_failure(a->rc))
         goto out; /* the node is gone: nothing to clean there now */
     if (started) {

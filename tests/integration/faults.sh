@@ -25,6 +25,19 @@ CFG
 
 rows() { [ -f "$1/invocations.csv" ] && echo $(($(wc -l <"$1/invocations.csv") - 1)) || echo 0; }
 newest_run() { ls -d "$work"/results/"$1"-* 2>/dev/null | tail -n 1; }
+# stop_after NAME ROWS SIGNAL: runs NAME.cfg, sends it SIGNAL once its run
+# folder has ROWS rows; sets run (the folder) and status (its exit status).
+stop_after() {
+  "$faasbench" -q --no-plots --results "$work/results" "$work/$1.cfg" >"$work/$1.out" 2>"$work/$1.err" &
+  local pid=$!
+  for _ in $(seq 600); do
+    run=$(newest_run "$1")
+    [ -n "$run" ] && [ "$(rows "$run")" -ge "$2" ] && break
+    sleep 0.1
+  done
+  kill "-$3" $pid
+  wait $pid; status=$?
+}
 
 # 1. node2 dies while it runs an invocation: the run completes, every
 #    invocation has a row, the one in flight was retried elsewhere, node2 is
@@ -81,15 +94,7 @@ on_node "$(node_port 2)" "docker ps -aq | xargs -r $rm_force >/dev/null; docker 
 # 2. SIGINT mid-run: exit 130, every row complete, nothing left behind; then
 #    --resume completes the run with exactly the full count of rows.
 experiment stop 6 "sleep 0.5" '"cold", "pre-warmed", "warmed"'
-"$faasbench" -q --no-plots --results "$work/results" "$work/stop.cfg" >"$work/stop.out" 2>"$work/stop.err" &
-pid=$!
-for _ in $(seq 600); do
-  run=$(newest_run stop)
-  [ -n "$run" ] && [ "$(rows "$run")" -ge 8 ] && break
-  sleep 0.1
-done
-kill -INT $pid
-wait $pid; status=$?
+stop_after stop 8 INT
 [ $status -eq 130 ] || bad "SIGINT exit status $status, want 130"
 n_stop=$(rows "$run")
 tail -c 1 "$run/invocations.csv" | od -c | grep -q '\\n' || bad "last row not complete"
@@ -117,15 +122,7 @@ assert_clean || bad "containers or images left after resume"
 # 2b. SIGHUP (the terminal closed) mid-cell is a stop like SIGTERM: exit 129,
 #     the finished rows and nodes.txt on disk, the warm container removed.
 experiment hup 6 "sleep 0.5" '"warmed"'
-"$faasbench" -q --no-plots --results "$work/results" "$work/hup.cfg" >"$work/hup.out" 2>"$work/hup.err" &
-pid=$!
-for _ in $(seq 600); do
-  run=$(newest_run hup)
-  [ -n "$run" ] && [ "$(rows "$run")" -ge 2 ] && break
-  sleep 0.1
-done
-kill -HUP $pid
-wait $pid; status=$?
+stop_after hup 2 HUP
 [ $status -eq 129 ] || bad "SIGHUP exit status $status, want 129"
 [ -s "$run/nodes.txt" ] || bad "no nodes.txt after SIGHUP"
 tail -c 1 "$run/invocations.csv" | od -c | grep -q '\\n' || bad "last row not complete after SIGHUP"

@@ -52,12 +52,37 @@ START_TEST(errors_say_what)
 }
 END_TEST
 
+/* A table's own mistakes, named with the kind of plug-in (the registries'
+ * table checks run this on every shipped policy). */
+START_TEST(tables_are_checked)
+{
+    static const struct fb_plugopt out_of_range[] = {
+        {"eps", FB_PLUGOPT_NUMBER, 5, 0, 1, "a share"}, {NULL, 0, 0, 0, 0, NULL}};
+    static const struct fb_plugopt twice[] = {
+        {"n", FB_PLUGOPT_INT, 1, 0, 9, "a count"},
+        {"n", FB_PLUGOPT_INT, 2, 0, 9, "again"},
+        {NULL, 0, 0, 0, 0, NULL}};
+    static const struct fb_plugopt fraction[] = {
+        {"n", FB_PLUGOPT_INT, 1.5, 0, 9, "a count"}, {NULL, 0, 0, 0, 0, NULL}};
+    struct fb_errbuf eb = {{0}};
+
+    ck_assert_int_eq(fb_plugopt_table_check("policy", "p", NULL, &eb), 0);
+    ck_assert_int_eq(fb_plugopt_table_check("policy", "p", out_of_range, &eb), FB_EINVAL);
+    ck_assert_str_eq(eb.msg, "policy 'p': eps: default 5 outside [0, 1]");
+    ck_assert_int_eq(fb_plugopt_table_check("keep-alive policy", "k", twice, &eb), FB_EINVAL);
+    ck_assert_str_eq(eb.msg, "keep-alive policy 'k': n is listed twice");
+    ck_assert_int_eq(fb_plugopt_table_check("policy", "p", fraction, &eb), FB_EINVAL);
+    ck_assert_str_eq(eb.msg, "policy 'p': n is an integer with a fractional bound");
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("plugopt");
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, defaults_and_values);
     tcase_add_test(tc, errors_say_what);
+    tcase_add_test(tc, tables_are_checked);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
