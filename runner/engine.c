@@ -1032,12 +1032,10 @@ int fb_engine_invoke_work(struct fb_engine *e, const struct fb_policy *p, void *
     }
     out->start_ms = unix_ms();
     t0 = t1 = eng_mono_ms();
-    pthread_mutex_lock(&e->lock);
-    if (e->ka != NULL) {
-        e->ka->k->ops.arrival(e->ka->kstate, f, eng_now_s(e));
+    /* e->ka and the cell's clock change between cells only. */
+    double t_arrival = eng_now_s(e);
+    if (e->ka != NULL)
         out->room_ms = 0;
-    }
-    pthread_mutex_unlock(&e->lock);
 
     for (;;) {
         enum fb_warming mode = FB_WARM_COLD;
@@ -1054,6 +1052,8 @@ int fb_engine_invoke_work(struct fb_engine *e, const struct fb_policy *p, void *
          * a keep-alive cell, an invocation with no room anywhere waits for
          * an instance to end or to be let go. */
         pthread_mutex_lock(&e->lock);
+        if (e->ka != NULL && out->attempts == 1)
+            e->ka->k->ops.arrival(e->ka->kstate, f, t_arrival);
         for (;;) {
             double t_wait = 0;
             fill_views(e, f, failed, views);
