@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # keepalive.sh - keep-alive cells on a local node, on designed arrivals: cold
 # or warm is the outcome of the keep-alive policy and the node's memory.
-#   ttl 10 s, calls at t = 0, 5, 20 s: cold, warm, cold (the image stays:
-#     pre-warmed);
+#   ttl 10 s, calls at t = 0, 5, 40 s: cold, warm, cold (the image stays:
+#     pre-warmed); one client, so a slow first pull delays the second call:
+#     the third comes well past the ttl for pulls up to 30 s, and the test
+#     checks that it did;
 #   3 functions in turn under lru: room for 2 instances, every call starts
 #     one; room for 3, only the first three do;
 #   room for 2, a costly function (fib-heavy's imports) and two light ones:
@@ -62,7 +64,7 @@ fl() { echo "{ name = \"$1\"; image = \"$light\"; handler = \"fib:handle\"; args
 fh() { echo "{ name = \"$1\"; image = \"$heavy\"; handler = \"fibheavy:handle\"; args = \"20\"; network = false; memory_mb = ${2:-128}; }"; }
 
 node 1024
-trace ttl "0 a" "5 a" "20 a"
+trace ttl "0 a" "5 a" "40 a"
 ttl=$(run ttl '"ttl:ttl_s=10"' 1 "$(fl a)") || exit 1
 trace turn "0 a" "1 b" "2 c" "3 a" "4 b" "5 c" "6 a" "7 b" "8 c"
 node 256
@@ -123,7 +125,11 @@ for run in (ttl, lru2, lru3, costly, minute):
         check(n("invocations") == len(rows(run, ka)), "%s %s: invocations" % (run, ka))
         check(all(r["error"] == "" for r in rows(run, ka)), "%s %s: errors %s" % (run, ka, [r["error"] for r in rows(run, ka) if r["error"]]))
 
-check(modes(ttl) == ["cold", "warmed", "pre-warmed"], "ttl 10 s at 0, 5, 20: %s" % modes(ttl))
+t = rows(ttl)
+idle_ms = int(t[2]["start_ms"]) - int(t[1]["start_ms"]) - float(t[1]["latency_ms"])
+check(idle_ms > 12000, "ttl: the third call came %.0f ms after the second ended, not past the ttl"
+      " (first call's pull %s ms)" % (idle_ms, t[0]["pull_ms"]))
+check(modes(ttl) == ["cold", "warmed", "pre-warmed"], "ttl 10 s at 0, 5, 40: %s" % modes(ttl))
 m2, m3 = modes(lru2), modes(lru3)
 check(all(m != "warmed" for m in m2), "lru, room for 2 of 3: %s" % m2)
 check(m3[:3] == ["cold"] * 3 and m3[3:] == ["warmed"] * 6, "lru, room for 3: %s" % m3)
