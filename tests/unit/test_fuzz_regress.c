@@ -19,6 +19,7 @@
 #include "../fuzz/fuzz_trace_azure.c"
 #include "../fuzz/fuzz_trace_azure2021.c"
 #include "../fuzz/fuzz_trace_csv.c"
+#include "../fuzz/fuzz_trace_pctl.c"
 /* The REST shim's parser is replayed when this suite links fbgateway
  * (whose include directory then holds request.h). */
 #if defined(__has_include)
@@ -38,6 +39,7 @@ static const struct {
     {"trace_csv", fb_fuzz_trace_csv},
     {"trace_azure", fb_fuzz_trace_azure},
     {"trace_azure2021", fb_fuzz_trace_azure2021},
+    {"trace_pctl", fb_fuzz_trace_pctl},
     {"metrics", fb_fuzz_metrics},
     {"template", fb_fuzz_template},
     {"node_request", fb_fuzz_node_request},
