@@ -400,7 +400,7 @@ static const struct key workload_keys[] = {
     {.name = "trace_format", .kind = K_ENUM, .def = "\"azure\"", .choices = trace_formats,
      .what = "trace format", AT(struct fb_workload_cfg, trace_format), .used_by = W_TRACE,
      .help = "\"azure\" (2019 per-minute counts), \"azure2021\" (per invocation) or "
-             "\"csv\" (time_s,function)"},
+             "\"csv\" (time_s,function[,duration_ms][,memory_mb])"},
     {.name = "spread", .kind = K_ENUM, .def = "\"uniform\"", .choices = spreads,
      .what = "spread", AT(struct fb_workload_cfg, spread), .used_by = W_TRACE,
      .help = "azure traces: a minute's invocations \"uniform\" or \"poisson\" in it"},

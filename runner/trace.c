@@ -74,6 +74,7 @@ struct loader {
     size_t nrec;        /* records done, the header included */
     size_t ncols;       /* columns of the header */
     size_t minutes;     /* azure: minute columns replayed */
+    int csv_duration, csv_memory; /* csv: the columns duration_ms, memory_mb, or -1 */
     struct fb_trace_event *ev;
     size_t n, cap;
     struct fb_strmap fns;        /* azure 2021: app NUL func -> its number */
@@ -357,31 +358,59 @@ static const double *pct_lookup(struct loader *L, const struct pct_table *t)
 
 /* ---- records ---- */
 
+/* The largest memory a trace row may give, in MB (1 TiB, as work_memory_mb). */
+#define CSV_MAX_MEMORY_MB 1048576.0
+
 static int csv_header(struct loader *L)
 {
     const char *t;
 
-    if (L->row.n != 2)
-        return bad(L, "header has %zu column%s, expected 2: time_s,function", L->row.n,
-                   L->row.n == 1 ? "" : "s");
+    L->csv_duration = L->csv_memory = -1;
+    if (L->row.n < 2 || L->row.n > 4)
+        return bad(L, "header has %zu column%s, expected 2 to 4: "
+                      "time_s,function[,duration_ms][,memory_mb]",
+                   L->row.n, L->row.n == 1 ? "" : "s");
     t = field(L, 0);
     if (strcmp(t, "time_s") != 0 && strcmp(t, "offset_s") != 0 && strcmp(t, "time") != 0)
         return bad(L, "header column 1 is '%.*s', expected time_s (or offset_s, time)", SHOWN,
                    t);
     if (strcmp(field(L, 1), "function") != 0)
         return bad(L, "header column 2 is '%.*s', expected function", SHOWN, field(L, 1));
-    L->ncols = 2;
+    for (size_t i = 2; i < L->row.n; i++) {
+        int *col = strcmp(field(L, i), "duration_ms") == 0 ? &L->csv_duration
+                 : strcmp(field(L, i), "memory_mb") == 0   ? &L->csv_memory
+                                                           : NULL;
+        if (col == NULL)
+            return bad(L, "header column %zu is '%.*s', expected duration_ms or memory_mb",
+                       i + 1, SHOWN, field(L, i));
+        if (*col >= 0)
+            return bad(L, "header column %zu repeats %s", i + 1, field(L, i));
+        *col = (int)i;
+    }
+    L->ncols = L->row.n;
     return 0;
+}
+
+/* A row's optional work column col (-1: none) into *v: NAN when the
+ * header has no such column or the field is empty. */
+static int csv_work(struct loader *L, int col, const char *name, double max,
+                    const char *max_text, double *v)
+{
+    *v = NAN;
+    if (col < 0 || field(L, (size_t)col)[0] == '\0')
+        return 0;
+    return parse_amount(L, name, field(L, (size_t)col), max, max_text, v);
 }
 
 static int csv_row(struct loader *L)
 {
     const char *ts, *name;
-    double t;
+    double t, duration, memory;
     int rc, fn = -1;
 
     if (L->row.n != L->ncols)
-        return bad(L, "%zu column%s, expected 2 (time_s,function)", L->row.n, L->row.n == 1 ? "" : "s");
+        return bad(L, "%zu column%s, expected %zu (as the header)", L->row.n,
+                   L->row.n == 1 ? "" : "s", L->ncols);
     ts = field(L, 0);
     name = field(L, 1);
     if ((rc = parse_time(L, ts, &t)) < 0)
@@ -392,7 +421,11 @@ static int csv_row(struct loader *L)
     if (fn < 0)
         return bad(L, "unknown function '%.*s' (not among the experiment's functions)", SHOWN,
                    name);
-    return push(L, t, fn, NAN, NAN);
+    if ((rc = csv_work(L, L->csv_duration, "duration_ms", FB_TRACE_MAX_SECONDS * 1000.0,
+                       "a year", &duration)) < 0 ||
+        (rc = csv_work(L, L->csv_memory, "memory_mb", CSV_MAX_MEMORY_MB, "1 TiB", &memory)) < 0)
+        return rc;
+    return push(L, t, fn, duration, memory);
 }
 
 static int azure_header(struct loader *L)

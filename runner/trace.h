@@ -64,6 +64,9 @@ struct fb_trace_opts {
  * CSV: the header time_s,function (the first column may also be called
  * offset_s or time), then one row per invocation: seconds from the start
  * (>= 0) and the name of one of o->functions. Rows may be in any order.
+ * The header may go on with duration_ms and memory_mb, in either order:
+ * each row's work (a number >= 0, at most a year of ms and 1 TiB; an empty
+ * field is NAN).
  *
  * Azure: the header HashOwner,HashApp,HashFunction,Trigger,1,2,...,M (any
  * M >= 1 consecutive minutes), then one row per function with its

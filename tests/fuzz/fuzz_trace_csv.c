@@ -1,4 +1,4 @@
-/* fuzz_trace_csv.c - fuzz target: fb_trace_load on a plain CSV trace (time_s,function). */
+/* fuzz_trace_csv.c - fuzz target: fb_trace_load on a plain CSV trace (time_s,function, optionally duration_ms and memory_mb). */
 #include <stddef.h>
 #include <stdint.h>
 

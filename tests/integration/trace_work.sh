@@ -6,7 +6,9 @@
 # node helper's `work` command; every invocation of the trace ran, each on
 # its function; the rows of the first warmup_s workload seconds, and only
 # those, are flagged warmup and left out of summary.csv; nothing is left on
-# any node. Prints the medians.
+# any node. Then a plain csv trace with its own duration_ms and memory_mb
+# columns: each row's work is its own, and a row with an empty duration
+# takes the function's (work_duration_ms, 0 here). Prints the medians.
 set -uo pipefail
 . "$(dirname "$0")/lib.bash"
 
@@ -85,6 +87,56 @@ steady = {f: sum(1 for s, g, _ in events if g == f and s >= WARMUP_S) for f in F
 for r in csv.DictReader(open(os.path.join(run, "summary.csv"))):
     check(int(r["n"]) == steady[r["function"]],
           "summary %s: n %s, want %d" % (r["function"], r["n"], steady[r["function"]]))
+if bad:
+    print("\n".join(bad))
+    sys.exit(1)
+PY
+assert_clean || exit 1
+
+# The csv format's work columns: 12 rows, 2 of them without a duration.
+{
+  echo "time_s,function,duration_ms,memory_mb"
+  for i in $(seq 0 11); do
+    fn=work-py; [ $((i % 2)) -eq 0 ] || fn=work-cmd
+    d=$((100 + 40 * i)); [ $((i % 6)) -ne 5 ] || d=
+    echo "$(awk "BEGIN { print $i * 0.4 }"),$fn,$d,$((8 + i))"
+  done
+} >"$work/traces/work.csv"
+sed -e 's|^  trace = .*|  trace = "traces/work.csv";|' -e 's|^  trace_format = .*|  trace_format = "csv";|' \
+    -e 's|^  time_scale = .*|  time_scale = 1;|' -e 's|^  warmup_s = .*|  warmup_s = 0;|' \
+    -e 's|^name = .*|name = "trace-work-csv";|' "$work/trace-work.cfg" >"$work/trace-work-csv.cfg"
+if ! "$faasbench" -q --no-plots --results "$work/results" "$work/trace-work-csv.cfg" \
+    >"$work/out-csv" 2>"$work/err-csv"; then
+  echo "faasbench failed on the csv trace:"; cat "$work/err-csv"; exit 1
+fi
+/usr/bin/python3 - "$(cat "$work/out-csv")" "$work/traces/work.csv" <<'PY' || exit 1
+import csv, os, statistics, sys
+run, trace = sys.argv[1:]
+want = list(csv.DictReader(open(trace)))
+rows = list(csv.DictReader(open(os.path.join(run, "invocations.csv"))))
+bad, err = [], []
+if len(rows) != len(want):
+    bad.append("%d rows for %d trace rows" % (len(rows), len(want)))
+t0 = min(int(r["intended_start_ms"]) for r in rows)
+for r in rows:
+    off = int(r["intended_start_ms"]) - t0
+    w = [x for x in want if abs(float(x["time_s"]) * 1000 - off) <= 2 and x["function"] == r["function"]]
+    if len(w) != 1 or r["error"] != "" or r["node_exec_ms"] == "":
+        bad.append("row %s at +%d ms: %d trace rows, error %r" % (r["function"], off, len(w), r["error"]))
+        continue
+    got = float(r["node_exec_ms"])
+    if w[0]["duration_ms"] == "":
+        if got >= 50:
+            bad.append("row %s at +%d ms: no duration, yet %.1f ms of work" % (r["function"], off, got))
+    else:
+        ms = float(w[0]["duration_ms"])
+        err.append(abs(got - ms) / ms)
+        if got < ms * 0.999:
+            bad.append("row %s: %.3f ms of node time for %.0f ms of work" % (r["function"], got, ms))
+m = statistics.median(err) if err else float("nan")
+print("trace_work: csv: %d rows with a duration, median error %.2f %%" % (len(err), 100 * m))
+if not (len(err) == 10 and m < 0.05):
+    bad.append("csv: %d rows with a duration, median error %.2f %% (want 10, < 5 %%)" % (len(err), 100 * m))
 if bad:
     print("\n".join(bad))
     sys.exit(1)

@@ -122,6 +122,36 @@ START_TEST(csv_header_variants)
 }
 END_TEST
 
+/* A csv trace's optional work columns, in either order: an empty field
+ * (or no column) is NAN, the function's own work; time_scale keeps them. */
+START_TEST(csv_carries_work)
+{
+    struct fb_trace_opts o = opts(FB_TRACE_CSV, abc, 3);
+    struct fb_trace t;
+
+    o.time_scale = 0.5;
+    load_ok(DIR "csv_work.csv", &o, &t);
+    ck_assert_uint_eq(t.n, 4);
+    assert_event(&t, 0, 0.0, 0);
+    ck_assert_double_eq(t.ev[0].duration_ms, 1000);
+    ck_assert_double_eq(t.ev[0].memory_mb, 64);
+    assert_event(&t, 1, 0.5, 2);
+    ck_assert(isnan(t.ev[1].duration_ms) && isnan(t.ev[1].memory_mb));
+    assert_event(&t, 2, 1.0, 1);
+    ck_assert_double_eq(t.ev[2].duration_ms, 250.5);
+    ck_assert(isnan(t.ev[2].memory_mb));
+    assert_event(&t, 3, 1.5, 0);
+    ck_assert(isnan(t.ev[3].duration_ms));
+    ck_assert_double_eq(t.ev[3].memory_mb, 512);
+    fb_trace_free(&t);
+    /* Without the columns, no work. */
+    load_ok(DIR "csv_ok.csv", &o, &t);
+    for (size_t i = 0; i < t.n; i++)
+        ck_assert(isnan(t.ev[i].duration_ms) && isnan(t.ev[i].memory_mb));
+    fb_trace_free(&t);
+}
+END_TEST
+
 START_TEST(csv_time_scale)
 {
     struct fb_trace_opts o = opts(FB_TRACE_CSV, abc, 3);
@@ -417,9 +447,16 @@ static const struct bad_case {
     {"bad_no_header.csv", FB_TRACE_CSV, 1,
      "header column 1 is '0.5', expected time_s (or offset_s, time)"},
     {"bad_header_columns.csv", FB_TRACE_CSV, 1,
-     "header has 3 columns, expected 2: time_s,function"},
+     "header column 3 is 'node', expected duration_ms or memory_mb"},
+    {"bad_header_wide.csv", FB_TRACE_CSV, 1,
+     "header has 5 columns, expected 2 to 4: time_s,function[,duration_ms][,memory_mb]"},
+    {"bad_header_repeat.csv", FB_TRACE_CSV, 1, "header column 4 repeats duration_ms"},
+    {"bad_work_duration.csv", FB_TRACE_CSV, 3, "duration_ms '12ms' is not a number"},
+    {"bad_work_memory.csv", FB_TRACE_CSV, 2, "memory_mb '-64' is negative"},
+    {"bad_work_far.csv", FB_TRACE_CSV, 2, "duration_ms '4e13' is more than a year"},
+    {"bad_work_columns.csv", FB_TRACE_CSV, 3, "2 columns, expected 3 (as the header)"},
     {"bad_header_only.csv", FB_TRACE_CSV, 1, "no invocations in the trace"},
-    {"bad_columns.csv", FB_TRACE_CSV, 3, "3 columns, expected 2 (time_s,function)"},
+    {"bad_columns.csv", FB_TRACE_CSV, 3, "3 columns, expected 2 (as the header)"},
     {"bad_time.csv", FB_TRACE_CSV, 5, "time 'abc' is not a number"},
     {"bad_nan_time.csv", FB_TRACE_CSV, 3, "time 'nan' is not a number"},
     {"bad_negative_time.csv", FB_TRACE_CSV, 2, "negative time '-1.5'"},
@@ -432,7 +469,8 @@ static const struct bad_case {
      "malformed CSV: a quote inside an unquoted field or after a closing quote"},
     {"bad_unclosed_quote.csv", FB_TRACE_CSV, 3, "malformed CSV: a quoted field is not closed"},
     {"csv_ok.csv", FB_TRACE_AZURE, 1, "header column 1 is 'time_s', expected HashOwner"},
-    {"azure_small.csv", FB_TRACE_CSV, 1, "header has 7 columns, expected 2: time_s,function"},
+    {"azure_small.csv", FB_TRACE_CSV, 1,
+     "header has 7 columns, expected 2 to 4: time_s,function[,duration_ms][,memory_mb]"},
     {"azure_bad_header.csv", FB_TRACE_AZURE, 1,
      "header column 3 is 'Function', expected HashFunction"},
     {"azure_bad_minutes.csv", FB_TRACE_AZURE, 1, "header column 7 is '4', expected minute 3"},
@@ -676,6 +714,7 @@ static Suite *suite(void)
     tcase_add_test(tc, csv_rows_are_sorted_stably);
     tcase_add_test(tc, csv_header_variants);
     tcase_add_test(tc, csv_time_scale);
+    tcase_add_test(tc, csv_carries_work);
     tcase_add_test(tc, shipped_plain_sample_loads);
     tcase_add_test(tc, azure_uniform_places_exactly);
     tcase_add_test(tc, azure_sample_counts_per_function);
