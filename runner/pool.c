@@ -45,14 +45,14 @@ static double fn_memory(const struct fb_engine *e, int f)
 
 /* Under the lock. */
 static void emit(struct fb_engine *e, const struct enode *nd, const struct kinst *in,
-                 const char *event)
+                 const char *event, double now)
 {
     struct kapool *ka = e->ka;
 
     if (ka->event == NULL)
         return;
     struct fb_ka_event ev = {
-        .t_s = eng_now_s(e),
+        .t_s = now,
         .unix_ms = unix_ms(),
         .node = nd->cfg->name,
         .function = e->fns[in->ka.function]->name,
@@ -63,7 +63,8 @@ static void emit(struct fb_engine *e, const struct enode *nd, const struct kinst
     ka->event(ka->event_ctx, &ev);
 }
 
-/* Idle memory accounting: in stops being idle at now. */
+/* Idle memory accounting: in stops being idle at now (the time its event
+ * carries too, so instances.csv adds up to idle_mb_s exactly). */
 static void idle_ends(struct fb_engine *e, struct kinst *in, double now)
 {
     if (in->state == KI_IDLE && now > in->idle_from)
@@ -113,7 +114,7 @@ static void evict(struct fb_engine *e, struct enode *nd, struct kinst *in, enum 
     (*count[cause])++;
     if (ka->k->ops.evicted != NULL && cause != GONE_FAILED)
         ka->k->ops.evicted(ka->kstate, &in->ka, now, cause == GONE_PRESSURE);
-    emit(e, nd, in, cause_event[cause]);
+    emit(e, nd, in, cause_event[cause], now);
     pthread_cond_broadcast(&e->changed);
     pthread_cond_signal(&ka->reaper_cv);
 }
@@ -194,7 +195,7 @@ int eng_ka_claim(struct fb_engine *e, struct enode *nd, int f, enum fb_warming m
         pick->state = KI_BUSY;
         c->inst = pick;
         c->fresh = false;
-        emit(e, nd, pick, "busy");
+        emit(e, nd, pick, "busy", now);
         return 0;
     }
     /* Room, evicting idle instances as the policy gives them up. */
@@ -217,7 +218,7 @@ int eng_ka_claim(struct fb_engine *e, struct enode *nd, int f, enum fb_warming m
     if ((c->inst = new_inst(e, nd, node, f)) == NULL)
         return 1;
     c->fresh = true;
-    emit(e, nd, c->inst, "start");
+    emit(e, nd, c->inst, "start", now);
     return 0;
 }
 
@@ -285,12 +286,12 @@ void eng_ka_release(struct fb_engine *e, struct enode *nd, int f, enum fb_warmin
         ka->out.cold++;
     note_cost(e, f, mode, a, a->t_pull);
     if (c->fresh)
-        emit(e, nd, in, "ready");
+        emit(e, nd, in, "ready", now);
     in->ka.uses++;
     in->ka.last_used_s = now;
     in->state = KI_IDLE;
     in->idle_from = now;
-    emit(e, nd, in, "idle");
+    emit(e, nd, in, "idle", now);
     until = ka->k->ops.idle(ka->kstate, &in->ka, now, &prewarm);
     if (!isnan(prewarm) && prewarm > now) {
         struct kprewarm *pw = calloc(1, sizeof(*pw));
@@ -384,11 +385,11 @@ static void reap_run(struct fb_engine *e, struct reap *r)
         evict(e, r->nd, r->in, GONE_FAILED);
     } else {
         double now = eng_now_s(e);
-        emit(e, r->nd, r->in, "ready");
+        emit(e, r->nd, r->in, "ready", now);
         r->in->state = KI_IDLE;
         r->in->idle_from = now;
         r->in->expire_at = r->keep_until;
-        emit(e, r->nd, r->in, "idle");
+        emit(e, r->nd, r->in, "idle", now);
         pthread_cond_broadcast(&e->changed);
         pthread_cond_signal(&e->ka->reaper_cv);
     }
@@ -446,7 +447,7 @@ static void *reaper_main(void *arg)
                 struct reap *r = in != NULL ? calloc(1, sizeof(*r)) : NULL;
                 if (r != NULL) {
                     ka->out.prewarms++;
-                    emit(e, nd, in, "prewarm");
+                    emit(e, nd, in, "prewarm", now);
                     *r = (struct reap){.nd = nd, .in = in, .start = true,
                                        .keep_until = pw->keep_until, .next = todo};
                     todo = r;
