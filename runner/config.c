@@ -250,6 +250,8 @@ static const struct key matrix_keys[] = {
     {.name = "keepalive", .kind = K_STRINGS, .def = "[\"ttl\"]", .check = check_keepalive,
      AT(struct fb_matrix_cfg, keepalive), .off_n = offsetof(struct fb_matrix_cfg, n_keepalive),
      .help = "keep-alive policies each keep-alive cell runs (\"name:key=value\")"},
+    {.name = "prepull", .kind = K_BOOL, .def = "false", AT(struct fb_matrix_cfg, prepull),
+     .help = "keep-alive cells: pull every image on every node first (starts are pre-warmed)"},
     {.name = "invocations", .kind = K_INT, .def = "1", .min = 1, .max = 1000000,
      AT(struct fb_matrix_cfg, invocations), .help = "invocations per function per cell"},
     {.name = "repetitions", .kind = K_INT, .def = "1", .min = 1, .max = 10000,
@@ -1586,10 +1588,18 @@ static int finish_matrix(struct loader *ld, const config_setting_t *group,
                                           sizeof(*pol));
     char key[256];
     int rc = 0;
+    bool ka = false;
 
     if (spec == NULL || pol == NULL) {
         rc = nomem(ld);
         goto out;
+    }
+    for (int w = 0; w < m->n_warmings; w++)
+        ka = ka || m->warmings[w] == FB_WARM_KEEPALIVE;
+    if (m->prepull && !ka) {
+        snprintf(key, sizeof(key), "%s.prepull", path);
+        rc = fail(ld, member_or(group, "prepull", at), key,
+                  "only keep-alive cells pull ahead: warming has no \"keep-alive\"");
     }
     for (int i = 0; i < m->n_policies && (rc == 0 || go_on(ld, rc)); i++) {
         pol[i] = fb_policy_find_spec(m->policies[i], &spec[i], NULL);

@@ -93,6 +93,7 @@ struct fb_matrix_cfg {
     bool shuffle;    /* order = "shuffled": cells in a seeded random order */
     char **keepalive; /* keep-alive policies of keep-alive cells ("name:key=value") */
     int n_keepalive;
+    bool prepull;     /* keep-alive cells: every image on every node before the cell */
 };
 
 struct fb_runtime_cfg {

@@ -809,6 +809,46 @@ static void warm_name(const struct fb_engine *e, const struct fb_function_cfg *f
     snprintf(buf, n, "faasbench-warm-%s-%s", fn->name, e->token);
 }
 
+/* Pulls every function's image on nd that it does not hold yet; a failed
+ * pull is kept in nd->task_err (the cell's first start there pulls). */
+static void pull_task(struct fb_engine *e, struct enode *nd)
+{
+    for (int f = 0; f < e->n_fns && !stopping(e); f++) {
+        const struct fb_function_cfg *fn = e->fns[f];
+        struct fb_tvars v = {.image = fn->image, .node = nd->cfg->name, .function = fn->name,
+                             .network = eng_network_arg(fn)};
+        struct step_out o;
+
+        pthread_mutex_lock(&e->lock);
+        bool skip = nd->down || nd->has_image[f];
+        pthread_mutex_unlock(&e->lock);
+        if (skip)
+            continue;
+        if (eng_node_step(e, nd, FB_STEP_PULL, &v, &o) < 0) {
+            nd->task_rc = o.rc;
+            fb_errf(&nd->task_err, o.rc, "%s", o.error);
+            continue;
+        }
+        pthread_mutex_lock(&e->lock);
+        nd->has_image[f] = true;
+        pthread_mutex_unlock(&e->lock);
+    }
+}
+
+int fb_engine_pull_all(struct fb_engine *e)
+{
+    int failed = 0;
+
+    eng_for_each_node(e, pull_task, false);
+    for (int i = 0; i < e->n_nodes; i++)
+        if (e->nodes[i]->task_rc < 0) {
+            eng_log(e, "pull ahead on %s failed: %s", e->nodes[i]->cfg->name,
+                    e->nodes[i]->task_err.msg);
+            failed++;
+        }
+    return failed;
+}
+
 int fb_engine_prepare(struct fb_engine *e, const struct fb_policy *p, void *pstate, int f,
                       enum fb_warming w, struct fb_errbuf *eb)
 {

@@ -209,6 +209,13 @@ struct fb_ka_outcome {
     int peak_instances;     /* the most instances one node held at once */
 };
 
+/* Pulls every function's image on every node that is up (in parallel over
+ * the nodes, untimed), so that a keep-alive cell's starts find their images
+ * there: pre-warmed, not cold. Images stay until the next reset. A failed
+ * pull is logged; that node's first start of the function pulls. Returns
+ * the number of nodes where some pull failed. */
+int fb_engine_pull_all(struct fb_engine *e);
+
 /* Starts a keep-alive cell after fb_engine_cell_begin: nothing is
  * prepared; an invocation finds an idle instance of its function (warm) or
  * starts one where the node policy picks a node with room (cold, or

@@ -356,6 +356,8 @@ static int run_cell(struct run *r, const struct fb_cell *cell)
         goto out;
 
     fb_engine_reset(r->eng);
+    if (k != NULL && exp->matrix.prepull)
+        fb_engine_pull_all(r->eng);
     /* A first poll after the reset, so CPU % has a baseline (and a
      * keep-alive cell its nodes' memory limits). */
     fb_engine_poll(r->eng);

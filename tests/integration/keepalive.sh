@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # keepalive.sh - keep-alive cells on a local node, on designed arrivals: cold
 # or warm is the outcome of the keep-alive policy and the node's memory.
+#   the images pulled ahead (matrix.prepull): pre-warmed, then warm;
 #   ttl 10 s, calls at t = 0, 5, 40 s: cold, warm, cold (the image stays:
 #     pre-warmed); one client, so a slow first pull delays the second call:
 #     the third comes well past the ttl for pulls up to 30 s, and the test
@@ -40,14 +41,15 @@ trace() {
   { echo "time_s,function"; for c in "$@"; do echo "${c% *},${c#* }"; done; } >"$work/$name.csv"
 }
 
-# run NAME KEEPALIVE TIME_SCALE FUNCTIONS: runs trace NAME under the
-# keep-alive policies KEEPALIVE (a libconfig list's items); prints the folder.
+# run NAME KEEPALIVE TIME_SCALE FUNCTIONS [MATRIX]: runs trace NAME under the
+# keep-alive policies KEEPALIVE (a libconfig list's items), with more matrix
+# keys MATRIX; prints the folder.
 run() {
   cat >"$work/$1.cfg" <<CFG
 name = "ka-$1";
 @include "node.cfg"
 functions = ( $4 );
-matrix = { policies = [ "round-robin" ]; warming = [ "keep-alive" ]; keepalive = [ $2 ]; };
+matrix = { policies = [ "round-robin" ]; warming = [ "keep-alive" ]; keepalive = [ $2 ]; ${5:-} };
 workload = { type = "trace"; trace = "$1.csv"; trace_format = "csv"; time_scale = $3;
              clients = 1; };
 runtime = { preset = "docker"; };
@@ -66,6 +68,8 @@ fh() { echo "{ name = \"$1\"; image = \"$heavy\"; handler = \"fibheavy:handle\";
 node 1024
 trace ttl "0 a" "5 a" "40 a"
 ttl=$(run ttl '"ttl:ttl_s=10"' 1 "$(fl a)") || exit 1
+trace again "0 a" "2 a"
+pulled=$(run again '"ttl:ttl_s=10"' 1 "$(fl a)" "prepull = true;") || exit 1
 trace turn "0 a" "1 b" "2 c" "3 a" "4 b" "5 c" "6 a" "7 b" "8 c"
 node 256
 lru2=$(run turn '"lru"' 0.1 "$(fl a), $(fl b), $(fl c)") || exit 1
@@ -85,9 +89,9 @@ minute=$(run minute '"hybrid-histogram:bin_s=10,prewarm_margin=0.3,min_samples=3
 
 left=$(on_node "$port" "docker ps -a --format '{{.Names}}'" | grep -c '^faasbench' || true)
 
-/usr/bin/python3 - "$ttl" "$lru2" "$lru3" "$costly" "$minute" "$left" <<'PY' || exit 1
+/usr/bin/python3 - "$ttl" "$lru2" "$lru3" "$costly" "$minute" "$left" "$pulled" <<'PY' || exit 1
 import csv, os, sys
-ttl, lru2, lru3, costly, minute, left = sys.argv[1:]
+ttl, lru2, lru3, costly, minute, left, pulled = sys.argv[1:]
 fails = []
 def check(cond, msg):
     if not cond:
@@ -101,7 +105,7 @@ def cells(run):
     return {c["keepalive"]: c for c in csv.DictReader(open(os.path.join(run, "keepalive.csv")))}
 
 # The accounting of every cell, against its own timeline.
-for run in (ttl, lru2, lru3, costly, minute):
+for run in (ttl, lru2, lru3, costly, minute, pulled):
     ev = list(csv.DictReader(open(os.path.join(run, "instances.csv"))))
     for ka, c in cells(run).items():
         n = lambda k: int(c[k])
@@ -130,6 +134,10 @@ idle_ms = int(t[2]["start_ms"]) - int(t[1]["start_ms"]) - float(t[1]["latency_ms
 check(idle_ms > 12000, "ttl: the third call came %.0f ms after the second ended, not past the ttl"
       " (first call's pull %s ms)" % (idle_ms, t[0]["pull_ms"]))
 check(modes(ttl) == ["cold", "warmed", "pre-warmed"], "ttl 10 s at 0, 5, 40: %s" % modes(ttl))
+# Images pulled ahead: the first start pulls nothing.
+check(modes(pulled) == ["pre-warmed", "warmed"], "prepull, ttl 10 s at 0, 2: %s" % modes(pulled))
+check(all(r["pull_ms"] in ("", "0", "0.000") for r in rows(pulled)),
+      "prepull: pull_ms %s" % [r["pull_ms"] for r in rows(pulled)])
 m2, m3 = modes(lru2), modes(lru3)
 check(all(m != "warmed" for m in m2), "lru, room for 2 of 3: %s" % m2)
 check(m3[:3] == ["cold"] * 3 and m3[3:] == ["warmed"] * 6, "lru, room for 3: %s" % m3)

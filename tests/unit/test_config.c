@@ -106,6 +106,7 @@ static void assert_default_matrix(const struct fb_matrix_cfg *m)
     ck_assert_int_eq(m->invocations, 1);
     ck_assert_int_eq(m->repetitions, 1);
     ck_assert(!m->shuffle);
+    ck_assert(!m->prepull);
 }
 
 static void assert_str_same(const char *a, const char *b)
@@ -155,6 +156,7 @@ static void assert_same(const struct fb_experiment *a, const struct fb_experimen
     ck_assert_int_eq(a->matrix.invocations, b->matrix.invocations);
     ck_assert_int_eq(a->matrix.repetitions, b->matrix.repetitions);
     ck_assert_int_eq(a->matrix.shuffle, b->matrix.shuffle);
+    ck_assert_int_eq(a->matrix.prepull, b->matrix.prepull);
     assert_str_same(a->runtime.preset, b->runtime.preset);
     for (int s = 0; s < FB_STEP_N; s++)
         assert_str_same(a->runtime.steps[s], b->runtime.steps[s]);
@@ -242,6 +244,18 @@ START_TEST(test_minimal_defaults)
     ck_assert(e.seed == 1);
     ck_assert_int_eq(e.command_timeout_ms, 600000);
     ck_assert_int_eq(e.connect_timeout_ms, 10000);
+    fb_experiment_free(&e);
+}
+END_TEST
+
+START_TEST(test_keepalive_prepull)
+{
+    struct fb_experiment e;
+
+    load_ok("keepalive_prepull.cfg", &e);
+    ck_assert_int_eq(e.matrix.n_warmings, 1);
+    ck_assert_int_eq(e.matrix.warmings[0], FB_WARM_KEEPALIVE);
+    ck_assert(e.matrix.prepull);
     fb_experiment_free(&e);
 }
 END_TEST
@@ -464,6 +478,10 @@ static const struct bad {
     {"bad_keepalive_not_resident.cfg",
      DIR "/bad_keepalive_not_resident.cfg:9: functions[1].resident: a keep-alive cell keeps "
          "instances: 'cmd' must be resident (a handler, or resident = true)",
+     NULL},
+    {"bad_prepull_no_keepalive.cfg",
+     DIR "/bad_prepull_no_keepalive.cfg:10: matrix.prepull: only keep-alive cells pull ahead: "
+         "warming has no \"keep-alive\"",
      NULL},
     {"bad_dup_warming.cfg",
      DIR "/bad_dup_warming.cfg:10: matrix.warming[2]: duplicate entry 'cold' (first at [0])",
@@ -974,6 +992,7 @@ static char *slurp(const char *path)
 
 static const char *const roundtrip_files[] = {
     "minimal.cfg", "include.cfg", "local.cfg", "full.cfg", "policy_params.cfg",
+    "keepalive_prepull.cfg",
 };
 
 /* Load, write, load the written file: the same experiment; writing that
@@ -1145,6 +1164,7 @@ static Suite *config_suite(void)
     TCase *valid = tcase_create("valid");
     tcase_add_test(valid, test_minimal_defaults);
     tcase_add_test(valid, test_full_every_key);
+    tcase_add_test(valid, test_keepalive_prepull);
     tcase_add_test(valid, test_include_nodes);
     tcase_add_test(valid, test_local_node);
     tcase_add_test(valid, test_free_twice);

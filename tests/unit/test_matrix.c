@@ -11,7 +11,7 @@ static enum fb_warming warm[] = {FB_WARM_COLD, FB_WARM_PREWARMED, FB_WARM_WARMED
 
 START_TEST(listed_order)
 {
-    struct fb_matrix_cfg m = {pol, 3, warm, 3, 5, 2, false, NULL, 0};
+    struct fb_matrix_cfg m = {pol, 3, warm, 3, 5, 2, false, NULL, 0, false};
     struct fb_cell *c;
     int n;
     ck_assert_int_eq(fb_matrix_expand(&m, 1, &c, &n), 0);
@@ -30,7 +30,7 @@ END_TEST
 
 START_TEST(shuffled_is_a_seeded_permutation)
 {
-    struct fb_matrix_cfg m = {pol, 3, warm, 3, 1, 3, true, NULL, 0};
+    struct fb_matrix_cfg m = {pol, 3, warm, 3, 1, 3, true, NULL, 0, false};
     struct fb_cell *a, *b, *d;
     int n;
     ck_assert_int_eq(fb_matrix_expand(&m, 42, &a, &n), 0);

@@ -104,9 +104,11 @@ static void on_event(void *ctx, const struct fb_ka_event *ev)
     }
 }
 
-/* The cell begins: nodes and functions added, keep-alive policy spec. */
-static void begin(struct fixture *fx, const char *spec)
+/* The cell begins: nodes and functions added, keep-alive policy spec;
+ * with prepull, the images pulled ahead (returns the nodes that failed). */
+static int begin_pulled(struct fixture *fx, const char *spec, bool prepull)
 {
+    int failed = 0;
     struct fb_errbuf eb = {{0}};
     struct fb_plugspec ps;
     const struct fb_keepalive *k = fb_keepalive_find_spec(spec, &ps, &eb);
@@ -118,9 +120,17 @@ static void begin(struct fixture *fx, const char *spec)
         ck_assert_int_eq(fb_engine_add_function(fx->e, &fx->fn[f]), f);
     ck_assert_int_eq(fx->p->ops.init(&fx->pstate, 1, NULL), 0);
     fb_engine_reset(fx->e);
+    if (prepull)
+        failed = fb_engine_pull_all(fx->e);
     clock_gettime(CLOCK_MONOTONIC, &fx->t0);
     fb_engine_cell_begin(fx->e, fx->scale);
     ck_assert_int_eq(fb_engine_ka_begin(fx->e, k, ps.values, 1, on_event, fx), 0);
+    return failed;
+}
+
+static void begin(struct fixture *fx, const char *spec)
+{
+    begin_pulled(fx, spec, false);
 }
 
 /* Ends the cell: the accounting is exact and nothing is left. */
@@ -179,6 +189,36 @@ START_TEST(ttl_keeps_an_instance_for_its_time)
     ck_assert_int_eq(ko.started, 2);
     ck_assert_int_eq(ko.evicted_expired, 1);
     ck_assert_int_eq(ko.evicted_end, 1);
+}
+END_TEST
+
+/* Images pulled ahead: every start is pre-warmed and nothing is pulled in
+ * the cell; where the pull ahead failed, the first start pulls (cold). */
+START_TEST(pulled_ahead_starts_are_prewarmed)
+{
+    struct fixture fx;
+    struct fb_ka_outcome ko;
+
+    setup(&fx, 1024, 0.05);
+    ck_assert_int_eq(begin_pulled(&fx, "ttl:ttl_s=10", true), 0);
+    ck_assert_int_eq(lrt_count(&fx.rt, "pull "), NFN);
+    ck_assert_int_eq(call(&fx, 0), FB_WARM_PREWARMED);
+    ck_assert_int_eq(call(&fx, 1), FB_WARM_PREWARMED);
+    ck_assert_int_eq(call(&fx, 0), FB_WARM_WARMED);
+    ck_assert_int_eq(lrt_count(&fx.rt, "pull "), NFN);
+    end(&fx, &ko);
+    ck_assert_int_eq(ko.cold, 0);
+    ck_assert_int_eq(ko.prewarmed, 2);
+    ck_assert_int_eq(ko.started, 2);
+
+    setup(&fx, 1024, 0.05);
+    lrt_mark(&fx.rt, "n1.fail-pull", true);
+    ck_assert_int_eq(begin_pulled(&fx, "ttl:ttl_s=10", true), 1);
+    lrt_mark(&fx.rt, "n1.fail-pull", false);
+    ck_assert_int_eq(call(&fx, 0), FB_WARM_COLD);
+    ck_assert_int_eq(call(&fx, 0), FB_WARM_WARMED);
+    end(&fx, &ko);
+    ck_assert_int_eq(ko.cold, 1);
 }
 END_TEST
 
@@ -285,6 +325,7 @@ static Suite *suite(void)
     TCase *tc = tcase_create("keep-alive cells");
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, ttl_keeps_an_instance_for_its_time);
+    tcase_add_test(tc, pulled_ahead_starts_are_prewarmed);
     tcase_add_test(tc, lru_with_room_for_two_of_three_is_always_cold);
     tcase_add_test(tc, lru_with_room_for_three_is_cold_three_times);
     tcase_add_test(tc, greedy_dual_keeps_the_costly_function);
