@@ -7,8 +7,9 @@
 #
 # Two such nodes are made beside the local nodes (nodes/up 4), as root: a user
 # with a password and bash, a sudo rule giving `sudo docker` the local nodes'
-# docker (node3's and node4's storage), and one sshd per node on a free loopback
-# port without the node helper on its PATH. All of it is removed at the end.
+# docker (node3's and node4's: their Podman storage, or their own dockerd on
+# Docker Engine nodes), and one sshd per node on a free loopback port without
+# the node helper on its PATH. All of it is removed at the end.
 set -uo pipefail
 . "$(dirname "$0")/lib.bash"
 . "$(dirname "$0")/http.bash"
@@ -48,7 +49,6 @@ trap cleanup EXIT
 [ "$(id -u)" -eq 0 ] || { echo "FAIL: run as root (it adds a node user and sshds)"; exit 1; }
 [ -x "$gateway" ] || { echo "FAIL: no gateway binary at $gateway"; exit 1; }
 [ -f "$local_dir/nodes.cfg" ] || { echo "FAIL: local nodes are not up (nodes/up 4)"; exit 1; }
-[ "$RUNTIME" = podman ] || { echo "FAIL: wants Podman nodes (the default set)"; exit 1; }
 [ "$(node_ports | wc -l)" -ge 4 ] || { echo "FAIL: want 4 local nodes"; exit 1; }
 id "$tb_user" >/dev/null 2>&1 && { echo "FAIL: user $tb_user exists already"; exit 1; }
 assert_clean || { echo "FAIL: the nodes were not clean before the test"; exit 1; }
