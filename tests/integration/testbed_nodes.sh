@@ -3,7 +3,8 @@
 # way the older testbed set them up: password login, `sudo docker`, its
 # get_node_metrics.sh (in the user's home here), and no faasbench-node. The older
 # client's flow must see every invocation answered 200 and every row recorded; a
-# no-eligible-node answer must say why each node is out.
+# no-eligible-node answer must say why each node is out; a node with no load
+# report at all is taken with a warning.
 #
 # Two such nodes are made beside the local nodes (nodes/up 4), as root: a user
 # with a password and bash, a sudo rule giving `sudo docker` the local nodes'
@@ -235,6 +236,22 @@ for n in tb3 tb4; do
     fail "the 503 does not say why $n is out: $detail"
 done
 echo "ok 503 says: $detail"
+stop_gateway
+
+# A node that reports no load at all (no helper, no get_node_metrics.sh):
+# registered with a warning saying so, metrics none; its calls still run.
+mv "$home/get_node_metrics.sh" "$home/get_node_metrics.sh.off"
+start_gateway none
+expect 200 "register tb3 (no load report)" none POST /nodes/register \
+  -d "$(node_body tb3 "${tb_port[tb3]}")"
+[ "$(json metrics)" = none ] || fail "tb3 without get_node_metrics.sh: metrics '$(json metrics)', want none"
+[[ $(json warning) == *"reports no load"*"RAM threshold cannot skip it"* ]] ||
+  fail "tb3 without get_node_metrics.sh: warning '$(json warning)'"
+expect 200 "register noop (none)" none POST /functions/register -d "$(fn_body noop noop:1 true)"
+expect 200 "invoke noop on a node with no load report" none POST /functions/invoke/noop
+[ "$(json node)" = tb3 ] || fail "invoke with no load report: node '$(json node)'"
+grep -q "warning: node tb3 reports no load" "$tmp/none.log" || fail "the gateway log does not warn about tb3"
+grep -q "node tb3 registered .*metrics none" "$tmp/none.log" || fail "the log does not say tb3 has no metrics"
 stop_gateway
 
 assert_clean || fail "containers or images left on the nodes"
