@@ -16,6 +16,7 @@
 
 #include "metrics.h"
 #include "keepalive.h"
+#include "matrix.h"
 #include "policy.h"
 #include "template.h"
 #include "trace.h"
@@ -1588,15 +1589,12 @@ static int finish_matrix(struct loader *ld, const config_setting_t *group,
                                           sizeof(*pol));
     char key[256];
     int rc = 0;
-    bool ka = false;
 
     if (spec == NULL || pol == NULL) {
         rc = nomem(ld);
         goto out;
     }
-    for (int w = 0; w < m->n_warmings; w++)
-        ka = ka || m->warmings[w] == FB_WARM_KEEPALIVE;
-    if (m->prepull && !ka) {
+    if (m->prepull && !fb_matrix_has_keepalive(m)) {
         snprintf(key, sizeof(key), "%s.prepull", path);
         rc = fail(ld, member_or(group, "prepull", at), key,
                   "only keep-alive cells pull ahead: warming has no \"keep-alive\"");
@@ -1638,10 +1636,8 @@ static int finish_root(struct loader *ld, const config_setting_t *group,
     for (int i = 0; i < exp->n_nodes; i++)
         exp->nodes[i].agent = exp->agent;
     /* Keep-alive cells keep instances: resident ones. */
-    bool ka = false;
+    bool ka = fb_matrix_has_keepalive(&exp->matrix);
     int bad = 0;
-    for (int w = 0; w < exp->matrix.n_warmings; w++)
-        ka = ka || exp->matrix.warmings[w] == FB_WARM_KEEPALIVE;
     for (int f = 0; ka && f < exp->n_functions; f++) {
         if (exp->functions[f].resident)
             continue;

@@ -150,11 +150,8 @@ int main(int argc, char **argv)
         if (fb_matrix_expand(&exp.matrix, exp.seed, &cells, &n_cells) < 0)
             n_cells = -1;
         free(cells);
-        bool ka = false;
-        for (int w = 0; w < exp.matrix.n_warmings; w++)
-            ka = ka || exp.matrix.warmings[w] == FB_WARM_KEEPALIVE;
         char kas[64] = "";
-        if (ka)
+        if (fb_matrix_has_keepalive(&exp.matrix))
             snprintf(kas, sizeof(kas), " (keep-alive x %d policies)", exp.matrix.n_keepalive);
         printf("%s: ok: %d nodes, %d functions, %d policies x %d warming modes%s x %d "
                "repetitions = %d cells, %s workload\n",

@@ -6,6 +6,14 @@
 #include "error.h"
 #include "rng.h"
 
+bool fb_matrix_has_keepalive(const struct fb_matrix_cfg *m)
+{
+    for (int w = 0; w < m->n_warmings; w++)
+        if (m->warmings[w] == FB_WARM_KEEPALIVE)
+            return true;
+    return false;
+}
+
 int fb_matrix_expand(const struct fb_matrix_cfg *m, uint64_t seed, struct fb_cell **cells,
                      int *n)
 {

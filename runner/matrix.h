@@ -2,6 +2,7 @@
 #ifndef FB_MATRIX_H
 #define FB_MATRIX_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "config.h"
@@ -18,5 +19,8 @@ struct fb_cell {
  * keep-alive policy), or shuffled with seed. */
 int fb_matrix_expand(const struct fb_matrix_cfg *m, uint64_t seed, struct fb_cell **cells,
                      int *n);
+
+/* Whether some warming mode of m is keep-alive. */
+bool fb_matrix_has_keepalive(const struct fb_matrix_cfg *m);
 
 #endif

@@ -110,6 +110,11 @@ void fb_plugopt_list(FILE *f, const char *name, const char *summary,
     }
 }
 
+static bool whole(double v)
+{
+    return v == floor(v);
+}
+
 int fb_plugopt_table_check(const char *what, const char *name, const struct fb_plugopt *t,
                            struct fb_errbuf *eb)
 {
@@ -131,7 +136,7 @@ int fb_plugopt_table_check(const char *what, const char *name, const struct fb_p
             return fb_errf(eb, FB_EINVAL,
                            "%s '%s': %s: default %g outside [%g, %g]", what,
                            name, o->name, o->def, o->min, o->max);
-        if (o->kind == FB_PLUGOPT_INT && (o->def != floor(o->def) || o->min != floor(o->min) || o->max != floor(o->max)))
+        if (o->kind == FB_PLUGOPT_INT && !(whole(o->def) && whole(o->min) && whole(o->max)))
             return fb_errf(eb, FB_EINVAL,
                            "%s '%s': %s is an integer with a fractional bound",
                            what, name, o->name);
