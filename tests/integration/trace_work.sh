@@ -93,12 +93,13 @@ if bad:
 PY
 assert_clean || exit 1
 
-# The csv format's work columns: 12 rows, 2 of them without a duration.
+# The csv format's work columns: 12 rows, 2 of them without a duration; the
+# durations (0.4-1.5 s) long beside the 0.5-CPU quota's pauses, as the sample's are.
 {
   echo "time_s,function,duration_ms,memory_mb"
   for i in $(seq 0 11); do
     fn=work-py; [ $((i % 2)) -eq 0 ] || fn=work-cmd
-    d=$((100 + 40 * i)); [ $((i % 6)) -ne 5 ] || d=
+    d=$((400 + 100 * i)); [ $((i % 6)) -ne 5 ] || d=
     echo "$(awk "BEGIN { print $i * 0.4 }"),$fn,$d,$((8 + i))"
   done
 } >"$work/traces/work.csv"
