@@ -5,7 +5,7 @@ Usage: python3 runtime.py SOCKET_DIR MODULE:FUNCTION [ARG...]
 Loads the handler once (its module's imports are the instance's
 initialization), then serves invocations one at a time on the Unix socket
 SOCKET_DIR/sock, which appears only once the handler is loaded: a connection
-that succeeds reaches a ready runtime. Protocol (nodes/instance.h has the
+that succeeds reaches a ready runtime. Protocol (src/helper/instproto.h has the
 same text and the C side):
 
   request   "fbi1 KIND TIMEOUT_MS LEN\\n" then LEN bytes (at most 65536)

@@ -7,7 +7,7 @@ As a resident handler (nodes/images/runtime.py): work:handle, arguments
 Touches MEMORY_MB MiB (a write per page, so the memory is really held), then
 keeps the CPU busy until DURATION_MS have passed since the call began, on
 the monotonic clock: the touching counts within the duration. The same
-work as `faasbench-node work` (nodes/work.c), for Python functions.
+work as `faasbench-node work` (src/helper/work.c), for Python functions.
 """
 import sys
 import time

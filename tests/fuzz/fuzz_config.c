@@ -8,11 +8,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "config.h"
-#include "error.h"
+#include "experiment/config.h"
+#include "core/error.h"
 #include "fuzz.h"
-#include "policy.h"
-#include "template.h"
+#include "policies/policy.h"
+#include "core/template.h"
 
 /* root/in/experiment.cfg: "..", where an @include may climb, is the private
  * root, which holds nothing else. */

@@ -4,10 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "error.h"
+#include "core/error.h"
 #include "fuzz.h"
-#include "request.h"
-#include "template.h"
+#include "gateway/request.h"
+#include "core/template.h"
 
 static void check_node(const uint8_t *body, size_t len)
 {

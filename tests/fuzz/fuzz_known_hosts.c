@@ -8,9 +8,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "error.h"
+#include "core/error.h"
 #include "fuzz.h"
-#include "transport_priv.h"
+#include "transport/transport_priv.h"
 
 static struct {
     bool ready;

@@ -5,9 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "error.h"
+#include "core/error.h"
 #include "fuzz.h"
-#include "metrics.h"
+#include "engine/metrics.h"
 
 /* Parses text in format f: 0 with *c filled, or the error, checked. */
 static int metrics_one(enum fb_metrics_format f, const char *text, struct fb_counters *c)

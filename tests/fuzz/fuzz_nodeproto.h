@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "fuzz.h"
-#include "nodeproto.h"
+#include "helper/nodeproto.h"
 
 /* What one accepted line says: the bytes that follow it (a command, or a
  * reply's two streams), and the line formatted again from the parse. */

@@ -5,9 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "error.h"
+#include "core/error.h"
 #include "fuzz.h"
-#include "template.h"
+#include "core/template.h"
 
 enum { T_TMPL, T_IMAGE, T_CONTAINER, T_COMMAND, T_NODE, T_FUNCTION, T_NETWORK, T_IMAGES, T_N };
 

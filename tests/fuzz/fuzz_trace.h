@@ -10,9 +10,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "error.h"
+#include "core/error.h"
 #include "fuzz.h"
-#include "trace.h"
+#include "workload/trace.h"
 
 /* Names the seeds use (tests/data/trace, experiments/traces). */
 static const char *const fuzz_trace_functions[] = {"a", "b", "c", "f", "g",

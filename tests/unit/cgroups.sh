@@ -21,8 +21,10 @@ helper=$top/build-asan/faasbench-node
 [ -x "$helper" ] || { echo "FAIL: no faasbench-node built (scripts/build)"; exit 1; }
 # The same source, built to read its own cgroup from a fixture file.
 fixture_proc=$work/proc-self-cgroup
-cc -std=c11 -Wall -Wextra -Werror -O1 -fsanitize=address,undefined \
-  -DPROC_SELF_CGROUP="\"$fixture_proc\"" -o "$work/helper-proc" "$top/nodes/faasbench-node.c" "$top/nodes/instance.c" "$top/nodes/work.c" ||
+# shellcheck source=nodes/helper.sh
+source "$top/nodes/helper.sh"
+helper_build "$work/helper-proc" -Werror -O1 -fsanitize=address,undefined \
+  -DPROC_SELF_CGROUP="\"$fixture_proc\"" ||
   { echo "FAIL: could not build the fixture helper"; exit 1; }
 
 # expect NAME LINE KEY=VALUE...: every KEY has VALUE in the metrics LINE.

@@ -11,8 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "config.h"
-#include "error.h"
+#include "experiment/config.h"
+#include "core/error.h"
 
 struct lrt {
     char dir[256];
@@ -103,7 +103,7 @@ static inline int lrt_count(const struct lrt *r, const char *fmt, ...)
 #ifdef FB_NODE_HELPER
 #include <libgen.h>
 
-#include "engine.h"
+#include "engine/engine.h"
 
 /* Engine options for resident instances on local nodes: r's steps with
  * start (the instance's start step) and remove, no metrics, one retry,

@@ -10,10 +10,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "config.h"
-#include "matrix.h"
-#include "policy.h"
-#include "template.h"
+#include "experiment/config.h"
+#include "experiment/matrix.h"
+#include "policies/policy.h"
+#include "core/template.h"
 
 #define DIR FB_TEST_DATA "/config"
 

@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine.h"
+#include "engine/engine.h"
 #include "local_runtime.h"
-#include "policy.h"
+#include "policies/policy.h"
 
 #define N_NODES 3
 

@@ -13,10 +13,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "gateway.h"
-#include "http.h"
-#include "request.h"
-#include "transport.h"
+#include "gateway/gateway.h"
+#include "gateway/http.h"
+#include "gateway/request.h"
+#include "transport/transport.h"
 
 #define S(lit) (lit), (sizeof(lit) - 1)
 

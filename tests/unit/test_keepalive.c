@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "keepalive.h"
+#include "keepalive/keepalive.h"
 
 #define EPS 1e-9
 

@@ -3,8 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "matrix.h"
-#include "rng.h"
+#include "experiment/matrix.h"
+#include "core/rng.h"
 
 static char *pol[] = {"round-robin", "least-used", "most-used"};
 static enum fb_warming warm[] = {FB_WARM_COLD, FB_WARM_PREWARMED, FB_WARM_WARMED};

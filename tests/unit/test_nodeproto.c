@@ -1,5 +1,5 @@
 /* test_nodeproto.c - the node helper's session protocol: its parser and formatter
- * (nodes/nodeproto.h), and the built `faasbench-node serve` run over pipes. */
+ * (src/helper/nodeproto.h), and the built `faasbench-node serve` run over pipes. */
 #define _GNU_SOURCE /* F_SETPIPE_SZ */
 #include <check.h>
 #include <errno.h>
@@ -12,7 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "nodeproto.h"
+#include "helper/nodeproto.h"
 
 /* ---- the helper over pipes ---- */
 

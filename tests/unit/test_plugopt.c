@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "plugopt.h"
+#include "core/plugopt.h"
 
 static const struct fb_plugopt table[] = {
     {"epsilon", FB_PLUGOPT_NUMBER, 0.25, 0, 10, "load bound over the mean"},

@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "policy.h"
-#include "rng.h"
+#include "policies/policy.h"
+#include "core/rng.h"
 
 #define T 90.0 /* RAM threshold */
 

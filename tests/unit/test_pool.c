@@ -8,10 +8,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "engine.h"
-#include "keepalive.h"
+#include "engine/engine.h"
+#include "keepalive/keepalive.h"
 #include "local_runtime.h"
-#include "policy.h"
+#include "policies/policy.h"
 
 #define NFN 3
 

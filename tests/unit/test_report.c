@@ -8,9 +8,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cli.h"
-#include "report.h"
-#include "scan.h"
+#include "cli/cli.h"
+#include "report/report.h"
+#include "results/scan.h"
 
 #define RUNS FB_TEST_DATA "/runs"
 

@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine.h"
+#include "engine/engine.h"
 #include "local_runtime.h"
-#include "policy.h"
+#include "policies/policy.h"
 
 #define RUNTIME_PY FB_TEST_DATA "/../../nodes/images/runtime.py"
 #define HANDLERS FB_TEST_DATA "/handlers"

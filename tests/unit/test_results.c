@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "results.h"
+#include "results/results.h"
 
 #define INV_HEADER                                                                 \
     "run_id,repetition,policy,warming,function,seq,node,mode,intended_start_ms,"  \

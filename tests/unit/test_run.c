@@ -8,11 +8,11 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "config.h"
-#include "csvrow.h"
-#include "invocation.h"
+#include "experiment/config.h"
+#include "core/csvrow.h"
+#include "results/invocation.h"
 #include "local_runtime.h"
-#include "run.h"
+#include "run/run.h"
 
 /* ---- an experiment file over 3 local nodes ---- */
 

@@ -13,9 +13,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "config.h"
-#include "engine.h"
-#include "runfolder.h"
+#include "experiment/config.h"
+#include "engine/engine.h"
+#include "run/runfolder.h"
 
 #define BAIT "the symlink's target, which the run folder must leave alone\n"
 

@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "stats.h"
-#include "tabulate.h"
+#include "report/stats.h"
+#include "report/tabulate.h"
 
 #define TOL 1e-9
 

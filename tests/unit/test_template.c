@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "template.h"
+#include "core/template.h"
 
 static char *expand(const char *tmpl, const struct fb_tvars *v, int *rc, struct fb_errbuf *eb)
 {

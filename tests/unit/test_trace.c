@@ -7,8 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "error.h"
-#include "trace.h"
+#include "core/error.h"
+#include "workload/trace.h"
 
 #define DIR FB_TEST_DATA "/trace/"
 #define SAMPLE FB_TEST_DATA "/../../experiments/traces/azure-sample.csv"

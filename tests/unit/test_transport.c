@@ -10,8 +10,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "transport.h"
-#include "transport_priv.h"
+#include "transport/transport.h"
+#include "transport/transport_priv.h"
 
 static struct fb_node_cfg local_node = {
     .name = "local1",

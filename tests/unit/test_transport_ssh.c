@@ -18,8 +18,8 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 
-#include "transport.h"
-#include "transport_priv.h"
+#include "transport/transport.h"
+#include "transport/transport_priv.h"
 
 #define SSHD "/usr/sbin/sshd"
 #define SSH_KEYGEN "/usr/bin/ssh-keygen"

@@ -1,0 +1,200 @@
+/* main.c - the faasbench command line. */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "experiment/config.h"
+#include "keepalive/keepalive.h"
+#include "experiment/matrix.h"
+#include "policies/policy.h"
+#include "run/run.h"
+#include "transport/transport.h"
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: faasbench [options] EXPERIMENT.cfg\n"
+            "       faasbench [options] --resume RUN_DIR\n"
+            "       faasbench report RUN_DIR [--no-plots] [--reference POLICY/WARMING]\n"
+            "       faasbench compare BASE_RUN NEW_RUN [--metric M] [--tolerance T]\n"
+            "\n"
+            "Runs every cell of the experiment's matrix (policy x warming mode) against\n"
+            "its nodes and writes results/<name>-<UTC time>/.\n"
+            "\n"
+            "  -c, --check          validate the file and exit (nothing is run)\n"
+            "  -r, --results DIR    results folder (overrides the file's 'results')\n"
+            "  -q, --quiet          no progress and no summary table\n"
+            "      --no-plots       do not draw plots at the end\n"
+            "      --resume RUN_DIR continue a stopped run: complete cells are kept,\n"
+            "                       the partial one runs again (its experiment.cfg)\n"
+            "      --list-policies  print the known policies and their parameters\n"
+            "                       (set as \"NAME:KEY=VALUE,...\" in matrix.policies)\n"
+            "  -V, --version        print the version\n"
+            "  -h, --help           this text\n"
+            "\n"
+            "Exit status: 0 done, 1 the run failed, 2 bad usage or experiment file,\n"
+            "128 + the signal when stopped by SIGINT (130), SIGTERM (143) or SIGHUP\n"
+            "(129): finished rows are kept, containers removed.\n");
+}
+
+static void on_signal(int sig)
+{
+    fb_run_stop = sig;
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"check", no_argument, NULL, 'c'},   {"results", required_argument, NULL, 'r'},
+        {"quiet", no_argument, NULL, 'q'},   {"list-policies", no_argument, NULL, 'L'},
+        {"version", no_argument, NULL, 'V'}, {"help", no_argument, NULL, 'h'},
+        {"no-plots", no_argument, NULL, 'P'},
+        {"resume", required_argument, NULL, 'R'},
+        {NULL, 0, NULL, 0},
+    };
+    struct fb_run_opts opts = {0};
+    bool check_only = false;
+    int c;
+
+    /* Subcommands work on finished run folders; they come before options. */
+    if (argc >= 2 && strcmp(argv[1], "report") == 0)
+        return fb_cli_report(argc - 1, argv + 1);
+    if (argc >= 2 && strcmp(argv[1], "compare") == 0)
+        return fb_cli_compare(argc - 1, argv + 1);
+
+    while ((c = getopt_long(argc, argv, "cr:qVh", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'c':
+            check_only = true;
+            break;
+        case 'r':
+            opts.results_root = optarg;
+            break;
+        case 'q':
+            opts.quiet = true;
+            break;
+        case 'R':
+            opts.resume = optarg;
+            break;
+        case 'P':
+            opts.no_plots = true;
+            break;
+        case 'L':
+            fb_policy_list(stdout);
+            printf("\nkeep-alive policies (matrix.keepalive, for warming \"keep-alive\"):\n");
+            for (int i = 0; fb_keepalive_at(i) != NULL; i++)
+                fb_plugopt_list(stdout, fb_keepalive_at(i)->name, fb_keepalive_at(i)->summary,
+                                fb_keepalive_at(i)->options);
+            return 0;
+        case 'V':
+            printf("faasbench %s\n", FB_VERSION);
+            return 0;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (optind != argc - (opts.resume != NULL ? 0 : 1)) {
+        usage(stderr);
+        return 2;
+    }
+    char resume_cfg[4096];
+    const char *file = argv[optind];
+    if (opts.resume != NULL) {
+        snprintf(resume_cfg, sizeof(resume_cfg), "%s/experiment.cfg", opts.resume);
+        file = resume_cfg;
+    }
+
+    struct fb_errbuf eb = {{0}};
+    if (fb_policy_table_check(&eb) < 0) {
+        fprintf(stderr, "faasbench: %s\n", eb.msg);
+        return 1;
+    }
+    struct fb_experiment exp;
+    static struct fb_config_errors errs; /* 10 KB: not on the stack */
+    if (fb_config_load_all(file, &exp, &eb, &errs) < 0) {
+        /* The first error as it always read, then the others, one a line. */
+        fprintf(stderr, "faasbench: %s\n", eb.msg);
+        for (int i = 1; i < errs.n; i++)
+            fprintf(stderr, "faasbench: %s\n", errs.msg[i]);
+        if (errs.more)
+            fprintf(stderr, "faasbench: %s: stopped after %d errors\n", file, errs.n);
+        else if (errs.n > 1)
+            fprintf(stderr, "faasbench: %s: %d errors\n", file, errs.n);
+        return 2;
+    }
+    for (int i = 0; opts.resume != NULL && i < exp.n_nodes; i++) {
+        const struct fb_node_cfg *n = &exp.nodes[i];
+        if (n->password != NULL && n->password_env == NULL &&
+            strcmp(n->password, "********") == 0) {
+            fprintf(stderr,
+                    "faasbench: %s:%d: nodes[%d].password: masked when the run was saved; "
+                    "put the password in an environment variable and name it there with "
+                    "password_env\n",
+                    file, n->line, i);
+            fb_experiment_free(&exp);
+            return 2;
+        }
+    }
+    if (check_only) {
+        static const char *const kinds[] = {"sequential", "closed", "poisson", "trace"};
+        struct fb_cell *cells = NULL;
+        int n_cells = 0;
+        if (fb_matrix_expand(&exp.matrix, exp.seed, &cells, &n_cells) < 0)
+            n_cells = -1;
+        free(cells);
+        char kas[64] = "";
+        if (fb_matrix_has_keepalive(&exp.matrix))
+            snprintf(kas, sizeof(kas), " (keep-alive x %d policies)", exp.matrix.n_keepalive);
+        printf("%s: ok: %d nodes, %d functions, %d policies x %d warming modes%s x %d "
+               "repetitions = %d cells, %s workload\n",
+               file, exp.n_nodes, exp.n_functions, exp.matrix.n_policies, exp.matrix.n_warmings,
+               kas, exp.matrix.repetitions, n_cells, kinds[exp.workload.kind]);
+        fb_experiment_free(&exp);
+        return 0;
+    }
+
+    struct sigaction sa = {0};
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    /* The terminal closing (or the ssh session to this machine dropping)
+     * stops a run as SIGTERM does: clean nodes, every finished row kept. */
+    sigaction(SIGHUP, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    if (fb_transport_global_init() < 0) {
+        fprintf(stderr, "faasbench: cannot initialise libssh2\n");
+        fb_experiment_free(&exp);
+        return 1;
+    }
+    char *run_dir = NULL;
+    int rc = fb_run(&exp, &opts, &run_dir, &eb);
+    int status = 0;
+    if (rc == FB_EINTR) {
+        fprintf(stderr, "faasbench: interrupted; finished rows are in %s\n",
+                run_dir != NULL ? run_dir : "(no folder)");
+        status = 128 + (fb_run_stop > 0 ? (int)fb_run_stop : SIGINT);
+    } else if (rc < 0) {
+        fprintf(stderr, "faasbench: %s\n", eb.msg[0] ? eb.msg : fb_strerror(rc));
+        if (run_dir != NULL)
+            fprintf(stderr, "faasbench: partial results in %s\n", run_dir);
+        status = 1;
+    } else if (!opts.quiet) {
+        fprintf(stderr, "faasbench: results in %s\n", run_dir);
+    }
+    if (run_dir != NULL && opts.quiet && rc == 0)
+        printf("%s\n", run_dir);
+    free(run_dir);
+    fb_transport_global_cleanup();
+    fb_experiment_free(&exp);
+    return status;
+}

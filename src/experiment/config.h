@@ -1,0 +1,206 @@
+/* config.h - the experiment file: parsed, defaulted and validated. */
+#ifndef FB_CONFIG_H
+#define FB_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "core/error.h"
+#include "core/types.h"
+
+enum fb_transport_kind { FB_TRANSPORT_SSH, FB_TRANSPORT_LOCAL };
+
+/* How a node reports its load. */
+enum fb_metrics_format {
+    FB_METRICS_FBNODE,  /* `faasbench-node metrics`: cumulative counters (fbm1) */
+    FB_METRICS_TESTBED, /* older testbed's script: JSON cpu_usage, ram_usage */
+    FB_METRICS_NONE     /* no metrics: cpu/ram read as 0 */
+};
+
+/* Steps of the container runtime, each a command template (template.h). */
+enum fb_step {
+    FB_STEP_PULL,
+    FB_STEP_RUN,
+    FB_STEP_START,
+    FB_STEP_EXEC,
+    FB_STEP_REMOVE_IMAGE,
+    FB_STEP_REMOVE_CONTAINER,
+    FB_STEP_RESET,
+    FB_STEP_START_INSTANCE,  /* a resident instance: container + runtime */
+    FB_STEP_REMOVE_INSTANCE, /* its container and folder */
+    FB_STEP_N
+};
+/* "pull", "run", "start", "exec", "remove_image", "remove_container", "reset",
+ * "start_instance", "remove_instance". */
+const char *fb_step_name(enum fb_step s);
+
+struct fb_node_cfg {
+    char *name;
+    char *host;
+    int port;           /* default 22 */
+    char *user;
+    char *identity;     /* private key file, or NULL */
+    char *password;     /* resolved secret, or NULL; never printed or saved */
+    char *password_env; /* the variable it came from, or NULL (inline or none):
+                           saved in its place, so a resumed run reads it again;
+                           the loader removes it from the environment (children
+                           never inherit it) and keeps its value for later loads
+                           in this process */
+    char *known_hosts;  /* file, or NULL */
+    bool insecure_accept_any_host_key;
+    enum fb_transport_kind transport; /* "ssh" (default) or "local" */
+    bool agent;         /* ssh: commands go through `faasbench-node serve` on one
+                           long-lived channel (the loader sets it from
+                           fb_experiment.agent) */
+    int memory_mb;      /* memory for keep-alive cells' instances; 0: the limit the
+                           node's metrics report */
+    int line;           /* line of the node's entry in its file */
+};
+
+struct fb_function_cfg {
+    char *name;    /* [A-Za-z0-9_.-]{1,64} */
+    char *image;   /* OCI image reference */
+    char *command; /* the experimenter's command, split into words at run time;
+                      NULL for a function with only a handler */
+    bool network;  /* false: containers run with --network none */
+    double weight; /* share in closed and poisson workloads, > 0, default 1 */
+    /* Resident functions: an instance is a container whose main process is
+     * a runtime serving invocations over a Unix socket (warm = a request to
+     * it, no new process). */
+    char *handler; /* Python MODULE:FUNCTION loaded once per instance, or NULL:
+                      the node helper's runtime runs command per request */
+    char *args;    /* words passed at each call to the handler, or appended to a resident
+                      command by the node helper's runtime; NULL: none */
+    bool resident; /* default: true when handler is set */
+    int memory_mb; /* memory limit of a resident instance, default 128 */
+    int timeout_ms;  /* one invocation at most; 0: timeouts.command_s */
+    int line;
+    /* {duration_ms} and {memory_mb} in command or args (template.h) when the
+     * invocation's trace event does not give them */
+    double work_duration_ms;
+    double work_memory_mb;
+};
+
+struct fb_matrix_cfg {
+    char **policies; /* names, each found by fb_policy_find() */
+    int n_policies;
+    enum fb_warming *warmings;
+    int n_warmings;
+    int invocations; /* per function per cell, >= 1 */
+    int repetitions; /* >= 1 */
+    bool shuffle;    /* order = "shuffled": cells in a seeded random order */
+    char **keepalive; /* keep-alive policies of keep-alive cells ("name:key=value") */
+    int n_keepalive;
+    bool prepull;     /* keep-alive cells: every image on every node before the cell */
+};
+
+struct fb_runtime_cfg {
+    char *preset;               /* "docker" (default) or "podman" */
+    char *steps[FB_STEP_N];     /* templates: preset values with overrides applied */
+    char *instance_root;        /* node folder of resident instances' folders, absolute
+                                   (default /tmp/faasbench-instances) */
+};
+
+/* How invocations are issued within a cell. */
+enum fb_workload_kind {
+    FB_WORKLOAD_SEQUENTIAL, /* for i in 1..N, each function in turn, one at a time */
+    FB_WORKLOAD_CLOSED,     /* C clients, each invoking back to back */
+    FB_WORKLOAD_POISSON,    /* open loop: arrivals at a rate, seeded */
+    FB_WORKLOAD_TRACE       /* open loop: arrivals replayed from a trace file */
+};
+
+struct fb_workload_cfg {
+    int kind;           /* enum fb_workload_kind */
+    int clients;        /* closed: clients; open loop: invocations in flight at most */
+    int invocations;    /* closed: per cell over all functions; 0: matrix.invocations
+                           x functions (ignored when duration_s is set) */
+    double duration_s;  /* closed, poisson: how long a cell issues; 0: by count */
+    double rate;        /* poisson: arrivals per second */
+    int per_node;       /* invocations in flight per node (one ssh session each) */
+    char *trace;        /* trace: the file (absolute) */
+    int trace_format;   /* trace: enum fb_trace_format */
+    int spread;         /* trace, azure format: enum fb_trace_spread */
+    double time_scale;  /* trace: offsets multiplied by this */
+    int max_minutes;    /* trace, azure format: first N minutes, 0: all */
+    char *durations;    /* trace, azure format: function_durations_percentiles file, or NULL */
+    char *memory;       /* trace, azure format: app_memory_percentiles file, or NULL */
+    double warmup_s;    /* invocations in a cell's first warmup_s workload seconds are
+                           flagged warmup and left out of summaries */
+};
+
+struct fb_experiment {
+    char *path;        /* the file as given */
+    char *name;        /* default: file name without .cfg */
+    struct fb_node_cfg *nodes;
+    int n_nodes;
+    struct fb_function_cfg *functions;
+    int n_functions;
+    struct fb_matrix_cfg matrix;
+    struct fb_runtime_cfg runtime;
+    double ram_threshold;              /* percent, default 90 */
+    enum fb_metrics_format metrics_format;
+    char *metrics_command;             /* default per format */
+    bool node_timing;                  /* the node times each timed step */
+    bool agent;                        /* ssh nodes: one `faasbench-node serve` channel
+                                          per session carries every command
+                                          (default: as node_timing) */
+    char *results_dir;                 /* default "results" */
+    uint64_t seed;                     /* default 1 */
+    int command_timeout_ms;            /* default 600 s */
+    int connect_timeout_ms;            /* default 10 s */
+    struct fb_workload_cfg workload;
+    int warm_nodes;                    /* nodes prepared per function; 0: all */
+    int retries;                       /* retries of an invocation after a node failure */
+    int metrics_interval_ms;           /* 0: poll at every selection; else in the
+                                          background at this interval */
+};
+
+/* Loads and validates path into *exp (zeroed first). On failure returns
+ * FB_ECONFIG (or FB_ENOMEM) with "file:line: key: message" in eb, and *exp
+ * holds nothing to free. Warnings (inline password, insecure host keys) go
+ * to stderr. fb_experiment_free() releases a loaded experiment. */
+int fb_config_load(const char *path, struct fb_experiment *exp, struct fb_errbuf *eb);
+
+/* Every error of a file, as a compiler reports them: in the order found
+ * (file order; a list's repeated names after its elements), each
+ * "file:line: key: message" with its "did you mean". A group whose keys
+ * have errors gets no cross-key checks (they would report consequences).
+ * Loading stops once more than FB_CONFIG_MAX_ERRORS are found. */
+#define FB_CONFIG_MAX_ERRORS 20
+struct fb_config_errors {
+    int n;     /* messages in msg, 1..FB_CONFIG_MAX_ERRORS after a failure */
+    bool more; /* loading stopped: the file has more errors than these */
+    char msg[FB_CONFIG_MAX_ERRORS][FB_ERRMSG_LEN];
+};
+
+/* fb_config_load, keeping every error in *errs (zeroed first; may be NULL):
+ * the first one is also in eb, with the text fb_config_load gives it. */
+int fb_config_load_all(const char *path, struct fb_experiment *exp, struct fb_errbuf *eb,
+                       struct fb_config_errors *errs);
+void fb_experiment_free(struct fb_experiment *exp);
+
+/* An experiment of every default the file format has, named name, with no
+ * nodes and no functions: what a front end without a file (the REST shim)
+ * starts from. 0, or FB_ENOMEM. */
+int fb_config_defaults(struct fb_experiment *exp, const char *name, struct fb_errbuf *eb);
+
+/* A function with every default of the file format and no name, image or
+ * command yet (the caller sets them): 0 or FB_ENOMEM. */
+int fb_config_function_defaults(struct fb_function_cfg *fn, struct fb_errbuf *eb);
+
+/* Replaces the runtime preset and every step with that preset's templates.
+ * 0, FB_EINVAL (unknown preset) or FB_ENOMEM. */
+int fb_config_set_preset(struct fb_experiment *exp, const char *preset, struct fb_errbuf *eb);
+
+/* Writes the experiment as run, in the same syntax, with passwords masked
+ * and the workload keys its type does not use left out, so that the file
+ * loads again. Returns 0, FB_EIO, or FB_EINVAL (nothing written) for an
+ * experiment without a node, a function, a policy or a warming mode, which
+ * no file can hold. */
+int fb_config_write(const struct fb_experiment *exp, const char *path);
+/* The same to an open file (flushed, not closed). */
+int fb_config_fwrite(const struct fb_experiment *exp, FILE *f);
+
+#endif

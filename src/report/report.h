@@ -1,0 +1,40 @@
+/* report.h - summaries, comparisons, tables and plots rebuilt from a run folder. */
+#ifndef FB_REPORT_H
+#define FB_REPORT_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "core/error.h"
+#include "report/stats.h"
+#include "report/tabulate.h"
+
+/* ---- the report of one run folder ---- */
+
+struct fb_report_opts {
+    bool no_plots;         /* do not run the plot script */
+    /* "policy/warming": every function's reference cell in comparison.*;
+     * NULL: each function's first cell in file order. The first repetition
+     * holding it is used. */
+    const char *reference;
+    FILE *echo;            /* when not NULL, summary.txt's text also goes here */
+};
+
+/* Writes into run_dir, replacing earlier versions (each file is written
+ * beside and renamed into place): summary.csv, summary.txt,
+ * comparison.csv, comparison.txt and, when metrics.csv is there,
+ * metrics_table.txt. Then, unless o->no_plots, runs the plot script on the
+ * folder: $FAASBENCH_PLOT when set (empty: no plots), else
+ * FB_SOURCE_DIR/scripts/plot; its output goes to stderr, and its failure is
+ * a warning on stderr, not an error. o may be NULL (defaults).
+ * Returns 0, FB_EINVAL (bad reference, malformed file), FB_EIO, FB_ENOMEM. */
+int fb_report_write(const char *run_dir, const struct fb_report_opts *o,
+                    struct fb_errbuf *eb);
+
+/* A comparison's ratio ("1.234"), CI ("[1.1, 1.3]") and p ("0.0123",
+ * "<0.0001") as table text, "-" when unknown; each buffer len bytes. */
+void fb_cmp_format(const struct fb_cmp *c, char *ratio, char *ci, char *p, size_t len);
+/* The same three texts as the next cells of a table. */
+void fb_table_add_cmp(struct fb_table *t, const struct fb_cmp *c);
+
+#endif

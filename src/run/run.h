@@ -1,0 +1,33 @@
+/* run.h - the run loop: every cell of the matrix against the nodes. */
+#ifndef FB_RUN_H
+#define FB_RUN_H
+
+#include <signal.h>
+#include <stdbool.h>
+
+#include "experiment/config.h"
+#include "core/error.h"
+
+struct fb_run_opts {
+    bool quiet;               /* no progress on stderr, no table on stdout */
+    const char *results_root; /* overrides the file's results folder, or NULL */
+    bool no_plots;            /* skip the plot script at the end */
+    const char *resume;       /* a run folder to continue, or NULL */
+};
+
+/* Set to the signal number by the CLI's SIGINT/SIGTERM handler: the run
+ * stops issuing, removes its containers, flushes its files and returns
+ * FB_EINTR. */
+extern volatile sig_atomic_t fb_run_stop;
+
+/* Runs the whole experiment. With opts->resume, continues that run folder
+ * (exp loaded from its experiment.cfg): the cells listed done in its
+ * cells.log are skipped, the rows of a cell left partial are cut off and
+ * that cell runs again from its reset. *run_dir (caller frees) names the results
+ * folder whenever one was created, even on failure. Returns 0 when every
+ * cell ran (rows may still carry errors), FB_EINTR when stopped by a
+ * signal, another FB_E* code when the run could not go on. */
+int fb_run(const struct fb_experiment *exp, const struct fb_run_opts *opts, char **run_dir,
+           struct fb_errbuf *eb);
+
+#endif

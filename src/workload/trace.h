@@ -1,0 +1,105 @@
+/* trace.h - invocation traces: a file of timed invocations loaded into a sorted event array. */
+#ifndef FB_TRACE_H
+#define FB_TRACE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/error.h"
+
+/* One invocation: when (seconds from the start of the replay, after
+ * time_scale), which function (index into the experiment's functions), and
+ * the work the trace gives it: how long it ran and the memory it held
+ * (NAN when the trace does not say; time_scale does not change them). */
+struct fb_trace_event {
+    double t_s;
+    int function;
+    double duration_ms;
+    double memory_mb;
+};
+
+/* Events sorted by t_s; rows with equal times keep their order in the file. */
+struct fb_trace {
+    struct fb_trace_event *ev;
+    size_t n;
+};
+
+/* The values match the choices of workload.trace_format and workload.spread
+ * in the experiment file (config.c). */
+enum fb_trace_format {
+    FB_TRACE_CSV,   /* header time_s,function; one row per invocation */
+    FB_TRACE_AZURE, /* Azure Functions 2019 invocations_per_function_md: counts per minute */
+    FB_TRACE_AZURE2021 /* Azure Functions 2021: app,func,end_timestamp,duration per invocation */
+};
+
+enum fb_trace_spread {
+    FB_SPREAD_UNIFORM, /* a minute's c invocations at (j + 0.5) / c of it, j = 0..c-1 */
+    FB_SPREAD_POISSON  /* at c sorted uniform random points in it (seeded) */
+};
+
+struct fb_trace_opts {
+    enum fb_trace_format format;
+    const char *const *functions; /* the experiment's function names */
+    int n_functions;              /* >= 1 */
+    enum fb_trace_spread spread;  /* azure: how a minute's invocations are placed in it */
+    double time_scale;            /* every offset is multiplied by it (0.5: twice as fast); > 0 */
+    uint64_t seed;                /* azure, poisson spread */
+    int max_minutes;              /* azure formats: only the first N minutes; 0: all */
+    /* azure (2019): the companion files the work is drawn from, or NULL */
+    const char *durations;        /* function_durations_percentiles: ms per function */
+    const char *memory;           /* app_memory_percentiles: MB per app */
+};
+
+/* The latest time a CSV trace may give, in seconds (a year). */
+#define FB_TRACE_MAX_SECONDS 31536000.0
+
+/* Invocations a trace may hold; a larger file is an error (use max_minutes). */
+#define FB_TRACE_MAX_EVENTS 100000000
+
+/* Reads the trace at path into *out (zeroed first; free it with
+ * fb_trace_free). Returns 0, FB_EINVAL for bad options or a malformed file,
+ * with "FILE:LINE: message" in eb, FB_EIO when the file cannot be read, or
+ * FB_ENOMEM.
+ *
+ * CSV: the header time_s,function (the first column may also be called
+ * offset_s or time), then one row per invocation: seconds from the start
+ * (>= 0) and the name of one of o->functions. Rows may be in any order.
+ * The header may go on with duration_ms and memory_mb, in either order:
+ * each row's work (a number >= 0, at most a year of ms and 1 TiB; an empty
+ * field is NAN).
+ *
+ * Azure: the header HashOwner,HashApp,HashFunction,Trigger,1,2,...,M (any
+ * M >= 1 consecutive minutes), then one row per function with its
+ * invocation count in each minute. Row k (from 0) is replayed as
+ * o->functions[k mod n_functions]. Minute m (from 1) covers seconds
+ * [60 (m - 1), 60 m); its invocations are spread in it by o->spread, each
+ * (row, minute) drawing from its own generator, so max_minutes keeps the
+ * events of the minutes it keeps exactly.
+ *
+ * With o->durations, each event of a row whose (HashOwner, HashApp,
+ * HashFunction) that file lists gets a duration drawn from the row's
+ * percentiles percentile_Average_0, _1, _25, _50, _75, _99, _100 (ms;
+ * linear between them); with o->memory, each event of an app it lists gets
+ * memory drawn from AverageAllocatedMb_pct1, 5, 25, 50, 75, 95, 99, 100
+ * (below the first percentile, its value). Columns are found by name, and
+ * others are ignored. Each (row, minute) draws from its own seeded stream,
+ * as the spread does. Rows the files do not list keep NAN.
+ *
+ * Azure 2021: the header app,func,end_timestamp,duration, then one row per
+ * invocation, in seconds: it started at end_timestamp - duration and ran
+ * for duration. Each distinct (app, func), numbered k from 0 in the order
+ * first seen, is replayed as o->functions[k mod n_functions]. Events carry
+ * the duration; they have no memory. When some start is before 0 (an
+ * invocation that began before the trace's window), every start moves by
+ * the same amount so the first is at 0. max_minutes keeps the invocations
+ * that start in the first N minutes (after that move).
+ *
+ * Blank lines are skipped. Every offset is multiplied by o->time_scale.
+ * Only the event array stays in memory; the file is read line by line. */
+int fb_trace_load(const char *path, const struct fb_trace_opts *o, struct fb_trace *out,
+                  struct fb_errbuf *eb);
+
+/* Frees the events and zeroes t; NULL and a zeroed trace are fine. */
+void fb_trace_free(struct fb_trace *t);
+
+#endif
