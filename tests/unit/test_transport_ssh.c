@@ -22,6 +22,7 @@
 #include "transport/transport_priv.h"
 
 #define SSHD "/usr/sbin/sshd"
+#define SSHD_PRIVSEP "/run/sshd" /* Debian's compiled-in privilege separation folder */
 #define SSH_KEYGEN "/usr/bin/ssh-keygen"
 
 /* Set up once for the suite, in the runner's process (an unchecked
@@ -179,6 +180,12 @@ static void suite_setup(void)
     }
     if (access(SSHD, X_OK) != 0 || access(SSH_KEYGEN, X_OK) != 0) {
         fx_fail("%s and %s are needed (package openssh-server)", SSHD, SSH_KEYGEN);
+        return;
+    }
+    /* sshd will not start without its privilege separation folder, which is
+     * on /run: a tmpfs, empty after a boot. Nothing else makes it for us. */
+    if (mkdir(SSHD_PRIVSEP, 0755) != 0 && errno != EEXIST) {
+        fx_fail("mkdir %s: %s", SSHD_PRIVSEP, strerror(errno));
         return;
     }
     if (!keygen("host_ed25519", "faasbench-test-host") || !keygen("id_ed25519", "client") ||
