@@ -7,7 +7,7 @@
 
 #include "cli/cli.h"
 #include "report/report.h"
-#include "results/scan.h"
+#include "report/scan.h"
 #include "report/tabulate.h"
 
 #define P_SIGNIFICANT 0.05

@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "experiment/config.h"
+#include "core/types.h"
 #include "core/error.h"
 
 /* Values for one expansion; NULL members are unset (using one is an error). */

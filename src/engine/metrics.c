@@ -350,38 +350,3 @@ double fb_metrics_ram_pct(const struct fb_counters *cur)
         return 0;
     return clamp_pct((double)cur->mem_used / (double)cur->mem_limit * 100.0);
 }
-
-const char *fb_metrics_default_command(enum fb_metrics_format f)
-{
-    switch (f) {
-    case FB_METRICS_FBNODE:
-        return "faasbench-node metrics";
-    case FB_METRICS_TESTBED:
-        return "/usr/local/bin/get_node_metrics.sh";
-    default:
-        return NULL;
-    }
-}
-
-static const char *const format_names[] = {
-    [FB_METRICS_FBNODE] = "faasbench-node",
-    [FB_METRICS_TESTBED] = "testbed",
-    [FB_METRICS_NONE] = "none",
-};
-
-const char *fb_metrics_format_name(enum fb_metrics_format f)
-{
-    return (int)f >= 0 && (size_t)f < sizeof(format_names) / sizeof(format_names[0])
-               ? format_names[f]
-               : "unknown";
-}
-
-int fb_metrics_format_parse(const char *name, enum fb_metrics_format *out)
-{
-    for (size_t i = 0; name != NULL && i < sizeof(format_names) / sizeof(format_names[0]); i++)
-        if (strcmp(format_names[i], name) == 0) {
-            *out = (enum fb_metrics_format)i;
-            return 0;
-        }
-    return FB_EINVAL;
-}

@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "experiment/config.h"
+#include "core/types.h"
 #include "core/error.h"
 
 /* One reading of a node. */
@@ -33,14 +33,5 @@ int fb_metrics_parse(enum fb_metrics_format f, const char *text,
 double fb_metrics_cpu_pct(const struct fb_counters *prev, const struct fb_counters *cur);
 /* RAM % used of the limit. */
 double fb_metrics_ram_pct(const struct fb_counters *cur);
-
-/* The default metrics command of a format ("faasbench-node metrics",
- * "/usr/local/bin/get_node_metrics.sh", NULL for none). */
-const char *fb_metrics_default_command(enum fb_metrics_format f);
-
-/* "faasbench-node", "testbed", "none" (as in experiment files). */
-const char *fb_metrics_format_name(enum fb_metrics_format f);
-/* 0 and *out set, or FB_EINVAL for an unknown name. */
-int fb_metrics_format_parse(const char *name, enum fb_metrics_format *out);
 
 #endif

@@ -14,31 +14,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "engine/metrics.h"
 #include "keepalive/keepalive.h"
 #include "experiment/matrix.h"
 #include "policies/policy.h"
 #include "core/template.h"
-#include "workload/trace.h"
 
 /* ---- names of the small enums ---- */
 
-static const char *const step_names[FB_STEP_N] = {
-    [FB_STEP_PULL] = "pull",
-    [FB_STEP_RUN] = "run",
-    [FB_STEP_START] = "start",
-    [FB_STEP_EXEC] = "exec",
-    [FB_STEP_REMOVE_IMAGE] = "remove_image",
-    [FB_STEP_REMOVE_CONTAINER] = "remove_container",
-    [FB_STEP_RESET] = "reset",
-    [FB_STEP_START_INSTANCE] = "start_instance",
-    [FB_STEP_REMOVE_INSTANCE] = "remove_instance",
-};
 
-const char *fb_step_name(enum fb_step s)
-{
-    return (int)s >= 0 && s < FB_STEP_N ? step_names[s] : "unknown";
-}
 
 /* ---- the key tables ---- */
 
@@ -69,6 +52,9 @@ struct choice {
     const char *name;
     int value;
 };
+
+/* The choices of an enum of types.h, from its X-macro list. */
+#define CHOICE(id, name) {name, id},
 
 struct section;
 
@@ -139,11 +125,7 @@ static int finish_metrics(struct loader *ld, const config_setting_t *group,
 static int finish_root(struct loader *ld, const config_setting_t *group,
                        const config_setting_t *at, const char *path, void *obj);
 
-static const struct choice transports[] = {
-    {"ssh", FB_TRANSPORT_SSH},
-    {"local", FB_TRANSPORT_LOCAL},
-    {NULL, 0},
-};
+static const struct choice transports[] = {FB_TRANSPORT_MAP(CHOICE){NULL, 0}};
 
 static const struct key node_keys[] = {
     {.name = "name", .kind = K_STRING, .flags = F_REQUIRED, .check = check_name,
@@ -305,12 +287,7 @@ static const struct section runtime_section = {
     .finish = finish_runtime,
 };
 
-static const struct choice metrics_formats[] = {
-    {"faasbench-node", FB_METRICS_FBNODE},
-    {"testbed", FB_METRICS_TESTBED},
-    {"none", FB_METRICS_NONE},
-    {NULL, 0},
-};
+static const struct choice metrics_formats[] = {FB_METRICS_MAP(CHOICE){NULL, 0}};
 
 /* The metrics and timeouts groups fill fields of the experiment itself. */
 static const struct key metrics_keys[] = {
@@ -351,27 +328,11 @@ static const struct section timeouts_section = {
     .n_keys = N_OF(timeouts_keys),
 };
 
-static const struct choice workload_kinds[] = {
-    {"sequential", FB_WORKLOAD_SEQUENTIAL},
-    {"closed", FB_WORKLOAD_CLOSED},
-    {"poisson", FB_WORKLOAD_POISSON},
-    {"trace", FB_WORKLOAD_TRACE},
-    {NULL, 0},
-};
+static const struct choice workload_kinds[] = {FB_WORKLOAD_MAP(CHOICE){NULL, 0}};
 
-/* Values of enum fb_trace_format and enum fb_trace_spread (trace.h). */
-static const struct choice trace_formats[] = {
-    {"csv", 0},
-    {"azure", 1},
-    {"azure2021", 2},
-    {NULL, 0},
-};
+static const struct choice trace_formats[] = {FB_TRACE_FORMAT_MAP(CHOICE){NULL, 0}};
 
-static const struct choice spreads[] = {
-    {"uniform", 0},
-    {"poisson", 1},
-    {NULL, 0},
-};
+static const struct choice spreads[] = {FB_SPREAD_MAP(CHOICE){NULL, 0}};
 
 /* used_by values of the workload keys. */
 #define W_CLOSED (1u << FB_WORKLOAD_CLOSED)
@@ -1517,7 +1478,7 @@ static int finish_runtime(struct loader *ld, const config_setting_t *group,
             continue;
         const char *t = fb_runtime_preset(rt->preset, (enum fb_step)s);
         if (t == NULL) {
-            child_key(key, sizeof(key), path, step_names[s]);
+            child_key(key, sizeof(key), path, fb_step_name((enum fb_step)s));
             return fail(ld, at, key, "preset '%s' has no template for this step",
                         rt->preset);
         }

@@ -10,32 +10,6 @@
 #include "core/error.h"
 #include "core/types.h"
 
-enum fb_transport_kind { FB_TRANSPORT_SSH, FB_TRANSPORT_LOCAL };
-
-/* How a node reports its load. */
-enum fb_metrics_format {
-    FB_METRICS_FBNODE,  /* `faasbench-node metrics`: cumulative counters (fbm1) */
-    FB_METRICS_TESTBED, /* older testbed's script: JSON cpu_usage, ram_usage */
-    FB_METRICS_NONE     /* no metrics: cpu/ram read as 0 */
-};
-
-/* Steps of the container runtime, each a command template (template.h). */
-enum fb_step {
-    FB_STEP_PULL,
-    FB_STEP_RUN,
-    FB_STEP_START,
-    FB_STEP_EXEC,
-    FB_STEP_REMOVE_IMAGE,
-    FB_STEP_REMOVE_CONTAINER,
-    FB_STEP_RESET,
-    FB_STEP_START_INSTANCE,  /* a resident instance: container + runtime */
-    FB_STEP_REMOVE_INSTANCE, /* its container and folder */
-    FB_STEP_N
-};
-/* "pull", "run", "start", "exec", "remove_image", "remove_container", "reset",
- * "start_instance", "remove_instance". */
-const char *fb_step_name(enum fb_step s);
-
 struct fb_node_cfg {
     char *name;
     char *host;
@@ -101,14 +75,6 @@ struct fb_runtime_cfg {
     char *steps[FB_STEP_N];     /* templates: preset values with overrides applied */
     char *instance_root;        /* node folder of resident instances' folders, absolute
                                    (default /tmp/faasbench-instances) */
-};
-
-/* How invocations are issued within a cell. */
-enum fb_workload_kind {
-    FB_WORKLOAD_SEQUENTIAL, /* for i in 1..N, each function in turn, one at a time */
-    FB_WORKLOAD_CLOSED,     /* C clients, each invoking back to back */
-    FB_WORKLOAD_POISSON,    /* open loop: arrivals at a rate, seeded */
-    FB_WORKLOAD_TRACE       /* open loop: arrivals replayed from a trace file */
 };
 
 struct fb_workload_cfg {

@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "results/invocation.h"
-#include "results/scan.h"
+#include "report/scan.h"
 #include "report/tabulate.h"
 
 #ifndef FB_SOURCE_DIR

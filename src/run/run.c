@@ -21,8 +21,6 @@
 
 volatile sig_atomic_t fb_run_stop = 0;
 
-static const char *const workload_names[] = {"sequential", "closed", "poisson", "trace"};
-
 struct run {
     const struct fb_experiment *exp;
     const struct fb_run_opts *opts;
@@ -553,7 +551,7 @@ int fb_run(const struct fb_experiment *exp, const struct fb_run_opts *opts, char
         fprintf(stderr, "faasbench: cannot write the environment file: %s\n", web.msg);
     if (!opts->quiet)
         fprintf(stderr, "faasbench: %s: %d cells x %d functions, %s workload, %s%ld invocations -> %s\n",
-                exp->name, n_cells, exp->n_functions, workload_names[exp->workload.kind],
+                exp->name, n_cells, exp->n_functions, fb_workload_name(exp->workload.kind),
                 r.total > 0 ? "" : "timed, ", r.total, fb_runfolder_dir(r.rf));
 
     for (r.cell_i = 0; r.cell_i < n_cells && !fb_run_stop; r.cell_i++) {

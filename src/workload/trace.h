@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "core/error.h"
+#include "core/types.h"
 
 /* One invocation: when (seconds from the start of the replay, after
  * time_scale), which function (index into the experiment's functions), and
@@ -22,19 +23,6 @@ struct fb_trace_event {
 struct fb_trace {
     struct fb_trace_event *ev;
     size_t n;
-};
-
-/* The values match the choices of workload.trace_format and workload.spread
- * in the experiment file (config.c). */
-enum fb_trace_format {
-    FB_TRACE_CSV,   /* header time_s,function; one row per invocation */
-    FB_TRACE_AZURE, /* Azure Functions 2019 invocations_per_function_md: counts per minute */
-    FB_TRACE_AZURE2021 /* Azure Functions 2021: app,func,end_timestamp,duration per invocation */
-};
-
-enum fb_trace_spread {
-    FB_SPREAD_UNIFORM, /* a minute's c invocations at (j + 0.5) / c of it, j = 0..c-1 */
-    FB_SPREAD_POISSON  /* at c sorted uniform random points in it (seeded) */
 };
 
 struct fb_trace_opts {

@@ -10,7 +10,7 @@
 
 #include "cli/cli.h"
 #include "report/report.h"
-#include "results/scan.h"
+#include "report/scan.h"
 
 #define RUNS FB_TEST_DATA "/runs"
 

@@ -1,5 +1,5 @@
 /* scan.c - invocations.csv streamed back, one cell x function at a time. */
-#include "results/scan.h"
+#include "report/scan.h"
 
 #include <csv.h>
 #include <errno.h>
