@@ -16,13 +16,6 @@
 #include "core/template.h"
 #include "transport/transport.h"
 
-static int64_t unix_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static bool stopping(const struct fb_engine *e)
 {
     return e->o.stop != NULL && *e->o.stop;
@@ -643,13 +636,11 @@ void fb_engine_poll(struct fb_engine *e)
 static void *poller_main(void *p)
 {
     struct fb_engine *e = p;
-    struct timespec next;
-    clock_gettime(CLOCK_MONOTONIC, &next);
+    double due = fb_mono_ms();
     for (;;) {
         fb_engine_poll(e);
-        long long ns = next.tv_nsec + (long long)e->o.metrics_interval_ms * 1000000LL;
-        next.tv_sec += (time_t)(ns / 1000000000LL);
-        next.tv_nsec = (long)(ns % 1000000000LL);
+        due += e->o.metrics_interval_ms;
+        struct timespec next = fb_mono_timespec(due);
         pthread_mutex_lock(&e->lock);
         int rc = 0;
         while (!e->poller_stop && rc != ETIMEDOUT)
@@ -798,7 +789,7 @@ static bool room_will_come(const struct fb_engine *e, const bool *failed)
 void fb_engine_cell_begin(struct fb_engine *e, double time_scale)
 {
     pthread_mutex_lock(&e->lock);
-    e->cell_t0 = eng_mono_ms();
+    e->cell_t0 = fb_mono_ms();
     e->time_scale = time_scale > 0 ? time_scale : 1.0;
     pthread_mutex_unlock(&e->lock);
 }
@@ -968,7 +959,7 @@ static void attempt_steps(struct fb_engine *e, struct enode *nd, int k, int f,
     if (mode == FB_WARM_COLD) {
         /* The pull is a step of its own so the row shows what it cost. */
         a->rc = eng_run_step(e, nd, c, FB_STEP_PULL, &v, true, &o);
-        a->t_pull = a->t_run = a->t_clean = eng_mono_ms();
+        a->t_pull = a->t_run = a->t_clean = fb_mono_ms();
         node_ms += o.node_ms;
         if (a->rc < 0) {
             snprintf(a->error, sizeof(a->error), "%s", o.error);
@@ -979,7 +970,7 @@ static void attempt_steps(struct fb_engine *e, struct enode *nd, int k, int f,
     }
     a->rc = eng_run_step(e, nd, c, mode == FB_WARM_WARMED ? FB_STEP_EXEC : FB_STEP_RUN, &v, true,
                      &o);
-    a->t_run = a->t_clean = eng_mono_ms();
+    a->t_run = a->t_clean = fb_mono_ms();
     a->exit_status = o.exit_status;
     node_ms += o.node_ms;
     if (a->rc < 0)
@@ -992,7 +983,7 @@ static void attempt_steps(struct fb_engine *e, struct enode *nd, int k, int f,
             a->rc = rc;
             snprintf(a->error, sizeof(a->error), "%s", r.error);
         }
-        a->t_clean = eng_mono_ms();
+        a->t_clean = fb_mono_ms();
     }
     if (e->o.node_timing && !isnan(node_ms))
         a->node_ms = node_ms;
@@ -1070,8 +1061,8 @@ int fb_engine_invoke_work(struct fb_engine *e, const struct fb_policy *p, void *
                                                      "filled in are not words");
         return rc == FB_EINVAL ? 0 : FB_ENOMEM;
     }
-    out->start_ms = unix_ms();
-    t0 = t1 = eng_mono_ms();
+    out->start_ms = fb_unix_ms();
+    t0 = t1 = fb_mono_ms();
     /* e->ka and the cell's clock change between cells only. */
     double t_arrival = eng_now_s(e);
     if (e->ka != NULL)
@@ -1101,9 +1092,9 @@ int fb_engine_invoke_work(struct fb_engine *e, const struct fb_policy *p, void *
             i = fb_chain_select(p, pstate, views, n, &ctx, &mode);
             ctx.arrival = false;
             if (i < 0 && i != FB_ENOMEM && room_will_come(e, failed)) {
-                t_wait = eng_mono_ms();
+                t_wait = fb_mono_ms();
                 pthread_cond_wait(&e->changed, &e->lock);
-                claim.t_waited += eng_mono_ms() - t_wait;
+                claim.t_waited += fb_mono_ms() - t_wait;
                 continue;
             }
             if (i < 0)
@@ -1118,10 +1109,10 @@ int fb_engine_invoke_work(struct fb_engine *e, const struct fb_policy *p, void *
                 ok = false;
             if (ok)
                 break;
-            t_wait = eng_mono_ms();
+            t_wait = fb_mono_ms();
             pthread_cond_wait(&e->changed, &e->lock);
             if (e->ka != NULL)
-                claim.t_waited += eng_mono_ms() - t_wait;
+                claim.t_waited += fb_mono_ms() - t_wait;
         }
         if (i < 0 && e->ka != NULL) {
             e->ka->out.invocations++;
@@ -1133,7 +1124,7 @@ int fb_engine_invoke_work(struct fb_engine *e, const struct fb_policy *p, void *
             pthread_mutex_unlock(&e->lock);
             out->node = -1;
             out->node_name = NULL;
-            t1 = eng_mono_ms();
+            t1 = fb_mono_ms();
             if (i == FB_ENOMEM) {
                 snprintf(out->error, sizeof(out->error), "selecting a node: out of memory");
                 rc = FB_ENOMEM;
@@ -1166,13 +1157,13 @@ int fb_engine_invoke_work(struct fb_engine *e, const struct fb_policy *p, void *
         pthread_mutex_unlock(&e->lock);
         if (e->ka != NULL) {
             /* Room is made before the start: the evicted instances go now. */
-            double t_evict = eng_mono_ms();
+            double t_evict = fb_mono_ms();
             struct kclaim victims = {.victims = claim.victims};
             claim.victims = NULL;
             eng_ka_remove_gone(e, nd, k, &victims);
-            out->room_ms += claim.t_waited + (eng_mono_ms() - t_evict);
+            out->room_ms += claim.t_waited + (fb_mono_ms() - t_evict);
         }
-        t1 = eng_mono_ms();
+        t1 = fb_mono_ms();
 
         a.command = words.command;
         a.args = words.args;
@@ -1193,7 +1184,7 @@ int fb_engine_invoke_work(struct fb_engine *e, const struct fb_policy *p, void *
                 eng_ka_remove_gone(e, nd, k, &claim);
             else
                 eng_ka_drop_gone(&claim);
-            a.t_clean = eng_mono_ms();
+            a.t_clean = fb_mono_ms();
         }
 
         pthread_mutex_lock(&e->lock);
@@ -1270,7 +1261,7 @@ void fb_outcome_none(struct fb_outcome *o, const char *why)
     o->node = -1;
     o->exit_status = -1;
     o->attempts = 1;
-    o->start_ms = unix_ms();
+    o->start_ms = fb_unix_ms();
     o->node_exec_ms = o->cpu_pct = o->ram_pct = NAN;
     o->create_ms = o->ready_ms = o->init_ms = o->invoke_ms = o->handler_ms = NAN;
     o->room_ms = NAN;

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <time.h>
 
+#include "core/clock.h"
 #include "engine/engine.h"
 #include "keepalive/keepalive.h"
 #include "engine/metrics.h"
@@ -158,13 +159,6 @@ struct attempt {
     const char *args;    /* resident: a handler's words, each ended by a NUL */
     size_t args_len;
 };
-
-static inline double eng_mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
 
 /* A message for the operator, through the log callback. */
 void eng_log(struct fb_engine *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

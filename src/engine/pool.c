@@ -10,16 +10,9 @@
 
 #include "engine/engine_priv.h"
 
-static int64_t unix_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 double eng_now_s(const struct fb_engine *e)
 {
-    return (eng_mono_ms() - e->cell_t0) / 1000.0 / (e->time_scale > 0 ? e->time_scale : 1.0);
+    return (fb_mono_ms() - e->cell_t0) / 1000.0 / (e->time_scale > 0 ? e->time_scale : 1.0);
 }
 
 /* The mono ms at which workload time t falls. */
@@ -53,7 +46,7 @@ static void emit(struct fb_engine *e, const struct enode *nd, const struct kinst
         return;
     struct fb_ka_event ev = {
         .t_s = now,
-        .unix_ms = unix_ms(),
+        .unix_ms = fb_unix_ms(),
         .node = nd->cfg->name,
         .function = e->fns[in->ka.function]->name,
         .instance = in->cname,
@@ -473,8 +466,7 @@ static void *reaper_main(void *arg)
             pthread_cond_wait(&ka->reaper_cv, &e->lock);
         } else {
             double at = mono_at(e, next);
-            struct timespec ts = {.tv_sec = (time_t)(at / 1000.0),
-                                  .tv_nsec = (long)(fmod(at, 1000.0) * 1e6)};
+            struct timespec ts = fb_mono_timespec(at);
             pthread_cond_timedwait(&ka->reaper_cv, &e->lock, &ts);
         }
     }

@@ -96,7 +96,7 @@ int eng_resident_start(struct fb_engine *e, struct enode *nd, struct fb_conn *c,
     eng_instance_dir(e, nd, cname, dir, sizeof(dir));
     vars(e, nd, f, cname, dir, &v);
     rc = eng_run_step(e, nd, c, FB_STEP_START_INSTANCE, &v, true, &o);
-    *t_created = eng_mono_ms();
+    *t_created = fb_mono_ms();
     *node_ms += o.node_ms;
     if (rc < 0) {
         snprintf(error, n, "%s", o.error);
@@ -161,7 +161,7 @@ enum rstage eng_resident_steps(struct fb_engine *e, struct enode *nd, struct fb_
         eng_instance_dir(e, nd, cname, dir, sizeof(dir));
         vars(e, nd, f, cname, dir, &v);
         a->rc = eng_run_step(e, nd, c, FB_STEP_PULL, &v, true, &o);
-        a->t_pull = a->t_create = a->t_ready = a->t_run = a->t_clean = eng_mono_ms();
+        a->t_pull = a->t_create = a->t_ready = a->t_run = a->t_clean = fb_mono_ms();
         *node_ms += o.node_ms;
         if (a->rc < 0) {
             snprintf(a->error, sizeof(a->error), "%s", o.error);
@@ -171,14 +171,14 @@ enum rstage eng_resident_steps(struct fb_engine *e, struct enode *nd, struct fb_
     if (start) {
         a->rc = eng_resident_start(e, nd, c, f, cname, &a->t_create, node_ms, &a->init_ms,
                                    a->error, sizeof(a->error));
-        a->t_ready = a->t_run = a->t_clean = eng_mono_ms();
+        a->t_ready = a->t_run = a->t_clean = fb_mono_ms();
         if (a->rc < 0)
             return RS_START_FAILED;
     } else {
         a->init_ms = 0; /* no start-up in this invocation */
     }
     a->rc = eng_resident_call(e, nd, c, f, cname, a, &res, a->error, sizeof(a->error));
-    a->t_run = a->t_clean = eng_mono_ms();
+    a->t_run = a->t_clean = fb_mono_ms();
     a->exit_status = res.call_state == FB_CALL_OK ? res.exit_status : -1;
     a->handler_ms = res.handler_ms;
     a->runtime_pid = res.runtime_pid;
@@ -234,7 +234,7 @@ void eng_resident_attempt(struct fb_engine *e, struct enode *nd, int k, int f,
             snprintf(a->error, sizeof(a->error), "%s", o.error);
         }
     }
-    a->t_clean = eng_mono_ms();
+    a->t_clean = fb_mono_ms();
 out:
     if (e->o.node_timing && !isnan(node_ms))
         a->node_ms = node_ms;

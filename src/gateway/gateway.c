@@ -1,4 +1,5 @@
 /* gateway.c - the older testbed's REST API on the engine: registries, handlers, rows. */
+#include "core/clock.h"
 #include "gateway/gateway.h"
 
 #include <errno.h>
@@ -525,13 +526,11 @@ static int record(struct fb_gw *g, int f, long seq, const struct fb_outcome *o,
  * and then at that interval, before an invocation. Under g->lock. */
 static void revive_down_nodes(struct fb_gw *g)
 {
-    struct timespec ts;
     double now;
 
     if (g->o.revive_after_ms <= 0)
         return;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    now = (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+    now = fb_mono_ms();
     for (int i = 0; i < g->n_nodes; i++) {
         if (!fb_engine_node_down(g->eng, i, NULL)) {
             g->revive_at[i] = 0;

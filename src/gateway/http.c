@@ -1,4 +1,5 @@
 /* http.c - the gateway's HTTP server (libmicrohttpd): bounded bodies, JSON replies, clean stop. */
+#include "core/clock.h"
 #include "gateway/http.h"
 
 #include <arpa/inet.h>
@@ -46,13 +47,6 @@ struct fb_gw_http {
     bool watching, watch_stop;
     pthread_cond_t watch_cv; /* CLOCK_MONOTONIC */
 };
-
-static double mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
 
 void fb_gw_http_opts_init(struct fb_gw_http_opts *o)
 {
@@ -146,7 +140,7 @@ static void conn_mark(struct fb_gw_http *h, struct MHD_Connection *c, bool heade
     k->headers_done = headers_done;
     k->answering = answering;
     if (!headers_done && !answering)
-        k->since = mono_ms(); /* the next request's time starts now */
+        k->since = fb_mono_ms(); /* the next request's time starts now */
     pthread_mutex_unlock(&h->lock);
 }
 
@@ -172,7 +166,7 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
                  ad->client_addr->sa_family == AF_INET6)
             inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)ad->client_addr)->sin6_addr,
                       k->peer, sizeof(k->peer));
-        k->since = mono_ms();
+        k->since = fb_mono_ms();
         pthread_mutex_lock(&h->lock);
         k->next = h->conns;
         if (h->conns != NULL)
@@ -209,7 +203,7 @@ static void *watch_main(void *arg)
 
     pthread_mutex_lock(&h->lock);
     while (!h->watch_stop) {
-        double now = mono_ms();
+        double now = fb_mono_ms();
         for (struct conn *k = h->conns; k != NULL; k = k->next) {
             double limit = (k->headers_done ? h->o.request_deadline_s : h->o.header_deadline_s);
             if (k->answering || k->cut || now - k->since < limit * 1000.0)
@@ -219,12 +213,7 @@ static void *watch_main(void *arg)
             fprintf(stderr, "faasbench-gateway: http: connection from %s cut: its request "
                             "was not in after %g s\n", k->peer, limit);
         }
-        clock_gettime(CLOCK_MONOTONIC, &next);
-        next.tv_nsec += WATCH_MS * 1000000L;
-        if (next.tv_nsec >= 1000000000L) {
-            next.tv_sec++;
-            next.tv_nsec -= 1000000000L;
-        }
+        next = fb_mono_timespec(fb_mono_ms() + WATCH_MS);
         pthread_cond_timedwait(&h->watch_cv, &h->lock, &next);
     }
     pthread_mutex_unlock(&h->lock);

@@ -1,4 +1,5 @@
 /* run.c - the run loop: reset, prepare, invoke and tear down every cell. */
+#include "core/clock.h"
 #include "run/run.h"
 
 #include <math.h>
@@ -36,13 +37,6 @@ struct run {
     bool tty;
 };
 
-static double mono_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* "1 h 02 min", "3 min 05 s", "12 s". */
 static void human_time(double s, char *buf, size_t n)
 {
@@ -58,7 +52,7 @@ static void human_time(double s, char *buf, size_t n)
 static void progress(struct run *r, const char *policy, const char *warming, bool final)
 {
     char left[48] = "";
-    double elapsed = mono_s() - r->t_start;
+    double elapsed = fb_mono_s() - r->t_start;
 
     if (r->opts->quiet || (!r->tty && !final))
         return;
@@ -199,7 +193,7 @@ static void *closed_client(void *arg)
     for (;;) {
         pthread_mutex_lock(&c->lock);
         bool go = !fb_run_stop && c->rc == 0 &&
-                  (c->deadline > 0 ? mono_s() < c->deadline : c->remaining > 0);
+                  (c->deadline > 0 ? fb_mono_s() < c->deadline : c->remaining > 0);
         if (go && c->deadline <= 0)
             c->remaining--;
         pthread_mutex_unlock(&c->lock);
@@ -234,7 +228,7 @@ static void *open_worker(void *arg)
 static void sleep_until(double t_mono_s)
 {
     while (!fb_run_stop) {
-        double now = mono_s();
+        double now = fb_mono_s();
         if (now >= t_mono_s)
             return;
         double t = t_mono_s - now > 0.1 ? now + 0.1 : t_mono_s;
@@ -296,18 +290,11 @@ static int run_threads(struct cellrun *c, int n, void *(*fn)(void *), uint64_t s
     return started == n ? 0 : FB_ENOMEM;
 }
 
-static int64_t unix_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Releases each job at its time; workers pick them up. */
 static void open_dispatch(struct cellrun *c)
 {
-    double t0 = mono_s();
-    c->t0_unix_ms = unix_now_ms();
+    double t0 = fb_mono_s();
+    c->t0_unix_ms = fb_unix_ms();
     for (size_t i = 0; i < c->n_ev && !fb_run_stop && c->rc == 0; i++) {
         sleep_until(t0 + c->ev[i].t_s);
         if (fb_run_stop)
@@ -375,12 +362,12 @@ static int run_cell(struct run *r, const struct fb_cell *cell)
             fprintf(stderr, "faasbench: %s\n", eb.msg);
     }
 
-    c.t0_unix_ms = unix_now_ms(); /* open loops take theirs when they start */
+    c.t0_unix_ms = fb_unix_ms(); /* open loops take theirs when they start */
     switch (w->kind) {
     case FB_WORKLOAD_CLOSED:
         c.remaining = w->invocations > 0 ? w->invocations
                                          : (long)exp->matrix.invocations * exp->n_functions;
-        c.deadline = w->duration_s > 0 ? mono_s() + w->duration_s : 0;
+        c.deadline = w->duration_s > 0 ? fb_mono_s() + w->duration_s : 0;
         rc = run_threads(&c, w->clients, closed_client, seed, NULL);
         break;
     case FB_WORKLOAD_POISSON: {
@@ -468,7 +455,7 @@ int fb_run(const struct fb_experiment *exp, const struct fb_run_opts *opts, char
 
     *run_dir = NULL;
     r.tty = isatty(STDERR_FILENO);
-    r.t_start = mono_s();
+    r.t_start = fb_mono_s();
     if ((rc = fb_matrix_expand(&exp->matrix, exp->seed, &cells, &n_cells)) < 0)
         goto out;
     r.n_cells = n_cells;

@@ -211,20 +211,13 @@ out:
     return rc;
 }
 
-double fb_clock_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
 int fb_poll_timeout(double deadline)
 {
     double left;
 
     if (isinf(deadline))
         return -1;
-    left = ceil(deadline - fb_clock_ms());
+    left = ceil(deadline - fb_mono_ms());
     if (left <= 0)
         return 0;
     if (left > INT_MAX)

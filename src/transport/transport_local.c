@@ -150,7 +150,7 @@ static int local_exec(struct fb_conn *c, const char *cmd, int timeout_ms,
     pid_t pid = -1;
     bool reaped = false, timed_out = false;
     struct fb_capture out = {0}, err = {0};
-    double t0 = fb_clock_ms();
+    double t0 = fb_mono_ms();
     double deadline = timeout_ms > 0 ? t0 + timeout_ms : INFINITY;
 
     fb_exec_result_init(res);
@@ -185,7 +185,7 @@ static int local_exec(struct fb_conn *c, const char *cmd, int timeout_ms,
         int n = 0, tmo = fb_poll_timeout(deadline), r;
         int io = -1, ie = -1, ip = -1;
 
-        if (fb_clock_ms() >= deadline) {
+        if (fb_mono_ms() >= deadline) {
             timed_out = true;
             break;
         }
@@ -244,7 +244,7 @@ out:
         /* The shell is gone but something of its group kept the streams. */
         kill(-pid, SIGKILL);
     }
-    res->elapsed_ms = fb_clock_ms() - t0;
+    res->elapsed_ms = fb_mono_ms() - t0;
     if (fb_exec_result_take(res, &out, &err) != 0 && rc == 0)
         rc = fb_errf(eb, FB_ENOMEM, "node %s: out of memory", c->node_name);
     fb_capture_free(&out);

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/clock.h"
 #include "helper/nodeproto.h"
 #include "transport/transport.h"
 
@@ -65,9 +66,6 @@ bool fb_trailer_find(const char *text, size_t len, bool complete, double *node_m
  * FB_EHOSTKEY (the reason in eb) when the file cannot be read, FB_ENOMEM. */
 int fb_known_hosts_revoked(const char *path, const unsigned char *key, size_t key_len,
                            struct fb_errbuf *eb);
-
-/* CLOCK_MONOTONIC in milliseconds. */
-double fb_clock_ms(void);
 
 /* Milliseconds left until deadline (INFINITY: none) as a poll() timeout:
  * -1 for none, else rounded up and at least 0. */

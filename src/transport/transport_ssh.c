@@ -112,7 +112,7 @@ static int ssh_wait(struct ssh_conn *sc, double deadline)
         pf.events |= POLLIN;
     if (dir & LIBSSH2_SESSION_BLOCK_OUTBOUND)
         pf.events |= POLLOUT;
-    if (fb_clock_ms() >= deadline)
+    if (fb_mono_ms() >= deadline)
         return FB_ETIMEDOUT;
     if (pf.events == 0)
         return 0; /* libssh2 has buffered work: just call again */
@@ -124,7 +124,7 @@ static int ssh_wait(struct ssh_conn *sc, double deadline)
 #endif
     do {
         r = poll(&pf, 1, fb_poll_timeout(deadline));
-    } while (r < 0 && errno == EINTR && fb_clock_ms() < deadline);
+    } while (r < 0 && errno == EINTR && fb_mono_ms() < deadline);
     if (r == 0)
         return FB_ETIMEDOUT;
     /* Errors and hang-ups are left for libssh2 to report on the retry. */
@@ -183,7 +183,7 @@ static int tcp_connect(struct ssh_conn *sc, double deadline, struct fb_errbuf *e
     next:
         close(fd);
         fd = -1;
-        if (last_err == ETIMEDOUT && fb_clock_ms() >= deadline)
+        if (last_err == ETIMEDOUT && fb_mono_ms() >= deadline)
             break;
     }
     if (fd < 0) {
@@ -771,7 +771,7 @@ static int ssh_open(const struct fb_node_cfg *node, int connect_timeout_ms,
         rc = fb_errf(eb, FB_ENOMEM, "out of memory");
         goto out;
     }
-    deadline = connect_timeout_ms > 0 ? fb_clock_ms() + connect_timeout_ms : INFINITY;
+    deadline = connect_timeout_ms > 0 ? fb_mono_ms() + connect_timeout_ms : INFINITY;
     rc = session_open(sc, deadline, eb);
     if (rc != 0)
         goto out;
@@ -1044,7 +1044,7 @@ static int agent_request(struct ssh_conn *sc, enum fb_nodeproto_kind kind, const
 {
     struct fb_conn *c = &sc->base;
     struct fb_capture out = {0}, err = {0};
-    double t_start = fb_clock_ms(), deadline;
+    double t_start = fb_mono_ms(), deadline;
     size_t sent = 0, hlen = 0, need = 0;
     char head[FB_NODEPROTO_LINE_MAX], errtail[256] = "";
     const char *step = "send request";
@@ -1068,7 +1068,7 @@ static int agent_request(struct ssh_conn *sc, enum fb_nodeproto_kind kind, const
     for (int attempt = 0;; attempt++) {
         if (sc->session == NULL || sc->ach == NULL) {
             bool had_session = sc->session != NULL;
-            double d = sc->connect_timeout_ms > 0 ? fb_clock_ms() + sc->connect_timeout_ms
+            double d = sc->connect_timeout_ms > 0 ? fb_mono_ms() + sc->connect_timeout_ms
                                                   : INFINITY;
             rc = had_session ? 0 : session_open(sc, d, eb);
             if (rc == 0)
@@ -1101,7 +1101,7 @@ static int agent_request(struct ssh_conn *sc, enum fb_nodeproto_kind kind, const
         }
     }
 
-    t_start = fb_clock_ms();
+    t_start = fb_mono_ms();
     deadline = timeout_ms > 0 ? t_start + timeout_ms + AGENT_GRACE_MS : INFINITY;
     while (sent < (size_t)head_len + cmd_len) {
         ssize_t n = sent < (size_t)head_len
@@ -1182,7 +1182,7 @@ static int agent_request(struct ssh_conn *sc, enum fb_nodeproto_kind kind, const
         sc->abuf = NULL;
         sc->acap = 0;
     }
-    res->elapsed_ms = fb_clock_ms() - t_start;
+    res->elapsed_ms = fb_mono_ms() - t_start;
     if (rep.timed_out)
         rc = fb_errf(eb, FB_ETIMEDOUT,
                      "node %s: command timed out after %d ms and was stopped on the node: %s",
@@ -1206,7 +1206,7 @@ timeout:
 
 out:
     if (res->elapsed_ms == 0)
-        res->elapsed_ms = fb_clock_ms() - t_start;
+        res->elapsed_ms = fb_mono_ms() - t_start;
     if (!taken && fb_exec_result_take(res, &out, &err) != 0 && rc == 0)
         rc = fb_errf(eb, FB_ENOMEM, "node %s: out of memory", c->node_name);
     if (hlen > 0 && kind == FB_NODEPROTO_RUN) { /* the reply line was read */
@@ -1230,7 +1230,7 @@ static int ssh_exec(struct fb_conn *c, const char *cmd, int timeout_ms,
     struct ssh_conn *sc = (struct ssh_conn *)c;
     struct fb_capture out = {0}, err = {0};
     LIBSSH2_CHANNEL *ch = NULL;
-    double t_start = fb_clock_ms(), deadline = INFINITY;
+    double t_start = fb_mono_ms(), deadline = INFINITY;
     const char *step = "open channel";
     char buf[32768];
     int rc = 0, r = 0, e;
@@ -1242,13 +1242,13 @@ static int ssh_exec(struct fb_conn *c, const char *cmd, int timeout_ms,
         if (sc->session == NULL) {
             /* A reopen is bounded by the connect timeout; the command's own
              * timeout starts once there is a session to run it on. */
-            double d = sc->connect_timeout_ms > 0 ? fb_clock_ms() + sc->connect_timeout_ms
+            double d = sc->connect_timeout_ms > 0 ? fb_mono_ms() + sc->connect_timeout_ms
                                                   : INFINITY;
             rc = session_open(sc, d, eb);
             if (rc != 0)
                 goto out;
         }
-        t_start = fb_clock_ms();
+        t_start = fb_mono_ms();
         deadline = timeout_ms > 0 ? t_start + timeout_ms : INFINITY;
         e = 0;
         ch = channel_open(sc, deadline, &e);
@@ -1321,7 +1321,7 @@ static int ssh_exec(struct fb_conn *c, const char *cmd, int timeout_ms,
     if (r != 0)
         goto failed;
     res->exit_status = channel_exit_status(sc->session, ch);
-    res->elapsed_ms = fb_clock_ms() - t_start;
+    res->elapsed_ms = fb_mono_ms() - t_start;
     while (libssh2_channel_free(ch) == LIBSSH2_ERROR_EAGAIN) {
         if (ssh_wait(sc, deadline) != 0)
             break;
@@ -1348,7 +1348,7 @@ timeout:
 out:
     if (ch != NULL) {
         /* A channel-level failure on a sound session: close it properly. */
-        double d = fb_clock_ms() + 1000;
+        double d = fb_mono_ms() + 1000;
         while (libssh2_channel_free(ch) == LIBSSH2_ERROR_EAGAIN) {
             if (ssh_wait(sc, d) != 0) {
                 session_drop(sc, false);
@@ -1357,7 +1357,7 @@ out:
         }
     }
     if (res->elapsed_ms == 0)
-        res->elapsed_ms = fb_clock_ms() - t_start;
+        res->elapsed_ms = fb_mono_ms() - t_start;
     if (fb_exec_result_take(res, &out, &err) != 0 && rc == 0)
         rc = fb_errf(eb, FB_ENOMEM, "node %s: out of memory", c->node_name);
     fb_capture_free(&out);
