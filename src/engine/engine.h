@@ -11,6 +11,7 @@
 #include "core/error.h"
 #include "policies/policy.h"
 #include "core/types.h"
+#include "decide/cluster.h"
 #include "keepalive/keepalive.h"
 #include "core/template.h"
 
@@ -187,27 +188,6 @@ void fb_engine_teardown(struct fb_engine *e);
 void fb_engine_cell_begin(struct fb_engine *e, double time_scale);
 
 /* ---- keep-alive cells ---- */
-
-/* One change of an instance, for instances.csv. Strings borrowed. */
-struct fb_ka_event {
-    double t_s;             /* workload seconds since the cell began */
-    int64_t unix_ms;
-    const char *node, *function, *instance;
-    const char *event;      /* start, prewarm, ready, busy, idle, evict-pressure,
-                               evict-expired, evict-unload, evict-failed, evict-end */
-    double memory_mb;
-};
-
-/* What a keep-alive cell did, over all its invocations and nodes. */
-struct fb_ka_outcome {
-    long invocations, cold, prewarmed, warm, failed;
-    long started;           /* instances started (cold, pre-warmed or pre-warm) */
-    long prewarms;          /* of them started ahead by the policy */
-    long evicted_pressure, evicted_expired, evicted_unload, evicted_failed, evicted_end;
-    long room_waits;        /* invocations that waited for memory */
-    double idle_mb_s;       /* memory held by idle instances, MB x workload s */
-    int peak_instances;     /* the most instances one node held at once */
-};
 
 /* Pulls every function's image on every node that is up (in parallel over
  * the nodes, untimed), so that a keep-alive cell's starts find their images

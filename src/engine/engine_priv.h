@@ -1,25 +1,37 @@
-/* engine_priv.h - the engine's insides, shared by engine.c (nodes, sessions,
- * selection, the exec-based modes) and resident.c (resident instances).
- * Not for other modules: they use engine.h. */
+/* engine_priv.h - the engine's insides, shared by its files. Not for other
+ * modules: they use engine.h.
+ *
+ * The files, each using only those above it in this list (no circle):
+ *   session.c    node sessions and slots, one step on a node, messages, the cell's clock
+ *   poll.c       node metrics polls, at each selection or in the background
+ *   resident.c   resident instances: start, ready, call, remove
+ *   exec.c       the exec-based path of an invocation (docker run / exec)
+ *   keepalive.c  the keep-alive path, the timers' thread, keep-alive cells
+ *   invoke.c     one invocation: decide (the cluster), execute (a path), report back
+ *   engine.c     the engine's life, nodes, functions, reset, warming, teardown
+ *
+ * Every decision (node, mode, instance, victims, expiry) is the decision
+ * core's (decide/cluster.h); the engine runs the steps and tells the core
+ * what happened, under e->lock, on the cell's clock. */
 #ifndef FB_ENGINE_PRIV_H
 #define FB_ENGINE_PRIV_H
 
 #include <math.h>
 #include <pthread.h>
 #include <stdbool.h>
-#include <time.h>
 
 #include "core/clock.h"
+#include "decide/cluster.h"
 #include "engine/engine.h"
-#include "keepalive/keepalive.h"
 #include "engine/metrics.h"
 #include "core/template.h"
 #include "transport/transport.h"
 
 struct enode {
     const struct fb_node_cfg *cfg;
-    /* Step sessions, one per invocation in flight; a slot is taken and given
-     * back under the engine's lock, its session used outside it. */
+    int idx;               /* in the engine and its cluster */
+    /* Step sessions; a session is taken and given back under the engine's
+     * lock (the cluster counts them), used outside it. */
     struct fb_conn **conns;
     bool *busy;
     int slots;
@@ -27,19 +39,9 @@ struct enode {
     /* under the engine's lock: */
     struct fb_counters prev;
     bool have_prev;
-    double cpu_pct, ram_pct;
     bool polling;          /* a poll is under way: others wait for its result */
     unsigned long poll_gen;
-    bool down;
     char down_reason[FB_ERRMSG_LEN];
-    bool *has_image; /* per function */
-    bool *has_warm;  /* per function */
-    bool *cold_busy; /* per function: a cold start is under way here */
-    int inflight;
-    /* keep-alive cells (pool.c), under the engine's lock: */
-    struct kinst *inst;    /* the node's instances, any function, any state */
-    int n_inst, peak_inst;
-    double mem_used_mb;    /* reserved by its instances */
     /* scratch of parallel tasks */
     int task_rc;
     struct fb_errbuf task_err;
@@ -50,57 +52,13 @@ struct enode {
     bool offer_timing;
 };
 
-/* A resident instance of a keep-alive cell. */
-enum kstate { KI_STARTING, KI_IDLE, KI_BUSY };
-struct kinst {
-    struct fb_ka_instance ka; /* what its keep-alive policy sees */
-    char cname[96];
-    enum kstate state;
-    double idle_from;         /* workload s it went idle (its memory is wasted since) */
-    double expire_at;         /* workload s its keep-alive ends while idle */
-    struct kinst *next;
-};
-
-/* A pre-warm a keep-alive policy asked for. */
-struct kprewarm {
-    int f, node;
-    double at, keep_until;    /* workload s */
-    struct kprewarm *next;
-};
-
-/* The keep-alive cell under way (pool.c). */
-struct kapool {
-    const struct fb_keepalive *k;
-    void *kstate;
-    double scale;             /* wall seconds per workload second */
-    int next_id;
-    struct kprewarm *prewarms;
-    pthread_t reaper;
-    bool reaper_on, reaper_stop;
-    pthread_cond_t reaper_cv; /* CLOCK_MONOTONIC */
-    struct fb_ka_outcome out;
-    double *warm_ms;          /* per function: mean warm latency so far, NAN: none */
-    long *warm_n;
-    void (*event)(void *ctx, const struct fb_ka_event *ev);
-    void *event_ctx;
-};
-
-/* What an invocation of a keep-alive cell holds between its selection and
- * its end (pool.c). */
-struct kclaim {
-    struct kinst *inst;       /* the instance it runs on */
-    struct kinst *victims;    /* idle instances evicted to make room: removed
-                                 by this invocation before its start */
-    bool fresh;               /* inst is new: started by this invocation */
-    struct kinst *gone;       /* removed after the answer (failed, or the
-                                 policy's at once, or an unload for a pre-warm) */
-    double t_waited;          /* mono ms spent waiting for room */
-};
+struct kacell; /* keepalive.c */
 
 struct fb_engine {
     struct fb_engine_opts o;
     pthread_mutex_t lock;
-    pthread_cond_t changed; /* a slot, a cold start or a poll ended */
+    pthread_cond_t changed; /* a slot, a cold start, a poll or an instance changed */
+    struct fb_cluster *cl;  /* the decision core: every node's state as decided on */
     struct enode **nodes;
     int n_nodes, cap_nodes;
     const struct fb_function_cfg **fns;
@@ -109,15 +67,14 @@ struct fb_engine {
     unsigned long container_seq;
     char token[16];   /* in container names: runs sharing a node do not collide */
     char *images; /* every function image, space-separated, each once */
-    int max_inflight;
     /* background poller */
     pthread_t poller;
     bool poller_on, poller_stop;
     pthread_cond_t poller_cv;
-    /* the cell under way: its clock, and its pool in a keep-alive cell */
+    /* the cell under way: its clock, and its timers in a keep-alive cell */
     double cell_t0;           /* mono ms */
     double time_scale;        /* wall seconds per workload second */
-    struct kapool *ka;
+    struct kacell *ka;
 };
 
 /* What the engine keeps of a function besides its configuration. */
@@ -153,6 +110,7 @@ struct attempt {
     double init_ms, handler_ms;    /* resident: the runtime's figures, else NAN */
     int runtime_pid;
     long runtime_count;
+    bool image_pulled;             /* the pull left the image on the node */
     /* Set by the caller before the attempt: the invocation's own words, its
      * work placeholders filled (template.h). */
     const char *command; /* exec-based: the function's command */
@@ -160,11 +118,46 @@ struct attempt {
     size_t args_len;
 };
 
+/* What an invocation's path needs of it between the cluster's pick and its
+ * end: the function, the node and session, the ticket the cluster filled,
+ * the container it runs in. */
+struct call {
+    int f;
+    struct enode *nd;
+    int k;                    /* the session */
+    struct fb_ticket *t;      /* node, mode, and in a keep-alive cell the instance */
+    char cname[96];           /* the container */
+    double room_ms;           /* keep-alive: evicting victims before the start */
+};
+
+/* How one kind of invocation runs on its node, chosen per invocation:
+ * exec-based functions, resident functions of warming cells, and
+ * keep-alive cells. Each hook runs off the engine's lock on session c->k. */
+struct eng_path {
+    /* The container the call runs in, into c->cname (under the lock). */
+    void (*name)(struct fb_engine *e, struct call *c);
+    /* Before the attempt's steps (keep-alive: removes the victims). NULL: none. */
+    void (*before)(struct fb_engine *e, struct call *c);
+    /* The attempt's steps from t_start: fills a's phases. */
+    void (*attempt)(struct fb_engine *e, struct call *c, double t_start, struct attempt *a);
+    /* After the cluster heard how the call went, before the session is
+     * given back (keep-alive: removes what left the pool, ticket->gone).
+     * NULL: none. */
+    void (*after)(struct fb_engine *e, struct call *c, struct attempt *a);
+};
+
+extern const struct eng_path eng_exec_path, eng_resident_path, eng_keepalive_path;
+
+/* ---- session.c ---- */
+
 /* A message for the operator, through the log callback. */
 void eng_log(struct fb_engine *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+bool eng_stopping(const struct fb_engine *e);
+
 /* Marks nd down with why (under the engine's lock). */
 void eng_mark_down_locked(struct fb_engine *e, struct enode *nd, const char *why);
+void eng_mark_down(struct fb_engine *e, struct enode *nd, const char *why);
 
 /* Expands step s and runs it on session c of nd. timed: the node reports
  * the command's own time. Returns 0 when the command exited 0; otherwise
@@ -172,10 +165,14 @@ void eng_mark_down_locked(struct fb_engine *e, struct enode *nd, const char *why
 int eng_run_step(struct fb_engine *e, struct enode *nd, struct fb_conn *c, enum fb_step s,
                  const struct fb_tvars *v, bool timed, struct step_out *o);
 
-/* Takes a free session of nd, waiting for one: its slot, or -1 when the
- * node has none (down, never connected). eng_give_slot gives it back. */
+/* Takes a free session of nd for work that is not an invocation, waiting
+ * for one: its slot, or -1 when the node has none (never connected).
+ * eng_give_slot gives it back (either kind). Not under the lock. */
 int eng_take_slot(struct fb_engine *e, struct enode *nd);
 void eng_give_slot(struct fb_engine *e, struct enode *nd, int k);
+/* The free session of nd the cluster has just counted taken (under the
+ * lock): its index, marked busy. */
+int eng_claim_session(struct enode *nd);
 
 /* eng_run_step on a free session of nd (waiting for one); a node failure
  * marks nd down. */
@@ -192,33 +189,23 @@ static inline const char *eng_network_arg(const struct fb_function_cfg *fn)
 void eng_for_each_node(struct fb_engine *e, void (*fn)(struct fb_engine *e, struct enode *nd),
                        bool all);
 
-/* The cell's clock: workload seconds since fb_engine_cell_begin. */
+/* The cell's clock: workload seconds since fb_engine_cell_begin, and the
+ * monotonic ms at which workload time t falls. */
 double eng_now_s(const struct fb_engine *e);
+double eng_mono_at(const struct fb_engine *e, double t);
 
-/* ---- pool.c: keep-alive cells ---- */
+/* The name of a prepared warm container of fn. */
+void eng_warm_name(const struct fb_engine *e, const struct fb_function_cfg *fn, char *buf,
+                   size_t n);
+/* A warming cell's call's container: the warm container in warmed mode,
+ * else a new name (under the lock). */
+void eng_call_name(struct fb_engine *e, struct call *c);
 
-/* Whether node nd holds an idle instance of f; whether it could make room
- * for one more (free memory, or idle instances to evict). Under the lock. */
-bool eng_ka_has_idle(const struct enode *nd, int f);
-bool eng_ka_could_fit(const struct fb_engine *e, const struct enode *nd, int f);
-/* Takes what invocation of f needs on nd: the idle instance (mode warmed)
- * or room for a new one, evicting idle instances the policy gives up.
- * Returns 0, or 1 when it must wait for room. Under the lock. */
-int eng_ka_claim(struct fb_engine *e, struct enode *nd, int f, enum fb_warming mode,
-                 struct kclaim *c);
-/* The invocation's steps on nd's session k: the victims' removal, then
- * the new instance's start (pull first when cold) and the call, or the
- * call of the idle instance. */
-void eng_ka_attempt(struct fb_engine *e, struct enode *nd, int k, int f, enum fb_warming mode,
-                    struct kclaim *c, double t_start, struct attempt *a);
-/* After the call, under the lock: the instance idle again (its policy says
- * until when) or gone; what is to go now lands in c->gone. */
-void eng_ka_release(struct fb_engine *e, struct enode *nd, int f, enum fb_warming mode,
-                    struct kclaim *c, const struct attempt *a);
-/* Removes c's victims and gone instances on session k (not under the
- * lock); eng_ka_drop_gone forgets them when their node is gone. */
-void eng_ka_remove_gone(struct fb_engine *e, struct enode *nd, int k, struct kclaim *c);
-void eng_ka_drop_gone(struct kclaim *c);
+/* ---- poll.c ---- */
+
+/* Starts the background poller when an interval is set; stops it. */
+void eng_poller_start(struct fb_engine *e);
+void eng_poller_stop(struct fb_engine *e);
 
 /* ---- resident.c ---- */
 
@@ -240,21 +227,9 @@ enum rstage eng_resident_steps(struct fb_engine *e, struct enode *nd, struct fb_
 int eng_resident_start(struct fb_engine *e, struct enode *nd, struct fb_conn *c, int f,
                        const char *cname, double *t_created, double *node_ms, double *init_ms,
                        char *error, size_t n);
-/* Calls instance cname of f on session c with a's args: the transport's
- * code, FB_EEXIT (the function failed: error set) or 0; res filled, caller
- * frees. */
-int eng_resident_call(struct fb_engine *e, struct enode *nd, struct fb_conn *c, int f,
-                      const char *cname, const struct attempt *a, struct fb_exec_result *res,
-                      char *error, size_t n);
 /* Removes instance cname of f on session c. */
 int eng_resident_remove_on(struct fb_engine *e, struct enode *nd, struct fb_conn *c, int f,
                            const char *cname, char *error, size_t n);
-
-/* The steps of a resident function's invocation in mode on session k of nd,
- * cname being its container (the warm instance's in warmed mode). */
-void eng_resident_attempt(struct fb_engine *e, struct enode *nd, int k, int f,
-                          enum fb_warming mode, const char *cname, double t_start,
-                          struct attempt *a);
 /* Starts function f's warm instance cname on nd (pull done): 0 or the
  * failed step's code, error set. */
 int eng_resident_warm(struct fb_engine *e, struct enode *nd, int f, const char *cname,
@@ -262,10 +237,17 @@ int eng_resident_warm(struct fb_engine *e, struct enode *nd, int f, const char *
 /* Removes instance cname of f from nd on any free session. */
 int eng_resident_remove(struct fb_engine *e, struct enode *nd, int f, const char *cname,
                         char *error, size_t n);
-/* The node folder of instance cname of nd, into buf. */
-void eng_instance_dir(const struct fb_engine *e, const struct enode *nd, const char *cname,
-                      char *buf, size_t n);
 /* The folder of nd's instance folders, into buf. */
 void eng_instances_dir(const struct fb_engine *e, const struct enode *nd, char *buf, size_t n);
+
+/* ---- keepalive.c ---- */
+
+/* The cluster's instance events, turned into instances.csv rows for the
+ * cell's callback (the cluster's event hook; under the lock). */
+void eng_ka_event(void *ctx, const struct fb_inst *in, enum fb_inst_event ev, double t_s);
+/* The container of a keep-alive instance. */
+void eng_ka_name(const struct fb_engine *e, const struct fb_inst *in, char *buf, size_t n);
+/* Something the timers' thread waits on may have changed (under the lock). */
+void eng_ka_wake(struct fb_engine *e);
 
 #endif

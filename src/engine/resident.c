@@ -1,6 +1,7 @@
 /* resident.c - resident instances: a container whose main process is a runtime
  * serving invocations on a Unix socket; starting one, waiting until it is
- * ready, calling its handler, replacing and removing it. */
+ * ready, calling its handler, replacing and removing it; and the resident
+ * path of warming cells' invocations. */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -18,8 +19,8 @@ void eng_instances_dir(const struct fb_engine *e, const struct enode *nd, char *
 
 /* The container's name after "faasbench-" names its folder: unique per run
  * and node, as the container is. */
-void eng_instance_dir(const struct fb_engine *e, const struct enode *nd, const char *cname,
-                      char *buf, size_t n)
+static void instance_dir(const struct fb_engine *e, const struct enode *nd, const char *cname,
+                         char *buf, size_t n)
 {
     char root[1100];
     const char *id = strncmp(cname, "faasbench-", 10) == 0 ? cname + 10 : cname;
@@ -93,7 +94,7 @@ int eng_resident_start(struct fb_engine *e, struct enode *nd, struct fb_conn *c,
      * function's own timeout bounds its calls. */
     int rc, timeout = e->o.command_timeout_ms;
 
-    eng_instance_dir(e, nd, cname, dir, sizeof(dir));
+    instance_dir(e, nd, cname, dir, sizeof(dir));
     vars(e, nd, f, cname, dir, &v);
     rc = eng_run_step(e, nd, c, FB_STEP_START_INSTANCE, &v, true, &o);
     *t_created = fb_mono_ms();
@@ -119,7 +120,7 @@ int eng_resident_remove_on(struct fb_engine *e, struct enode *nd, struct fb_conn
     char dir[1200];
     int rc;
 
-    eng_instance_dir(e, nd, cname, dir, sizeof(dir));
+    instance_dir(e, nd, cname, dir, sizeof(dir));
     vars(e, nd, f, cname, dir, &v);
     rc = eng_run_step(e, nd, c, FB_STEP_REMOVE_INSTANCE, &v, false, &o);
     if (rc < 0)
@@ -127,16 +128,19 @@ int eng_resident_remove_on(struct fb_engine *e, struct enode *nd, struct fb_conn
     return rc;
 }
 
-int eng_resident_call(struct fb_engine *e, struct enode *nd, struct fb_conn *c, int f,
-                      const char *cname, const struct attempt *a, struct fb_exec_result *res,
-                      char *error, size_t n)
+/* Calls instance cname of f on session c with a's args: the transport's
+ * code, FB_EEXIT (the function failed: error set) or 0; res filled, caller
+ * frees. */
+static int resident_call(struct fb_engine *e, struct enode *nd, struct fb_conn *c, int f,
+                         const char *cname, const struct attempt *a, struct fb_exec_result *res,
+                         char *error, size_t n)
 {
     struct fb_errbuf eb = {{0}};
     char dir[1200];
     int timeout = fn_timeout(e, e->fns[f]);
     int rc;
 
-    eng_instance_dir(e, nd, cname, dir, sizeof(dir));
+    instance_dir(e, nd, cname, dir, sizeof(dir));
     rc = fb_conn_call(c, dir, FB_CALL_INVOKE, a->args, a->args_len, timeout, res, &eb);
     return call_outcome(nd, FB_CALL_INVOKE, rc, &eb, res, timeout, error, n);
 }
@@ -158,7 +162,7 @@ enum rstage eng_resident_steps(struct fb_engine *e, struct enode *nd, struct fb_
     if (pull) {
         struct fb_tvars v;
         struct step_out o;
-        eng_instance_dir(e, nd, cname, dir, sizeof(dir));
+        instance_dir(e, nd, cname, dir, sizeof(dir));
         vars(e, nd, f, cname, dir, &v);
         a->rc = eng_run_step(e, nd, c, FB_STEP_PULL, &v, true, &o);
         a->t_pull = a->t_create = a->t_ready = a->t_run = a->t_clean = fb_mono_ms();
@@ -177,7 +181,7 @@ enum rstage eng_resident_steps(struct fb_engine *e, struct enode *nd, struct fb_
     } else {
         a->init_ms = 0; /* no start-up in this invocation */
     }
-    a->rc = eng_resident_call(e, nd, c, f, cname, a, &res, a->error, sizeof(a->error));
+    a->rc = resident_call(e, nd, c, f, cname, a, &res, a->error, sizeof(a->error));
     a->t_run = a->t_clean = fb_mono_ms();
     a->exit_status = res.call_state == FB_CALL_OK ? res.exit_status : -1;
     a->handler_ms = res.handler_ms;
@@ -188,30 +192,34 @@ enum rstage eng_resident_steps(struct fb_engine *e, struct enode *nd, struct fb_
     return RS_CALLED;
 }
 
-void eng_resident_attempt(struct fb_engine *e, struct enode *nd, int k, int f,
-                          enum fb_warming mode, const char *cname, double t_start,
-                          struct attempt *a)
+/* ---- the resident path: a warming cell's invocation of a resident function ---- */
+
+static void resident_attempt(struct fb_engine *e, struct call *cl, double t_start,
+                             struct attempt *a)
 {
-    struct fb_conn *c = nd->conns[k];
+    struct enode *nd = cl->nd;
+    struct fb_conn *c = nd->conns[cl->k];
+    enum fb_warming mode = cl->t->mode;
+    int f = cl->f;
     struct fb_tvars v;
     struct step_out o;
     char dir[1200], why[FB_ERRMSG_LEN];
     double node_ms = 0;
     bool started = mode != FB_WARM_WARMED;
     /* As for exec-based functions: the pull is this invocation's own. */
-    enum rstage got = eng_resident_steps(e, nd, c, f, cname, mode == FB_WARM_COLD, started,
+    enum rstage got = eng_resident_steps(e, nd, c, f, cl->cname, mode == FB_WARM_COLD, started,
                                          t_start, a, &node_ms);
     bool broken = got == RS_CALLED && a->rc < 0;
 
     if (got == RS_PULL_FAILED)
         return;
-    eng_instance_dir(e, nd, cname, dir, sizeof(dir));
-    vars(e, nd, f, cname, dir, &v);
+    instance_dir(e, nd, cl->cname, dir, sizeof(dir));
+    vars(e, nd, f, cl->cname, dir, &v);
     if (eng_node_failure(a->rc))
         goto out; /* the node is gone: nothing to clean there now */
     if (started) {
         /* A cold or pre-warmed instance serves one invocation. */
-        if (eng_resident_remove_on(e, nd, c, f, cname, why, sizeof(why)) < 0 && a->rc == 0) {
+        if (eng_resident_remove_on(e, nd, c, f, cl->cname, why, sizeof(why)) < 0 && a->rc == 0) {
             a->rc = FB_EEXIT;
             snprintf(a->error, sizeof(a->error), "%s", why);
         }
@@ -219,12 +227,12 @@ void eng_resident_attempt(struct fb_engine *e, struct enode *nd, int k, int f,
         /* A warm instance that failed is replaced, never used again broken:
          * after the answer, so it counts as cleanup. */
         double t, init = NAN, ms = 0;
-        eng_resident_remove_on(e, nd, c, f, cname, why, sizeof(why));
-        if (eng_resident_start(e, nd, c, f, cname, &t, &ms, &init, why, sizeof(why)) < 0) {
-            eng_log(e, "%s of %s not replaced: %s", cname, nd->cfg->name, why);
-            eng_resident_remove_on(e, nd, c, f, cname, why, sizeof(why));
+        eng_resident_remove_on(e, nd, c, f, cl->cname, why, sizeof(why));
+        if (eng_resident_start(e, nd, c, f, cl->cname, &t, &ms, &init, why, sizeof(why)) < 0) {
+            eng_log(e, "%s of %s not replaced: %s", cl->cname, nd->cfg->name, why);
+            eng_resident_remove_on(e, nd, c, f, cl->cname, why, sizeof(why));
             pthread_mutex_lock(&e->lock);
-            nd->has_warm[f] = false;
+            fb_cluster_set_warm(e->cl, nd->idx, f, false);
             pthread_mutex_unlock(&e->lock);
         }
     }
@@ -239,6 +247,11 @@ out:
     if (e->o.node_timing && !isnan(node_ms))
         a->node_ms = node_ms;
 }
+
+const struct eng_path eng_resident_path = {
+    .name = eng_call_name,
+    .attempt = resident_attempt,
+};
 
 int eng_resident_warm(struct fb_engine *e, struct enode *nd, int f, const char *cname,
                       char *error, size_t n)
@@ -256,11 +269,8 @@ int eng_resident_warm(struct fb_engine *e, struct enode *nd, int f, const char *
         eng_resident_remove_on(e, nd, nd->conns[k], f, cname, why, sizeof(why));
     }
     eng_give_slot(e, nd, k);
-    if (eng_node_failure(rc)) {
-        pthread_mutex_lock(&e->lock);
-        eng_mark_down_locked(e, nd, error);
-        pthread_mutex_unlock(&e->lock);
-    }
+    if (eng_node_failure(rc))
+        eng_mark_down(e, nd, error);
     return rc;
 }
 
@@ -272,7 +282,7 @@ int eng_resident_remove(struct fb_engine *e, struct enode *nd, int f, const char
     char dir[1200];
     int rc;
 
-    eng_instance_dir(e, nd, cname, dir, sizeof(dir));
+    instance_dir(e, nd, cname, dir, sizeof(dir));
     vars(e, nd, f, cname, dir, &v);
     rc = eng_node_step(e, nd, FB_STEP_REMOVE_INSTANCE, &v, &o);
     if (rc < 0)

@@ -4,39 +4,21 @@
 #include "core/error.h"
 #include "policies/policy.h"
 
-enum { STACK_NODES = 64 };
-
-/* Runs the base policy over the eligible nodes of one tier; index in nodes
- * or FB_ENONODE. want_warm/want_image select the tier. Once the policy has
+/* Runs the base policy over the eligible nodes of one tier, the nodes at
+ * idx[0..k) (ascending); index in nodes or FB_ENONODE. Once the policy has
  * been asked, ctx->arrival is false: the later tiers place the same
  * invocation. */
-static int select_tier(const struct fb_policy *p, void *state,
-                       const struct fb_node_view *nodes, int n,
-                       struct fb_select_ctx *ctx, bool want_warm, bool want_image)
+static int select_tier(const struct fb_policy *p, void *state, const struct fb_node_view *nodes,
+                       const int *idx, int k, struct fb_node_view *view, int *map,
+                       struct fb_select_ctx *ctx)
 {
-    struct fb_node_view stack_view[STACK_NODES];
-    int stack_map[STACK_NODES];
-    struct fb_node_view *view = stack_view;
-    int *map = stack_map;
     int m = 0, pick = FB_ENONODE;
 
-    if (n > STACK_NODES) {
-        view = malloc(sizeof(*view) * (size_t)n);
-        map = malloc(sizeof(*map) * (size_t)n);
-        if (view == NULL || map == NULL) {
-            pick = FB_ENOMEM;
-            goto out;
-        }
-    }
-    for (int i = 0; i < n; i++) {
-        if (want_warm && !nodes[i].has_warm)
+    for (int j = 0; j < k; j++) {
+        if (!fb_node_eligible(&nodes[idx[j]], ctx->ram_threshold))
             continue;
-        if (want_image && !nodes[i].has_image)
-            continue;
-        if (!fb_node_eligible(&nodes[i], ctx->ram_threshold))
-            continue;
-        view[m] = nodes[i];
-        map[m++] = i;
+        view[m] = nodes[idx[j]];
+        map[m++] = idx[j];
     }
     if (m > 0) {
         pick = p->ops.select(state, view, m, ctx);
@@ -44,27 +26,24 @@ static int select_tier(const struct fb_policy *p, void *state,
         if (pick >= 0)
             pick = map[pick];
     }
-out:
-    if (view != stack_view)
-        free(view);
-    if (map != stack_map)
-        free(map);
     return pick;
 }
 
-int fb_chain_select(const struct fb_policy *p, void *state,
-                    const struct fb_node_view *nodes, int n,
-                    const struct fb_select_ctx *ctx, enum fb_warming *mode)
+int fb_chain_select_tiers(const struct fb_policy *p, void *state,
+                          const struct fb_node_view *nodes, int n,
+                          const struct fb_chain_tiers *t, const struct fb_select_ctx *ctx,
+                          enum fb_warming *mode)
 {
     struct fb_select_ctx c = *ctx;
-    int i = select_tier(p, state, nodes, n, &c, true, false);
+    int i = select_tier(p, state, nodes, t->warm, t->n_warm, t->view, t->map, &c);
+
     if (i >= 0) {
         *mode = FB_WARM_WARMED;
         return i;
     }
     if (i == FB_ENOMEM)
         return i;
-    i = select_tier(p, state, nodes, n, &c, false, true);
+    i = select_tier(p, state, nodes, t->image, t->n_image, t->view, t->map, &c);
     if (i >= 0) {
         *mode = FB_WARM_PREWARMED;
         return i;
@@ -77,4 +56,47 @@ int fb_chain_select(const struct fb_policy *p, void *state,
     if (i >= 0)
         *mode = nodes[i].has_image ? FB_WARM_PREWARMED : FB_WARM_COLD;
     return i;
+}
+
+enum { STACK_NODES = 64 };
+
+int fb_chain_select(const struct fb_policy *p, void *state,
+                    const struct fb_node_view *nodes, int n,
+                    const struct fb_select_ctx *ctx, enum fb_warming *mode)
+{
+    int stack_idx[2 * STACK_NODES], stack_map[STACK_NODES];
+    struct fb_node_view stack_view[STACK_NODES];
+    int *idx = stack_idx, *map = stack_map;
+    struct fb_node_view *view = stack_view;
+    struct fb_chain_tiers t = {0};
+    int rc;
+
+    if (n > STACK_NODES) {
+        idx = malloc(sizeof(*idx) * 2 * (size_t)n);
+        map = malloc(sizeof(*map) * (size_t)n);
+        view = malloc(sizeof(*view) * (size_t)n);
+        if (idx == NULL || map == NULL || view == NULL) {
+            rc = FB_ENOMEM;
+            goto out;
+        }
+    }
+    t.warm = idx;
+    t.image = idx + n;
+    t.view = view;
+    t.map = map;
+    for (int i = 0; i < n; i++) {
+        if (nodes[i].has_warm)
+            idx[t.n_warm++] = i;
+        if (nodes[i].has_image)
+            idx[n + t.n_image++] = i;
+    }
+    rc = fb_chain_select_tiers(p, state, nodes, n, &t, ctx, mode);
+out:
+    if (idx != stack_idx)
+        free(idx);
+    if (map != stack_map)
+        free(map);
+    if (view != stack_view)
+        free(view);
+    return rc;
 }

@@ -112,12 +112,32 @@ static inline bool fb_node_eligible(const struct fb_node_view *v, double ram_thr
 
 /* The selection chain: a node holding a warm container of the function,
  * else one holding its image, else the base policy's pick (cold). Within a
- * tier the base policy chooses among that tier's eligible nodes. Sets
- * *mode to what will run there. Returns the node index or FB_ENONODE.
- * ctx->now_s reaches every call of the policy, ctx->arrival only the
- * first. */
+ * tier the base policy chooses among that tier's eligible nodes, in the
+ * order of nodes[]. Sets *mode to what will run there. Returns the node
+ * index, FB_ENONODE or FB_ENOMEM. ctx->now_s reaches every call of the
+ * policy, ctx->arrival only the first. */
 int fb_chain_select(const struct fb_policy *p, void *state,
                     const struct fb_node_view *nodes, int n,
                     const struct fb_select_ctx *ctx, enum fb_warming *mode);
+
+/* The tiers of the chain given as node indices, for a caller that keeps
+ * them (the decision core): warm[] the nodes with a warm instance or
+ * container of the function, image[] those with its image, each ascending.
+ * nodes[] must carry the same has_warm/has_image flags (the cold tier's
+ * policy sees the whole list). view and map are scratch of n entries each. */
+struct fb_chain_tiers {
+    const int *warm;
+    int n_warm;
+    const int *image;
+    int n_image;
+    struct fb_node_view *view;
+    int *map;
+};
+
+/* fb_chain_select over tiers t. */
+int fb_chain_select_tiers(const struct fb_policy *p, void *state,
+                          const struct fb_node_view *nodes, int n,
+                          const struct fb_chain_tiers *t, const struct fb_select_ctx *ctx,
+                          enum fb_warming *mode);
 
 #endif
