@@ -11,6 +11,11 @@
  * Exit status: 0 written, 1 failed, 2 bad usage. */
 int fb_cli_report(int argc, char **argv);
 
+/* faasbench calibrate RUN_DIR... -o MODEL.cfg [--node-mb MB] [--node-cpus C]
+ * Writes the node model the simulator draws from. Exit status: 0 written,
+ * 1 failed (no usable rows), 2 bad usage or an unreadable folder. */
+int fb_cli_calibrate(int argc, char **argv);
+
 /* faasbench compare BASE_RUN NEW_RUN [--metric p50|p95|mean] [--tolerance 10%]
  * Prints a table to stdout. Exit status: 0 no regression, 1 a cell is
  * slower beyond the tolerance with significance, 2 bad usage or an

@@ -21,6 +21,8 @@ static void usage(FILE *f)
             "       faasbench [options] --resume RUN_DIR\n"
             "       faasbench report RUN_DIR [--no-plots] [--reference POLICY/WARMING]\n"
             "       faasbench compare BASE_RUN NEW_RUN [--metric M] [--tolerance T]\n"
+            "       faasbench --simulate --model MODEL.cfg [--nodes N] EXPERIMENT.cfg\n"
+            "       faasbench calibrate RUN_DIR... -o MODEL.cfg [--node-mb MB] [--node-cpus C]\n"
             "\n"
             "Runs every cell of the experiment's matrix (policy x warming mode) against\n"
             "its nodes and writes results/<name>-<UTC time>/.\n"
@@ -31,6 +33,10 @@ static void usage(FILE *f)
             "      --no-plots       do not draw plots at the end\n"
             "      --resume RUN_DIR continue a stopped run: complete cells are kept,\n"
             "                       the partial one runs again (its experiment.cfg)\n"
+            "      --simulate       run the experiment on simulated nodes, on virtual time\n"
+            "                       (every output says it is simulated)\n"
+            "      --model FILE     the simulated nodes' model (faasbench calibrate writes one)\n"
+            "      --nodes N        simulate N nodes shaped like the experiment's\n"
             "      --list-policies  print the known policies and their parameters\n"
             "                       (set as \"NAME:KEY=VALUE,...\" in matrix.policies)\n"
             "  -V, --version        print the version\n"
@@ -54,10 +60,14 @@ int main(int argc, char **argv)
         {"version", no_argument, NULL, 'V'}, {"help", no_argument, NULL, 'h'},
         {"no-plots", no_argument, NULL, 'P'},
         {"resume", required_argument, NULL, 'R'},
+        {"simulate", no_argument, NULL, 'S'},
+        {"model", required_argument, NULL, 'M'},
+        {"nodes", required_argument, NULL, 'N'},
         {NULL, 0, NULL, 0},
     };
     struct fb_run_opts opts = {0};
-    bool check_only = false;
+    struct fb_sim_opts sim = {0};
+    bool check_only = false, simulate = false;
     int c;
 
     /* Subcommands work on finished run folders; they come before options. */
@@ -65,6 +75,8 @@ int main(int argc, char **argv)
         return fb_cli_report(argc - 1, argv + 1);
     if (argc >= 2 && strcmp(argv[1], "compare") == 0)
         return fb_cli_compare(argc - 1, argv + 1);
+    if (argc >= 2 && strcmp(argv[1], "calibrate") == 0)
+        return fb_cli_calibrate(argc - 1, argv + 1);
 
     while ((c = getopt_long(argc, argv, "cr:qVh", longopts, NULL)) != -1) {
         switch (c) {
@@ -83,6 +95,23 @@ int main(int argc, char **argv)
         case 'P':
             opts.no_plots = true;
             break;
+        case 'S':
+            simulate = true;
+            break;
+        case 'M':
+            sim.model = optarg;
+            break;
+        case 'N': {
+            char *end;
+            long n = strtol(optarg, &end, 10);
+            if (*optarg == '\0' || *end != '\0' || n < 1 || n > 1000000) {
+                fprintf(stderr, "faasbench: --nodes: '%s' is not a number of nodes "
+                                "(1 to 1000000)\n", optarg);
+                return 2;
+            }
+            sim.nodes = (int)n;
+            break;
+        }
         case 'L':
             fb_policy_list(stdout);
             printf("\nkeep-alive policies (matrix.keepalive, for warming \"keep-alive\"):\n");
@@ -105,6 +134,17 @@ int main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
+    if (!simulate && (sim.model != NULL || sim.nodes > 0)) {
+        fprintf(stderr, "faasbench: --model and --nodes go with --simulate\n");
+        return 2;
+    }
+    if (simulate && sim.model == NULL) {
+        fprintf(stderr, "faasbench: --simulate needs --model FILE (faasbench calibrate "
+                        "RUN_DIR... -o FILE writes one from real runs)\n");
+        return 2;
+    }
+    if (simulate)
+        opts.simulate = &sim;
     char resume_cfg[4096];
     const char *file = argv[optind];
     if (opts.resume != NULL) {
@@ -142,6 +182,16 @@ int main(int argc, char **argv)
             fb_experiment_free(&exp);
             return 2;
         }
+    }
+    if (simulate) {
+        /* The model must fit the experiment before anything runs. */
+        struct fb_sim *s = NULL;
+        if (fb_sim_new(&exp, &sim, &s, &eb) < 0) {
+            fprintf(stderr, "faasbench: %s\n", eb.msg);
+            fb_experiment_free(&exp);
+            return 2;
+        }
+        fb_sim_free(s);
     }
     if (check_only) {
         static const char *const kinds[] = {"sequential", "closed", "poisson", "trace"};

@@ -240,6 +240,11 @@ int fb_cluster_max_inflight(const struct fb_cluster *c)
     return c->max_inflight;
 }
 
+double fb_cluster_used_mb(const struct fb_cluster *c, int i)
+{
+    return c->nodes[i].used_mb;
+}
+
 int fb_cluster_instances(const struct fb_cluster *c, int i, int *idle, double *idle_mb)
 {
     const struct cnode *nd = &c->nodes[i];

@@ -142,6 +142,8 @@ bool fb_cluster_has_image(const struct fb_cluster *c, int i, int f);
 bool fb_cluster_has_warm(const struct fb_cluster *c, int i, int f);
 int fb_cluster_inflight(const struct fb_cluster *c, int i);
 int fb_cluster_max_inflight(const struct fb_cluster *c);
+/* The memory node i's instances reserve, MB. */
+double fb_cluster_used_mb(const struct fb_cluster *c, int i);
 /* Instances on node i now, and idle ones. */
 int fb_cluster_instances(const struct fb_cluster *c, int i, int *idle, double *idle_mb);
 

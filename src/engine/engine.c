@@ -577,19 +577,6 @@ void fb_engine_opts_init(struct fb_engine_opts *o, const struct fb_experiment *e
     o->instance_root = exp->runtime.instance_root;
 }
 
-void fb_outcome_none(struct fb_outcome *o, const char *why)
-{
-    memset(o, 0, sizeof(*o));
-    o->node = -1;
-    o->exit_status = -1;
-    o->attempts = 1;
-    o->start_ms = fb_unix_ms();
-    o->node_exec_ms = o->cpu_pct = o->ram_pct = NAN;
-    o->create_ms = o->ready_ms = o->init_ms = o->invoke_ms = o->handler_ms = NAN;
-    o->room_ms = NAN;
-    snprintf(o->error, sizeof(o->error), "%s", why);
-}
-
 int fb_engine_new(const struct fb_engine_opts *opts, struct fb_engine **out)
 {
     struct fb_engine *e = calloc(1, sizeof(*e));

@@ -14,6 +14,7 @@
 #include "decide/cluster.h"
 #include "keepalive/keepalive.h"
 #include "core/template.h"
+#include "results/outcome.h"
 
 struct fb_engine;
 
@@ -47,38 +48,6 @@ struct fb_engine_opts {
 
 /* The options of a run of experiment exp (which must outlive the engine). */
 void fb_engine_opts_init(struct fb_engine_opts *o, const struct fb_experiment *exp);
-
-/* What one invocation did. */
-struct fb_outcome {
-    int node;               /* index, or -1 when no node was chosen */
-    const char *node_name;  /* the node's name (the engine's), NULL when none */
-    enum fb_warming mode;   /* what ran there */
-    int64_t start_ms;       /* unix ms */
-    double select_ms, pull_ms, run_ms, cleanup_ms, latency_ms, total_ms;
-    double node_exec_ms;    /* NAN when the node did not report it */
-    double cpu_pct, ram_pct; /* the node's figures at selection, NAN without a node */
-    int exit_status;        /* of the function's command, -1 when it did not run */
-    int attempts;           /* 1 + retries after a node failure */
-    char error[FB_ERRMSG_LEN];       /* "" on success */
-    char failed_nodes[FB_ERRMSG_LEN]; /* nodes earlier attempts failed on */
-    char retry_error[FB_ERRMSG_LEN];  /* what the last failed attempt said */
-    /* Resident functions (NAN otherwise); a phase that did not happen is 0.
-     * run_ms = create_ms + ready_ms + invoke_ms. */
-    char instance[96];       /* the container that served it, "" when none */
-    double room_ms;          /* keep-alive cells: waiting for memory and evicting idle
-                                instances to make room (within select_ms); NAN otherwise */
-    double create_ms;        /* starting the instance's container */
-    double ready_ms;         /* from started to its runtime answering */
-    double init_ms;          /* the runtime's own start-up, within create + ready */
-    double invoke_ms;        /* the request to the handler and its answer */
-    double handler_ms;       /* the handler's own time, within invoke_ms */
-    int runtime_pid;         /* the runtime that served it (in its container), 0: none */
-    long runtime_count;      /* its calls so far, this one included; 0: none */
-};
-
-/* An outcome for an invocation that had nowhere to run (no node at all):
- * no node, no phases, error set to why. */
-void fb_outcome_none(struct fb_outcome *o, const char *why);
 
 /* Creates an engine with options o (copied). With metrics_interval_ms > 0
  * a background thread polls the nodes once they are added; otherwise every

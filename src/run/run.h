@@ -7,12 +7,16 @@
 
 #include "experiment/config.h"
 #include "core/error.h"
+#include "sim/sim.h"
 
 struct fb_run_opts {
     bool quiet;               /* no progress on stderr, no table on stdout */
     const char *results_root; /* overrides the file's results folder, or NULL */
     bool no_plots;            /* skip the plot script at the end */
     const char *resume;       /* a run folder to continue, or NULL */
+    /* Simulate instead of running on the experiment's nodes (NULL: real
+     * nodes): the simulator's options, the node model among them. */
+    const struct fb_sim_opts *simulate;
 };
 
 /* Set to the signal number by the CLI's SIGINT/SIGTERM handler: the run

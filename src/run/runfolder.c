@@ -363,6 +363,18 @@ int fb_runfolder_cell_done(struct fb_runfolder *rf, int cell, struct fb_errbuf *
     return log_sizes(rf, "done", cell, eb);
 }
 
+int fb_runfolder_write_node_list(struct fb_runfolder *rf, const char *const *names, int n,
+                                 struct fb_errbuf *eb)
+{
+    FILE *f = open_in(rf, "nodes.txt", O_WRONLY | O_CREAT | O_TRUNC, "w", eb);
+
+    if (f == NULL)
+        return FB_EIO;
+    for (int i = 0; i < n; i++)
+        fprintf(f, "%s up\n", names[i]);
+    return close_file(rf, f, "nodes.txt", eb);
+}
+
 int fb_runfolder_write_nodes(struct fb_runfolder *rf, const struct fb_engine *e,
                              struct fb_errbuf *eb)
 {

@@ -101,6 +101,9 @@ int fb_runfolder_cell_done(struct fb_runfolder *rf, int cell, struct fb_errbuf *
 /* nodes.txt: every node of e, up or down (and why). */
 int fb_runfolder_write_nodes(struct fb_runfolder *rf, const struct fb_engine *e,
                              struct fb_errbuf *eb);
+/* nodes.txt for nodes that were never down (simulated ones): n names. */
+int fb_runfolder_write_node_list(struct fb_runfolder *rf, const char *const *names, int n,
+                                 struct fb_errbuf *eb);
 
 /* The close sequence: with e (may be NULL), removes warm containers and
  * then pulled images from every node; closes the files; writes the report
