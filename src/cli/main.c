@@ -37,6 +37,8 @@ static void usage(FILE *f)
             "                       (every output says it is simulated)\n"
             "      --model FILE     the simulated nodes' model (faasbench calibrate writes one)\n"
             "      --nodes N        simulate N nodes shaped like the experiment's\n"
+            "      --rows all|none|P  simulation: which invocations get a row (a seeded\n"
+            "                       share P in (0, 1]); summaries count every one\n"
             "      --list-policies  print the known policies and their parameters\n"
             "                       (set as \"NAME:KEY=VALUE,...\" in matrix.policies)\n"
             "  -V, --version        print the version\n"
@@ -63,6 +65,7 @@ int main(int argc, char **argv)
         {"simulate", no_argument, NULL, 'S'},
         {"model", required_argument, NULL, 'M'},
         {"nodes", required_argument, NULL, 'N'},
+        {"rows", required_argument, NULL, 'W'},
         {NULL, 0, NULL, 0},
     };
     struct fb_run_opts opts = {0};
@@ -101,6 +104,23 @@ int main(int argc, char **argv)
         case 'M':
             sim.model = optarg;
             break;
+        case 'W':
+            if (strcmp(optarg, "all") == 0) {
+                sim.rows = FB_SIM_ROWS_ALL;
+            } else if (strcmp(optarg, "none") == 0) {
+                sim.rows = FB_SIM_ROWS_NONE;
+            } else {
+                char *end;
+                double p = strtod(optarg, &end);
+                if (*optarg == '\0' || *end != '\0' || !(p > 0 && p <= 1)) {
+                    fprintf(stderr, "faasbench: --rows: '%s' is not all, none or a share in "
+                                    "(0, 1]\n", optarg);
+                    return 2;
+                }
+                sim.rows = FB_SIM_ROWS_SAMPLE;
+                sim.sample = p;
+            }
+            break;
         case 'N': {
             char *end;
             long n = strtol(optarg, &end, 10);
@@ -134,8 +154,8 @@ int main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
-    if (!simulate && (sim.model != NULL || sim.nodes > 0)) {
-        fprintf(stderr, "faasbench: --model and --nodes go with --simulate\n");
+    if (!simulate && (sim.model != NULL || sim.nodes > 0 || sim.rows != FB_SIM_ROWS_ALL)) {
+        fprintf(stderr, "faasbench: --model, --nodes and --rows go with --simulate\n");
         return 2;
     }
     if (simulate && sim.model == NULL) {

@@ -49,14 +49,14 @@ bool fb_cell_warmup(const struct cell *c, bool open_loop, double t_s, int64_t st
     return (double)(start_ms - c->t0_unix_ms) < w->warmup_s * 1000.0;
 }
 
-int fb_cell_record(struct cell *c, int f, const struct fb_outcome *o, int64_t intended_ms,
-                   bool warmup)
+/* The row of o, or with rf NULL its count only (under c->lock). */
+static int record_locked(struct cell *c, int f, const struct fb_outcome *o, int64_t intended_ms,
+                         bool warmup, bool row)
 {
     struct run *r = c->r;
     struct fb_errbuf eb = {{0}};
     int rc = 0;
 
-    pthread_mutex_lock(&c->lock);
     struct fb_rowkey k = {
         .repetition = c->cell->repetition,
         .policy = c->pname,
@@ -68,7 +68,7 @@ int fb_cell_record(struct cell *c, int f, const struct fb_outcome *o, int64_t in
     r->done++;
     if (o->error[0] != '\0')
         r->errors++;
-    if (fb_runfolder_record(r->rf, &k, o, intended_ms, &eb) < 0) {
+    if (row && fb_runfolder_record(r->rf, &k, o, intended_ms, &eb) < 0) {
         fprintf(stderr, "faasbench: %s\n", eb.msg);
         rc = FB_EIO;
     }
@@ -78,6 +78,22 @@ int fb_cell_record(struct cell *c, int f, const struct fb_outcome *o, int64_t in
     if (rc < 0 && c->rc == 0)
         c->rc = rc;
     fb_run_progress(r, c->pname, c->wname, false);
+    return rc;
+}
+
+int fb_cell_record(struct cell *c, int f, const struct fb_outcome *o, int64_t intended_ms,
+                   bool warmup)
+{
+    pthread_mutex_lock(&c->lock);
+    int rc = record_locked(c, f, o, intended_ms, warmup, true);
+    pthread_mutex_unlock(&c->lock);
+    return rc;
+}
+
+int fb_cell_count(struct cell *c, int f, const struct fb_outcome *o, bool warmup)
+{
+    pthread_mutex_lock(&c->lock);
+    int rc = record_locked(c, f, o, 0, warmup, false);
     pthread_mutex_unlock(&c->lock);
     return rc;
 }

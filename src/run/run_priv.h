@@ -68,6 +68,8 @@ struct cell {
  * warmup_s. 0, or the first fatal error (also kept in c->rc). */
 int fb_cell_record(struct cell *c, int f, const struct fb_outcome *o, int64_t intended_ms,
                    bool warmup);
+/* fb_cell_record without the row: counted, its latency kept, the progress. */
+int fb_cell_count(struct cell *c, int f, const struct fb_outcome *o, bool warmup);
 /* An instance event of a keep-alive cell: a row for instances.csv, kept
  * until the cell is complete. (The executors call it one at a time.) */
 void fb_cell_ka_event(void *ctx, const struct fb_ka_event *ev);

@@ -69,10 +69,28 @@ int fb_sim_write_nodes(struct fb_sim *s, struct fb_runfolder *rf, struct fb_errb
     return rc;
 }
 
+/* Whether invocation number k of a cell with seed gets a row: every one,
+ * none, or a seeded share (the same invocations for the same seed). */
+static bool keep_row(const struct fb_sim_opts *so, uint64_t seed, uint64_t k)
+{
+    if (so->rows == FB_SIM_ROWS_ALL)
+        return true;
+    if (so->rows == FB_SIM_ROWS_NONE)
+        return false;
+    struct fb_rng g;
+    fb_rng_seed(&g, seed ^ (k * 0x9E3779B97F4A7C15ull));
+    return fb_rng_unit(&g) < so->sample;
+}
+
 static int sink_record(void *ctx, int f, const struct fb_outcome *o, int64_t intended_ms,
                        bool warmup)
 {
-    return fb_cell_record(ctx, f, o, intended_ms, warmup);
+    struct cell *c = ctx;
+    const struct fb_sim_opts *so = c->r->opts->simulate;
+
+    if (keep_row(so, c->seed, (uint64_t)c->r->done))
+        return fb_cell_record(c, f, o, intended_ms, warmup);
+    return fb_cell_count(c, f, o, warmup);
 }
 
 static bool sink_warmup(void *ctx, bool open_loop, double t_s, int64_t start_ms)
