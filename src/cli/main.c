@@ -144,7 +144,6 @@ int main(int argc, char **argv)
         }
     }
     if (check_only) {
-        static const char *const kinds[] = {"sequential", "closed", "poisson", "trace"};
         struct fb_cell *cells = NULL;
         int n_cells = 0;
         if (fb_matrix_expand(&exp.matrix, exp.seed, &cells, &n_cells) < 0)
@@ -156,7 +155,7 @@ int main(int argc, char **argv)
         printf("%s: ok: %d nodes, %d functions, %d policies x %d warming modes%s x %d "
                "repetitions = %d cells, %s workload\n",
                file, exp.n_nodes, exp.n_functions, exp.matrix.n_policies, exp.matrix.n_warmings,
-               kas, exp.matrix.repetitions, n_cells, kinds[exp.workload.kind]);
+               kas, exp.matrix.repetitions, n_cells, fb_workload_name(exp.workload.kind));
         fb_experiment_free(&exp);
         return 0;
     }
