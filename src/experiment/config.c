@@ -83,53 +83,90 @@ static int check_preset(const char *v, struct fb_errbuf *why)
     return fb_errf(why, FB_ECONFIG, "unknown preset '%s' %s", v, h);
 }
 
-/* A policy, NAME or NAME:KEY=VALUE,...: a known name, then parameters its
+/* The two kinds of plug-in an experiment names with parameters, as
+ * "NAME[:KEY=VALUE,...]": node policies and keep-alive policies. */
+struct plugin_kind {
+    const char *what; /* for messages */
+    /* true when spec names a plug-in whose parameters parse, else false with
+     * eb saying why */
+    bool (*find_spec)(const char *spec, struct fb_errbuf *eb);
+    bool (*known)(const char *name);
+    const char *(*name_at)(int i); /* NULL past the end */
+};
+
+static bool policy_find_spec(const char *spec, struct fb_errbuf *eb)
+{
+    struct fb_plugspec out;
+    return fb_policy_find_spec(spec, &out, eb) != NULL;
+}
+
+static bool policy_known(const char *name)
+{
+    return fb_policy_find(name) != NULL;
+}
+
+static const char *policy_name_at(int i)
+{
+    const struct fb_policy *p = fb_policy_at(i);
+    return p != NULL ? p->name : NULL;
+}
+
+static bool keepalive_find_spec(const char *spec, struct fb_errbuf *eb)
+{
+    struct fb_plugspec out;
+    return fb_keepalive_find_spec(spec, &out, eb) != NULL;
+}
+
+static bool keepalive_known(const char *name)
+{
+    return fb_keepalive_find(name) != NULL;
+}
+
+static const char *keepalive_name_at(int i)
+{
+    const struct fb_keepalive *k = fb_keepalive_at(i);
+    return k != NULL ? k->name : NULL;
+}
+
+static const struct plugin_kind policy_kind = {
+    "policy", policy_find_spec, policy_known, policy_name_at,
+};
+static const struct plugin_kind keepalive_kind = {
+    "keep-alive policy", keepalive_find_spec, keepalive_known, keepalive_name_at,
+};
+
+/* A plug-in, NAME or NAME:KEY=VALUE,...: a known name, then parameters its
  * table knows, in range. An unknown name is looked up by itself, so
  * "ch-bll:epsilon=0.5" still gets its "did you mean". */
-static int check_policy(const char *v, struct fb_errbuf *why)
+static int check_plugin(const struct plugin_kind *kind, const char *v, struct fb_errbuf *why)
 {
     const char *known[MAX_CANDS];
-    const struct fb_policy *p;
-    struct fb_plugspec spec;
     struct fb_errbuf eb = {{0}};
     char h[256], name[64];
     int n = 0;
-    if (fb_policy_find_spec(v, &spec, &eb) != NULL)
+
+    if (kind->find_spec(v, &eb))
         return 0;
     if (v[0] == ':')
-        return fb_errf(why, FB_ECONFIG, "'%s': no policy name before ':'", v);
+        return fb_errf(why, FB_ECONFIG, "'%s': no %s name before ':'", v, kind->what);
     if (fb_plugspec_name(v, name, sizeof(name)) < 0)
         snprintf(name, sizeof(name), "%s", v); /* too long to be one: as written */
-    else if (fb_policy_find(name) != NULL)
+    else if (kind->known(name))
         return fb_errf(why, FB_ECONFIG, "%s", eb.msg); /* a parameter is wrong */
-    while (n < MAX_CANDS && (p = fb_policy_at(n)) != NULL) {
-        known[n] = p->name;
+    while (n < MAX_CANDS && (known[n] = kind->name_at(n)) != NULL)
         n++;
-    }
     fb_cfg_hint(name, known, n, h, sizeof(h));
-    return fb_errf(why, FB_ECONFIG, "unknown policy '%s' %s", name, h);
+    return fb_errf(why, FB_ECONFIG, "unknown %s '%s' %s", kind->what, name, h);
+}
+
+static int check_policy(const char *v, struct fb_errbuf *why)
+{
+    return check_plugin(&policy_kind, v, why);
 }
 
 static int check_keepalive(const char *v, struct fb_errbuf *why)
 {
-    const char *known[MAX_CANDS];
-    const struct fb_keepalive *k;
-    struct fb_plugspec spec;
-    struct fb_errbuf eb = {{0}};
-    char h[256], name[64];
-    int n = 0;
-
-    if (fb_keepalive_find_spec(v, &spec, &eb) != NULL)
-        return 0;
-    if (fb_plugspec_name(v, name, sizeof(name)) == 0 && fb_keepalive_find(name) != NULL)
-        return fb_errf(why, FB_ECONFIG, "%s", eb.msg); /* a parameter is wrong */
-    while (n < MAX_CANDS && (k = fb_keepalive_at(n)) != NULL) {
-        known[n] = k->name;
-        n++;
-    }
-    fb_cfg_hint(fb_plugspec_name(v, name, sizeof(name)) == 0 ? name : v, known, n, h,
-                sizeof(h));
-    return fb_errf(why, FB_ECONFIG, "unknown keep-alive policy '%s' %s", v, h);
+    return check_plugin(&keepalive_kind, v, why);
 }
 
 /* A node's password read from a variable is saved as that variable, never

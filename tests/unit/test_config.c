@@ -601,6 +601,24 @@ START_TEST(test_bad_file)
 }
 END_TEST
 
+/* A keep-alive policy is checked as a node policy is: a misspelt name is
+ * named without its parameters, and parameters without a name say so. */
+START_TEST(test_keepalive_spec_errors_as_a_policys)
+{
+    static struct fb_config_errors errs;
+    struct fb_experiment e;
+    struct fb_errbuf eb = {{0}};
+
+    ck_assert_int_eq(fb_config_load_all(DIR "/bad_keepalive_typo_params.cfg", &e, &eb, &errs),
+                     FB_ECONFIG);
+    ck_assert_int_eq(errs.n, 2);
+    ck_assert_str_eq(errs.msg[0], DIR "/bad_keepalive_typo_params.cfg:11: matrix.keepalive[0]: "
+                                      "unknown keep-alive policy 'ttll' (did you mean 'ttl'?)");
+    ck_assert_str_eq(errs.msg[1], DIR "/bad_keepalive_typo_params.cfg:12: matrix.keepalive[1]: "
+                                      "':ttl_s=5': no keep-alive policy name before ':'");
+}
+END_TEST
+
 START_TEST(test_bad_identity)
 {
     struct fb_errbuf eb = {{0}};
@@ -1174,6 +1192,7 @@ static Suite *config_suite(void)
 
     TCase *bad = tcase_create("errors");
     tcase_add_loop_test(bad, test_bad_file, 0, (int)(sizeof(bad_files) / sizeof(bad_files[0])));
+    tcase_add_test(bad, test_keepalive_spec_errors_as_a_policys);
     tcase_add_test(bad, test_bad_identity);
     tcase_add_test(bad, test_unknown_policy_lists_known);
     tcase_add_test(bad, test_missing_file);
