@@ -33,6 +33,8 @@ static void usage(FILE *f)
             "                       the partial one runs again (its experiment.cfg)\n"
             "      --list-policies  print the known policies and their parameters\n"
             "                       (set as \"NAME:KEY=VALUE,...\" in matrix.policies)\n"
+            "      --list-keys      print every key of the experiment file: type, default,\n"
+            "                       range or choices, and what it does\n"
             "  -V, --version        print the version\n"
             "  -h, --help           this text\n"
             "\n"
@@ -54,6 +56,7 @@ int main(int argc, char **argv)
         {"version", no_argument, NULL, 'V'}, {"help", no_argument, NULL, 'h'},
         {"no-plots", no_argument, NULL, 'P'},
         {"resume", required_argument, NULL, 'R'},
+        {"list-keys", no_argument, NULL, 'K'},
         {NULL, 0, NULL, 0},
     };
     struct fb_run_opts opts = {0};
@@ -90,6 +93,9 @@ int main(int argc, char **argv)
                 fb_plugopt_list(stdout, fb_keepalive_at(i)->name, fb_keepalive_at(i)->summary,
                                 fb_keepalive_at(i)->options);
             return 0;
+        case 'K':
+            fb_config_list_keys(stdout);
+            return fflush(stdout) == 0 && !ferror(stdout) ? 0 : 1;
         case 'V':
             printf("faasbench %s\n", FB_VERSION);
             return 0;

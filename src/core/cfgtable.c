@@ -1,5 +1,5 @@
 /* cfgtable.c - a libconfig file read into C structs through tables of keys:
- * parsing with @include, checks, suggestions, errors, freeing, writing. */
+ * parsing with @include, checks, suggestions, errors, freeing, writing, listing. */
 #include "core/cfgtable.h"
 
 #include <errno.h>
@@ -1278,4 +1278,109 @@ static void write_section(FILE *f, const struct fb_cfg_section *sec, const char 
 void fb_cfg_write(FILE *f, const struct fb_cfg_section *sec, const void *obj)
 {
     write_section(f, sec, obj, 0);
+}
+
+/* ---- listing ---- */
+
+static const char *list_type(const struct fb_cfg_key *k)
+{
+    switch (k->kind) {
+    case FB_CFG_STRING:
+    case FB_CFG_ENUM:
+        return "string";
+    case FB_CFG_PATH:
+        return "file (relative to the file setting it)";
+    case FB_CFG_ENV:
+        return "environment variable name";
+    case FB_CFG_INT:
+    case FB_CFG_UINT64:
+        return "integer";
+    case FB_CFG_NUMBER:
+        return "number";
+    case FB_CFG_MS:
+        return "seconds";
+    case FB_CFG_BOOL:
+        return "boolean";
+    case FB_CFG_STRINGS:
+    case FB_CFG_ENUMS:
+        return "array of strings";
+    case FB_CFG_GROUP:
+        return "group";
+    case FB_CFG_LIST:
+        return "list of groups";
+    }
+    return "?";
+}
+
+/* "\"a\", \"b\" or \"c\"" from the names of an enum, or of a names hook. */
+static void list_names(FILE *f, const struct fb_enum *e, const char *(*names)(int i))
+{
+    int n = 0;
+    if (e != NULL)
+        n = e->n;
+    else
+        while (names(n) != NULL)
+            n++;
+    for (int i = 0; i < n; i++)
+        fprintf(f, "%s\"%s\"", i == 0 ? "" : i == n - 1 ? " or " : ", ",
+                e != NULL ? e->names[i] : names(i));
+}
+
+static void list_section(FILE *f, const struct fb_cfg_section *sec, const char *path)
+{
+    const struct fb_cfg_key *kind_key = NULL;
+    char key[256], sub[260];
+
+    for (int j = 0; sec->has_kind && j < sec->n_keys; j++)
+        if (sec->keys[j].kind == FB_CFG_ENUM && sec->keys[j].off == sec->off_kind)
+            kind_key = &sec->keys[j];
+    for (int j = 0; j < sec->n_keys; j++) {
+        const struct fb_cfg_key *k = &sec->keys[j];
+        bool ranged = k->kind == FB_CFG_INT || k->kind == FB_CFG_NUMBER || k->kind == FB_CFG_MS;
+
+        fb_cfg_key_path(key, sizeof(key), path, k->name);
+        fprintf(f, "%s: %s", key, list_type(k));
+        if (k->zero_name != NULL)
+            fprintf(f, " or \"%s\"", k->zero_name);
+        if (k->flags & FB_CFG_REQUIRED)
+            fputs("; required", f);
+        if (k->def != NULL)
+            fprintf(f, "; default %s", k->def);
+        if (ranged || k->kind == FB_CFG_UINT64)
+            fprintf(f, "; range %c%.15g, %s", (k->flags & FB_CFG_MIN_OPEN) ? '(' : '[', k->min,
+                    k->max > k->min ? "" : "...)");
+        if (ranged && k->max > k->min)
+            fprintf(f, "%.15g]", k->max);
+        if (k->kind == FB_CFG_ENUM || k->kind == FB_CFG_ENUMS) {
+            fputs(k->kind == FB_CFG_ENUM ? "; one of " : "; each one of ", f);
+            list_names(f, k->choices, NULL);
+        } else if (k->names != NULL) {
+            fputs("; known: ", f);
+            list_names(f, NULL, k->names);
+        }
+        if (kind_key != NULL && k->used_by != 0) {
+            bool first = true;
+            fb_cfg_key_path(sub, sizeof(sub), path, kind_key->name);
+            fprintf(f, "; used with %s", sub);
+            for (int v = 0; v < kind_key->choices->n && v < 32; v++)
+                if (k->used_by >> v & 1u) {
+                    fprintf(f, "%s \"%s\"", first ? "" : ",", kind_key->choices->names[v]);
+                    first = false;
+                }
+        }
+        if (k->flags & FB_CFG_SECRET)
+            fputs("; secret", f);
+        fprintf(f, "\n    %s\n", k->help);
+        if (k->kind == FB_CFG_GROUP)
+            list_section(f, k->sub, key);
+        else if (k->kind == FB_CFG_LIST) {
+            snprintf(sub, sizeof(sub), "%s[]", key);
+            list_section(f, k->sub, sub);
+        }
+    }
+}
+
+void fb_cfg_list(FILE *f, const struct fb_cfg_section *sec)
+{
+    list_section(f, sec, "");
 }

@@ -7,7 +7,7 @@
  * The tables drive everything: reading a file and its @includes, type and
  * range checks, "did you mean" for a misspelt key or value, every error kept
  * as "file:line: key: message", freeing, writing a struct back out in
- * libconfig syntax. Which keys and which structs is
+ * libconfig syntax, and listing the keys. Which keys and which structs is
  * the caller's schema; this module knows none. */
 #ifndef FB_CFGTABLE_H
 #define FB_CFGTABLE_H
@@ -63,6 +63,8 @@ struct fb_cfg_key {
     /* Extra check of a string (or of each string of FB_CFG_STRINGS): 0, or
      * FB_ECONFIG / FB_ENOMEM with the reason in why. */
     int (*check)(const char *value, struct fb_errbuf *why);
+    /* The values a string key knows, for listings: the i-th, NULL past the end. */
+    const char *(*names)(int i);
     /* Writing: the key to write in this one's place, with its value (written as a
      * string, never masked), e.g. a secret as the variable it came from; NULL to
      * write the key as usual. obj is the section's struct. */
@@ -83,7 +85,8 @@ struct fb_cfg_section {
     bool has_line;      /* store the group's source line at off_line (an int) */
     size_t off_line;
     const char *unique; /* FB_CFG_LIST: this string key must differ between elements */
-    bool has_kind;      /* off_kind: the int whose value keys' used_by test */
+    bool has_kind;      /* off_kind: the int whose value keys' used_by test; the key
+                           filling it names the kinds in listings */
     size_t off_kind;
     /* Cross-key checks and computed defaults, after every key of the section
      * parsed without an error. group is NULL when the section is absent from
@@ -132,6 +135,12 @@ void fb_cfg_free(const struct fb_cfg_section *sec, void *obj);
 void fb_cfg_write(FILE *f, const struct fb_cfg_section *sec, const void *obj);
 /* s as a libconfig string literal, quoted and escaped. */
 void fb_cfg_write_string(FILE *f, const char *s);
+
+/* Lists every key of sec and of its groups and lists, in table order, two
+ * lines each: "PATH: TYPE[; required][; default D][; RANGE or CHOICES]
+ * [; used with KEY V, ...][; secret]", then the help indented by four
+ * spaces. PATH is dotted, a list's elements "[]" (nodes[].port). */
+void fb_cfg_list(FILE *f, const struct fb_cfg_section *sec);
 
 /* For finish hooks. */
 

@@ -213,7 +213,7 @@ static const struct fb_cfg_key node_keys[] = {
      AT(struct fb_node_cfg, name), .help = "the node's name in records and {node}"},
     {.name = "transport", .kind = FB_CFG_ENUM, .def = "\"ssh\"", .choices = &fb_transport_enum,
      AT(struct fb_node_cfg, transport),
-     .help = "\"ssh\", or \"local\" to run commands on this host"},
+     .help = "how commands reach the node: over ssh, or local ones on this host (no sshd)"},
     {.name = "host", .kind = FB_CFG_STRING, AT(struct fb_node_cfg, host),
      .help = "address of the node's sshd"},
     {.name = "port", .kind = FB_CFG_INT, .def = "22", .min = 1, .max = 65535,
@@ -299,15 +299,15 @@ static const struct fb_cfg_section function_section = {
 static const struct fb_cfg_key matrix_keys[] = {
     {.name = "policies", .kind = FB_CFG_STRINGS,
      .def = "[\"round-robin\", \"least-used\", \"most-used\"]", .check = check_policy,
-     AT(struct fb_matrix_cfg, policies),
+     .names = policy_name_at, AT(struct fb_matrix_cfg, policies),
      .off_n = offsetof(struct fb_matrix_cfg, n_policies),
-     .help = "scheduling policies to compare"},
+     .help = "scheduling policies to compare (\"name:key=value,...\" sets parameters)"},
     {.name = "warming", .kind = FB_CFG_ENUMS, .def = "[\"cold\", \"pre-warmed\", \"warmed\"]",
      .choices = &fb_warming_enum, AT(struct fb_matrix_cfg, warmings),
      .off_n = offsetof(struct fb_matrix_cfg, n_warmings),
      .help = "warming modes to compare (keep-alive: cold or warm is the outcome)"},
     {.name = "keepalive", .kind = FB_CFG_STRINGS, .def = "[\"ttl\"]", .check = check_keepalive,
-     AT(struct fb_matrix_cfg, keepalive),
+     .names = keepalive_name_at, AT(struct fb_matrix_cfg, keepalive),
      .off_n = offsetof(struct fb_matrix_cfg, n_keepalive),
      .help = "keep-alive policies each keep-alive cell runs (\"name:key=value\")"},
     {.name = "prepull", .kind = FB_CFG_BOOL, .def = "false", AT(struct fb_matrix_cfg, prepull),
@@ -318,7 +318,7 @@ static const struct fb_cfg_key matrix_keys[] = {
      AT(struct fb_matrix_cfg, repetitions), .help = "times the whole matrix runs"},
     {.name = "order", .kind = FB_CFG_ENUM, .def = "\"listed\"", .choices = &fb_order_enum,
      AT(struct fb_matrix_cfg, shuffle),
-     .help = "\"listed\", or \"shuffled\" with the seed"},
+     .help = "the order cells run in: as listed, or shuffled with the seed"},
 };
 
 static const struct fb_cfg_section matrix_section = {
@@ -330,8 +330,8 @@ static const struct fb_cfg_section matrix_section = {
 
 static const struct fb_cfg_key runtime_keys[] = {
     {.name = "preset", .kind = FB_CFG_STRING, .def = "\"docker\"", .check = check_preset,
-     AT(struct fb_runtime_cfg, preset),
-     .help = "\"docker\" or \"podman\""},
+     .names = fb_runtime_preset_name, AT(struct fb_runtime_cfg, preset),
+     .help = "container runtime whose templates the steps not set here take"},
     {.name = "pull", .kind = FB_CFG_STRING, .check = check_template, STEP_AT(FB_STEP_PULL),
      .help = "template: pull an image"},
     {.name = "run", .kind = FB_CFG_STRING, .check = check_template, STEP_AT(FB_STEP_RUN),
@@ -367,7 +367,8 @@ static const struct fb_cfg_section runtime_section = {
 static const struct fb_cfg_key metrics_keys[] = {
     {.name = "format", .kind = FB_CFG_ENUM, .def = "\"faasbench-node\"",
      .choices = &fb_metrics_enum, AT(struct fb_experiment, metrics_format),
-     .help = "\"faasbench-node\", \"testbed\" or \"none\""},
+     .help = "how a node reports its load: the helper's counters, the older testbed's "
+             "get_node_metrics.sh JSON, or no metrics"},
     {.name = "command", .kind = FB_CFG_STRING, AT(struct fb_experiment, metrics_command),
      .help = "command printing the node's load (default per format)"},
     {.name = "node_timing", .kind = FB_CFG_BOOL, AT(struct fb_experiment, node_timing),
@@ -410,7 +411,8 @@ static const struct fb_cfg_section timeouts_section = {
 static const struct fb_cfg_key workload_keys[] = {
     {.name = "type", .kind = FB_CFG_ENUM, .def = "\"sequential\"", .choices = &fb_workload_enum,
      .what = "workload", AT(struct fb_workload_cfg, kind),
-     .help = "\"sequential\", \"closed\", \"poisson\" or \"trace\""},
+     .help = "how a cell issues its invocations: one at a time, closed loop, Poisson "
+             "arrivals or a trace's arrivals"},
     {.name = "clients", .kind = FB_CFG_INT, .def = "1", .min = 1, .max = 4096,
      AT(struct fb_workload_cfg, clients), .used_by = W_CLOSED | W_POISSON | W_TRACE,
      .help = "closed: concurrent clients; poisson, trace: invocations in flight at most"},
@@ -432,11 +434,11 @@ static const struct fb_cfg_key workload_keys[] = {
     {.name = "trace_format", .kind = FB_CFG_ENUM, .def = "\"azure\"",
      .choices = &fb_trace_format_enum, AT(struct fb_workload_cfg, trace_format),
      .used_by = W_TRACE,
-     .help = "\"azure\" (2019 per-minute counts), \"azure2021\" (per invocation) or "
-             "\"csv\" (time_s,function[,duration_ms][,memory_mb])"},
+     .help = "azure: 2019 per-minute counts; azure2021: one row per invocation; csv: "
+             "time_s,function[,duration_ms][,memory_mb]"},
     {.name = "spread", .kind = FB_CFG_ENUM, .def = "\"uniform\"", .choices = &fb_spread_enum,
      AT(struct fb_workload_cfg, spread), .used_by = W_TRACE,
-     .help = "azure traces: a minute's invocations \"uniform\" or \"poisson\" in it"},
+     .help = "azure traces: how a minute's invocations spread over it (poisson: seeded)"},
     {.name = "time_scale", .kind = FB_CFG_NUMBER, .def = "1", .min = 0, .max = 1e6,
      .flags = FB_CFG_MIN_OPEN, AT(struct fb_workload_cfg, time_scale), .used_by = W_TRACE,
      .help = "trace: offsets are multiplied by this (0.5: twice as fast)"},
@@ -516,6 +518,11 @@ static const struct fb_cfg_section root_section = {
     .n_keys = N_OF(root_keys),
     .finish = finish_root,
 };
+
+const struct fb_cfg_section *fb_config_schema(void)
+{
+    return &root_section;
+}
 
 /* ---- cross-key checks and computed defaults ---- */
 
@@ -885,4 +892,9 @@ int fb_config_write(const struct fb_experiment *exp, const char *path)
     if (fclose(f) != 0)
         rc = FB_EIO;
     return rc;
+}
+
+void fb_config_list_keys(FILE *f)
+{
+    fb_cfg_list(f, &root_section);
 }

@@ -171,4 +171,11 @@ int fb_config_write(const struct fb_experiment *exp, const char *path);
 /* The same to an open file (flushed, not closed). */
 int fb_config_fwrite(const struct fb_experiment *exp, FILE *f);
 
+/* Every key the file format accepts, with its type, default, range or
+ * choices and help, from the tables the loader uses (faasbench --list-keys;
+ * the format is fb_cfg_list's). */
+void fb_config_list_keys(FILE *f);
+/* The top-level section of those tables, for tests that walk them. */
+const struct fb_cfg_section *fb_config_schema(void);
+
 #endif
