@@ -69,6 +69,14 @@ int main(int argc, char **argv)
     if (argc >= 2 && strcmp(argv[1], "compare") == 0)
         return fb_cli_compare(argc - 1, argv + 1);
 
+    /* A plug-in table with a missing hook or a bad options table is a bug
+     * of this build: said at once, before any file or listing relies on it. */
+    struct fb_errbuf tables_eb = {{0}};
+    if (fb_policy_table_check(&tables_eb) < 0 || fb_keepalive_table_check(&tables_eb) < 0) {
+        fprintf(stderr, "faasbench: %s\n", tables_eb.msg);
+        return 1;
+    }
+
     while ((c = getopt_long(argc, argv, "cr:qVh", longopts, NULL)) != -1) {
         switch (c) {
         case 'c':
@@ -119,10 +127,6 @@ int main(int argc, char **argv)
     }
 
     struct fb_errbuf eb = {{0}};
-    if (fb_policy_table_check(&eb) < 0) {
-        fprintf(stderr, "faasbench: %s\n", eb.msg);
-        return 1;
-    }
     struct fb_experiment exp;
     static struct fb_config_errors errs; /* 10 KB: not on the stack */
     if (fb_config_load_all(file, &exp, &eb, &errs) < 0) {
