@@ -32,8 +32,7 @@ struct fb_cfg_loader {
  * relative to the include directory. */
 static void shown_file(const struct fb_cfg_loader *ld, const char *raw, char *buf, size_t n)
 {
-    if (raw == NULL || strcmp(raw, ld->path) == 0 || raw[0] == '/' ||
-        strcmp(ld->dir, ".") == 0)
+    if (raw == NULL || strcmp(raw, ld->path) == 0 || raw[0] == '/' || strcmp(ld->dir, ".") == 0)
         snprintf(buf, n, "%s", raw != NULL ? raw : ld->path);
     else
         snprintf(buf, n, "%s/%s", ld->dir, raw);
@@ -526,8 +525,8 @@ static int repeat_cmp(const void *a, const void *b)
  * n^2. Each repeat is reported, in list order, with the first element
  * holding its value. */
 static int check_unique(struct fb_cfg_loader *ld, const struct fb_cfg_key *k,
-                        const struct fb_cfg_key *uk, const config_setting_t *val,
-                        const char *key, const char *arr, int n)
+                        const struct fb_cfg_key *uk, const config_setting_t *val, const char *key,
+                        const char *arr, int n)
 {
     const struct fb_cfg_section *sub = k->sub;
     struct unique_entry *e = malloc((size_t)(n > 0 ? n : 1) * sizeof(*e));
@@ -559,8 +558,8 @@ static int check_unique(struct fb_cfg_loader *ld, const struct fb_cfg_key *k,
         qsort(rep, (size_t)n_rep, sizeof(*rep), repeat_cmp);
 
     for (int r = 0; r < n_rep && (rc == 0 || fb_cfg_go_on(ld, rc)); r++) {
-        const config_setting_t *si = config_setting_get_member(
-            config_setting_get_elem(val, (unsigned)rep[r].dup), uk->name);
+        const config_setting_t *si =
+            config_setting_get_member(config_setting_get_elem(val, (unsigned)rep[r].dup), uk->name);
         const config_setting_t *sj = config_setting_get_member(
             config_setting_get_elem(val, (unsigned)rep[r].first), uk->name);
         char fi[PATH_MAX], fj[PATH_MAX], where[PATH_MAX + 32], ekey[256];
@@ -571,10 +570,8 @@ static int check_unique(struct fb_cfg_loader *ld, const struct fb_cfg_key *k,
         else
             snprintf(where, sizeof(where), "%s:%u", fj, line_of(sj));
         snprintf(ekey, sizeof(ekey), "%s[%d].%s", key, rep[r].dup, uk->name);
-        rc = fb_cfg_fail(ld, si, ekey, "duplicate %s %s '%s' (first at %s)", sub->what,
-                         uk->name,
-                         *(char *const *)(arr + (size_t)rep[r].dup * sub->size + uk->off),
-                         where);
+        rc = fb_cfg_fail(ld, si, ekey, "duplicate %s %s '%s' (first at %s)", sub->what, uk->name,
+                         *(char *const *)(arr + (size_t)rep[r].dup * sub->size + uk->off), where);
     }
     free(rep);
     return rc;
@@ -610,8 +607,7 @@ static int parse_list(struct fb_cfg_loader *ld, const struct fb_cfg_key *k,
     for (int i = 0; sub->unique != NULL && i < sub->n_keys; i++)
         if (strcmp(sub->keys[i].name, sub->unique) == 0)
             uk = &sub->keys[i];
-    if (uk != NULL && (rc = check_unique(ld, k, uk, val, key, arr, n)) < 0 &&
-        !fb_cfg_go_on(ld, rc))
+    if (uk != NULL && (rc = check_unique(ld, k, uk, val, key, arr, n)) < 0 && !fb_cfg_go_on(ld, rc))
         return rc;
     return ld->n_errors > before ? FB_ECONFIG : 0;
 }
@@ -878,9 +874,8 @@ static int syntax_error(struct fb_cfg_loader *ld, const config_t *cf)
             snprintf(tried, sizeof(tried), "%s", inc);
         else
             snprintf(tried, sizeof(tried), "%s/%s", ld->dir, inc);
-        return fb_errf(ld->eb, FB_ECONFIG, "%s:%d: @include: cannot open '%s': %s", file,
-                       line, tried,
-                       access(tried, R_OK) != 0 ? strerror(errno) : "unreadable");
+        return fb_errf(ld->eb, FB_ECONFIG, "%s:%d: @include: cannot open '%s': %s", file, line,
+                       tried, access(tried, R_OK) != 0 ? strerror(errno) : "unreadable");
     }
     return fb_errf(ld->eb, FB_ECONFIG, "%s:%d: syntax error: %s", file, line, text);
 }
@@ -972,13 +967,11 @@ static int check_includes(struct fb_cfg_loader *ld, const char *file, int depth,
             stat(full, &st) != 0)
             continue;
         if (S_ISDIR(st.st_mode))
-            rc = fb_errf(ld->eb, FB_ECONFIG,
-                         "%s:%d: @include: cannot open '%s': it is a directory", file, line,
-                         full);
+            rc = fb_errf(ld->eb, FB_ECONFIG, "%s:%d: @include: cannot open '%s': it is a directory",
+                         file, line, full);
         else if (!S_ISREG(st.st_mode)) /* a FIFO would block libconfig's open */
             rc = fb_errf(ld->eb, FB_ECONFIG,
-                         "%s:%d: @include: cannot open '%s': not a regular file", file, line,
-                         full);
+                         "%s:%d: @include: cannot open '%s': not a regular file", file, line, full);
         if (rc < 0 || !S_ISREG(st.st_mode) || depth >= INCLUDE_DEPTH_MAX)
             continue;
         for (int i = 0; i <= depth; i++)
@@ -1050,8 +1043,8 @@ out:
     return rc;
 }
 
-int fb_cfg_defaults(const struct fb_cfg_section *sec, const char *name, const char *path,
-                    void *obj, struct fb_errbuf *eb)
+int fb_cfg_defaults(const struct fb_cfg_section *sec, const char *name, const char *path, void *obj,
+                    struct fb_errbuf *eb)
 {
     struct fb_cfg_loader ld = {.path = name, .eb = eb, .defaults_only = true};
     config_t cf;
@@ -1063,8 +1056,7 @@ int fb_cfg_defaults(const struct fb_cfg_section *sec, const char *name, const ch
     if (!config_read_string(&cf, ""))
         rc = fb_errf(eb, FB_ENOMEM, "out of memory");
     else
-        rc = parse_section(&ld, sec, config_root_setting(&cf), config_root_setting(&cf), path,
-                           obj);
+        rc = parse_section(&ld, sec, config_root_setting(&cf), config_root_setting(&cf), path, obj);
     config_destroy(&cf);
     free(ld.dir);
     return rc;
@@ -1156,8 +1148,7 @@ void fb_cfg_write_string(FILE *f, const char *s)
     fputc('"', f);
 }
 
-static void write_section(FILE *f, const struct fb_cfg_section *sec, const char *obj,
-                          int indent);
+static void write_section(FILE *f, const struct fb_cfg_section *sec, const char *obj, int indent);
 
 static void write_key(FILE *f, const struct fb_cfg_key *k, const char *obj, int indent)
 {
@@ -1255,8 +1246,7 @@ static void write_key(FILE *f, const struct fb_cfg_key *k, const char *obj, int 
     fputs(";\n", f);
 }
 
-static void write_section(FILE *f, const struct fb_cfg_section *sec, const char *obj,
-                          int indent)
+static void write_section(FILE *f, const struct fb_cfg_section *sec, const char *obj, int indent)
 {
     int kind = 0;
 
@@ -1321,9 +1311,10 @@ static void list_names(FILE *f, const struct fb_enum *e, const char *(*names)(in
     else
         while (names(n) != NULL)
             n++;
-    for (int i = 0; i < n; i++)
-        fprintf(f, "%s\"%s\"", i == 0 ? "" : i == n - 1 ? " or " : ", ",
-                e != NULL ? e->names[i] : names(i));
+    for (int i = 0; i < n; i++) {
+        const char *sep = i == n - 1 ? " or " : ", ";
+        fprintf(f, "%s\"%s\"", i == 0 ? "" : sep, e != NULL ? e->names[i] : names(i));
+    }
 }
 
 static void list_section(FILE *f, const struct fb_cfg_section *sec, const char *path)

@@ -52,10 +52,10 @@ struct fb_cfg_key {
     const char *name;
     enum fb_cfg_kind kind;
     unsigned flags;
-    const char *def;  /* default, in file syntax; NULL: none (or computed by finish) */
-    double min, max;  /* numeric range (see FB_CFG_MIN_OPEN); max <= min: no maximum */
-    size_t off, size; /* the field in the section's struct */
-    size_t off_n;     /* FB_CFG_STRINGS, FB_CFG_ENUMS, FB_CFG_LIST: the int count */
+    const char *def;               /* default, in file syntax; NULL: none (or computed by finish) */
+    double min, max;               /* numeric range (see FB_CFG_MIN_OPEN); max <= min: no maximum */
+    size_t off, size;              /* the field in the section's struct */
+    size_t off_n;                  /* FB_CFG_STRINGS, FB_CFG_ENUMS, FB_CFG_LIST: the int count */
     const struct fb_enum *choices; /* FB_CFG_ENUM, FB_CFG_ENUMS: the names, value = index */
     const char *what;              /* what a choice is, for messages (default choices->what) */
     const char *zero_name;         /* FB_CFG_INT: a name the file may give for 0 ("all") */
@@ -80,9 +80,9 @@ struct fb_cfg_key {
 struct fb_cfg_section {
     const char *what; /* "node": for messages */
     const struct fb_cfg_key *keys;
-    int n_keys;         /* at most 64 */
-    size_t size;        /* FB_CFG_LIST element size */
-    bool has_line;      /* store the group's source line at off_line (an int) */
+    int n_keys;    /* at most 64 */
+    size_t size;   /* FB_CFG_LIST element size */
+    bool has_line; /* store the group's source line at off_line (an int) */
     size_t off_line;
     const char *unique; /* FB_CFG_LIST: this string key must differ between elements */
     bool has_kind;      /* off_kind: the int whose value keys' used_by test; the key
@@ -122,8 +122,8 @@ int fb_cfg_load(const struct fb_cfg_section *root, const char *path, void *obj,
  * that sets none of its keys; required keys stay unset and finish hooks see
  * fb_cfg_defaults_only(). path is the section's key ("" at the top level),
  * name what messages name. 0 or FB_ENOMEM; on failure the caller frees obj. */
-int fb_cfg_defaults(const struct fb_cfg_section *sec, const char *name, const char *path,
-                    void *obj, struct fb_errbuf *eb);
+int fb_cfg_defaults(const struct fb_cfg_section *sec, const char *name, const char *path, void *obj,
+                    struct fb_errbuf *eb);
 
 /* Frees every field of obj the section's keys allocated (a secret wiped
  * first) and clears them. */

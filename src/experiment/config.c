@@ -129,10 +129,16 @@ static const char *keepalive_name_at(int i)
 }
 
 static const struct plugin_kind policy_kind = {
-    "policy", policy_find_spec, policy_known, policy_name_at,
+    "policy",
+    policy_find_spec,
+    policy_known,
+    policy_name_at,
 };
 static const struct plugin_kind keepalive_kind = {
-    "keep-alive policy", keepalive_find_spec, keepalive_known, keepalive_name_at,
+    "keep-alive policy",
+    keepalive_find_spec,
+    keepalive_known,
+    keepalive_name_at,
 };
 
 /* A plug-in, NAME or NAME:KEY=VALUE,...: a known name, then parameters its
@@ -196,8 +202,8 @@ static int finish_root(struct fb_cfg_loader *ld, const config_setting_t *group,
                        const config_setting_t *at, const char *path, void *obj);
 
 #define AT(T, m) .off = offsetof(T, m), .size = sizeof(((T *)0)->m)
-#define STEP_AT(s)                                                                          \
-    .off = offsetof(struct fb_runtime_cfg, steps) + (size_t)(s) * sizeof(char *),           \
+#define STEP_AT(s)                                                                                 \
+    .off = offsetof(struct fb_runtime_cfg, steps) + (size_t)(s) * sizeof(char *),                  \
     .size = sizeof(char *)
 
 /* The table engine stores enums as ints. */
@@ -208,6 +214,9 @@ _Static_assert(sizeof(enum fb_trace_format) == sizeof(int), "enum fields are int
 _Static_assert(sizeof(enum fb_trace_spread) == sizeof(int), "enum fields are int-sized");
 _Static_assert(sizeof(enum fb_warming) == sizeof(int), "enum arrays are int arrays");
 
+/* The tables keep each key's fields packed on a few lines, which clang-format
+ * cannot do for designated initializers. */
+/* clang-format off */
 static const struct fb_cfg_key node_keys[] = {
     {.name = "name", .kind = FB_CFG_STRING, .flags = FB_CFG_REQUIRED, .check = check_name,
      AT(struct fb_node_cfg, name), .help = "the node's name in records and {node}"},
@@ -518,6 +527,7 @@ static const struct fb_cfg_section root_section = {
     .n_keys = N_OF(root_keys),
     .finish = finish_root,
 };
+/* clang-format on */
 
 const struct fb_cfg_section *fb_config_schema(void)
 {
@@ -795,8 +805,7 @@ int fb_config_load_all(const char *path, struct fb_experiment *exp, struct fb_er
         list = (struct fb_cfg_errlist){errs->msg, &errs->n, &errs->more};
     }
     if (exp == NULL || path == NULL)
-        return fb_errf(eb, FB_EINVAL, "fb_config_load: no %s",
-                       exp == NULL ? "experiment" : "path");
+        return fb_errf(eb, FB_EINVAL, "fb_config_load: no %s", exp == NULL ? "experiment" : "path");
     memset(exp, 0, sizeof(*exp));
     if ((exp->path = strdup(path)) == NULL)
         rc = fb_errf(eb, FB_ENOMEM, "%s: out of memory", path);
