@@ -25,11 +25,11 @@ work=$(mktemp -d /tmp/faasbench-dockeys.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/scripts" "$work/docs"
 cp "$top/scripts/doc-keys" "$work/scripts/"
-grep -v '^| `workload.time_scale` |' "$top/docs/experiment-file.md" >"$work/docs/experiment-file.md"
+grep -v "^| .workload\.time_scale. |" "$top/docs/experiment-file.md" >"$work/docs/experiment-file.md"
 if "$work/scripts/doc-keys" --check "$fb" >"$work/out" 2>&1; then
   echo "FAIL: doc-keys --check passes a reference without workload.time_scale"
   fails=$((fails + 1))
-elif ! grep -q '^+| `workload.time_scale` |' "$work/out"; then
+elif ! grep -q "^+| .workload\.time_scale. |" "$work/out"; then
   echo "FAIL: doc-keys --check does not name the missing key:"
   cat "$work/out"
   fails=$((fails + 1))
