@@ -852,8 +852,16 @@ int fb_config_set_preset(struct fb_experiment *exp, const char *preset, struct f
 {
     char *steps[FB_STEP_N] = {0}, *name;
 
-    if (!fb_runtime_preset_known(preset))
-        return fb_errf(eb, FB_EINVAL, "unknown runtime '%s' (docker or podman)", preset);
+    if (!fb_runtime_preset_known(preset)) {
+        char known[128] = "";
+        for (int i = 0, len = 0; fb_runtime_preset_name(i) != NULL && len < (int)sizeof(known);
+             i++) {
+            const char *sep = fb_runtime_preset_name(i + 1) == NULL ? " or " : ", ";
+            len += snprintf(known + len, sizeof(known) - (size_t)len, "%s%s", i == 0 ? "" : sep,
+                            fb_runtime_preset_name(i));
+        }
+        return fb_errf(eb, FB_EINVAL, "unknown runtime '%s' (%s)", preset, known);
+    }
     if ((name = strdup(preset)) == NULL)
         return fb_errf(eb, FB_ENOMEM, "out of memory");
     for (int i = 0; i < FB_STEP_N; i++) {

@@ -1172,6 +1172,24 @@ START_TEST(test_write_refuses_what_cannot_load)
 }
 END_TEST
 
+/* A front end without a file picks its runtime by name (the REST shim's
+ * --runtime): every step from that preset; an unknown name names the known. */
+START_TEST(test_set_preset)
+{
+    struct fb_experiment e;
+    struct fb_errbuf eb = {{0}};
+
+    ck_assert_int_eq(fb_config_defaults(&e, "shim", &eb), 0);
+    assert_preset_steps(&e, "docker");
+    ck_assert_int_eq(fb_config_set_preset(&e, "podman", &eb), 0);
+    assert_preset_steps(&e, "podman");
+    ck_assert_int_eq(fb_config_set_preset(&e, "lxc", &eb), FB_EINVAL);
+    ck_assert_str_eq(eb.msg, "unknown runtime 'lxc' (docker or podman)");
+    assert_preset_steps(&e, "podman"); /* unchanged */
+    fb_experiment_free(&e);
+}
+END_TEST
+
 /* ---- faasbench --list-keys against the tables ---- */
 
 struct listed {
@@ -1432,6 +1450,7 @@ static Suite *config_suite(void)
     tcase_add_test(valid, test_free_twice);
     tcase_add_test(valid, test_password_env_leaves_the_environment);
     tcase_add_test(valid, test_policy_with_parameters_in_several_cells);
+    tcase_add_test(valid, test_set_preset);
     suite_add_tcase(s, valid);
 
     TCase *bad = tcase_create("errors");
