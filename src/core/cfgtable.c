@@ -317,11 +317,10 @@ static char *dir_of(const char *path)
 }
 
 /* Secrets taken out of the environment (FB_CFG_ENV): each variable is
- * removed once read, so no child of this process (a local transport's
- * command, the plot script) inherits it. Its value stays here, so a later
- * load in this process that names it again (the run's saved
- * experiment.cfg, a second node with the same variable) still finds it.
- * Kept for the process's lifetime. */
+ * removed once read, so no child of this process inherits it. Its value
+ * stays here, so a later load in this process that names it again (a file
+ * written back and read again, a second key naming the same variable)
+ * still finds it. Kept for the process's lifetime. */
 struct taken_env {
     struct taken_env *next;
     char *name;
@@ -521,7 +520,7 @@ static int repeat_cmp(const void *a, const void *b)
 }
 
 /* The elements of list val (parsed into arr, n of them) whose unique key
- * uk repeats an earlier one's: sorted, so 100,000 nodes take n log n, not
+ * uk repeats an earlier one's: sorted, so 100,000 elements take n log n, not
  * n^2. Each repeat is reported, in list order, with the first element
  * holding its value. */
 static int check_unique(struct fb_cfg_loader *ld, const struct fb_cfg_key *k,
@@ -681,7 +680,7 @@ static int parse_value(struct fb_cfg_loader *ld, const struct fb_cfg_key *k,
     }
     case FB_CFG_INT: {
         if (config_setting_type(val) == CONFIG_TYPE_STRING) {
-            /* The name of 0, e.g. nodes = "all". */
+            /* The name of 0, e.g. "all". */
             s = config_setting_get_string(val);
             if (strcmp(k->zero_name, s) == 0) {
                 *(int *)p = 0;
@@ -998,7 +997,7 @@ int fb_cfg_load(const struct fb_cfg_section *root, const char *path, void *obj,
     int rc = 0;
 
     /* Only a regular file, looked at before anything opens it: opening a
-     * FIFO waits for a writer, and a device or a folder is no experiment
+     * FIFO waits for a writer, and a device or a folder is no configuration
      * file. (libconfig opens it again by name; a file swapped for another
      * kind in between is not caught.) libconfig also reports a missing or
      * unreadable file without saying why. */

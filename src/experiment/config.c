@@ -1,5 +1,5 @@
 /* config.c - the experiment file's schema: a key table per section (core/cfgtable.h
- * parses, checks, frees and writes by them) and the checks across keys. */
+ * parses, checks, frees, writes and lists by them) and the checks across keys. */
 #include "experiment/config.h"
 
 #include <stddef.h>
