@@ -41,6 +41,8 @@ static void usage(FILE *f)
             "                       share P in (0, 1]); summaries count every one\n"
             "      --list-policies  print the known policies and their parameters\n"
             "                       (set as \"NAME:KEY=VALUE,...\" in matrix.policies)\n"
+            "      --list-keys      print every key of the experiment file: type, default,\n"
+            "                       range or choices, and what it does\n"
             "  -V, --version        print the version\n"
             "  -h, --help           this text\n"
             "\n"
@@ -66,6 +68,7 @@ int main(int argc, char **argv)
         {"model", required_argument, NULL, 'M'},
         {"nodes", required_argument, NULL, 'N'},
         {"rows", required_argument, NULL, 'W'},
+        {"list-keys", no_argument, NULL, 'K'},
         {NULL, 0, NULL, 0},
     };
     struct fb_run_opts opts = {0};
@@ -80,6 +83,14 @@ int main(int argc, char **argv)
         return fb_cli_compare(argc - 1, argv + 1);
     if (argc >= 2 && strcmp(argv[1], "calibrate") == 0)
         return fb_cli_calibrate(argc - 1, argv + 1);
+
+    /* A plug-in table with a missing hook or a bad options table is a bug
+     * of this build: said at once, before any file or listing relies on it. */
+    struct fb_errbuf tables_eb = {{0}};
+    if (fb_policy_table_check(&tables_eb) < 0 || fb_keepalive_table_check(&tables_eb) < 0) {
+        fprintf(stderr, "faasbench: %s\n", tables_eb.msg);
+        return 1;
+    }
 
     while ((c = getopt_long(argc, argv, "cr:qVh", longopts, NULL)) != -1) {
         switch (c) {
@@ -139,6 +150,9 @@ int main(int argc, char **argv)
                 fb_plugopt_list(stdout, fb_keepalive_at(i)->name, fb_keepalive_at(i)->summary,
                                 fb_keepalive_at(i)->options);
             return 0;
+        case 'K':
+            fb_config_list_keys(stdout);
+            return fflush(stdout) == 0 && !ferror(stdout) ? 0 : 1;
         case 'V':
             printf("faasbench %s\n", FB_VERSION);
             return 0;
@@ -173,10 +187,6 @@ int main(int argc, char **argv)
     }
 
     struct fb_errbuf eb = {{0}};
-    if (fb_policy_table_check(&eb) < 0) {
-        fprintf(stderr, "faasbench: %s\n", eb.msg);
-        return 1;
-    }
     struct fb_experiment exp;
     static struct fb_config_errors errs; /* 10 KB: not on the stack */
     if (fb_config_load_all(file, &exp, &eb, &errs) < 0) {
@@ -214,7 +224,6 @@ int main(int argc, char **argv)
         fb_sim_free(s);
     }
     if (check_only) {
-        static const char *const kinds[] = {"sequential", "closed", "poisson", "trace"};
         struct fb_cell *cells = NULL;
         int n_cells = 0;
         if (fb_matrix_expand(&exp.matrix, exp.seed, &cells, &n_cells) < 0)
@@ -226,7 +235,7 @@ int main(int argc, char **argv)
         printf("%s: ok: %d nodes, %d functions, %d policies x %d warming modes%s x %d "
                "repetitions = %d cells, %s workload\n",
                file, exp.n_nodes, exp.n_functions, exp.matrix.n_policies, exp.matrix.n_warmings,
-               kas, exp.matrix.repetitions, n_cells, kinds[exp.workload.kind]);
+               kas, exp.matrix.repetitions, n_cells, fb_workload_name(exp.workload.kind));
         fb_experiment_free(&exp);
         return 0;
     }

@@ -69,6 +69,11 @@ const char *fb_runtime_preset(const char *preset, enum fb_step s)
     return NULL;
 }
 
+const char *fb_runtime_preset_name(int i)
+{
+    return i >= 0 && i < (int)(sizeof(presets) / sizeof(presets[0])) ? presets[i].name : NULL;
+}
+
 bool fb_runtime_preset_known(const char *preset)
 {
     return fb_runtime_preset(preset, FB_STEP_RUN) != NULL;

@@ -28,6 +28,8 @@ struct fb_tvars {
 const char *fb_runtime_preset(const char *preset, enum fb_step s);
 /* true when preset is known ("docker", "podman"). */
 bool fb_runtime_preset_known(const char *preset);
+/* The name of the i-th preset, or NULL past the end (for listings). */
+const char *fb_runtime_preset_name(int i);
 
 /* Checks a template's placeholders: every {x} must be a known variable.
  * Returns 0 or FB_EINVAL with the offending name in eb. */

@@ -33,6 +33,11 @@
     X(FB_SPREAD_UNIFORM, "uniform") /* c of them at (j + 0.5) / c of the minute */              \
     X(FB_SPREAD_POISSON, "poisson") /* at c sorted uniform random points (seeded) */
 
+/* The order a matrix's cells run in (matrix.order). */
+#define FB_ORDER_MAP(X)                                                                         \
+    X(FB_ORDER_LISTED, "listed")     /* as the file lists them */                               \
+    X(FB_ORDER_SHUFFLED, "shuffled") /* in a random order from the seed */
+
 /* How a node reports its load (metrics.format). */
 #define FB_METRICS_MAP(X)                                                                       \
     X(FB_METRICS_FBNODE, "faasbench-node") /* `faasbench-node metrics`: fbm1 counters */       \
@@ -61,6 +66,7 @@ enum fb_warming { FB_WARMING_MAP(FB_ENUM_VALUE) FB_WARM_N };
 enum fb_workload_kind { FB_WORKLOAD_MAP(FB_ENUM_VALUE) FB_WORKLOAD_N };
 enum fb_trace_format { FB_TRACE_FORMAT_MAP(FB_ENUM_VALUE) FB_TRACE_FORMAT_N };
 enum fb_trace_spread { FB_SPREAD_MAP(FB_ENUM_VALUE) FB_SPREAD_N };
+enum fb_order { FB_ORDER_MAP(FB_ENUM_VALUE) FB_ORDER_N };
 enum fb_metrics_format { FB_METRICS_MAP(FB_ENUM_VALUE) FB_METRICS_N };
 enum fb_step { FB_STEP_MAP(FB_ENUM_VALUE) FB_STEP_N };
 enum fb_transport_kind { FB_TRANSPORT_MAP(FB_ENUM_VALUE) FB_TRANSPORT_N };
@@ -74,7 +80,7 @@ struct fb_enum {
 };
 
 extern const struct fb_enum fb_warming_enum, fb_workload_enum, fb_trace_format_enum,
-    fb_spread_enum, fb_metrics_enum, fb_step_enum, fb_transport_enum;
+    fb_spread_enum, fb_order_enum, fb_metrics_enum, fb_step_enum, fb_transport_enum;
 
 /* The name of value v, or "unknown" out of range. */
 const char *fb_enum_name(const struct fb_enum *e, int v);

@@ -1,4 +1,5 @@
-/* config.h - the experiment file: parsed, defaulted and validated. */
+/* config.h - the experiment file: parsed, defaulted and validated by its schema's key
+ * tables (core/cfgtable.h reads any file by such tables). */
 #ifndef FB_CONFIG_H
 #define FB_CONFIG_H
 
@@ -7,6 +8,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "core/cfgtable.h"
 #include "core/error.h"
 #include "core/types.h"
 
@@ -78,7 +80,7 @@ struct fb_runtime_cfg {
 };
 
 struct fb_workload_cfg {
-    int kind;           /* enum fb_workload_kind */
+    enum fb_workload_kind kind;
     int clients;        /* closed: clients; open loop: invocations in flight at most */
     int invocations;    /* closed: per cell over all functions; 0: matrix.invocations
                            x functions (ignored when duration_s is set) */
@@ -86,8 +88,8 @@ struct fb_workload_cfg {
     double rate;        /* poisson: arrivals per second */
     int per_node;       /* invocations in flight per node (one ssh session each) */
     char *trace;        /* trace: the file (absolute) */
-    int trace_format;   /* trace: enum fb_trace_format */
-    int spread;         /* trace, azure format: enum fb_trace_spread */
+    enum fb_trace_format trace_format; /* trace: the file's format */
+    enum fb_trace_spread spread;       /* trace, azure format: a minute's arrivals */
     double time_scale;  /* trace: offsets multiplied by this */
     int max_minutes;    /* trace, azure format: first N minutes, 0: all */
     char *durations;    /* trace, azure format: function_durations_percentiles file, or NULL */
@@ -134,7 +136,7 @@ int fb_config_load(const char *path, struct fb_experiment *exp, struct fb_errbuf
  * "file:line: key: message" with its "did you mean". A group whose keys
  * have errors gets no cross-key checks (they would report consequences).
  * Loading stops once more than FB_CONFIG_MAX_ERRORS are found. */
-#define FB_CONFIG_MAX_ERRORS 20
+#define FB_CONFIG_MAX_ERRORS FB_CFG_MAX_ERRORS
 struct fb_config_errors {
     int n;     /* messages in msg, 1..FB_CONFIG_MAX_ERRORS after a failure */
     bool more; /* loading stopped: the file has more errors than these */
@@ -168,5 +170,12 @@ int fb_config_set_preset(struct fb_experiment *exp, const char *preset, struct f
 int fb_config_write(const struct fb_experiment *exp, const char *path);
 /* The same to an open file (flushed, not closed). */
 int fb_config_fwrite(const struct fb_experiment *exp, FILE *f);
+
+/* Every key the file format accepts, with its type, default, range or
+ * choices and help, from the tables the loader uses (faasbench --list-keys;
+ * the format is fb_cfg_list's). */
+void fb_config_list_keys(FILE *f);
+/* The top-level section of those tables, for tests that walk them. */
+const struct fb_cfg_section *fb_config_schema(void);
 
 #endif

@@ -291,14 +291,3 @@ char *fb_gw_json_detail(const char *detail)
     }
     return print_and_delete(o);
 }
-
-char *fb_gw_json_success(const char *message)
-{
-    cJSON *o = cJSON_CreateObject();
-    if (o != NULL && (cJSON_AddStringToObject(o, "status", "success") == NULL ||
-                      cJSON_AddStringToObject(o, "message", message) == NULL)) {
-        cJSON_Delete(o);
-        return NULL;
-    }
-    return print_and_delete(o);
-}

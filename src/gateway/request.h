@@ -68,9 +68,8 @@ void fb_gw_function_req_free(struct fb_gw_function_req *r);
 bool fb_gw_host_valid(const char *s);
 bool fb_gw_user_valid(const char *s);
 
-/* Newly allocated JSON replies (caller frees), or NULL when out of memory:
- * {"detail": detail} and {"status": "success", "message": message}. */
+/* A newly allocated JSON reply (caller frees), or NULL when out of memory:
+ * {"detail": detail}. */
 char *fb_gw_json_detail(const char *detail);
-char *fb_gw_json_success(const char *message);
 
 #endif

@@ -23,10 +23,10 @@ static void human_time(double s, char *buf, size_t n)
 void fb_run_progress(struct run *r, const char *policy, const char *warming, bool final)
 {
     char left[48] = "";
-    double elapsed = fb_mono_s() - r->t_start;
 
     if (r->opts->quiet || (!r->tty && !final))
         return;
+    double elapsed = fb_mono_s() - r->t_start;
     /* Time left at the pace of this run so far (its resumed part only). */
     if (r->total > 0 && r->done > 0 && r->done < r->total) {
         char t[32];

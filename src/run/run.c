@@ -148,10 +148,10 @@ static int load_trace(struct run *r, struct fb_errbuf *eb)
     for (int f = 0; f < exp->n_functions; f++)
         names[f] = exp->functions[f].name;
     struct fb_trace_opts to = {
-        .format = (enum fb_trace_format)exp->workload.trace_format,
+        .format = exp->workload.trace_format,
         .functions = names,
         .n_functions = exp->n_functions,
-        .spread = (enum fb_trace_spread)exp->workload.spread,
+        .spread = exp->workload.spread,
         .time_scale = exp->workload.time_scale,
         .seed = exp->seed,
         .max_minutes = exp->workload.max_minutes,

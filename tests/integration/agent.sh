@@ -15,6 +15,7 @@ key=$local_dir/id_ed25519
 kh=$local_dir/known_hosts
 spare_pid=""
 port1=$(node_port 1)
+# shellcheck disable=SC2317 # run by the EXIT trap
 cleanup() {
   [ -z "$spare_pid" ] || kill "$spare_pid" 2>/dev/null
   rm -rf "$work"

@@ -24,7 +24,13 @@ CFG
 }
 
 rows() { [ -f "$1/invocations.csv" ] && echo $(($(wc -l <"$1/invocations.csv") - 1)) || echo 0; }
-newest_run() { ls -d "$work"/results/"$1"-* 2>/dev/null | tail -n 1; }
+newest_run() { # NAME: the last of NAME's run folders, if any
+  local d last=""
+  for d in "$work"/results/"$1"-*; do
+    [ ! -e "$d" ] || last=$d
+  done
+  [ -z "$last" ] || echo "$last"
+}
 # stop_after NAME ROWS SIGNAL: runs NAME.cfg, sends it SIGNAL once its run
 # folder has ROWS rows; sets run (the folder) and status (its exit status).
 stop_after() {

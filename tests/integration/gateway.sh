@@ -63,7 +63,13 @@ csv_rows() {
 print(len(list(csv.DictReader(open(sys.argv[1] + "/invocations.csv")))))' "$1"
 }
 
-run_dir() { ls -d "$tmp/$1"/results/gateway-* 2>/dev/null | head -1; }
+run_dir() { # NAME: the first of gateway NAME's run folders, if any
+  local d
+  for d in "$tmp/$1"/results/gateway-*; do
+    [ ! -e "$d" ] || echo "$d"
+    break
+  done
+}
 
 node_body() { # NAME PORT [EXTRA JSON]
   printf '{"name": "%s", "host": "127.0.0.1", "port": %s, "username": "%s"%s}' "$1" "$2" "$node_user" "${3:-}"
@@ -72,7 +78,7 @@ fn_body() { # NAME IMAGE COMMAND
   printf '{"name": "%s", "image": "127.0.0.1:5000/faasbench/%s", "command": "%s"}' "$1" "$2" "$3"
 }
 
-ports=($(node_ports))
+mapfile -t ports < <(node_ports)
 [ ${#ports[@]} -ge 4 ] || { echo "FAIL: want 4 local nodes, found ${#ports[@]}"; exit 1; }
 common=(--known-hosts "$local_dir/known_hosts" --identity "$local_dir/id_ed25519")
 
@@ -152,6 +158,7 @@ expect 422 "empty command" main POST /functions/register -d "$(fn_body x noop:1 
 expect 404 "path traversal in the invoke name" main POST /functions/invoke/../../etc --path-as-is
 expect 404 "encoded path traversal" main POST /functions/invoke/%2e%2e%2f%2e%2e%2fetc
 expect 422 "invoke name with ;" main POST "/functions/invoke/a;id"
+# shellcheck disable=SC2016 # the name is a literal $(id)
 expect 422 "invoke name \$(id)" main POST '/functions/invoke/$(id)'
 expect 422 "invoke name with backticks" main POST '/functions/invoke/%60id%60'
 expect 404 "empty invoke name" main POST /functions/invoke/
@@ -278,13 +285,13 @@ for seq in 1 2; do
 done
 "$top/nodes/up" 4 >/dev/null || fail "nodes/up could not restart node2"
 sleep 1.2
-used=""
+ran_on=""
 for seq in 3 4 5; do
   expect 200 "invoke #$seq with node2 back" revive POST /functions/invoke/noop
-  used="$used $(json node)"
+  ran_on="$ran_on $(json node)"
 done
 grep -q "node node2 is back" "$tmp/revive/log" || fail "node2 was not tried again: $(tail -5 "$tmp/revive/log")"
-[[ $used == *node2* ]] || fail "node2 got no invocation once back (ran on$used)"
+[[ $ran_on == *node2* ]] || fail "node2 got no invocation once back (ran on$ran_on)"
 stop_gateway revive
 
 # ---- nothing left behind ----

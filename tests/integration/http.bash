@@ -1,6 +1,7 @@
 # http.bash - requests to a faasbench-gateway for the integration tests (sourced, not run).
 # The caller has $tmp (a folder), gw_url (an associative array: gateway name ->
 # base URL), status, and fail MESSAGE.
+# shellcheck disable=SC2154 # tmp and gw_url are the caller's
 
 # req NAME METHOD PATH [CURL ARGS...]: sets $status, the body is in $tmp/body.
 req() {

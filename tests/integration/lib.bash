@@ -7,9 +7,11 @@ top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 . "$top/nodes/set.sh"
 local_dir=$LOCAL
 node_user=$NODE_USER
+# shellcheck disable=SC2034 # for the suites that source this
 faasbench=$top/build/faasbench
 # `docker rm -f` of a running container: Podman's waits out a stop timeout
 # unless told --time 0, which Docker's rm does not take (it kills at once).
+# shellcheck disable=SC2034 # for the suites that source this
 if [ "$RUNTIME" = docker ]; then rm_force="docker rm -f"; else rm_force="docker rm -f -t 0"; fi
 
 # node_ports: the ports of the local nodes, from the generated nodes.cfg.
@@ -52,12 +54,13 @@ assert_clean() {
 
 # kill_node NODE: kills every process of a node: its sshd and its sessions (the node dies).
 kill_node() {
-  local node=$1 h pids
+  local node=$1 h
+  local -a pids
   kill -KILL "$(cat "$local_dir/$node/sshd.pid")" 2>/dev/null
   for h in "$CG_ROOT"/*/"$CG_NAME/$node"/sshd "$CG_ROOT/$CG_NAME/$node"/sshd; do
     [ -f "$h/cgroup.procs" ] || continue
-    pids=$(cat "$h/cgroup.procs")
-    [ -n "$pids" ] && kill -KILL $pids 2>/dev/null
+    mapfile -t pids <"$h/cgroup.procs"
+    [ ${#pids[@]} -eq 0 ] || kill -KILL "${pids[@]}" 2>/dev/null
   done
   return 0
 }

@@ -196,7 +196,8 @@ done
 grep -q "node tb3 registered .*metrics testbed $home/get_node_metrics.sh" "$tmp/main.log" ||
   fail "the log does not say how tb3 reports its load"
 stop_gateway
-main_dir=$(ls -d "$tmp"/main/gateway-* | head -1)
+main_dirs=("$tmp"/main/gateway-*)
+main_dir=${main_dirs[0]}
 /usr/bin/python3 - "$main_dir" <<'PY' || failures=$((failures + 1))
 import csv, os, sys
 run = sys.argv[1]

@@ -98,7 +98,7 @@ assert_clean || exit 1
 {
   echo "time_s,function,duration_ms,memory_mb"
   for i in $(seq 0 11); do
-    fn=work-py; [ $((i % 2)) -eq 0 ] || fn=work-cmd
+    fn="work-py"; [ $((i % 2)) -eq 0 ] || fn="work-cmd"
     d=$((400 + 100 * i)); [ $((i % 6)) -ne 5 ] || d=
     echo "$(awk "BEGIN { print $i * 0.4 }"),$fn,$d,$((8 + i))"
   done

@@ -21,6 +21,7 @@ out=$work/out
 fail=0
 bad() { echo "FAIL: $*"; fail=1; }
 note() { echo "remote: $*"; }
+# shellcheck disable=SC2317 # run by the EXIT trap
 cleanup() {
   "$top/tests/remote/bare-hosts" down "$hosts"
   # Container cgroups of the hosts' runtimes live in this machine's cgroups.

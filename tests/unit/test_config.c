@@ -1,6 +1,7 @@
 /* test_config.c - unit tests of the experiment file: loading, defaults, errors, writing. */
 #include <check.h>
 #include <errno.h>
+#include <libconfig.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -601,6 +602,24 @@ START_TEST(test_bad_file)
 }
 END_TEST
 
+/* A keep-alive policy is checked as a node policy is: a misspelt name is
+ * named without its parameters, and parameters without a name say so. */
+START_TEST(test_keepalive_spec_errors_as_a_policys)
+{
+    static struct fb_config_errors errs;
+    struct fb_experiment e;
+    struct fb_errbuf eb = {{0}};
+
+    ck_assert_int_eq(fb_config_load_all(DIR "/bad_keepalive_typo_params.cfg", &e, &eb, &errs),
+                     FB_ECONFIG);
+    ck_assert_int_eq(errs.n, 2);
+    ck_assert_str_eq(errs.msg[0], DIR "/bad_keepalive_typo_params.cfg:11: matrix.keepalive[0]: "
+                                      "unknown keep-alive policy 'ttll' (did you mean 'ttl'?)");
+    ck_assert_str_eq(errs.msg[1], DIR "/bad_keepalive_typo_params.cfg:12: matrix.keepalive[1]: "
+                                      "':ttl_s=5': no keep-alive policy name before ':'");
+}
+END_TEST
+
 START_TEST(test_bad_identity)
 {
     struct fb_errbuf eb = {{0}};
@@ -1153,6 +1172,267 @@ START_TEST(test_write_refuses_what_cannot_load)
 }
 END_TEST
 
+/* A front end without a file picks its runtime by name (the REST shim's
+ * --runtime): every step from that preset; an unknown name names the known. */
+START_TEST(test_set_preset)
+{
+    struct fb_experiment e;
+    struct fb_errbuf eb = {{0}};
+
+    ck_assert_int_eq(fb_config_defaults(&e, "shim", &eb), 0);
+    assert_preset_steps(&e, "docker");
+    ck_assert_int_eq(fb_config_set_preset(&e, "podman", &eb), 0);
+    assert_preset_steps(&e, "podman");
+    ck_assert_int_eq(fb_config_set_preset(&e, "lxc", &eb), FB_EINVAL);
+    ck_assert_str_eq(eb.msg, "unknown runtime 'lxc' (docker or podman)");
+    assert_preset_steps(&e, "podman"); /* unchanged */
+    fb_experiment_free(&e);
+}
+END_TEST
+
+/* ---- faasbench --list-keys against the tables ---- */
+
+struct listed {
+    char path[128];
+    char fields[512]; /* after "path: " */
+    int seen;
+};
+
+/* Every key path of sec into out[*n], in table order, a list's elements as
+ * "[]"; each key's table entry beside it. */
+static void table_paths(const struct fb_cfg_section *sec, const char *prefix, char out[][128],
+                        const struct fb_cfg_key **keys, int *n, int max)
+{
+    for (int j = 0; j < sec->n_keys; j++) {
+        const struct fb_cfg_key *k = &sec->keys[j];
+        char sub[140];
+        ck_assert_int_lt(*n, max);
+        snprintf(out[*n], 128, "%s%s%s", prefix, prefix[0] != '\0' ? "." : "", k->name);
+        keys[(*n)++] = k;
+        if (k->kind == FB_CFG_GROUP) {
+            table_paths(k->sub, out[*n - 1], out, keys, n, max);
+        } else if (k->kind == FB_CFG_LIST) {
+            snprintf(sub, sizeof(sub), "%s[]", out[*n - 1]);
+            table_paths(k->sub, sub, out, keys, n, max);
+        }
+    }
+}
+
+/* `faasbench --list-keys` parsed: its key lines and their fields. */
+static int list_keys_cli(struct listed *out, int max)
+{
+    FILE *p = popen(FB_FAASBENCH " --list-keys", "r");
+    char line[1024];
+    int n = 0, help = 0;
+
+    ck_assert_ptr_nonnull(p);
+    while (fgets(line, sizeof(line), p) != NULL) {
+        line[strcspn(line, "\n")] = '\0';
+        if (strncmp(line, "    ", 4) == 0) {
+            ck_assert_msg(line[4] != '\0', "empty help after %s", out[n - 1].path);
+            help++;
+            continue;
+        }
+        char *sep = strstr(line, ": ");
+        ck_assert_msg(sep != NULL, "no ': ' in '%s'", line);
+        ck_assert_int_lt(n, max);
+        *sep = '\0';
+        snprintf(out[n].path, sizeof(out[n].path), "%s", line);
+        snprintf(out[n].fields, sizeof(out[n].fields), "%s", sep + 2);
+        out[n].seen = 0;
+        n++;
+        ck_assert_int_eq(help, n - 1); /* each key's help follows it */
+    }
+    ck_assert_int_eq(pclose(p), 0);
+    ck_assert_int_eq(help, n);
+    return n;
+}
+
+static struct listed *find_listed(struct listed *l, int n, const char *path)
+{
+    for (int i = 0; i < n; i++)
+        if (strcmp(l[i].path, path) == 0)
+            return &l[i];
+    return NULL;
+}
+
+/* Every key of every section once, in table order, with its default, its
+ * requiredness, its range or choices as the table has them. */
+START_TEST(test_list_keys_is_the_tables)
+{
+    static struct listed l[256];
+    static char paths[256][128];
+    const struct fb_cfg_key *keys[256];
+    int n_table = 0, n = list_keys_cli(l, 256);
+    char want[256];
+
+    table_paths(fb_config_schema(), "", paths, keys, &n_table, 256);
+    ck_assert_int_gt(n_table, 70);
+    ck_assert_int_eq(n, n_table);
+    for (int i = 0; i < n; i++) {
+        const struct fb_cfg_key *k = keys[i];
+        ck_assert_str_eq(l[i].path, paths[i]);
+        ck_assert_ptr_eq(find_listed(l, n, paths[i]), &l[i]); /* listed once */
+        if (k->def != NULL) {
+            snprintf(want, sizeof(want), "; default %s", k->def);
+            ck_assert_msg(strstr(l[i].fields, want) != NULL, "%s: '%s'", l[i].path,
+                          l[i].fields);
+        } else {
+            ck_assert_msg(strstr(l[i].fields, "default") == NULL, "%s: '%s'", l[i].path,
+                          l[i].fields);
+        }
+        ck_assert_int_eq(strstr(l[i].fields, "; required") != NULL,
+                         (k->flags & FB_CFG_REQUIRED) != 0);
+        ck_assert_int_eq(strstr(l[i].fields, "; secret") != NULL,
+                         (k->flags & FB_CFG_SECRET) != 0);
+        if (k->kind == FB_CFG_INT || k->kind == FB_CFG_NUMBER || k->kind == FB_CFG_MS) {
+            snprintf(want, sizeof(want), "; range %c%.15g, %.15g]",
+                     (k->flags & FB_CFG_MIN_OPEN) ? '(' : '[', k->min, k->max);
+            ck_assert_msg(strstr(l[i].fields, want) != NULL, "%s: '%s' lacks '%s'",
+                          l[i].path, l[i].fields, want);
+        }
+        for (int c = 0; k->choices != NULL && c < k->choices->n; c++) {
+            snprintf(want, sizeof(want), "\"%s\"", k->choices->names[c]);
+            ck_assert_msg(strstr(l[i].fields, want) != NULL, "%s: '%s' lacks %s", l[i].path,
+                          l[i].fields, want);
+        }
+    }
+    /* The enums' choices are types.h's names. */
+    ck_assert_str_eq(find_listed(l, n, "workload.trace_format")->fields,
+                     "string; default \"azure\"; one of \"csv\", \"azure\" or \"azure2021\"; "
+                     "used with workload.type \"trace\"");
+    ck_assert_str_eq(find_listed(l, n, "nodes[].port")->fields,
+                     "integer; default 22; range [1, 65535]");
+    ck_assert_str_eq(find_listed(l, n, "warm.nodes")->fields,
+                     "integer or \"all\"; default 1; range [1, 100000]");
+}
+END_TEST
+
+/* Every setting of s (a group) and below, as --list-keys names it. */
+static void assert_settings_listed(const config_setting_t *s, const char *prefix,
+                                   struct listed *l, int n, int *count)
+{
+    for (int i = 0; i < config_setting_length(s); i++) {
+        const config_setting_t *m = config_setting_get_elem(s, (unsigned)i);
+        char path[256];
+        snprintf(path, sizeof(path), "%s%s%s", prefix, prefix[0] != '\0' ? "." : "",
+                 config_setting_name(m));
+        ck_assert_msg(find_listed(l, n, path) != NULL, "full.cfg's %s is not listed", path);
+        (*count)++;
+        if (config_setting_is_group(m)) {
+            assert_settings_listed(m, path, l, n, count);
+        } else if (config_setting_type(m) == CONFIG_TYPE_LIST) {
+            char elem[260];
+            snprintf(elem, sizeof(elem), "%s[]", path);
+            for (int e = 0; e < config_setting_length(m); e++)
+                assert_settings_listed(config_setting_get_elem(m, (unsigned)e), elem, l, n,
+                                       count);
+        }
+    }
+}
+
+START_TEST(test_list_keys_holds_full_cfg)
+{
+    static struct listed l[256];
+    int n = list_keys_cli(l, 256), count = 0;
+    config_t cf;
+
+    config_init(&cf);
+    ck_assert_msg(config_read_file(&cf, DIR "/full.cfg"), "%s", config_error_text(&cf));
+    assert_settings_listed(config_root_setting(&cf), "", l, n, &count);
+    ck_assert_int_gt(count, 40);
+    config_destroy(&cf);
+}
+END_TEST
+
+/* The experiment the defaults test starts from: an ssh node and a function,
+ * each with extra text inside its group, and extra text at the top level. */
+static void defaults_file(const char *path, const char *node, const char *fn, const char *top)
+{
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fprintf(f,
+            "name = \"keys\";\n"
+            "nodes = ( { name = \"n\"; host = \"127.0.0.1\"; user = \"u\";\n"
+            "            identity = \"%s/keys/id_test\"; known_hosts = \"%s/keys/known_hosts\";\n"
+            "            %s } );\n"
+            "functions = ( { name = \"f\"; image = \"img:1\"; command = \"true\"; %s } );\n"
+            "%s\n",
+            DIR, DIR, node, fn, top);
+    ck_assert_int_eq(fclose(f), 0);
+}
+
+/* The experiment in path as written (after the first line, which names the path). */
+static char *loaded_text(const char *path)
+{
+    struct fb_experiment e;
+    struct fb_errbuf eb = {{0}};
+    char *text = NULL;
+    size_t size = 0;
+    FILE *f;
+
+    int rc = fb_config_load(path, &e, &eb);
+    ck_assert_msg(rc == 0, "%s", eb.msg);
+    f = open_memstream(&text, &size);
+    ck_assert_ptr_nonnull(f);
+    ck_assert_int_eq(fb_config_fwrite(&e, f), 0);
+    fclose(f);
+    fb_experiment_free(&e);
+    char *body = strdup(strchr(text, '\n') + 1);
+    free(text);
+    return body;
+}
+
+/* Each key listed with a default loads when the file sets it to that
+ * default, and gives the experiment a file without it gives. */
+START_TEST(test_list_keys_defaults_load)
+{
+    static struct listed l[256];
+    int n = list_keys_cli(l, 256), tried = 0;
+    char dir[64], base[PATH_MAX], with[PATH_MAX], set[1024];
+
+    scratch_dir(dir, sizeof(dir));
+    snprintf(base, sizeof(base), "%s/base.cfg", dir);
+    snprintf(with, sizeof(with), "%s/with.cfg", dir);
+    defaults_file(base, "", "", "");
+    char *want = loaded_text(base);
+    for (int i = 0; i < n; i++) {
+        const char *def = strstr(l[i].fields, "; default ");
+        char value[256], group[128];
+        const char *dot = strchr(l[i].path, '.');
+
+        if (def == NULL)
+            continue;
+        def += strlen("; default ");
+        snprintf(value, sizeof(value), "%.*s", (int)strcspn(def, ";"), def);
+        if (strncmp(l[i].path, "nodes[].", 8) == 0) {
+            snprintf(set, sizeof(set), "%s = %s;", l[i].path + 8, value);
+            defaults_file(with, set, "", "");
+        } else if (strncmp(l[i].path, "functions[].", 12) == 0) {
+            snprintf(set, sizeof(set), "%s = %s;", l[i].path + 12, value);
+            defaults_file(with, "", set, "");
+        } else if (dot != NULL) {
+            snprintf(group, sizeof(group), "%.*s", (int)(dot - l[i].path), l[i].path);
+            snprintf(set, sizeof(set), "%s = { %s = %s; };", group, dot + 1, value);
+            defaults_file(with, "", "", set);
+        } else {
+            snprintf(set, sizeof(set), "%s = %s;", l[i].path, value);
+            defaults_file(with, "", "", set);
+        }
+        char *got = loaded_text(with);
+        ck_assert_msg(strcmp(got, want) == 0, "%s = %s changes the experiment:\n%s", l[i].path,
+                      value, got);
+        free(got);
+        tried++;
+    }
+    ck_assert_int_gt(tried, 35);
+    free(want);
+    unlink(base);
+    unlink(with);
+    rmdir(dir);
+}
+END_TEST
+
 static Suite *config_suite(void)
 {
     Suite *s = suite_create("config");
@@ -1170,10 +1450,12 @@ static Suite *config_suite(void)
     tcase_add_test(valid, test_free_twice);
     tcase_add_test(valid, test_password_env_leaves_the_environment);
     tcase_add_test(valid, test_policy_with_parameters_in_several_cells);
+    tcase_add_test(valid, test_set_preset);
     suite_add_tcase(s, valid);
 
     TCase *bad = tcase_create("errors");
     tcase_add_loop_test(bad, test_bad_file, 0, (int)(sizeof(bad_files) / sizeof(bad_files[0])));
+    tcase_add_test(bad, test_keepalive_spec_errors_as_a_policys);
     tcase_add_test(bad, test_bad_identity);
     tcase_add_test(bad, test_unknown_policy_lists_known);
     tcase_add_test(bad, test_missing_file);
@@ -1197,6 +1479,12 @@ static Suite *config_suite(void)
     tcase_add_test(write, test_write_built_experiment_loads);
     tcase_add_test(write, test_write_refuses_what_cannot_load);
     suite_add_tcase(s, write);
+
+    TCase *list = tcase_create("list-keys");
+    tcase_add_test(list, test_list_keys_is_the_tables);
+    tcase_add_test(list, test_list_keys_holds_full_cfg);
+    tcase_add_test(list, test_list_keys_defaults_load);
+    suite_add_tcase(s, list);
     return s;
 }
 
