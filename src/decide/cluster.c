@@ -315,40 +315,62 @@ static void patch_down(struct fb_cluster *c, int i, int *np)
     c->views[i].down = true;
 }
 
+/* What a pick's chain works on between its tiers. */
+struct pickctx {
+    struct fb_cluster *c;
+    const struct fb_ticket *t;
+    int np;                     /* views patched down */
+    bool images;                /* the image set's views patched */
+};
+
+/* After an empty warm tier (keep-alive cells): a node holding no idle
+ * instance of f and no room for one, even by evicting every idle
+ * instance, is not a choice now; and the image tier's nodes. */
+static void before_image(void *ctx, struct fb_chain_tiers *tiers)
+{
+    struct pickctx *pc = ctx;
+    struct fb_cluster *c = pc->c;
+    struct cfn *fn = &c->fns[pc->t->f];
+
+    /* Only now: a warm pick (the usual one) touches no image node. */
+    for (int k = 0; k < fn->n_image; k++)
+        c->views[fn->image[k]].has_image = true;
+    pc->images = true;
+    if (c->k != NULL)
+        for (int j = 0; j < c->n_nodes; j++)
+            if (!c->views[j].has_warm && cl_room(&c->nodes[j]) < fn->memory_mb - 1e-9)
+                patch_down(c, j, &pc->np);
+    tiers->image = c->tier_idx + c->n_nodes;
+    tiers->n_image = tier_sorted(c, fn->image, fn->n_image, false, c->tier_idx + c->n_nodes);
+}
+
 /* The chain over the cluster's views for function f, the nodes failed[] of
  * t and (keep-alive cells) the nodes without room for f left out. */
 static int chain(struct fb_cluster *c, const struct fb_policy *p, void *pstate,
                  const struct fb_ticket *t, struct fb_select_ctx *ctx, enum fb_warming *mode)
 {
     struct cfn *fn = &c->fns[t->f];
-    struct fb_chain_tiers tiers = {.view = c->tier_view, .map = c->tier_map};
-    int np = 0, i;
+    struct pickctx pc = {.c = c, .t = t};
+    struct fb_chain_tiers tiers = {.view = c->tier_view,
+                                   .map = c->tier_map,
+                                   .before_image = before_image,
+                                   .ctx = &pc};
+    int i;
 
     for (int k = 0; k < fn->n_warm; k++)
         c->views[fn->warm[k]].has_warm = true;
-    for (int k = 0; k < fn->n_image; k++)
-        c->views[fn->image[k]].has_image = true;
     for (int k = 0; k < t->n_failed; k++)
-        patch_down(c, t->failed[k], &np);
+        patch_down(c, t->failed[k], &pc.np);
     tiers.warm = c->tier_idx;
     tiers.n_warm = tier_sorted(c, fn->warm, fn->n_warm, true, c->tier_idx);
-    if (c->k != NULL) {
-        /* A node holding no idle instance of f and no room for one, even
-         * by evicting every idle instance, is not a choice now. */
-        for (int j = 0; j < c->n_nodes; j++)
-            if (!c->views[j].has_warm && cl_room(&c->nodes[j]) < fn->memory_mb - 1e-9)
-                patch_down(c, j, &np);
-    }
-    tiers.image = c->tier_idx + c->n_nodes;
-    tiers.n_image = tier_sorted(c, fn->image, fn->n_image, false, c->tier_idx + c->n_nodes);
     i = fb_chain_select_tiers(p, pstate, c->views, c->n_nodes, &tiers, ctx, mode);
-    while (np > 0) {
-        np--;
-        c->views[c->patched[np]].down = false;
+    while (pc.np > 0) {
+        pc.np--;
+        c->views[c->patched[pc.np]].down = false;
     }
     for (int k = 0; k < fn->n_warm; k++)
         c->views[fn->warm[k]].has_warm = false;
-    for (int k = 0; k < fn->n_image; k++)
+    for (int k = 0; pc.images && k < fn->n_image; k++)
         c->views[fn->image[k]].has_image = false;
     return i;
 }

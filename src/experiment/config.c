@@ -454,6 +454,10 @@ static const struct fb_cfg_key workload_keys[] = {
     {.name = "max_minutes", .kind = FB_CFG_INT, .def = "0", .min = 0, .max = 1440,
      AT(struct fb_workload_cfg, max_minutes), .used_by = W_TRACE,
      .help = "azure traces: replay only the first N minutes (0: all)"},
+    {.name = "max_events", .kind = FB_CFG_INT, .def = "100000000", .min = 1,
+     .max = 2000000000, AT(struct fb_workload_cfg, max_events), .used_by = W_TRACE,
+     .help = "trace: the most invocations a trace may give (a larger one is refused before "
+             "a call); memory holds a minute's, not all"},
     {.name = "durations", .kind = FB_CFG_PATH, AT(struct fb_workload_cfg, durations),
      .used_by = W_TRACE,
      .help = "azure (2019) traces: function_durations_percentiles file for {duration_ms}"},

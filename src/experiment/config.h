@@ -92,6 +92,7 @@ struct fb_workload_cfg {
     enum fb_trace_spread spread;       /* trace, azure format: a minute's arrivals */
     double time_scale;  /* trace: offsets multiplied by this */
     int max_minutes;    /* trace, azure format: first N minutes, 0: all */
+    int max_events;     /* trace: the most invocations it may give */
     char *durations;    /* trace, azure format: function_durations_percentiles file, or NULL */
     char *memory;       /* trace, azure format: app_memory_percentiles file, or NULL */
     double warmup_s;    /* invocations in a cell's first warmup_s workload seconds are

@@ -35,6 +35,7 @@ int fb_chain_select_tiers(const struct fb_policy *p, void *state,
                           enum fb_warming *mode)
 {
     struct fb_select_ctx c = *ctx;
+    struct fb_chain_tiers tiers = *t;
     int i = select_tier(p, state, nodes, t->warm, t->n_warm, t->view, t->map, &c);
 
     if (i >= 0) {
@@ -43,7 +44,9 @@ int fb_chain_select_tiers(const struct fb_policy *p, void *state,
     }
     if (i == FB_ENOMEM)
         return i;
-    i = select_tier(p, state, nodes, t->image, t->n_image, t->view, t->map, &c);
+    if (tiers.before_image != NULL)
+        tiers.before_image(tiers.ctx, &tiers);
+    i = select_tier(p, state, nodes, tiers.image, tiers.n_image, t->view, t->map, &c);
     if (i >= 0) {
         *mode = FB_WARM_PREWARMED;
         return i;

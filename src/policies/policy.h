@@ -132,6 +132,11 @@ struct fb_chain_tiers {
     int n_image;
     struct fb_node_view *view;
     int *map;
+    /* Called (when set) once the warm tier has no eligible node, before the
+     * image and cold tiers: the caller may then fill image and mark nodes
+     * in nodes[] down (the warm tier never needs them). */
+    void (*before_image)(void *ctx, struct fb_chain_tiers *t);
+    void *ctx;
 };
 
 /* fb_chain_select over tiers t. */

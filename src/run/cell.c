@@ -1,5 +1,6 @@
 /* cell.c - one cell's bookkeeping, the same whichever executor runs it: a row
  * per invocation, the keep-alive events and latencies, the progress line. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -49,9 +50,9 @@ bool fb_cell_warmup(const struct cell *c, bool open_loop, double t_s, int64_t st
     return (double)(start_ms - c->t0_unix_ms) < w->warmup_s * 1000.0;
 }
 
-/* The row of o, or with rf NULL its count only (under c->lock). */
+/* The row of o (under c->lock). */
 static int record_locked(struct cell *c, int f, const struct fb_outcome *o, int64_t intended_ms,
-                         bool warmup, bool row)
+                         bool warmup)
 {
     struct run *r = c->r;
     struct fb_errbuf eb = {{0}};
@@ -68,7 +69,7 @@ static int record_locked(struct cell *c, int f, const struct fb_outcome *o, int6
     r->done++;
     if (o->error[0] != '\0')
         r->errors++;
-    if (row && fb_runfolder_record(r->rf, &k, o, intended_ms, &eb) < 0) {
+    if (fb_runfolder_record(r->rf, &k, o, intended_ms, &eb) < 0) {
         fprintf(stderr, "faasbench: %s\n", eb.msg);
         rc = FB_EIO;
     }
@@ -85,15 +86,26 @@ int fb_cell_record(struct cell *c, int f, const struct fb_outcome *o, int64_t in
                    bool warmup)
 {
     pthread_mutex_lock(&c->lock);
-    int rc = record_locked(c, f, o, intended_ms, warmup, true);
+    int rc = record_locked(c, f, o, intended_ms, warmup);
     pthread_mutex_unlock(&c->lock);
     return rc;
 }
 
-int fb_cell_count(struct cell *c, int f, const struct fb_outcome *o, bool warmup)
+int fb_cell_count(struct cell *c, int f, double latency_ms, bool warmup)
 {
+    struct run *r = c->r;
+    int rc = 0;
+
     pthread_mutex_lock(&c->lock);
-    int rc = record_locked(c, f, o, 0, warmup, false);
+    c->seq[f]++;
+    r->done++;
+    if (isnan(latency_ms))
+        r->errors++;
+    else if (!warmup && fb_sample_add(&c->lat, latency_ms) < 0)
+        rc = FB_ENOMEM;
+    if (rc < 0 && c->rc == 0)
+        c->rc = rc;
+    fb_run_progress(r, c->pname, c->wname, false);
     pthread_mutex_unlock(&c->lock);
     return rc;
 }

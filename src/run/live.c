@@ -134,10 +134,18 @@ static int enqueue(struct livecell *lc, const struct fb_issue *is)
 static void open_dispatch(struct livecell *lc)
 {
     struct fb_issue is;
+    int rc;
 
     lc->t0 = fb_mono_s();
     lc->c->t0_unix_ms = fb_unix_ms();
-    while (!stopped(lc) && fb_workload_next(&lc->wl, 0, 0, &is) == 1) {
+    while (!stopped(lc) && (rc = fb_workload_next(&lc->wl, 0, 0, &is)) != 0) {
+        if (rc < 0) {
+            pthread_mutex_lock(&lc->lock);
+            if (lc->c->rc == 0)
+                lc->c->rc = rc;
+            pthread_mutex_unlock(&lc->lock);
+            break;
+        }
         sleep_until(lc->t0 + is.t_s);
         if (fb_run_stop)
             break;
@@ -212,7 +220,7 @@ int fb_live_cell(struct cell *c)
     pthread_mutex_init(&lc.lock, NULL);
     pthread_cond_init(&lc.ready, NULL);
     c->t0_unix_ms = fb_unix_ms(); /* open loops take theirs when they start */
-    rc = fb_workload_begin(exp, &r->trace, c->seed, &lc.wl);
+    rc = fb_workload_begin(exp, r->trace, c->seed, &lc.wl);
     if (rc == 0)
         rc = run_workload(&lc);
     fb_workload_end(&lc.wl);

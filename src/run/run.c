@@ -155,10 +155,11 @@ static int load_trace(struct run *r, struct fb_errbuf *eb)
         .time_scale = exp->workload.time_scale,
         .seed = exp->seed,
         .max_minutes = exp->workload.max_minutes,
+        .max_events = (size_t)exp->workload.max_events,
         .durations = exp->workload.durations,
         .memory = exp->workload.memory,
     };
-    rc = fb_trace_load(exp->workload.trace, &to, &r->trace, eb);
+    rc = fb_trace_open(exp->workload.trace, &to, &r->trace, eb);
     free(names);
     return rc;
 }
@@ -182,7 +183,7 @@ int fb_run(const struct fb_experiment *exp, const struct fb_run_opts *opts, char
     r.n_cells = n_cells;
     if (exp->workload.kind == FB_WORKLOAD_TRACE && (rc = load_trace(&r, eb)) < 0)
         goto out;
-    r.total = fb_workload_count(exp, &r.trace) * n_cells;
+    r.total = fb_workload_count(exp, r.trace) * n_cells;
     if ((rc = executor_begin(&r, eb)) < 0)
         goto out;
     if (opts->resume != NULL) {
@@ -250,7 +251,7 @@ out:
     fb_engine_free(r.eng);
     fb_sim_free(r.sim);
     free(r.cell_done);
-    fb_trace_free(&r.trace);
+    fb_trace_close(r.trace);
     free(cells);
     return rc;
 }

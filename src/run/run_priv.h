@@ -28,7 +28,7 @@ struct run {
     struct fb_engine *eng;   /* real nodes; NULL in simulation */
     struct fb_sim *sim;      /* simulated nodes; NULL on real ones */
     int64_t sim_clock_ms;    /* simulation: the virtual unix ms the next cell starts at */
-    struct fb_trace trace;   /* trace workload: the events, loaded once */
+    struct fb_trace_reader *trace; /* trace workload: the file, checked once, replayed per cell */
     struct fb_runfolder *rf;
     bool *cell_done;         /* resume: cells already complete */
     /* progress */
@@ -68,8 +68,9 @@ struct cell {
  * warmup_s. 0, or the first fatal error (also kept in c->rc). */
 int fb_cell_record(struct cell *c, int f, const struct fb_outcome *o, int64_t intended_ms,
                    bool warmup);
-/* fb_cell_record without the row: counted, its latency kept, the progress. */
-int fb_cell_count(struct cell *c, int f, const struct fb_outcome *o, bool warmup);
+/* fb_cell_record without the row: counted, its latency kept (NAN: it
+ * failed), the progress. */
+int fb_cell_count(struct cell *c, int f, double latency_ms, bool warmup);
 /* An instance event of a keep-alive cell: a row for instances.csv, kept
  * until the cell is complete. (The executors call it one at a time.) */
 void fb_cell_ka_event(void *ctx, const struct fb_ka_event *ev);

@@ -82,15 +82,40 @@ static bool keep_row(const struct fb_sim_opts *so, uint64_t seed, uint64_t k)
     return fb_rng_unit(&g) < so->sample;
 }
 
+static bool sink_want_row(void *ctx)
+{
+    struct cell *c = ctx;
+    return keep_row(c->r->opts->simulate, c->seed, (uint64_t)c->r->done);
+}
+
 static int sink_record(void *ctx, int f, const struct fb_outcome *o, int64_t intended_ms,
                        bool warmup)
+{
+    return fb_cell_record(ctx, f, o, intended_ms, warmup);
+}
+
+static int sink_count(void *ctx, int f, double latency_ms, bool warmup)
+{
+    return fb_cell_count(ctx, f, latency_ms, warmup);
+}
+
+/* instances.csv follows --rows: every instance's events, none, or those of a
+ * seeded share of the instances (each kept whole). */
+static void sink_event(void *ctx, const struct fb_ka_event *ev)
 {
     struct cell *c = ctx;
     const struct fb_sim_opts *so = c->r->opts->simulate;
 
-    if (keep_row(so, c->seed, (uint64_t)c->r->done))
-        return fb_cell_record(c, f, o, intended_ms, warmup);
-    return fb_cell_count(c, f, o, warmup);
+    if (so->rows == FB_SIM_ROWS_NONE)
+        return;
+    if (so->rows == FB_SIM_ROWS_SAMPLE) {
+        uint64_t h = 1469598103934665603ull;
+        for (const char *p = ev->instance; *p != '\0'; p++)
+            h = (h ^ (unsigned char)*p) * 1099511628211ull;
+        if (!keep_row(so, c->seed, h))
+            return;
+    }
+    fb_cell_ka_event(ctx, ev);
 }
 
 static bool sink_warmup(void *ctx, bool open_loop, double t_s, int64_t start_ms)
@@ -111,13 +136,15 @@ int fb_sim_cell(struct cell *c)
         .kparams = c->k != NULL ? c->kspec.values : NULL,
         .warming = c->cell->warming,
         .seed = c->seed,
-        .trace = &r->trace,
+        .trace = r->trace,
         .t0_unix_ms = r->sim_clock_ms,
         .stop = &fb_run_stop,
         .ctx = c,
         .record = sink_record,
+        .want_row = sink_want_row,
+        .count = sink_count,
         .warmup = sink_warmup,
-        .event = fb_cell_ka_event,
+        .event = r->opts->simulate->rows == FB_SIM_ROWS_NONE ? NULL : sink_event,
     };
     c->t0_unix_ms = sc.t0_unix_ms;
     int rc = fb_sim_run_cell(r->sim, &sc, &c->ko, &end_s);

@@ -352,6 +352,7 @@ static void ka_event(void *ctx, const struct fb_inst *in, enum fb_inst_event ev,
 
 static void issue_next(struct run *r, int client);
 static void dispatch(struct run *r);
+static void done_counted(struct run *r, struct inv *v, double latency_ms);
 
 /* The row of v and its end: its client issues again, its worker takes the
  * next arrival. */
@@ -387,6 +388,10 @@ static void no_node(struct run *r, struct inv *v, int why)
 {
     struct fb_outcome o;
 
+    if (r->c->want_row != NULL && !r->c->want_row(r->c->ctx)) {
+        done_counted(r, v, NAN);
+        return;
+    }
     outcome_base(r, v, &o);
     snprintf(o.error, sizeof(o.error), "%s",
              why == FB_PICK_TOO_BIG
@@ -574,6 +579,27 @@ static void answer(struct run *r, struct inv *v)
     schedule(r, r->T + v->cleanup / 1000.0, EV_CLEAN, v, 0);
 }
 
+/* The end of v with no row: counted, its latency kept. */
+static void done_counted(struct run *r, struct inv *v, double latency_ms)
+{
+    bool open = r->wl.ops->open_loop;
+    int64_t start_ms = r->c->t0_unix_ms + (int64_t)(v->t_take * 1000.0 + 0.5);
+
+    if (r->rc == 0) {
+        bool warm = r->c->warmup(r->c->ctx, open, v->is.t_s, start_ms);
+        int rc = r->c->count(r->c->ctx, v->f, latency_ms, warm);
+        if (rc < 0)
+            r->rc = rc;
+    }
+    if (open) {
+        r->idle_workers++;
+        dispatch(r);
+    } else {
+        schedule(r, r->T, EV_ISSUE, NULL, v->client);
+    }
+    inv_free(r, v);
+}
+
 static void clean(struct run *r, struct inv *v)
 {
     struct fb_attempt_end end = {0};
@@ -584,6 +610,11 @@ static void clean(struct run *r, struct inv *v)
 
     fb_cluster_finish(r->cl, r->c->p, r->c->pstate, &v->t, now_w(r), &end);
     load_update(r, v->t.node);
+    if (r->c->want_row != NULL && !r->c->want_row(r->c->ctx)) {
+        wake(r);
+        done_counted(r, v, (v->t_run - v->t_take) * 1000.0);
+        return;
+    }
     outcome_base(r, v, &o);
     o.node = v->t.node;
     o.node_name = r->s->names[v->t.node];
@@ -671,7 +702,10 @@ static void arrival(struct run *r, struct inv *q)
     else
         r->q_head = q;
     r->q_tail = q;
-    if (fb_workload_next(&r->wl, 0, 0, &next) == 1) {
+    int rc = fb_workload_next(&r->wl, 0, 0, &next);
+    if (rc < 0)
+        r->rc = rc;
+    if (rc == 1) {
         struct inv *n = inv_new(r);
         if (n == NULL) {
             r->rc = FB_ENOMEM;

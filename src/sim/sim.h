@@ -74,7 +74,7 @@ struct fb_sim_cell {
     const double *kparams;
     enum fb_warming warming;      /* a warming cell's mode */
     uint64_t seed;
-    const struct fb_trace *trace; /* the trace workload's events, or NULL */
+    struct fb_trace_reader *trace; /* the trace workload's events, or NULL */
     int64_t t0_unix_ms;           /* virtual unix ms of the cell's start */
     const volatile sig_atomic_t *stop;
     void *ctx;
@@ -82,6 +82,11 @@ struct fb_sim_cell {
      * the cell. */
     int (*record)(void *ctx, int f, const struct fb_outcome *o, int64_t intended_ms,
                   bool warmup);
+    /* Whether the next finished invocation gets a row (NULL: every one);
+     * one that does not is only counted, with its latency (ms, NAN when it
+     * failed). */
+    bool (*want_row)(void *ctx);
+    int (*count)(void *ctx, int f, double latency_ms, bool warmup);
     bool (*warmup)(void *ctx, bool open_loop, double t_s, int64_t start_ms);
     void (*event)(void *ctx, const struct fb_ka_event *ev);
 };

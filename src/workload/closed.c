@@ -10,7 +10,7 @@ struct closed {
     double deadline;
 };
 
-static long closed_count(const struct fb_experiment *exp, const struct fb_trace *trace)
+static long closed_count(const struct fb_experiment *exp, struct fb_trace_reader *trace)
 {
     const struct fb_workload_cfg *wl = &exp->workload;
     (void)trace;

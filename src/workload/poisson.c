@@ -11,7 +11,7 @@ struct poisson {
     double t;
 };
 
-static long poisson_count(const struct fb_experiment *exp, const struct fb_trace *trace)
+static long poisson_count(const struct fb_experiment *exp, struct fb_trace_reader *trace)
 {
     (void)trace;
     return (long)llround(exp->workload.rate * exp->workload.duration_s);

@@ -1,41 +1,32 @@
 /* replay.c - open loop: the arrivals of a trace file (trace.h), with the work
- * each event gives. */
+ * each event gives, read as the replay goes. */
 #include <stdlib.h>
 
 #include "workload/workload.h"
 
-struct replay {
-    size_t next;
-};
-
-static long replay_count(const struct fb_experiment *exp, const struct fb_trace *trace)
+static long replay_count(const struct fb_experiment *exp, struct fb_trace_reader *trace)
 {
     (void)exp;
-    return trace != NULL ? (long)trace->n : 0;
+    return trace != NULL ? (long)fb_trace_events(trace) : 0;
 }
 
+/* Each cell replays the trace from its first invocation. */
 static int replay_begin(struct fb_workload *w)
 {
-    if ((w->state = calloc(1, sizeof(struct replay))) == NULL)
-        return FB_ENOMEM;
-    return 0;
+    return w->trace != NULL ? fb_trace_rewind(w->trace) : FB_EINVAL;
 }
 
 static int replay_next(struct fb_workload *w, int c, double now, struct fb_issue *out)
 {
-    struct replay *s = w->state;
+    struct fb_trace_event ev;
+    int rc;
+
     (void)c;
     (void)now;
-    if (w->trace == NULL || s->next >= w->trace->n)
-        return 0;
-    const struct fb_trace_event *ev = &w->trace->ev[s->next++];
-    *out = (struct fb_issue){ev->function, ev->t_s, ev->duration_ms, ev->memory_mb};
+    if ((rc = fb_trace_next(w->trace, &ev)) != 1)
+        return rc;
+    *out = (struct fb_issue){ev.function, ev.t_s, ev.duration_ms, ev.memory_mb};
     return 1;
-}
-
-static void replay_end(struct fb_workload *w)
-{
-    free(w->state);
 }
 
 const struct fb_workload_ops fb_workload_trace = {
@@ -44,5 +35,4 @@ const struct fb_workload_ops fb_workload_trace = {
     .count = replay_count,
     .begin = replay_begin,
     .next = replay_next,
-    .end = replay_end,
 };

@@ -8,7 +8,7 @@ struct seq {
     long next, total;
 };
 
-static long seq_count(const struct fb_experiment *exp, const struct fb_trace *trace)
+static long seq_count(const struct fb_experiment *exp, struct fb_trace_reader *trace)
 {
     (void)trace;
     return (long)exp->matrix.invocations * exp->n_functions;

@@ -1,5 +1,10 @@
 /* trace.c - reads CSV and Azure Functions traces (2019 per-minute counts with their
- * percentile files, 2021 per invocation) into a sorted array of timed invocations. */
+ * percentile files, 2021 per invocation) and hands out their invocations in time
+ * order, made or read as they are asked for: a first pass checks the whole file
+ * and keeps what generating needs (a 2019 trace's counts), a second reads it
+ * again as the replay goes (a CSV or 2021 trace in time order), so memory grows
+ * with a minute's invocations, not with the trace's. A file out of order is
+ * held in memory and sorted. */
 #include "workload/trace.h"
 
 #include <csv.h>
@@ -13,6 +18,7 @@
 #include <string.h>
 
 #include "core/csvrow.h"
+#include "core/heap.h"
 #include "core/rng.h"
 #include "core/strmap.h"
 
@@ -60,7 +66,43 @@ struct pct_table {
     int col[3 + PCT_MAX];       /* field index of each key column, then of each value */
 };
 
+/* What a pass over the file does with each invocation. */
+enum pass {
+    PASS_COLLECT, /* keep it in ev (a file out of order) */
+    PASS_SCAN,    /* count it and note the order; a 2019 row's counts are kept */
+    PASS_STREAM   /* hand it out (csv: through ev; 2021: through pending) */
+};
+
+/* A 2019 row's minutes with invocations, kept by the scan. */
+struct azrow {
+    uint32_t *minute, *count;
+    size_t n, at;            /* minutes kept; the next one to make */
+    int function;
+    const double *dur, *mem; /* its companion tables' rows, or NULL */
+};
+
 struct loader {
+    enum pass pass;
+    size_t max_events;
+    /* the scan's findings */
+    size_t total;        /* invocations the replay gives */
+    bool in_order;       /* csv: rows in time order */
+    bool ends_in_order;  /* 2021: rows in the order of their ends */
+    double last_t, last_end, min_start, max_duration;
+    /* azure 2019 */
+    struct azrow *rows;
+    size_t n_rows, cap_rows;
+    /* a streamed file */
+    FILE *f;
+    struct csv_parser parser;
+    bool have_parser, eof;
+    char *linebuf;
+    size_t linecap;
+    size_t head;               /* csv: next event of ev to hand out */
+    struct fb_heap pending;    /* 2021: events by start, until no earlier one can come */
+    bool to_pending;
+    double shift, horizon;     /* 2021: what starts move by; the cut (INFINITY: none) */
+    size_t minute;             /* 2019: the next minute to make */
     const char *path;
     const struct fb_trace_opts *o;
     int (*on_header)(struct loader *L); /* the first record */
@@ -108,6 +150,26 @@ static const char *field(const struct loader *L, size_t i)
 static int push(struct loader *L, double t, int function, double duration_ms,
                 double memory_mb)
 {
+    if (L->pass == PASS_SCAN) {
+        if (L->total > 0 && t < L->last_t)
+            L->in_order = false;
+        L->last_t = t;
+        if (t < L->min_start)
+            L->min_start = t;
+        L->total++;
+        return 0;
+    }
+    if (L->pass == PASS_STREAM && L->to_pending) {
+        struct fb_trace_event *e = malloc(sizeof(*e));
+        if (e == NULL)
+            return FB_ENOMEM;
+        *e = (struct fb_trace_event){t, function, duration_ms, memory_mb};
+        if (fb_heap_push(&L->pending, t, e, 0) < 0) {
+            free(e);
+            return FB_ENOMEM;
+        }
+        return 0;
+    }
     if (L->n == L->cap) {
         size_t cap = L->cap == 0 ? 256 : L->cap * 2;
         struct fb_trace_event *ev = realloc(L->ev, cap * sizeof(*ev));
@@ -174,8 +236,15 @@ static int spread_minute(struct loader *L, size_t row, size_t minute, unsigned l
     return rc;
 }
 
-/* ---- a stable sort in place: the events are the only large allocation ---- */
+/* ---- a stable sort ---- */
 
+/* Events sorted with a buffer as large as they are (32 MB). */
+#define BUFFERED_SORT_MAX ((size_t)1 << 20)
+
+/* Merge sort: with a buffer of n events when one can be had (a minute's
+ * events, a file of moderate size), else in place by rotations (a file held
+ * in memory whose events are the one large allocation). Equal times keep
+ * their order. */
 static void reverse(struct fb_trace_event *a, size_t lo, size_t hi)
 {
     while (lo + 1 < hi) {
@@ -209,7 +278,7 @@ static size_t bound(const struct fb_trace_event *a, size_t lo, size_t hi, double
 /* Merges the sorted runs [lo, mid) and [mid, hi) without a buffer: split
  * the longer run in half, find where its middle goes in the other, rotate,
  * and merge both sides. Equal times keep left before right. */
-static void merge(struct fb_trace_event *a, size_t lo, size_t mid, size_t hi)
+static void merge_in_place(struct fb_trace_event *a, size_t lo, size_t mid, size_t hi)
 {
     while (lo < mid && mid < hi && a[mid].t_s < a[mid - 1].t_s) {
         size_t cut1, cut2, joint;
@@ -220,17 +289,30 @@ static void merge(struct fb_trace_event *a, size_t lo, size_t mid, size_t hi)
         if (mid - lo > hi - mid) {
             cut1 = lo + (mid - lo) / 2;
             cut2 = bound(a, mid, hi, a[cut1].t_s, false);
-        }
-        else {
+        } else {
             cut2 = mid + (hi - mid) / 2;
             cut1 = bound(a, lo, mid, a[cut2].t_s, true);
         }
         rotate(a, cut1, mid, cut2);
         joint = cut1 + (cut2 - mid);
-        merge(a, lo, cut1, joint);
+        merge_in_place(a, lo, cut1, joint);
         lo = joint;
         mid = cut2;
     }
+}
+
+static void merge_runs(struct fb_trace_event *a, struct fb_trace_event *b, size_t lo, size_t mid,
+                       size_t hi)
+{
+    size_t i = lo, j = mid, k = lo;
+
+    while (i < mid && j < hi)
+        b[k++] = a[j].t_s < a[i].t_s ? a[j++] : a[i++];
+    while (i < mid)
+        b[k++] = a[i++];
+    while (j < hi)
+        b[k++] = a[j++];
+    memcpy(a + lo, b + lo, (hi - lo) * sizeof(*a));
 }
 
 static void sort_events(struct fb_trace_event *a, size_t n)
@@ -252,9 +334,16 @@ static void sort_events(struct fb_trace_event *a, size_t n)
             a[j] = t;
         }
     }
+    struct fb_trace_event *b = n <= BUFFERED_SORT_MAX ? malloc(n * sizeof(*b)) : NULL;
     for (size_t w = RUN; w < n; w *= 2)
-        for (size_t lo = 0; lo + w < n; lo += 2 * w)
-            merge(a, lo, lo + w, lo + 2 * w < n ? lo + 2 * w : n);
+        for (size_t lo = 0; lo + w < n; lo += 2 * w) {
+            size_t hi = lo + 2 * w < n ? lo + 2 * w : n;
+            if (b != NULL)
+                merge_runs(a, b, lo, lo + w, hi);
+            else
+                merge_in_place(a, lo, lo + w, hi);
+        }
+    free(b);
 }
 
 /* ---- values ---- */
@@ -425,6 +514,9 @@ static int csv_row(struct loader *L)
                        "a year", &duration)) < 0 ||
         (rc = csv_work(L, L->csv_memory, "memory_mb", CSV_MAX_MEMORY_MB, "1 TiB", &memory)) < 0)
         return rc;
+    if (L->pass == PASS_SCAN && L->total >= L->max_events)
+        return bad(L, "more than %zu invocations in the trace (workload.max_events)",
+                   L->max_events);
     return push(L, t, fn, duration, memory);
 }
 
@@ -454,6 +546,41 @@ static int azure_header(struct loader *L)
     return 0;
 }
 
+/* The scan keeps row's count c of minute (a row's minutes come in order). */
+static int keep_count(struct loader *L, int fn, size_t minute, unsigned long long c,
+                      const double *dur, const double *mem)
+{
+    size_t row = L->nrec - 1;
+
+    while (L->n_rows <= row) {
+        if (L->n_rows == L->cap_rows) {
+            size_t cap = L->cap_rows ? 2 * L->cap_rows : 64;
+            struct azrow *p = realloc(L->rows, cap * sizeof(*p));
+            if (p == NULL)
+                return FB_ENOMEM;
+            L->rows = p;
+            L->cap_rows = cap;
+        }
+        L->rows[L->n_rows++] = (struct azrow){.function = fn, .dur = dur, .mem = mem};
+    }
+    struct azrow *r = &L->rows[row];
+    if ((r->n & (r->n - 1)) == 0) { /* 0, 1, 2, 4, ...: room for twice as many */
+        size_t cap = r->n ? 2 * r->n : 1;
+        uint32_t *m = realloc(r->minute, cap * sizeof(*m));
+        if (m == NULL)
+            return FB_ENOMEM;
+        r->minute = m;
+        uint32_t *k = realloc(r->count, cap * sizeof(*k));
+        if (k == NULL)
+            return FB_ENOMEM;
+        r->count = k;
+    }
+    r->minute[r->n] = (uint32_t)minute;
+    r->count[r->n++] = (uint32_t)c;
+    L->total += c;
+    return 0;
+}
+
 static int azure_row(struct loader *L)
 {
     size_t row = L->nrec - 1; /* data rows before this one */
@@ -477,11 +604,12 @@ static int azure_row(struct loader *L)
             break;
         if (minute >= L->minutes || c == 0)
             continue;
-        if (c > FB_TRACE_MAX_EVENTS - L->n)
-            rc = bad(L, "more than %d invocations in the trace (max_minutes shortens it)",
-                     FB_TRACE_MAX_EVENTS);
+        if (c > L->max_events - L->total)
+            rc = bad(L, "more than %zu invocations in the trace (workload.max_events; "
+                        "max_minutes shortens it)",
+                     L->max_events);
         else
-            rc = spread_minute(L, row, minute, c, fn, dur, mem);
+            rc = keep_count(L, fn, minute, c, dur, mem);
     }
     return rc;
 }
@@ -519,8 +647,16 @@ static int azure2021_row(struct loader *L)
         (rc = parse_amount(L, "duration", field(L, 3), FB_TRACE_MAX_SECONDS, "a year",
                            &duration)) < 0)
         return rc;
-    if (L->n >= FB_TRACE_MAX_EVENTS)
-        return bad(L, "more than %d invocations in the trace", FB_TRACE_MAX_EVENTS);
+    if (L->pass == PASS_SCAN) {
+        if (L->total >= L->max_events)
+            return bad(L, "more than %zu invocations in the trace (workload.max_events)",
+                       L->max_events);
+        if (L->total > 0 && end < L->last_end)
+            L->ends_in_order = false;
+        if (duration > L->max_duration)
+            L->max_duration = duration;
+    }
+    L->last_end = end;
     if ((rc = build_key(L, cols, 2, &len)) < 0 ||
         (rc = fb_strmap_intern(&L->fns, L->key, len, &k)) < 0)
         return rc;
@@ -643,17 +779,15 @@ static bool blank(const char *s)
     return s[strspn(s, " \t\r\n")] == '\0';
 }
 
-/* Feeds the file to libcsv one line at a time, so a record's first line is
- * known for messages. */
-static int parse_file(struct loader *L, FILE *f, struct csv_parser *p)
+/* Feeds one line of f to libcsv (the callbacks see its records): 1 when
+ * the file has ended (the parser finished), 0 after a line, or FB_E*. A
+ * record's first line is known for messages. */
+static int pump_line(struct loader *L, FILE *f, struct csv_parser *p)
 {
-    char *line = NULL;
-    size_t cap = 0;
     ssize_t len;
-    int rc = 0;
 
-    while (L->rc == 0 && (len = getline(&line, &cap, f)) > 0) {
-        char *s = line;
+    if (L->rc == 0 && (len = getline(&L->linebuf, &L->linecap, f)) > 0) {
+        char *s = L->linebuf;
         L->line++;
         if (L->line == 1 && len >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0) {
             s += 3; /* a UTF-8 byte order mark */
@@ -670,14 +804,23 @@ static int parse_file(struct loader *L, FILE *f, struct csv_parser *p)
                         : bad(L, "malformed CSV: a quote inside an unquoted field or after "
                                  "a closing quote");
         }
+        return L->rc;
     }
     if (L->rc == 0 && ferror(f))
         L->rc = fb_errf(L->eb, FB_EIO, "%s: read error: %s", L->path, strerror(errno));
     if (L->rc == 0 && csv_fini(p, on_field, on_record, L) != 0 && L->rc == 0)
         L->rc = bad(L, "malformed CSV: a quoted field is not closed");
-    rc = L->rc;
-    free(line);
-    return rc;
+    return L->rc < 0 ? L->rc : 1;
+}
+
+/* Feeds the whole file to libcsv. */
+static int parse_file(struct loader *L, FILE *f, struct csv_parser *p)
+{
+    int rc;
+
+    while ((rc = pump_line(L, f, p)) == 0) {
+    }
+    return rc < 0 ? rc : 0;
 }
 
 /* Reads L->path through L->header and L->row. 0, or FB_E* with eb set. */
@@ -711,6 +854,9 @@ out:
     if (f != NULL)
         fclose(f);
     fb_csvrow_free(&L->row);
+    free(L->linebuf);
+    L->linebuf = NULL;
+    L->linecap = 0;
     return rc;
 }
 
@@ -746,83 +892,398 @@ static int pct_load(const char *path, const struct pct_kind *k, const struct fb_
     return 0;
 }
 
-/* Azure 2021: starts moved so the first is at 0 when one is before it, and
- * only the first max_minutes kept. */
+/* ---- the reader ---- */
+
+enum source {
+    SRC_ARRAY,   /* held in memory, sorted (a file out of order) */
+    SRC_MINUTES, /* 2019: made a minute at a time from the counts */
+    SRC_CSV,     /* csv in time order: read as the replay goes */
+    SRC_2021     /* 2021 with ends in order: read as the replay goes, reordered by start */
+};
+
+struct fb_trace_reader {
+    struct loader L;
+    struct fb_trace_opts o;
+    const char **names;   /* o.functions, copied */
+    char *path;
+    enum source src;
+    size_t next;          /* SRC_ARRAY: the next event */
+    struct fb_errbuf eb;  /* what went wrong while streaming */
+};
+
+static void reader_reset(struct loader *L)
+{
+    L->line = 0;
+    L->rec_line = 1;
+    L->rec_pending = true;
+    L->nrec = 0;
+    L->rc = 0;
+    L->n = L->head = 0;
+    L->eof = false;
+}
+
+/* Opens the file again from its start for a streamed pass. */
+static int stream_start(struct fb_trace_reader *r)
+{
+    struct loader *L = &r->L;
+
+    if (L->have_parser) {
+        csv_free(&L->parser);
+        L->have_parser = false;
+    }
+    if (L->f == NULL && (L->f = fopen(r->path, "r")) == NULL)
+        return fb_errf(&r->eb, FB_EIO, "%s: %s", r->path, strerror(errno));
+    rewind(L->f);
+    if (csv_init(&L->parser, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL) != 0)
+        return FB_ENOMEM;
+    L->have_parser = true;
+    reader_reset(L);
+    L->eb = &r->eb;
+    L->pass = PASS_STREAM;
+    return 0;
+}
+
+/* The next minute of a 2019 trace with invocations into L->ev, sorted (the
+ * same events, in the same order, as the whole trace made at once). */
+static int make_minute(struct loader *L)
+{
+    int rc = 0;
+
+    L->n = L->head = 0;
+    while (L->n == 0 && L->minute < L->minutes && rc == 0) {
+        size_t m = L->minute++;
+        for (size_t i = 0; i < L->n_rows && rc == 0; i++) {
+            struct azrow *row = &L->rows[i];
+            if (row->at < row->n && row->minute[row->at] == m) {
+                rc = spread_minute(L, i, m, row->count[row->at], row->function, row->dur,
+                                   row->mem);
+                row->at++;
+            }
+        }
+        sort_events(L->ev, L->n);
+    }
+    return rc;
+}
+
+/* 2021: whether the earliest pending event can go: no row still to come
+ * starts before it (rows end in order, none runs longer than the longest). */
+static bool pending_ready(const struct loader *L)
+{
+    const struct fb_heap_entry *e = fb_heap_top(&L->pending);
+    return e != NULL && (L->eof || e->t <= L->last_end - L->max_duration);
+}
+
+int fb_trace_next(struct fb_trace_reader *r, struct fb_trace_event *ev)
+{
+    struct loader *L = &r->L;
+    int rc;
+
+    for (;;) {
+        switch (r->src) {
+        case SRC_ARRAY:
+            if (r->next >= L->n)
+                return 0;
+            *ev = L->ev[r->next++];
+            return 1;
+        case SRC_MINUTES:
+            if (L->head >= L->n && (rc = make_minute(L)) < 0)
+                return rc;
+            if (L->head >= L->n)
+                return 0;
+            *ev = L->ev[L->head++];
+            ev->t_s *= r->o.time_scale;
+            return 1;
+        case SRC_CSV:
+            if (L->head < L->n) {
+                *ev = L->ev[L->head++];
+                ev->t_s *= r->o.time_scale;
+                return 1;
+            }
+            if (L->eof)
+                return 0;
+            L->n = L->head = 0;
+            if ((rc = pump_line(L, L->f, &L->parser)) < 0)
+                return rc;
+            L->eof = rc == 1;
+            break;
+        case SRC_2021:
+            if (pending_ready(L)) {
+                struct fb_heap_entry e;
+                fb_heap_pop(&L->pending, &e);
+                *ev = *(struct fb_trace_event *)e.p;
+                free(e.p);
+                ev->t_s += L->shift;
+                if (ev->t_s >= L->horizon)
+                    continue;
+                ev->t_s *= r->o.time_scale;
+                return 1;
+            }
+            if (L->eof)
+                return 0;
+            if ((rc = pump_line(L, L->f, &L->parser)) < 0)
+                return rc;
+            L->eof = rc == 1;
+            break;
+        }
+    }
+}
+
+int fb_trace_rewind(struct fb_trace_reader *r)
+{
+    struct loader *L = &r->L;
+    struct fb_heap_entry e;
+
+    switch (r->src) {
+    case SRC_ARRAY:
+        r->next = 0;
+        return 0;
+    case SRC_MINUTES:
+        L->minute = 0;
+        L->n = L->head = 0;
+        for (size_t i = 0; i < L->n_rows; i++)
+            L->rows[i].at = 0;
+        return 0;
+    default:
+        while (fb_heap_pop(&L->pending, &e))
+            free(e.p);
+        return stream_start(r);
+    }
+}
+
+size_t fb_trace_events(const struct fb_trace_reader *r)
+{
+    return r->L.total;
+}
+
+bool fb_trace_in_memory(const struct fb_trace_reader *r)
+{
+    return r->src == SRC_ARRAY;
+}
+
+const char *fb_trace_error(const struct fb_trace_reader *r)
+{
+    return r->eb.msg;
+}
+
+void fb_trace_close(struct fb_trace_reader *r)
+{
+    struct fb_heap_entry e;
+
+    if (r == NULL)
+        return;
+    struct loader *L = &r->L;
+    while (fb_heap_pop(&L->pending, &e))
+        free(e.p);
+    fb_heap_free(&L->pending);
+    if (L->have_parser)
+        csv_free(&L->parser);
+    if (L->f != NULL)
+        fclose(L->f);
+    for (size_t i = 0; i < L->n_rows; i++) {
+        free(L->rows[i].minute);
+        free(L->rows[i].count);
+    }
+    free(L->rows);
+    fb_strmap_free(&L->fns);
+    pct_free(L->durations);
+    pct_free(L->memory);
+    fb_csvrow_free(&L->row);
+    free(L->linebuf);
+    free(L->key);
+    free(L->ev);
+    free(r->names);
+    free(r->path);
+    free(r);
+}
+
+/* Azure 2021 held in memory: starts moved so the first is at 0 when one is
+ * before it, and only the first max_minutes kept. */
 static void azure2021_finish(struct loader *L)
 {
-    double first = 0, horizon = 60.0 * L->o->max_minutes;
     size_t k = 0;
 
-    for (size_t i = 0; i < L->n; i++)
-        if (L->ev[i].t_s < first)
-            first = L->ev[i].t_s;
     for (size_t i = 0; i < L->n; i++) {
         struct fb_trace_event e = L->ev[i];
-        e.t_s -= first;
-        if (L->o->max_minutes == 0 || e.t_s < horizon)
+        e.t_s += L->shift;
+        if (e.t_s < L->horizon)
             L->ev[k++] = e;
     }
     L->n = k;
 }
 
-int fb_trace_load(const char *path, const struct fb_trace_opts *o, struct fb_trace *out,
+/* A file out of order: every event read into memory and sorted. */
+static int collect(struct fb_trace_reader *r, struct fb_errbuf *eb, const char *expected)
+{
+    struct loader *L = &r->L;
+    int rc;
+
+    reader_reset(L);
+    L->pass = PASS_COLLECT;
+    if ((rc = read_file(L, expected)) < 0)
+        return rc;
+    if (r->o.format == FB_TRACE_AZURE2021)
+        azure2021_finish(L);
+    L->total = L->n;
+    for (size_t i = 0; i < L->n; i++)
+        L->ev[i].t_s *= r->o.time_scale;
+    sort_events(L->ev, L->n);
+    if (L->n < L->cap) {
+        struct fb_trace_event *shrunk = realloc(L->ev, L->n * sizeof(*shrunk));
+        if (shrunk != NULL) {
+            L->ev = shrunk;
+            L->cap = L->n;
+        }
+    }
+    (void)eb;
+    r->src = SRC_ARRAY;
+    return 0;
+}
+
+/* 2021 cut to max_minutes after a move: how many starts fall before the cut
+ * (a streamed pass that only counts). */
+static int count_2021(struct fb_trace_reader *r)
+{
+    struct fb_trace_event ev;
+    size_t n = 0;
+    int rc;
+
+    while ((rc = fb_trace_next(r, &ev)) == 1)
+        n++;
+    if (rc < 0)
+        return rc;
+    r->L.total = n;
+    return fb_trace_rewind(r);
+}
+
+int fb_trace_open(const char *path, const struct fb_trace_opts *o, struct fb_trace_reader **out,
                   struct fb_errbuf *eb)
 {
-    struct loader L = {.path = path, .o = o, .eb = eb, .rec_line = 1, .rec_pending = true};
     static const char *const expected[] = {
         [FB_TRACE_CSV] = "time_s,function",
         [FB_TRACE_AZURE] = "HashOwner,HashApp,HashFunction,Trigger,1,2,...",
         [FB_TRACE_AZURE2021] = "app,func,end_timestamp,duration"};
+    struct fb_trace_reader *r = NULL;
+    struct loader *L;
     int rc;
 
-    if (out != NULL)
-        *out = (struct fb_trace){0};
-    if (out == NULL) {
-        rc = fb_errf(eb, FB_EINVAL, "trace: nowhere to put the events");
-        goto out;
-    }
+    *out = NULL;
     if ((rc = check_opts(path, o, eb)) < 0)
-        goto out;
+        return rc;
+    if ((r = calloc(1, sizeof(*r))) == NULL || (r->path = strdup(path)) == NULL) {
+        free(r);
+        return fb_errf(eb, FB_ENOMEM, "%s: out of memory", path);
+    }
+    r->o = *o;
+    /* The names are borrowed (they outlive the reader); the array is copied. */
+    if ((r->names = malloc(sizeof(char *) * (size_t)o->n_functions)) == NULL) {
+        free(r->path);
+        free(r);
+        return fb_errf(eb, FB_ENOMEM, "%s: out of memory", path);
+    }
+    memcpy(r->names, o->functions, sizeof(char *) * (size_t)o->n_functions);
+    r->o.functions = r->names;
+    L = &r->L;
+    L->path = r->path;
+    L->o = &r->o;
+    L->eb = eb;
+    L->max_events = o->max_events > 0 ? o->max_events : FB_TRACE_MAX_EVENTS;
+    L->in_order = L->ends_in_order = true;
+    L->horizon = o->max_minutes > 0 ? 60.0 * o->max_minutes : INFINITY;
     if (o->format == FB_TRACE_AZURE && o->durations != NULL &&
-        (rc = pct_load(o->durations, &durations_kind, o, &L.durations, eb)) < 0)
-        goto out;
+        (rc = pct_load(o->durations, &durations_kind, o, &L->durations, eb)) < 0)
+        goto fail;
     if (o->format == FB_TRACE_AZURE && o->memory != NULL &&
-        (rc = pct_load(o->memory, &memory_kind, o, &L.memory, eb)) < 0)
-        goto out;
-    L.on_header = o->format == FB_TRACE_AZURE       ? azure_header
-               : o->format == FB_TRACE_AZURE2021 ? azure2021_header
-                                                 : csv_header;
-    L.on_row = o->format == FB_TRACE_AZURE       ? azure_row
-            : o->format == FB_TRACE_AZURE2021 ? azure2021_row
-                                              : csv_row;
-    if ((rc = read_file(&L, expected[o->format])) < 0)
-        goto out;
-    if (o->format == FB_TRACE_AZURE2021)
-        azure2021_finish(&L);
-    if (L.n == 0) {
-        L.rec_line = L.line;
-        rc = bad(&L, "no invocations in the trace%s",
-                 o->format != FB_TRACE_CSV && o->max_minutes > 0 ? " (within max_minutes)" : "");
-        goto out;
+        (rc = pct_load(o->memory, &memory_kind, o, &L->memory, eb)) < 0)
+        goto fail;
+    L->on_header = o->format == FB_TRACE_AZURE       ? azure_header
+                   : o->format == FB_TRACE_AZURE2021 ? azure2021_header
+                                                     : csv_header;
+    L->on_row = o->format == FB_TRACE_AZURE       ? azure_row
+                : o->format == FB_TRACE_AZURE2021 ? azure2021_row
+                                                  : csv_row;
+    /* The first pass: every row checked, counted, and what comes next chosen. */
+    L->pass = PASS_SCAN;
+    reader_reset(L);
+    if ((rc = read_file(L, expected[o->format])) < 0)
+        goto fail;
+    if (L->total == 0) {
+        rc = fb_errf(eb, FB_EINVAL, "%s:%ld: no invocations in the trace%s", path, L->line,
+                     o->format != FB_TRACE_CSV && o->max_minutes > 0 ? " (within max_minutes)"
+                                                                     : "");
+        goto fail;
     }
-    for (size_t i = 0; i < L.n; i++)
-        L.ev[i].t_s *= o->time_scale;
-    sort_events(L.ev, L.n);
-    if (L.n < L.cap) {
-        struct fb_trace_event *shrunk = realloc(L.ev, L.n * sizeof(*shrunk));
-        if (shrunk != NULL)
-            L.ev = shrunk;
+    if (o->format == FB_TRACE_AZURE) {
+        r->src = SRC_MINUTES;
+        L->pass = PASS_STREAM; /* the minutes made go to ev */
+    } else if (o->format == FB_TRACE_CSV && L->in_order) {
+        r->src = SRC_CSV;
+    } else if (o->format == FB_TRACE_AZURE2021 && L->ends_in_order) {
+        r->src = SRC_2021;
+        L->to_pending = true;
+        L->shift = L->min_start < 0 ? -L->min_start : 0;
+    } else {
+        L->shift = L->min_start < 0 ? -L->min_start : 0;
+        if ((rc = collect(r, eb, expected[o->format])) < 0)
+            goto fail;
     }
-    out->ev = L.ev;
-    out->n = L.n;
-    L.ev = NULL;
-out:
-    fb_strmap_free(&L.fns);
-    pct_free(L.durations);
-    pct_free(L.memory);
-    free(L.key);
-    free(L.ev);
+    if (r->src == SRC_CSV || r->src == SRC_2021) {
+        if ((rc = stream_start(r)) < 0) {
+            fb_errf(eb, rc, "%s", r->eb.msg[0] ? r->eb.msg : fb_strerror(rc));
+            goto fail;
+        }
+        if (r->src == SRC_2021 && isfinite(L->horizon) && (rc = count_2021(r)) < 0) {
+            fb_errf(eb, rc, "%s", r->eb.msg[0] ? r->eb.msg : fb_strerror(rc));
+            goto fail;
+        }
+    }
+    if (L->total == 0) {
+        /* 2021 cut to max_minutes: what is left after the move. */
+        rc = fb_errf(eb, FB_EINVAL, "%s: no invocations in the trace (within max_minutes)",
+                     path);
+        goto fail;
+    }
+    L->eb = &r->eb;
+    *out = r;
+    return 0;
+fail:
+    if (rc == FB_ENOMEM && eb != NULL && eb->msg[0] == '\0')
+        fb_errf(eb, rc, "%s: out of memory", path);
+    fb_trace_close(r);
     return rc;
+}
+
+int fb_trace_load(const char *path, const struct fb_trace_opts *o, struct fb_trace *out,
+                  struct fb_errbuf *eb)
+{
+    struct fb_trace_reader *r;
+    struct fb_trace_event ev;
+    size_t cap = 0;
+    int rc;
+
+    if (out == NULL)
+        return fb_errf(eb, FB_EINVAL, "trace: nowhere to put the events");
+    *out = (struct fb_trace){0};
+    if ((rc = fb_trace_open(path, o, &r, eb)) < 0)
+        return rc;
+    while ((rc = fb_trace_next(r, &ev)) == 1) {
+        if (out->n == cap) {
+            size_t c = cap ? 2 * cap : 256;
+            struct fb_trace_event *p = realloc(out->ev, c * sizeof(*p));
+            if (p == NULL) {
+                rc = FB_ENOMEM;
+                break;
+            }
+            out->ev = p;
+            cap = c;
+        }
+        out->ev[out->n++] = ev;
+    }
+    if (rc < 0) {
+        fb_errf(eb, rc, "%s", r->eb.msg[0] ? r->eb.msg : fb_strerror(rc));
+        fb_trace_free(out);
+    }
+    fb_trace_close(r);
+    return rc < 0 ? rc : 0;
 }
 
 void fb_trace_free(struct fb_trace *t)

@@ -2,6 +2,7 @@
 #ifndef FB_TRACE_H
 #define FB_TRACE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -27,7 +28,8 @@ struct fb_trace {
 
 struct fb_trace_opts {
     enum fb_trace_format format;
-    const char *const *functions; /* the experiment's function names */
+    const char *const *functions; /* the experiment's function names (a reader copies the
+                                     array; the names must outlive it) */
     int n_functions;              /* >= 1 */
     enum fb_trace_spread spread;  /* azure: how a minute's invocations are placed in it */
     double time_scale;            /* every offset is multiplied by it (0.5: twice as fast); > 0 */
@@ -36,12 +38,14 @@ struct fb_trace_opts {
     /* azure (2019): the companion files the work is drawn from, or NULL */
     const char *durations;        /* function_durations_percentiles: ms per function */
     const char *memory;           /* app_memory_percentiles: MB per app */
+    size_t max_events;            /* invocations a trace may give; 0: FB_TRACE_MAX_EVENTS */
 };
 
 /* The latest time a CSV trace may give, in seconds (a year). */
 #define FB_TRACE_MAX_SECONDS 31536000.0
 
-/* Invocations a trace may hold; a larger file is an error (use max_minutes). */
+/* Invocations a trace may give by default (workload.max_events); a larger
+ * file is an error (max_minutes shortens it). */
 #define FB_TRACE_MAX_EVENTS 100000000
 
 /* Reads the trace at path into *out (zeroed first; free it with
@@ -86,6 +90,31 @@ struct fb_trace_opts {
  * Only the event array stays in memory; the file is read line by line. */
 int fb_trace_load(const char *path, const struct fb_trace_opts *o, struct fb_trace *out,
                   struct fb_errbuf *eb);
+
+/* A trace read as its replay goes: fb_trace_open checks the whole file
+ * (every error is found before the first invocation), then fb_trace_next
+ * hands out its invocations in time order, made (2019: a minute at a time
+ * from the counts) or read (csv, 2021: the file again, a line at a time) as
+ * they are asked for. A csv file not in time order, or a 2021 file whose
+ * rows do not come in the order of their ends, is held in memory (32 bytes
+ * an invocation) and sorted. The same events as fb_trace_load, in the same
+ * order, every time. */
+struct fb_trace_reader;
+
+/* Returns 0, FB_EINVAL (eb: "FILE:LINE: message"), FB_EIO or FB_ENOMEM. */
+int fb_trace_open(const char *path, const struct fb_trace_opts *o, struct fb_trace_reader **out,
+                  struct fb_errbuf *eb);
+/* The next invocation: 1 and *ev, 0 at the end, or FB_EIO / FB_ENOMEM
+ * (fb_trace_error says what). */
+int fb_trace_next(struct fb_trace_reader *r, struct fb_trace_event *ev);
+/* The replay from its first invocation again (each cell replays it). */
+int fb_trace_rewind(struct fb_trace_reader *r);
+/* How many invocations the replay gives. */
+size_t fb_trace_events(const struct fb_trace_reader *r);
+/* Whether the file had to be held in memory (it was out of order). */
+bool fb_trace_in_memory(const struct fb_trace_reader *r);
+const char *fb_trace_error(const struct fb_trace_reader *r);
+void fb_trace_close(struct fb_trace_reader *r);
 
 /* Frees the events and zeroes t; NULL and a zeroed trace are fine. */
 void fb_trace_free(struct fb_trace *t);

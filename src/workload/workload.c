@@ -17,12 +17,12 @@ const struct fb_workload_ops *fb_workload_ops(enum fb_workload_kind kind)
     return (int)kind >= 0 && kind < FB_WORKLOAD_N ? table[kind] : NULL;
 }
 
-long fb_workload_count(const struct fb_experiment *exp, const struct fb_trace *trace)
+long fb_workload_count(const struct fb_experiment *exp, struct fb_trace_reader *trace)
 {
     return fb_workload_ops(exp->workload.kind)->count(exp, trace);
 }
 
-int fb_workload_begin(const struct fb_experiment *exp, const struct fb_trace *trace,
+int fb_workload_begin(const struct fb_experiment *exp, struct fb_trace_reader *trace,
                       uint64_t seed, struct fb_workload *w)
 {
     memset(w, 0, sizeof(*w));

@@ -34,12 +34,13 @@ struct fb_workload_ops {
     enum fb_workload_kind kind;
     bool open_loop;
     /* Invocations a cell issues, for progress; 0 when it is timed. */
-    long (*count)(const struct fb_experiment *exp, const struct fb_trace *trace);
+    long (*count)(const struct fb_experiment *exp, struct fb_trace_reader *trace);
     /* Per-cell state; trace: the trace workload's events (else NULL). */
     int (*begin)(struct fb_workload *w);
     /* Closed loop: the next invocation of client c, free at now: 1 and *out,
      * or 0 when the client is done. Open loop: the next arrival (c and now
-     * unused): 1 and *out, or 0 at the end. */
+     * unused): 1 and *out, or 0 at the end. A negative FB_E* when the
+     * arrivals cannot be read (a trace file gone). */
     int (*next)(struct fb_workload *w, int c, double now, struct fb_issue *out);
     void (*end)(struct fb_workload *w);
 };
@@ -48,7 +49,7 @@ struct fb_workload_ops {
 struct fb_workload {
     const struct fb_workload_ops *ops;
     const struct fb_experiment *exp;
-    const struct fb_trace *trace;
+    struct fb_trace_reader *trace;
     uint64_t seed;
     int clients;             /* issuing at once: closed-loop clients, open-loop workers */
     double weight_sum;
@@ -61,14 +62,14 @@ const struct fb_workload_ops *fb_workload_ops(enum fb_workload_kind kind);
 
 /* Starts a cell's workload of exp with seed (trace: the loaded trace of a
  * trace workload, borrowed). 0 or FB_ENOMEM. */
-int fb_workload_begin(const struct fb_experiment *exp, const struct fb_trace *trace,
+int fb_workload_begin(const struct fb_experiment *exp, struct fb_trace_reader *trace,
                       uint64_t seed, struct fb_workload *w);
 /* The next invocation (see next in the ops). */
 int fb_workload_next(struct fb_workload *w, int client, double now, struct fb_issue *out);
 void fb_workload_end(struct fb_workload *w);
 
 /* Invocations a cell of exp issues (0: timed). */
-long fb_workload_count(const struct fb_experiment *exp, const struct fb_trace *trace);
+long fb_workload_count(const struct fb_experiment *exp, struct fb_trace_reader *trace);
 
 /* A function drawn by weight with rng (the closed and poisson types). */
 static inline int fb_workload_pick(const struct fb_workload *w, struct fb_rng *rng)
