@@ -419,8 +419,11 @@ int fb_cluster_pick(struct fb_cluster *c, const struct fb_policy *p, void *pstat
     enum fb_warming mode = FB_WARM_COLD;
     int i;
 
-    if (!t->arrived && c->k != NULL && c->k->ops.arrival != NULL)
-        c->k->ops.arrival(c->kstate, t->f, t->t_arrival);
+    if (!t->arrived && c->k != NULL) {
+        if (c->k->ops.arrival != NULL)
+            c->k->ops.arrival(c->kstate, t->f, t->t_arrival);
+        cl_prewarm_moot(c, t->f);
+    }
     i = chain(c, p, pstate, t, &ctx, &mode);
     t->arrived = true;
     if (i == FB_ENOMEM)

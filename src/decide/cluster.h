@@ -202,7 +202,9 @@ enum fb_pick {
  * pstate): through the chain (a node with a warm instance, else one with the
  * image, else the policy's pick), waiting for a free slot there, for another
  * cold start of the function there (warming cells), or for room (keep-alive
- * cells). On the first pick of a ticket the policies are told of the arrival.
+ * cells). On the first pick of a ticket the policies are told of the arrival,
+ * and the function's earliest pending pre-warm is dropped as moot (the call
+ * came before it; its own end asks for the next).
  * FB_PICK_OK takes a slot of the node; FB_ENOMEM when memory ran out. */
 int fb_cluster_pick(struct fb_cluster *c, const struct fb_policy *p, void *pstate,
                     struct fb_ticket *t, double now);

@@ -39,6 +39,8 @@ struct cfn {
     int *image, n_image;     /* nodes holding the image */
     double warm_ms;          /* keep-alive cells: mean warm run time so far, NAN: none */
     long warm_n;
+    int prewarms;            /* pre-warms of it pending */
+    int cancelled;           /* of them, the earliest ones, moot: an arrival came first */
 };
 
 /* A pre-warm a keep-alive policy asked for. */
@@ -120,5 +122,8 @@ bool cl_make_room(struct fb_cluster *c, int i, double need, double now, struct f
 void cl_release(struct fb_cluster *c, struct fb_ticket *t, double now,
                 const struct fb_attempt_end *r);
 void cl_pool_free(struct fb_cluster *c);
+/* Function f arrived: its earliest pending pre-warm is moot (the call's own
+ * end asks for the next one). */
+void cl_prewarm_moot(struct fb_cluster *c, int f);
 
 #endif

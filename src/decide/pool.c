@@ -330,6 +330,16 @@ static void prewarm_later(struct fb_cluster *c, int f, int i, double at, double 
     *pw = (struct prewarm){.f = f, .node = i, .keep_until = keep_until};
     if (fb_heap_push(&c->prewarms, at, pw, 0) < 0)
         free(pw);
+    else
+        c->fns[f].prewarms++;
+}
+
+void cl_prewarm_moot(struct fb_cluster *c, int f)
+{
+    struct cfn *fn = &c->fns[f];
+
+    if (fn->prewarms > fn->cancelled)
+        fn->cancelled++;
 }
 
 void cl_release(struct fb_cluster *c, struct fb_ticket *t, double now,
@@ -412,6 +422,12 @@ enum fb_due fb_cluster_due(struct fb_cluster *c, double now, struct fb_inst **ou
         fb_heap_pop(&c->prewarms, &e);
         struct prewarm pw = *(struct prewarm *)e.p;
         free(e.p);
+        struct cfn *fn = &c->fns[pw.f];
+        fn->prewarms--;
+        if (fn->cancelled > 0) {
+            fn->cancelled--; /* an arrival came before it */
+            continue;
+        }
         struct cnode *nd = &c->nodes[pw.node];
         /* A pre-warm needs its node up and room; otherwise it is dropped. */
         if (nd->down || nd->capacity - nd->used_mb < c->fns[pw.f].memory_mb - 1e-9)
@@ -456,6 +472,7 @@ int fb_cluster_cell_begin(struct fb_cluster *c, const struct fb_keepalive *k,
     for (int f = 0; f < c->n_fns; f++) {
         c->fns[f].warm_ms = NAN;
         c->fns[f].warm_n = 0;
+        c->fns[f].prewarms = c->fns[f].cancelled = 0;
     }
     if (k == NULL)
         return 0;

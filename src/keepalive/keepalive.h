@@ -1,12 +1,13 @@
 /* keepalive.h - keep-alive policies: how long an idle instance stays, and
  * which idle instance goes when a cold start needs room. The plug-in
- * interface and its lookup table (registry.c), the same shape as the node
+ * interface and its lookup table (keepalive_table.c), the same shape as the node
  * policies of policies/. A policy sees instances and a clock, never a node's
  * transport: times are the workload's seconds (a trace replayed at
  * time_scale 0.1 runs ten times faster, and so do the policies' windows).
  *
- * Adding one: a file in keepalive/, a line in registry.c's table, a unit
- * test on a simulated clock (tests/unit/test_keepalive.c). */
+ * Adding one: a file in keepalive/ with at least its idle hook, a line in
+ * keepalive_table.c's table, a unit test on a simulated clock
+ * (tests/unit/test_keepalive.c). */
 #ifndef FB_KEEPALIVE_H
 #define FB_KEEPALIVE_H
 
@@ -30,28 +31,34 @@ struct fb_ka_instance {
                            set by idle(), read back in victim() */
 };
 
+/* The hooks of a policy. idle is the policy; every other hook is optional
+ * (NULL), and the decision core then does without it. */
 struct fb_keepalive_ops {
     /* Per-cell state for n_functions functions; params: the values of the
      * policy's options table (struct fb_plugspec), NULL when it has none.
-     * 0 or FB_ENOMEM. */
+     * 0 or FB_ENOMEM. NULL: no state (free must then be NULL too). */
     int (*init)(void **state, int n_functions, uint64_t seed, const double *params);
     /* Function f is invoked at now, whether an idle instance takes it or
-     * not. */
+     * not. NULL: arrivals do not matter to the policy. */
     void (*arrival)(void *state, int f, double now);
     /* inst's call ended at now and it is idle (called once at the end of
      * every call). Returns until when it may stay idle: INFINITY, until
      * memory is needed; <= now, it goes at once.
      * A policy that wants a pre-warm sets *prewarm_at to a time after now:
      * the instance then goes now, and a new instance of the function is
-     * started at *prewarm_at and stays idle until the time returned.
+     * started at *prewarm_at and stays idle until the time returned (unless
+     * the function is invoked before *prewarm_at: the pre-warm is then
+     * dropped, and the call's own end asks again).
      * *prewarm_at is NAN on entry. The policy may set inst->score. */
     double (*idle)(void *state, struct fb_ka_instance *inst, double now, double *prewarm_at);
     /* A cold start needs room on a node: one of the n idle instances there
      * (index into idle[]) to evict, or -1 for none (the cold start then
-     * waits for a call to end). Called again while room is short. */
+     * waits for a call to end). Called again while room is short. NULL: the
+     * least recently used (fb_ka_least_recent). */
     int (*victim)(void *state, const struct fb_ka_instance *idle, int n, double now);
-    /* inst is gone at now: evicted under pressure (pressure true) or at the
-     * end of its keep-alive. NULL: nothing to note. */
+    /* inst is gone at now: evicted under pressure (pressure true), at the
+     * end of its keep-alive, unloaded for a pre-warm, at the end of the cell,
+     * or because its call or its node failed. NULL: nothing to note. */
     void (*evicted)(void *state, const struct fb_ka_instance *inst, double now, bool pressure);
     /* A cold start of f was measured to cost cost_s more than a warm call
      * (its latency minus the function's warm latency so far); called before
@@ -68,7 +75,7 @@ struct fb_keepalive {
     struct fb_keepalive_ops ops;
 };
 
-/* Every keep-alive policy, in the order of the table in registry.c. */
+/* Every keep-alive policy, in the order of the table in keepalive_table.c. */
 extern const struct fb_keepalive fb_keepalive_none;
 extern const struct fb_keepalive fb_keepalive_ttl;
 extern const struct fb_keepalive fb_keepalive_lru;
@@ -83,8 +90,8 @@ const struct fb_keepalive *fb_keepalive_find_spec(const char *spec, struct fb_pl
                                                   struct fb_errbuf *eb);
 /* The i-th policy of the table, or NULL past the end. */
 const struct fb_keepalive *fb_keepalive_at(int i);
-/* Checks one entry: a name, a summary, a source, its hooks (init, arrival,
- * idle, victim, free) and a valid options table (each parameter named and
+/* Checks one entry: a name, a summary, a source, its idle hook (and free
+ * when it has init) and a valid options table (each parameter named and
  * described once, its default inside its range, whole numbers for an
  * integer, at most FB_PLUGOPT_MAX). 0 or FB_EINVAL naming it. */
 int fb_keepalive_check(const struct fb_keepalive *k, struct fb_errbuf *eb);

@@ -1,4 +1,4 @@
-/* registry.c - the table of keep-alive policies, looked up by name; the
+/* keepalive_table.c - the table of keep-alive policies, looked up by name; the
  * checks of an entry and its options table; the least-recent order. */
 #include <string.h>
 
@@ -47,20 +47,19 @@ const struct fb_keepalive *fb_keepalive_at(int i)
 
 int fb_keepalive_check(const struct fb_keepalive *k, struct fb_errbuf *eb)
 {
-    static const char *const hook_names[] = {"init", "arrival", "idle", "victim", "free"};
-
     if (k == NULL || k->name == NULL || k->name[0] == '\0')
         return fb_errf(eb, FB_EINVAL, "a keep-alive policy has no name");
     if (k->summary == NULL || k->summary[0] == '\0')
         return fb_errf(eb, FB_EINVAL, "keep-alive policy '%s' has no summary", k->name);
     if (k->source == NULL || k->source[0] == '\0')
         return fb_errf(eb, FB_EINVAL, "keep-alive policy '%s' has no source", k->name);
-    const bool present[] = {k->ops.init != NULL, k->ops.arrival != NULL, k->ops.idle != NULL,
-                            k->ops.victim != NULL, k->ops.free != NULL};
-    for (size_t i = 0; i < sizeof(present) / sizeof(present[0]); i++)
-        if (!present[i])
-            return fb_errf(eb, FB_EINVAL, "keep-alive policy '%s' has no %s hook", k->name,
-                           hook_names[i]);
+    /* idle is the policy; every other hook is optional, but state made by
+     * init must be freed. */
+    if (k->ops.idle == NULL)
+        return fb_errf(eb, FB_EINVAL, "keep-alive policy '%s' has no idle hook", k->name);
+    if (k->ops.init != NULL && k->ops.free == NULL)
+        return fb_errf(eb, FB_EINVAL, "keep-alive policy '%s' has an init hook but no free hook",
+                       k->name);
     return fb_plugopt_table_check("keep-alive policy", k->name, k->options, eb);
 }
 

@@ -7,29 +7,13 @@
  * memory as the cache.
  * Parameters: none.
  * Variant: idle() returns INFINITY (an instance stays until memory is
- * needed, or the cell ends); victim() is fb_ka_least_recent: the lowest
- * last_used_s, ties to the lowest id. Recency is per instance, so of two
- * idle instances of one function the one used longer ago goes first. */
+ * needed, or the cell ends); the victim is the decision core's default,
+ * fb_ka_least_recent: the lowest last_used_s, ties to the lowest id.
+ * Recency is per instance, so of two idle instances of one function the
+ * one used longer ago goes first. */
 #include <math.h>
-#include <stddef.h>
 
 #include "keepalive/keepalive.h"
-
-static int lru_init(void **state, int n_functions, uint64_t seed, const double *params)
-{
-    (void)n_functions;
-    (void)seed;
-    (void)params;
-    *state = NULL;
-    return 0;
-}
-
-static void lru_arrival(void *state, int f, double now)
-{
-    (void)state;
-    (void)f;
-    (void)now;
-}
 
 static double lru_idle(void *state, struct fb_ka_instance *inst, double now, double *prewarm_at)
 {
@@ -40,26 +24,9 @@ static double lru_idle(void *state, struct fb_ka_instance *inst, double now, dou
     return INFINITY;
 }
 
-static int lru_victim(void *state, const struct fb_ka_instance *idle, int n, double now)
-{
-    (void)state;
-    (void)now;
-    return fb_ka_least_recent(idle, n);
-}
-
-static void lru_free(void *state)
-{
-    (void)state;
-}
-
 const struct fb_keepalive fb_keepalive_lru = {
     .name = "lru",
     .summary = "no expiry; under memory pressure the least recently used idle instance goes",
     .source = "LRU keep-alive, a baseline of FaasCache (Fuerst and Sharma, ASPLOS'21)",
-    .options = NULL,
-    .ops = {.init = lru_init,
-            .arrival = lru_arrival,
-            .idle = lru_idle,
-            .victim = lru_victim,
-            .free = lru_free},
+    .ops = {.idle = lru_idle},
 };

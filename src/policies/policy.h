@@ -75,7 +75,7 @@ struct fb_policy {
     const struct fb_plugopt *options; /* its parameters ("name:key=value"), or NULL */
 };
 
-/* Every policy, in the order of the table in registry.c. */
+/* Every policy, in the order of the table in policy_table.c. */
 extern const struct fb_policy fb_policy_round_robin;
 extern const struct fb_policy fb_policy_least_used;
 extern const struct fb_policy fb_policy_most_used;

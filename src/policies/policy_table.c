@@ -1,4 +1,4 @@
-/* registry.c - the table of policies, looked up by name. */
+/* policy_table.c - the table of policies, looked up by name. */
 #include <stdio.h>
 #include <string.h>
 
