@@ -334,9 +334,12 @@ static int build(struct cal *c, const struct fb_calibrate_opts *o, struct fb_mod
                     if (expected(f, md, p))
                         rc = note(m, o->notes, "%s: %s: %s: no samples%s", f->name,
                                   fb_model_mode_name(md), fb_model_phase_name(p),
-                                  p == FB_PH_HANDLER_EXTRA || p == FB_PH_RUN_EXTRA
+                                  p == FB_PH_HANDLER_EXTRA
                                       ? " (the rows say no asked work): a trace's asked "
                                         "duration is taken as the whole handler time"
+                                  : p == FB_PH_RUN_EXTRA
+                                      ? " (the rows say no asked work): a trace's asked "
+                                        "duration is taken as the whole run step"
                                       : "");
                     continue;
                 }

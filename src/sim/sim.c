@@ -239,6 +239,7 @@ struct inv {
     double pull, create, ready, init, call, handler, cleanup, overhead; /* ms */
     double wv;            /* shared CPUs: the node's work clock at which its handler ends */
     struct fb_ticket t;
+    int inst_id;          /* keep-alive: its instance's (which may go before the row) */
     bool waiting;
     struct inv *next;     /* wait list, queue, free list */
 };
@@ -269,11 +270,15 @@ struct run {
     struct inv *q_head, *q_tail;         /* open loop: arrivals no worker has taken */
     int idle_workers;
     double timer_at;      /* wall s of the timer event scheduled, INFINITY: none */
+    long live;            /* invocations not done, queued, or still to be issued: the cell
+                             ends when none is left (timers due later do not run) */
     long n_events;
 };
 
 static void schedule(struct run *r, double t, enum evk k, void *p, int64_t x)
 {
+    if (k == EV_ISSUE || k == EV_ARRIVAL)
+        r->live++;
     if (r->rc == 0 && fb_heap_push(&r->ev, t, p, ((int64_t)k << 40) | (x & 0xffffffffffLL)) < 0)
         r->rc = FB_ENOMEM;
 }
@@ -301,14 +306,13 @@ static double now_w(const struct run *r)
 }
 
 /* The node's load as a policy sees it: CPU % from its calls in flight over
- * its slots, RAM % from the memory its instances hold. */
+ * its slots. RAM % is not modelled (0): a real node's is what its processes
+ * use, which reservations (the instances' memory_mb) do not say. */
 static void load_update(struct run *r, int i)
 {
-    double cap = fb_cluster_capacity(r->cl, i);
     double cpu = 100.0 * fb_cluster_inflight(r->cl, i) / (double)r->s->slots;
-    double ram = isfinite(cap) && cap > 0 ? 100.0 * fb_cluster_used_mb(r->cl, i) / cap : 0;
 
-    fb_cluster_set_load(r->cl, i, cpu > 100 ? 100 : cpu, ram > 100 ? 100 : ram);
+    fb_cluster_set_load(r->cl, i, cpu > 100 ? 100 : cpu, 0);
 }
 
 /* The keep-alive timers: an event at the cluster's next due time when it is
@@ -367,6 +371,7 @@ static void done(struct run *r, struct inv *v, const struct fb_outcome *o)
         if (rc < 0)
             r->rc = rc;
     }
+    r->live--;
     if (open) {
         r->idle_workers++;
         dispatch(r);
@@ -513,6 +518,7 @@ static void wait_add(struct run *r, struct inv *v)
 static void start(struct run *r, struct inv *v)
 {
     v->t_ok = r->T;
+    v->inst_id = v->t.inst != NULL ? v->t.inst->ka.id : 0;
     if (r->c->k != NULL) {
         /* The victims go at once (their removal is not modelled). */
         fb_cluster_inst_free_list(v->t.victims);
@@ -540,6 +546,7 @@ static void pick(struct run *r, struct inv *v)
         wait_add(r, v);
     } else if (rc == FB_ENOMEM) {
         r->rc = FB_ENOMEM;
+        r->live--;
         inv_free(r, v);
     } else {
         v->waiting = false;
@@ -591,6 +598,7 @@ static void done_counted(struct run *r, struct inv *v, double latency_ms)
         if (rc < 0)
             r->rc = rc;
     }
+    r->live--;
     if (open) {
         r->idle_workers++;
         dispatch(r);
@@ -640,7 +648,7 @@ static void clean(struct run *r, struct inv *v)
         o.handler_ms = v->handler;
     }
     if (r->c->k != NULL)
-        snprintf(cname, sizeof(cname), "faasbench-ka-%s-sim-%d", fn->name, v->t.inst->ka.id);
+        snprintf(cname, sizeof(cname), "faasbench-ka-%s-sim-%d", fn->name, v->inst_id);
     else if (v->t.mode == FB_WARM_WARMED)
         snprintf(cname, sizeof(cname), "faasbench-warm-%s-sim", fn->name);
     else
@@ -661,6 +669,7 @@ static void take(struct run *r, const struct fb_issue *is, int client)
         r->rc = FB_ENOMEM;
         return;
     }
+    r->live++;
     v->f = is->function;
     v->client = client;
     v->is = *is;
@@ -686,6 +695,7 @@ static void dispatch(struct run *r)
         if (r->q_head == NULL)
             r->q_tail = NULL;
         r->idle_workers--;
+        r->live--; /* no longer queued: taken up */
         struct fb_issue is = q->is;
         inv_free(r, q);
         take(r, &is, -1);
@@ -696,6 +706,7 @@ static void arrival(struct run *r, struct inv *q)
 {
     struct fb_issue next;
 
+    r->live++; /* queued */
     q->next = NULL;
     if (r->q_tail != NULL)
         r->q_tail->next = q;
@@ -798,6 +809,8 @@ static void step(struct run *r, const struct fb_heap_entry *e)
     int64_t x = e->x & 0xffffffffffLL;
 
     r->T = e->t;
+    if (k == EV_ISSUE || k == EV_ARRIVAL)
+        r->live--;
     switch (k) {
     case EV_ISSUE:
         issue_next(r, (int)x);
@@ -875,7 +888,7 @@ int fb_sim_run_cell(struct fb_sim *s, const struct fb_sim_cell *c, struct fb_ka_
         for (int i = 0; i < r.wl.clients; i++)
             schedule(&r, 0, EV_ISSUE, NULL, i);
     }
-    while (r.rc == 0 && fb_heap_pop(&r.ev, &e)) {
+    while (r.rc == 0 && r.live > 0 && fb_heap_pop(&r.ev, &e)) {
         step(&r, &e);
         if ((++r.n_events & 0xfff) == 0 && c->stop != NULL && *c->stop) {
             r.rc = FB_EINTR;
