@@ -73,7 +73,7 @@ int main(int argc, char **argv)
     };
     struct fb_run_opts opts = {0};
     struct fb_sim_opts sim = {0};
-    bool check_only = false, simulate = false;
+    bool check_only = false, simulate = false, rows_given = false;
     int c;
 
     /* Subcommands work on finished run folders; they come before options. */
@@ -116,6 +116,7 @@ int main(int argc, char **argv)
             sim.model = optarg;
             break;
         case 'W':
+            rows_given = true;
             if (strcmp(optarg, "all") == 0) {
                 sim.rows = FB_SIM_ROWS_ALL;
             } else if (strcmp(optarg, "none") == 0) {
@@ -168,17 +169,10 @@ int main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
-    if (!simulate && (sim.model != NULL || sim.nodes > 0 || sim.rows != FB_SIM_ROWS_ALL)) {
+    if (!simulate && (sim.model != NULL || sim.nodes > 0 || rows_given)) {
         fprintf(stderr, "faasbench: --model, --nodes and --rows go with --simulate\n");
         return 2;
     }
-    if (simulate && sim.model == NULL) {
-        fprintf(stderr, "faasbench: --simulate needs --model FILE (faasbench calibrate "
-                        "RUN_DIR... -o FILE writes one from real runs)\n");
-        return 2;
-    }
-    if (simulate)
-        opts.simulate = &sim;
     char resume_cfg[4096];
     const char *file = argv[optind];
     if (opts.resume != NULL) {
@@ -212,6 +206,40 @@ int main(int argc, char **argv)
             fb_experiment_free(&exp);
             return 2;
         }
+    }
+    /* A file whose simulate group names a model runs in simulation; the
+     * options override what it says. */
+    if (exp.simulate.model != NULL)
+        simulate = true;
+    if (simulate) {
+        if (sim.model == NULL)
+            sim.model = exp.simulate.model;
+        if (sim.nodes == 0)
+            sim.nodes = exp.simulate.nodes;
+        if (!rows_given) {
+            sim.rows = exp.simulate.rows;
+            sim.sample = exp.simulate.sample;
+        }
+        if (sim.model == NULL) {
+            fprintf(stderr, "faasbench: --simulate needs a node model: --model FILE or the "
+                            "file's simulate.model (faasbench calibrate RUN_DIR... -o FILE "
+                            "writes one from real runs)\n");
+            fb_experiment_free(&exp);
+            return 2;
+        }
+        /* What the run saves as experiment.cfg says how it was simulated, so
+         * that --resume simulates it again. */
+        char *abs = realpath(sim.model, NULL);
+        if (abs != NULL) {
+            free(exp.simulate.model);
+            exp.simulate.model = abs;
+            sim.model = abs;
+        }
+        exp.simulate.nodes = sim.nodes;
+        exp.simulate.rows = sim.rows;
+        if (sim.rows == FB_SIM_ROWS_SAMPLE)
+            exp.simulate.sample = sim.sample;
+        opts.simulate = &sim;
     }
     if (simulate) {
         /* The model must fit the experiment before anything runs. */

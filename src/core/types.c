@@ -19,6 +19,7 @@ FB_ENUM_TABLE(fb_order_enum, FB_ORDER_MAP, FB_ORDER_N, "order")
 FB_ENUM_TABLE(fb_metrics_enum, FB_METRICS_MAP, FB_METRICS_N, "format")
 FB_ENUM_TABLE(fb_step_enum, FB_STEP_MAP, FB_STEP_N, "step")
 FB_ENUM_TABLE(fb_transport_enum, FB_TRANSPORT_MAP, FB_TRANSPORT_N, "transport")
+FB_ENUM_TABLE(fb_sim_rows_enum, FB_SIM_ROWS_MAP, FB_SIM_ROWS_N, "rows")
 
 const char *fb_enum_name(const struct fb_enum *e, int v)
 {

@@ -56,6 +56,12 @@
     X(FB_STEP_START_INSTANCE, "start_instance")   /* a resident instance: container + runtime */ \
     X(FB_STEP_REMOVE_INSTANCE, "remove_instance") /* its container and folder */
 
+/* Which invocations of a simulated run get a row (simulate.rows, --rows). */
+#define FB_SIM_ROWS_MAP(X)                                                                      \
+    X(FB_SIM_ROWS_ALL, "all")       /* every one */                                             \
+    X(FB_SIM_ROWS_NONE, "none")     /* none: the summaries still count every one */             \
+    X(FB_SIM_ROWS_SAMPLE, "sample") /* a seeded share of them (simulate.sample) */
+
 /* How faasbench reaches a node (nodes[].transport). */
 #define FB_TRANSPORT_MAP(X)                                                                     \
     X(FB_TRANSPORT_SSH, "ssh")                                                                  \
@@ -70,6 +76,7 @@ enum fb_order { FB_ORDER_MAP(FB_ENUM_VALUE) FB_ORDER_N };
 enum fb_metrics_format { FB_METRICS_MAP(FB_ENUM_VALUE) FB_METRICS_N };
 enum fb_step { FB_STEP_MAP(FB_ENUM_VALUE) FB_STEP_N };
 enum fb_transport_kind { FB_TRANSPORT_MAP(FB_ENUM_VALUE) FB_TRANSPORT_N };
+enum fb_sim_rows { FB_SIM_ROWS_MAP(FB_ENUM_VALUE) FB_SIM_ROWS_N };
 #undef FB_ENUM_VALUE
 
 /* The names of one enum, by value (the list's order is the enum's). */
@@ -80,7 +87,7 @@ struct fb_enum {
 };
 
 extern const struct fb_enum fb_warming_enum, fb_workload_enum, fb_trace_format_enum,
-    fb_spread_enum, fb_order_enum, fb_metrics_enum, fb_step_enum, fb_transport_enum;
+    fb_spread_enum, fb_order_enum, fb_metrics_enum, fb_step_enum, fb_transport_enum, fb_sim_rows_enum;
 
 /* The name of value v, or "unknown" out of range. */
 const char *fb_enum_name(const struct fb_enum *e, int v);

@@ -491,6 +491,27 @@ static const struct fb_cfg_section warm_section = {
     .n_keys = N_OF(warm_keys),
 };
 
+static const struct fb_cfg_key simulate_keys[] = {
+    {.name = "model", .kind = FB_CFG_PATH, AT(struct fb_simulate_cfg, model),
+     .help = "the node model of the simulated nodes (faasbench calibrate writes one); with "
+             "it, the file runs in simulation"},
+    {.name = "nodes", .kind = FB_CFG_INT, .def = "0", .min = 0, .max = 1000000,
+     AT(struct fb_simulate_cfg, nodes),
+     .help = "simulated nodes, shaped like the first of nodes (0: the nodes listed)"},
+    {.name = "rows", .kind = FB_CFG_ENUM, .def = "\"all\"", .choices = &fb_sim_rows_enum,
+     AT(struct fb_simulate_cfg, rows),
+     .help = "which invocations get a row; the summaries count every one"},
+    {.name = "sample", .kind = FB_CFG_NUMBER, .def = "0.01", .min = 0, .max = 1,
+     .flags = FB_CFG_MIN_OPEN, AT(struct fb_simulate_cfg, sample),
+     .help = "rows = \"sample\": the share of invocations with a row (seeded)"},
+};
+
+static const struct fb_cfg_section simulate_section = {
+    .what = "simulate",
+    .keys = simulate_keys,
+    .n_keys = N_OF(simulate_keys),
+};
+
 static const struct fb_cfg_key root_keys[] = {
     {.name = "name", .kind = FB_CFG_STRING, .check = check_name, AT(struct fb_experiment, name),
      .help = "experiment name (default: the file name without .cfg)"},
@@ -523,6 +544,9 @@ static const struct fb_cfg_key root_keys[] = {
     {.name = "retries", .kind = FB_CFG_INT, .def = "1", .min = 0, .max = 10,
      AT(struct fb_experiment, retries),
      .help = "retries of an invocation on another node after a node failure"},
+    {.name = "simulate", .kind = FB_CFG_GROUP, .sub = &simulate_section,
+     AT(struct fb_experiment, simulate),
+     .help = "simulated nodes: the file runs in simulation (see docs/simulation.md)"},
 };
 
 static const struct fb_cfg_section root_section = {

@@ -99,6 +99,15 @@ struct fb_workload_cfg {
                            flagged warmup and left out of summaries */
 };
 
+/* A file that declares its nodes simulated (the simulate group): it runs in
+ * simulation without --simulate. */
+struct fb_simulate_cfg {
+    char *model;       /* the node model (absolute), NULL: not declared */
+    int nodes;         /* simulated nodes shaped like the experiment's; 0: its own */
+    enum fb_sim_rows rows;
+    double sample;     /* rows = "sample": the share of invocations with a row */
+};
+
 struct fb_experiment {
     char *path;        /* the file as given */
     char *name;        /* default: file name without .cfg */
@@ -123,7 +132,7 @@ struct fb_experiment {
     int warm_nodes;                    /* nodes prepared per function; 0: all */
     int retries;                       /* retries of an invocation after a node failure */
     int metrics_interval_ms;           /* 0: poll at every selection; else in the
-                                          background at this interval */
+                                          background at this interval */    struct fb_simulate_cfg simulate;   /* the simulate group */
 };
 
 /* Loads and validates path into *exp (zeroed first). On failure returns

@@ -32,17 +32,10 @@
 #include "sim/model.h"
 #include "workload/trace.h"
 
-/* Which invocations of a simulated run get a row in invocations.csv. */
-enum fb_sim_rows {
-    FB_SIM_ROWS_ALL,    /* every one (the default) */
-    FB_SIM_ROWS_NONE,   /* none: the summaries are still over every invocation */
-    FB_SIM_ROWS_SAMPLE  /* a seeded sample of a share of them */
-};
-
 struct fb_sim_opts {
     const char *model; /* the node model's file */
     int nodes;         /* simulated nodes, shaped like the experiment's; 0: its own nodes */
-    enum fb_sim_rows rows;
+    enum fb_sim_rows rows; /* which invocations get a row (core/types.h) */
     double sample;     /* FB_SIM_ROWS_SAMPLE: the share of invocations with a row, (0, 1] */
 };
 

@@ -918,7 +918,7 @@ START_TEST(test_check_stops_after_twenty_errors)
         len += (size_t)snprintf(want + len, sizeof(want) - len,
                                 "faasbench: " DIR "/bad_many.cfg:%d: unknown_%02d: unknown key "
                                 "(known: name, nodes, functions, matrix, runtime, ram_threshold, "
-                                "metrics, results, seed, timeouts, workload, warm, retries)\n",
+                                "metrics, results, seed, timeouts, workload, warm, retries, simulate)\n",
                                 8 + i, i);
     snprintf(want + len, sizeof(want) - len,
              "faasbench: " DIR "/bad_many.cfg: stopped after 20 errors\n");
