@@ -11,6 +11,7 @@
 #include "keepalive/keepalive.h"
 #include "experiment/matrix.h"
 #include "policies/policy.h"
+#include "results/columns.h"
 #include "run/run.h"
 #include "transport/transport.h"
 
@@ -33,6 +34,7 @@ static void usage(FILE *f)
             "                       the partial one runs again (its experiment.cfg)\n"
             "      --list-policies  print the known policies and their parameters\n"
             "                       (set as \"NAME:KEY=VALUE,...\" in matrix.policies)\n"
+            "      --list-columns   print every column of every result file and its meaning\n"
             "  -V, --version        print the version\n"
             "  -h, --help           this text\n"
             "\n"
@@ -54,6 +56,7 @@ int main(int argc, char **argv)
         {"version", no_argument, NULL, 'V'}, {"help", no_argument, NULL, 'h'},
         {"no-plots", no_argument, NULL, 'P'},
         {"resume", required_argument, NULL, 'R'},
+        {"list-columns", no_argument, NULL, 'C'},
         {NULL, 0, NULL, 0},
     };
     struct fb_run_opts opts = {0};
@@ -89,6 +92,9 @@ int main(int argc, char **argv)
             for (int i = 0; fb_keepalive_at(i) != NULL; i++)
                 fb_plugopt_list(stdout, fb_keepalive_at(i)->name, fb_keepalive_at(i)->summary,
                                 fb_keepalive_at(i)->options);
+            return 0;
+        case 'C':
+            fb_result_files_list(stdout);
             return 0;
         case 'V':
             printf("faasbench %s\n", FB_VERSION);
