@@ -8,6 +8,8 @@ top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 local_dir=$LOCAL
 node_user=$NODE_USER
 faasbench=$top/build/faasbench
+# The tests' Python reads run folders through rows.py, beside this file.
+export PYTHONPATH="$top/tests/integration${PYTHONPATH:+:$PYTHONPATH}"
 # `docker rm -f` of a running container: Podman's waits out a stop timeout
 # unless told --time 0, which Docker's rm does not take (it kills at once).
 if [ "$RUNTIME" = docker ]; then rm_force="docker rm -f"; else rm_force="docker rm -f -t 0"; fi

@@ -36,14 +36,10 @@ fi
 run=$(cat "$work/out")
 
 /usr/bin/python3 - "$run" <<'PY' || exit 1
-import csv, os, sys
-rows = list(csv.DictReader(open(os.path.join(sys.argv[1], "invocations.csv"))))
-fails = []
-def check(cond, msg):
-    if not cond:
-        fails.append(msg)
-def f(r, k):
-    return float(r[k]) if r[k] != "" else None
+import sys
+from rows import invocations, number as f, Checks
+rows = invocations(sys.argv[1])
+check = Checks()
 def cell(w, fn):
     return [r for r in rows if r["warming"] == w and r["function"] == fn]
 
@@ -93,9 +89,7 @@ for r in cell("cold", "naps") + cell("pre-warmed", "naps"):
     check("the handler timed out" in r["error"], "naps %s: %r" % (r["mode"], r["error"]))
     check(f(r, "invoke_ms") >= 1000 and f(r, "invoke_ms") < 10000, "naps invoke %s" % r["invoke_ms"])
 
-if fails:
-    print("\n".join(fails[:30]))
-    sys.exit(1)
+check.done(prefix="", limit=30)
 PY
 status=$?
 

@@ -455,6 +455,8 @@ START_TEST(test_report_refuses_foreign_text)
     ck_assert_int_eq(fb_report_write(dir, &no_plots, &eb), FB_EINVAL);
     HAS(eb.msg, ": row 3: error: ");
     HAS(eb.msg, "NUL byte");
+    /* The problem first: the text itself only shows escaped. */
+    HAS(eb.msg, ": row 3: error: holds a NUL byte (no run writes one): '\\x00boom'");
     free(path);
     remove_run(dir);
 }
