@@ -1,12 +1,9 @@
-/* columns.c - the result files' column tables, how each kind is written, and
- * the list --list-columns prints. */
+/* columns.c - the result files' column tables and how each kind is written. */
 #include "results/columns.h"
 
 #include <csv.h>
 #include <math.h>
 #include <string.h>
-
-#include "results/invocation.h"
 
 #define FB_COL_ENTRY_(name, kind, doc) {#name, FB_COL_##kind, 0, false, doc},
 const struct fb_column fb_summary_columns[FB_SC_N] = {FB_SUMMARY_COLUMNS(FB_COL_ENTRY_)};
@@ -142,45 +139,4 @@ void fb_col_write_row(FILE *f, const struct fb_column *cols, int n, fb_col_value
     for (int i = 0; i < n; i++)
         fb_col_put(f, cols[i].kind, value(row, i), i == 0);
     fputc('\n', f);
-}
-
-/* ---- the files ---- */
-
-static const struct fb_result_file files[] = {
-    {"invocations.csv", "one row per invocation, written as it completes",
-     fb_invocation_columns, FB_IC_N},
-    {"metrics.csv", "the older testbed's file: one row per invocation that ran on a node",
-     fb_metrics_columns, FB_MC_N},
-    {"summary.csv", "one row per cell and function: latency statistics, phases, open loop",
-     fb_summary_columns, FB_SC_N},
-    {"comparison.csv", "each cell against its function's reference cell",
-     fb_comparison_columns, FB_CC_N},
-    {"findings.csv", "per function and warming mode, each pair of node policies compared",
-     fb_findings_columns, FB_FC_N},
-    {"keepalive.csv", "one row per keep-alive cell: outcomes, instances, idle memory",
-     fb_keepalive_columns, FB_KC_N},
-    {"instances.csv", "the keep-alive cells' instance timeline, one row per event",
-     fb_instances_columns, FB_EC_N},
-};
-
-const struct fb_result_file *fb_result_file_at(int i)
-{
-    return i >= 0 && i < (int)(sizeof(files) / sizeof(files[0])) ? &files[i] : NULL;
-}
-
-void fb_result_files_list(FILE *f)
-{
-    const struct fb_result_file *rf;
-
-    for (int i = 0; (rf = fb_result_file_at(i)) != NULL; i++) {
-        size_t width = 0;
-
-        fprintf(f, "%s%s: %s\n", i > 0 ? "\n" : "", rf->name, rf->what);
-        for (int c = 0; c < rf->n; c++)
-            if (strlen(rf->columns[c].name) > width)
-                width = strlen(rf->columns[c].name);
-        for (int c = 0; c < rf->n; c++)
-            fprintf(f, "  %-*s  %-7s  %s\n", (int)width, rf->columns[c].name,
-                    fb_col_kind_name(rf->columns[c].kind), rf->columns[c].doc);
-    }
 }
