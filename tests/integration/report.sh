@@ -123,7 +123,7 @@ else
   # A 1280x4000 page of tables and plots is far above 50 kB as PNG; a blank one is not.
   size=$(stat -c %s "$run/report.png" 2>/dev/null || echo 0)
   [ "$size" -gt 50000 ] || fail "screenshot $run/report.png is $size bytes"
-  dom=$(browse --dump-dom --virtual-time-budget=10000)
+  dom=$(browse --dump-dom --virtual-time-budget=10000 --window-size=1280,4000)
   body=$(grep -o '<body[^>]*>' <<<"$dom" | head -1)
   [[ $body == *"data-images=\"$want_images/$want_images\""* ]] \
     || fail "images loaded: want $want_images/$want_images, body tag: $body"
