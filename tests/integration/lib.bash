@@ -8,6 +8,12 @@ top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 local_dir=$LOCAL
 node_user=$NODE_USER
 faasbench=$top/build/faasbench
+# A named node set's user cannot write the default set's instance folders
+# (/tmp/faasbench-instances belongs to the user that made it first): the
+# runtime keys a test's experiment adds for resident functions.
+instance_root=/tmp/faasbench-instances${NODESET:+-$NODESET}
+instance_root_key=
+[ -z "$NODESET" ] || instance_root_key="instance_root = \"$instance_root\";"
 # The tests' Python reads run folders through rows.py, beside this file.
 export PYTHONPATH="$top/tests/integration${PYTHONPATH:+:$PYTHONPATH}"
 # `docker rm -f` of a running container: Podman's waits out a stop timeout

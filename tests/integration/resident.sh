@@ -26,7 +26,7 @@ functions = (
 );
 matrix = { policies = [ "round-robin" ]; warming = [ "warmed", "cold", "pre-warmed" ];
            invocations = 3; };
-runtime = { preset = "docker"; };
+runtime = { preset = "docker"; $instance_root_key };
 timeouts = { command_s = 120; };
 CFG
 if ! "$faasbench" -q --no-plots --results "$work/results" "$work/resident.cfg" \
@@ -95,7 +95,7 @@ status=$?
 
 # Nothing left: no container, no image, no instance folder.
 assert_clean || status=1
-left=$(find /tmp/faasbench-instances -mindepth 2 2>/dev/null | head -5)
+left=$(find "$instance_root" -mindepth 2 2>/dev/null | head -5)
 [ -z "$left" ] || { echo "instance folders left: $left"; status=1; }
 [ $status -eq 0 ] && echo "resident: ok"
 exit $status
