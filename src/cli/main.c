@@ -11,6 +11,7 @@
 #include "keepalive/keepalive.h"
 #include "experiment/matrix.h"
 #include "policies/policy.h"
+#include "results/columns.h"
 #include "run/run.h"
 #include "transport/transport.h"
 
@@ -43,6 +44,7 @@ static void usage(FILE *f)
             "                       (set as \"NAME:KEY=VALUE,...\" in matrix.policies)\n"
             "      --list-keys      print every key of the experiment file: type, default,\n"
             "                       range or choices, and what it does\n"
+            "      --list-columns   print every column of every result file and its meaning\n"
             "  -V, --version        print the version\n"
             "  -h, --help           this text\n"
             "\n"
@@ -69,6 +71,7 @@ int main(int argc, char **argv)
         {"nodes", required_argument, NULL, 'N'},
         {"rows", required_argument, NULL, 'W'},
         {"list-keys", no_argument, NULL, 'K'},
+        {"list-columns", no_argument, NULL, 'C'},
         {NULL, 0, NULL, 0},
     };
     struct fb_run_opts opts = {0};
@@ -154,6 +157,9 @@ int main(int argc, char **argv)
         case 'K':
             fb_config_list_keys(stdout);
             return fflush(stdout) == 0 && !ferror(stdout) ? 0 : 1;
+        case 'C':
+            fb_result_files_list(stdout);
+            return 0;
         case 'V':
             printf("faasbench %s\n", FB_VERSION);
             return 0;

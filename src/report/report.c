@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "results/columns.h"
 #include "results/invocation.h"
 #include "report/scan.h"
 #include "report/tabulate.h"
@@ -73,6 +74,27 @@ struct crow {
     struct fb_cmp cmp;
 };
 
+/* A comparison row and its reference, as the comparison.csv writer takes it. */
+struct crow_ref {
+    const struct crow *c;
+    const struct ref *ref;
+};
+
+/* One node policy's latencies in one function and warming mode, every
+ * repetition pooled (in bounded memory: struct fb_sample). */
+struct pooled {
+    const char *function, *warming, *policy; /* interned */
+    struct fb_sample lat;
+};
+
+/* Two policies of one function and warming mode compared (findings.csv). */
+struct finding {
+    const char *function, *warming, *faster, *slower;
+    struct fb_cmp cmp; /* base: the faster one */
+    double p_holm;
+    bool significant;
+};
+
 struct report {
     struct pool pool;
     const char *want_policy, *want_warming; /* explicit reference, or NULL */
@@ -86,6 +108,10 @@ struct report {
     size_t n_crows, crows_cap;
     const char **nodes; /* pooled */
     size_t n_nodes;
+    struct pooled *pools;
+    size_t n_pools, pools_cap;
+    struct finding *finds;
+    size_t n_finds, finds_cap;
 };
 
 static int grow(void **p, size_t *cap, size_t n, size_t size)
@@ -223,6 +249,136 @@ out:
     return rc;
 }
 
+/* Adds c's latencies to its policy's in the function and warming mode. */
+static int add_pooled(struct report *r, const struct fb_cellfn *c)
+{
+    struct pooled *p = NULL;
+    int rc = 0;
+
+    for (size_t i = 0; i < r->n_pools && p == NULL; i++)
+        if (strcmp(r->pools[i].function, c->function) == 0 &&
+            strcmp(r->pools[i].warming, c->warming) == 0 &&
+            strcmp(r->pools[i].policy, c->policy) == 0)
+            p = &r->pools[i];
+    if (p == NULL) {
+        if ((rc = grow((void **)&r->pools, &r->pools_cap, r->n_pools, sizeof(*r->pools))) < 0)
+            return rc;
+        p = &r->pools[r->n_pools];
+        memset(p, 0, sizeof(*p));
+        p->function = pool_get(&r->pool, c->function);
+        p->warming = pool_get(&r->pool, c->warming);
+        p->policy = pool_get(&r->pool, c->policy);
+        if (p->function == NULL || p->warming == NULL || p->policy == NULL)
+            return FB_ENOMEM;
+        r->n_pools++;
+    }
+    for (size_t i = 0; i < c->lat.n && rc == 0; i++)
+        rc = fb_sample_add(&p->lat, c->lat.v[i]);
+    return rc;
+}
+
+/* Holm's step-down adjustment of the p-values of findings f[0..n): the k-th
+ * smallest p (from 0) times n - k, never below an earlier one, at most 1.
+ * A finding without a p keeps NAN. */
+static void holm(struct finding *f, size_t n)
+{
+    double running = 0.0;
+    size_t m = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        f[i].p_holm = NAN;
+        if (isfinite(f[i].cmp.p))
+            m++;
+    }
+    for (size_t k = 0; k < m; k++) {
+        size_t best = n;
+
+        for (size_t i = 0; i < n; i++)
+            if (isfinite(f[i].cmp.p) && isnan(f[i].p_holm) &&
+                (best == n || f[i].cmp.p < f[best].cmp.p))
+                best = i;
+        double adj = (double)(m - k) * f[best].cmp.p;
+        running = fmax(running, fmin(1.0, adj));
+        f[best].p_holm = running;
+    }
+}
+
+/* The findings of the function of pool fi, one mode after another. */
+static int find_in_function(struct report *r, size_t fi)
+{
+    int rc = 0;
+
+    for (size_t i = fi; i < r->n_pools; i++) {
+        bool seen = false;
+        size_t first = r->n_finds;
+
+        /* Each mode once, at its first policy. */
+        if (r->pools[i].function != r->pools[fi].function)
+            continue;
+        for (size_t k = fi; k < i && !seen; k++)
+            seen = r->pools[k].function == r->pools[i].function &&
+                   r->pools[k].warming == r->pools[i].warming;
+        if (seen)
+            continue;
+        for (size_t a = i; a < r->n_pools; a++) {
+            for (size_t b = a + 1; b < r->n_pools; b++) {
+                struct pooled *x = &r->pools[a], *y = &r->pools[b];
+                struct finding *f;
+
+                if (x->function != r->pools[i].function || x->warming != r->pools[i].warming ||
+                    y->function != x->function || y->warming != x->warming)
+                    continue;
+                if (fb_stat_sorted(FB_STAT_P50, y->lat.v, y->lat.n) <
+                    fb_stat_sorted(FB_STAT_P50, x->lat.v, x->lat.n)) {
+                    struct pooled *t = x;
+                    x = y;
+                    y = t;
+                }
+                if ((rc = grow((void **)&r->finds, &r->finds_cap, r->n_finds,
+                               sizeof(*r->finds))) < 0)
+                    return rc;
+                f = &r->finds[r->n_finds];
+                memset(f, 0, sizeof(*f));
+                f->function = x->function;
+                f->warming = x->warming;
+                f->faster = x->policy;
+                f->slower = y->policy;
+                if ((rc = fb_compare_sorted(x->lat.v, x->lat.n, y->lat.v, y->lat.n, FB_STAT_P50,
+                                            &f->cmp)) < 0)
+                    return rc;
+                r->n_finds++;
+            }
+        }
+        holm(r->finds + first, r->n_finds - first);
+        for (size_t k = first; k < r->n_finds; k++)
+            r->finds[k].significant = r->finds[k].p_holm < FB_FINDING_ALPHA &&
+                                      r->finds[k].cmp.ci_lo > 1.0;
+    }
+    return rc;
+}
+
+/* findings: every pair of policies within each function and warming mode,
+ * the faster (lower median) one as the base. */
+static int find_differences(struct report *r)
+{
+    struct fb_summary scratch;
+    int rc = 0;
+
+    /* Sorts every pooled sample (the comparisons take sorted values). */
+    for (size_t i = 0; i < r->n_pools; i++)
+        fb_sample_summarize(&r->pools[i].lat, &scratch);
+    /* Functions in the order they first ran, each one's modes likewise. */
+    for (size_t fi = 0; fi < r->n_pools; fi++) {
+        bool seen = false;
+
+        for (size_t k = 0; k < fi && !seen; k++)
+            seen = r->pools[k].function == r->pools[fi].function;
+        if (!seen && (rc = find_in_function(r, fi)) < 0)
+            return rc;
+    }
+    return rc;
+}
+
 /* Pass 2: a summary row and a comparison row for every cell x function. */
 static int report_cell(void *ctx, struct fb_cellfn *c, struct fb_errbuf *eb)
 {
@@ -233,7 +389,7 @@ static int report_cell(void *ctx, struct fb_cellfn *c, struct fb_errbuf *eb)
     int rc;
 
     (void)eb;
-    if ((rc = add_summary(r, c)) < 0)
+    if ((rc = add_summary(r, c)) < 0 || (rc = add_pooled(r, c)) < 0)
         goto out;
     ref = find_ref(r, c->function);
     if (ref == NULL && r->want_policy != NULL)
@@ -310,59 +466,121 @@ static void report_free(struct report *r)
     free(r->row_n_nodes);
     free(r->crows);
     free(r->nodes);
+    for (size_t i = 0; i < r->n_pools; i++)
+        fb_sample_free(&r->pools[i].lat);
+    free(r->pools);
+    free(r->finds);
     pool_free(&r->pool);
 }
 
 /* ---- writers ---- */
 
-static const char *const comparison_columns[] = {
-    "repetition", "policy", "warming", "function", "ref_repetition", "ref_policy",
-    "ref_warming", "n", "ref_n", "p50_ms", "ref_p50_ms", "ratio", "ratio_ci95_lo",
-    "ratio_ci95_hi", "mw_u", "mw_p",
-};
-#define COMPARISON_NCOLUMNS ((int)(sizeof(comparison_columns) / sizeof(comparison_columns[0])))
-
-/* ",x" with the given decimals (negative: 6 significant digits), or "," when x
- * is not a number. */
-static void put_num(FILE *f, int decimals, double x)
+/* Column c of comparison.csv for the row. */
+static struct fb_value comparison_value(const void *row, int c)
 {
-    fputc(',', f);
-    if (!isfinite(x))
-        return;
-    if (decimals >= 0)
-        fprintf(f, "%.*f", decimals, x);
-    else
-        fprintf(f, "%.6g", x);
+    const struct crow_ref *cr = row;
+    const struct crow *x = cr->c;
+    const struct ref *ref = cr->ref;
+
+    switch ((enum fb_comparison_column)c) {
+    case FB_CC_repetition:
+        return FB_VINT(x->repetition);
+    case FB_CC_policy:
+        return FB_VSTR(x->policy);
+    case FB_CC_warming:
+        return FB_VSTR(x->warming);
+    case FB_CC_function:
+        return FB_VSTR(x->function);
+    case FB_CC_ref_repetition:
+        return FB_VINT(ref->repetition);
+    case FB_CC_ref_policy:
+        return FB_VSTR(ref->policy);
+    case FB_CC_ref_warming:
+        return FB_VSTR(ref->warming);
+    case FB_CC_n:
+        return FB_VINT(x->cmp.n_new);
+    case FB_CC_ref_n:
+        return FB_VINT(x->cmp.n_base);
+    case FB_CC_p50_ms:
+        return FB_VREAL(x->cmp.new_);
+    case FB_CC_ref_p50_ms:
+        return FB_VREAL(x->cmp.base);
+    case FB_CC_ratio:
+        return FB_VREAL(x->cmp.ratio);
+    case FB_CC_ratio_ci95_lo:
+        return FB_VREAL(x->cmp.ci_lo);
+    case FB_CC_ratio_ci95_hi:
+        return FB_VREAL(x->cmp.ci_hi);
+    case FB_CC_mw_u:
+        return FB_VREAL(x->cmp.u);
+    case FB_CC_mw_p:
+        return FB_VREAL(x->cmp.p);
+    case FB_CC_N:
+        break;
+    }
+    return FB_VSTR(NULL);
 }
 
 static int comparison_csv(FILE *f, void *arg)
 {
     const struct report *r = arg;
 
-    for (int i = 0; i < COMPARISON_NCOLUMNS; i++)
-        fb_csv_field(f, comparison_columns[i], i == 0);
-    fputc('\n', f);
+    fb_col_write_header(f, fb_comparison_columns, FB_CC_N);
     for (size_t i = 0; i < r->n_crows; i++) {
-        const struct crow *c = &r->crows[i];
-        const struct ref *ref = &r->refs[c->ref_i];
+        struct crow_ref cr = {&r->crows[i], &r->refs[r->crows[i].ref_i]};
 
-        fprintf(f, "%d", c->repetition);
-        fb_csv_field(f, c->policy, 0);
-        fb_csv_field(f, c->warming, 0);
-        fb_csv_field(f, c->function, 0);
-        fprintf(f, ",%d", ref->repetition);
-        fb_csv_field(f, ref->policy, 0);
-        fb_csv_field(f, ref->warming, 0);
-        fprintf(f, ",%zu,%zu", c->cmp.n_new, c->cmp.n_base);
-        put_num(f, 3, c->cmp.new_);
-        put_num(f, 3, c->cmp.base);
-        put_num(f, 4, c->cmp.ratio);
-        put_num(f, 4, c->cmp.ci_lo);
-        put_num(f, 4, c->cmp.ci_hi);
-        put_num(f, 1, c->cmp.u);
-        put_num(f, -1, c->cmp.p);
-        fputc('\n', f);
+        fb_col_write_row(f, fb_comparison_columns, FB_CC_N, comparison_value, &cr);
     }
+    return fflush(f) != 0 || ferror(f) ? FB_EIO : 0;
+}
+
+/* Column c of findings.csv for the row. */
+static struct fb_value finding_value(const void *row, int c)
+{
+    const struct finding *x = row;
+
+    switch ((enum fb_findings_column)c) {
+    case FB_FC_function:
+        return FB_VSTR(x->function);
+    case FB_FC_warming:
+        return FB_VSTR(x->warming);
+    case FB_FC_faster:
+        return FB_VSTR(x->faster);
+    case FB_FC_slower:
+        return FB_VSTR(x->slower);
+    case FB_FC_n_faster:
+        return FB_VINT(x->cmp.n_base);
+    case FB_FC_n_slower:
+        return FB_VINT(x->cmp.n_new);
+    case FB_FC_p50_faster_ms:
+        return FB_VREAL(x->cmp.base);
+    case FB_FC_p50_slower_ms:
+        return FB_VREAL(x->cmp.new_);
+    case FB_FC_ratio:
+        return FB_VREAL(x->cmp.ratio);
+    case FB_FC_ratio_ci95_lo:
+        return FB_VREAL(x->cmp.ci_lo);
+    case FB_FC_ratio_ci95_hi:
+        return FB_VREAL(x->cmp.ci_hi);
+    case FB_FC_mw_p:
+        return FB_VREAL(x->cmp.p);
+    case FB_FC_p_holm:
+        return FB_VREAL(x->p_holm);
+    case FB_FC_significant:
+        return FB_VINT(x->significant ? 1 : 0);
+    case FB_FC_N:
+        break;
+    }
+    return FB_VSTR(NULL);
+}
+
+static int findings_csv(FILE *f, void *arg)
+{
+    const struct report *r = arg;
+
+    fb_col_write_header(f, fb_findings_columns, FB_FC_N);
+    for (size_t i = 0; i < r->n_finds; i++)
+        fb_col_write_row(f, fb_findings_columns, FB_FC_N, finding_value, &r->finds[i]);
     return fflush(f) != 0 || ferror(f) ? FB_EIO : 0;
 }
 
@@ -591,12 +809,13 @@ int fb_report_write(const char *run_dir, const struct fb_report_opts *o, struct 
     }
     if ((rc = fb_invocations_scan(run_dir, report_cell, &r, eb)) < 0)
         goto out;
-    if ((rc = fill_per_node(&r)) < 0)
+    if ((rc = fill_per_node(&r)) < 0 || (rc = find_differences(&r)) < 0)
         goto out;
     if ((rc = replace_file(run_dir, "summary.csv", summary_csv, &r, eb)) < 0 ||
         (rc = replace_file(run_dir, "summary.txt", summary_txt, &r, eb)) < 0 ||
         (rc = replace_file(run_dir, "comparison.csv", comparison_csv, &r, eb)) < 0 ||
-        (rc = replace_file(run_dir, "comparison.txt", comparison_txt, &r, eb)) < 0)
+        (rc = replace_file(run_dir, "comparison.txt", comparison_txt, &r, eb)) < 0 ||
+        (rc = replace_file(run_dir, "findings.csv", findings_csv, &r, eb)) < 0)
         goto out;
     if ((metrics = fb_strf("%s/metrics.csv", run_dir)) == NULL) {
         rc = FB_ENOMEM;

@@ -20,9 +20,16 @@ struct fb_report_opts {
     FILE *echo;            /* when not NULL, summary.txt's text also goes here */
 };
 
+/* The level of findings.csv's "significant": Holm-adjusted p below it (and
+ * the ratio's 95 % CI above 1). */
+#define FB_FINDING_ALPHA 0.05
+
 /* Writes into run_dir, replacing earlier versions (each file is written
  * beside and renamed into place): summary.csv, summary.txt,
- * comparison.csv, comparison.txt and, when metrics.csv is there,
+ * comparison.csv, comparison.txt, findings.csv (per function and warming
+ * mode, every pair of node policies, repetitions pooled: the ratio of the
+ * medians with its bootstrap CI, Mann-Whitney p and its Holm adjustment
+ * over the mode's pairs) and, when metrics.csv is there,
  * metrics_table.txt. Then, unless o->no_plots, runs the plot script on the
  * folder: $FAASBENCH_PLOT when set (empty: no plots), else
  * FB_SOURCE_DIR/scripts/plot; its output goes to stderr, and its failure is

@@ -375,6 +375,10 @@ static int bad_field(struct scan *sc, enum fb_inv_column c, const char *why)
 
     quote_text(text, sizeof(text), fb_invocation_text(&sc->map, &sc->row, c),
                fb_invocation_text_len(&sc->map, &sc->row, c));
+    /* A NUL byte's text only shows escaped: the problem first, then it. */
+    if (strncmp(why, "holds a NUL", 11) == 0)
+        return fb_errf(sc->eb, FB_EINVAL, "%s: row %zu: %s: %s: '%s'", sc->path, sc->record,
+                       fb_invocation_columns[c].name, why, text);
     return fb_errf(sc->eb, FB_EINVAL, "%s: row %zu: %s: '%s' %s", sc->path, sc->record,
                    fb_invocation_columns[c].name, text, why);
 }

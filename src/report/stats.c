@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "core/rng.h"
-#include "results/invocation.h"
+#include "results/columns.h"
 #include "report/tabulate.h"
 
 #define SAMPLE_MIN_CAP 64
@@ -658,38 +658,107 @@ static void add_interval(struct fb_table *t, double lo, double hi)
         fb_table_addf(t, "-");
 }
 
-static const char *const summary_columns[] = {
-    "run_id", "repetition", "policy", "warming", "function", "n", "errors",
-    "mean_ms", "sd_ms", "min_ms", "p50_ms", "p90_ms", "p95_ms", "p99_ms", "max_ms",
-    "ci95_lo_ms", "ci95_hi_ms", "cold", "pre_warmed", "warmed", "per_node",
-    "p50_ci95_lo_ms", "p50_ci95_hi_ms", "select_p50_ms", "pull_p50_ms", "run_p50_ms",
-    "cleanup_p50_ms", "overhead_p50_ms", "create_p50_ms", "ready_p50_ms", "init_p50_ms",
-    "invoke_p50_ms", "handler_p50_ms", "open_loop", "queue_mean_ms", "queue_p50_ms",
-    "queue_p95_ms", "queue_p99_ms", "queue_max_ms", "client_mean_ms", "client_p50_ms",
-    "client_p95_ms", "client_p99_ms", "client_max_ms",
-};
-_Static_assert(sizeof(summary_columns) / sizeof(summary_columns[0]) ==
-                   23 + FB_PHASE_FIRST_OPEN_LOOP + 1 + 2 * 5,
+_Static_assert(FB_SC_N == 23 + FB_PHASE_FIRST_OPEN_LOOP + 1 + 2 * 5,
                "a summary column per phase, then the open-loop columns");
-#define SUMMARY_NCOLUMNS ((int)(sizeof(summary_columns) / sizeof(summary_columns[0])))
+_Static_assert(FB_SC_select_p50_ms + FB_PHASE_FIRST_OPEN_LOOP == FB_SC_open_loop,
+               "the phase columns in the order of enum fb_phase");
 
-static void put_ms(FILE *f, double x)
+/* An open-loop statistic: empty without values. */
+static struct fb_value open_loop_value(const struct fb_summary *s, double x)
 {
-    fputc(',', f);
-    if (isfinite(x))
-        fprintf(f, "%.3f", x);
+    return FB_VREAL(s->n > 0 ? x : NAN);
 }
 
-/* Mean, p50, p95, p99 and max of an open-loop statistic; empty without values. */
-static void put_open_loop(FILE *f, const struct fb_summary *s)
+/* Column c of summary.csv for the row. */
+static struct fb_value summary_value(const void *row, int c)
 {
-    bool any = s->n > 0;
+    const struct fb_summary_row *r = row;
+    const struct fb_summary *s = &r->lat;
 
-    put_ms(f, any ? s->mean : NAN);
-    put_ms(f, any ? s->p50 : NAN);
-    put_ms(f, any ? s->p95 : NAN);
-    put_ms(f, any ? s->p99 : NAN);
-    put_ms(f, any ? s->max : NAN);
+    switch ((enum fb_summary_column)c) {
+    case FB_SC_run_id:
+        return FB_VSTR(r->run_id);
+    case FB_SC_repetition:
+        return FB_VINT(r->repetition);
+    case FB_SC_policy:
+        return FB_VSTR(r->policy);
+    case FB_SC_warming:
+        return FB_VSTR(r->warming);
+    case FB_SC_function:
+        return FB_VSTR(r->function);
+    case FB_SC_n:
+        return FB_VINT(s->n);
+    case FB_SC_errors:
+        return FB_VINT(r->errors);
+    case FB_SC_mean_ms:
+        return FB_VREAL(s->mean);
+    case FB_SC_sd_ms:
+        return FB_VREAL(s->sd);
+    case FB_SC_min_ms:
+        return FB_VREAL(s->min);
+    case FB_SC_p50_ms:
+        return FB_VREAL(s->p50);
+    case FB_SC_p90_ms:
+        return FB_VREAL(s->p90);
+    case FB_SC_p95_ms:
+        return FB_VREAL(s->p95);
+    case FB_SC_p99_ms:
+        return FB_VREAL(s->p99);
+    case FB_SC_max_ms:
+        return FB_VREAL(s->max);
+    case FB_SC_ci95_lo_ms:
+        return FB_VREAL(s->ci_lo);
+    case FB_SC_ci95_hi_ms:
+        return FB_VREAL(s->ci_hi);
+    case FB_SC_cold:
+        return FB_VINT(r->mode_count[0]);
+    case FB_SC_pre_warmed:
+        return FB_VINT(r->mode_count[1]);
+    case FB_SC_warmed:
+        return FB_VINT(r->mode_count[2]);
+    case FB_SC_per_node:
+        return FB_VSTR(r->per_node);
+    case FB_SC_p50_ci95_lo_ms:
+        return FB_VREAL(r->p50_ci_lo);
+    case FB_SC_p50_ci95_hi_ms:
+        return FB_VREAL(r->p50_ci_hi);
+    case FB_SC_select_p50_ms:
+    case FB_SC_pull_p50_ms:
+    case FB_SC_run_p50_ms:
+    case FB_SC_cleanup_p50_ms:
+    case FB_SC_overhead_p50_ms:
+    case FB_SC_create_p50_ms:
+    case FB_SC_ready_p50_ms:
+    case FB_SC_init_p50_ms:
+    case FB_SC_invoke_p50_ms:
+    case FB_SC_handler_p50_ms:
+        return FB_VREAL(r->phase_p50[c - FB_SC_select_p50_ms]);
+    case FB_SC_open_loop:
+        return FB_VINT(r->open_loop ? 1 : 0);
+    case FB_SC_queue_mean_ms:
+        return open_loop_value(&r->queue, r->queue.mean);
+    case FB_SC_queue_p50_ms:
+        return open_loop_value(&r->queue, r->queue.p50);
+    case FB_SC_queue_p95_ms:
+        return open_loop_value(&r->queue, r->queue.p95);
+    case FB_SC_queue_p99_ms:
+        return open_loop_value(&r->queue, r->queue.p99);
+    case FB_SC_queue_max_ms:
+        return open_loop_value(&r->queue, r->queue.max);
+    case FB_SC_client_mean_ms:
+        return open_loop_value(&r->client, r->client.mean);
+    case FB_SC_client_p50_ms:
+        return open_loop_value(&r->client, r->client.p50);
+    case FB_SC_client_p95_ms:
+        return open_loop_value(&r->client, r->client.p95);
+    case FB_SC_client_p99_ms:
+        return open_loop_value(&r->client, r->client.p99);
+    case FB_SC_client_max_ms:
+        return open_loop_value(&r->client, r->client.max);
+    case FB_SC_N:
+        break;
+    }
+    return FB_VSTR(NULL);
 }
 
 int fb_summary_write_csv(FILE *f, const struct fb_summary_row *rows, size_t n)
@@ -700,40 +769,9 @@ int fb_summary_write_csv(FILE *f, const struct fb_summary_row *rows, size_t n)
         rc = FB_EINVAL;
         goto out;
     }
-    for (int i = 0; i < SUMMARY_NCOLUMNS; i++)
-        fb_csv_field(f, summary_columns[i], i == 0);
-    fputc('\n', f);
-    for (size_t i = 0; i < n; i++) {
-        const struct fb_summary_row *r = &rows[i];
-        const struct fb_summary *s = &r->lat;
-
-        fb_csv_field(f, r->run_id, 1);
-        fprintf(f, ",%d", r->repetition);
-        fb_csv_field(f, r->policy, 0);
-        fb_csv_field(f, r->warming, 0);
-        fb_csv_field(f, r->function, 0);
-        fprintf(f, ",%zu,%zu", s->n, r->errors);
-        put_ms(f, s->mean);
-        put_ms(f, s->sd);
-        put_ms(f, s->min);
-        put_ms(f, s->p50);
-        put_ms(f, s->p90);
-        put_ms(f, s->p95);
-        put_ms(f, s->p99);
-        put_ms(f, s->max);
-        put_ms(f, s->ci_lo);
-        put_ms(f, s->ci_hi);
-        fprintf(f, ",%zu,%zu,%zu", r->mode_count[0], r->mode_count[1], r->mode_count[2]);
-        fb_csv_field(f, r->per_node, 0);
-        put_ms(f, r->p50_ci_lo);
-        put_ms(f, r->p50_ci_hi);
-        for (int p = 0; p < FB_PHASE_FIRST_OPEN_LOOP; p++)
-            put_ms(f, r->phase_p50[p]);
-        fprintf(f, ",%d", r->open_loop ? 1 : 0);
-        put_open_loop(f, &r->queue);
-        put_open_loop(f, &r->client);
-        fputc('\n', f);
-    }
+    fb_col_write_header(f, fb_summary_columns, FB_SC_N);
+    for (size_t i = 0; i < n; i++)
+        fb_col_write_row(f, fb_summary_columns, FB_SC_N, summary_value, &rows[i]);
     if (fflush(f) != 0 || ferror(f))
         rc = FB_EIO;
 out:

@@ -1,7 +1,6 @@
 /* invocation.c - the invocations.csv column table, its writer and its reader. */
 #include "results/invocation.h"
 
-#include <csv.h>
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -23,87 +22,38 @@ _Static_assert(sizeof(fb_invocation_columns) / sizeof(fb_invocation_columns[0]) 
 
 /* ---- writing ---- */
 
-/* libcsv's reader trims unquoted leading and trailing blanks (space, tab), so
- * a field starting or ending with one is quoted to survive a round trip. */
-static bool is_csv_blank(char c)
-{
-    return c == ' ' || c == '\t';
-}
-
-static bool needs_quotes(const char *s, size_t len)
-{
-    if (len == 0)
-        return false;
-    if (is_csv_blank(s[0]) || is_csv_blank(s[len - 1]))
-        return true;
-    return strpbrk(s, ",\"\r\n") != NULL;
-}
-
-void fb_csv_field(FILE *f, const char *s, int first)
-{
-    size_t len;
-
-    if (!first)
-        fputc(',', f);
-    if (s == NULL)
-        return;
-    len = strlen(s);
-    if (needs_quotes(s, len))
-        csv_fwrite(f, s, len);
-    else
-        fwrite(s, 1, len, f);
-}
-
-/* A number with a fixed count of decimals; not-a-number (and infinities,
- * which no measurement produces) become an empty cell. */
-static void put_real(FILE *f, double x, int decimals)
-{
-    if (isfinite(x))
-        fprintf(f, "%.*f", decimals, x);
-}
-
 void fb_invocation_write_header(FILE *f)
 {
-    for (int i = 0; i < FB_IC_N; i++)
-        fb_csv_field(f, fb_invocation_columns[i].name, i == 0);
-    fputc('\n', f);
+    fb_col_write_header(f, fb_invocation_columns, FB_IC_N);
+}
+
+/* Column c of the row *inv, as fb_col_put takes it. */
+static struct fb_value invocation_value(const void *row, int c)
+{
+    const struct fb_column *col = &fb_invocation_columns[c];
+    const void *p = (const char *)row + col->off;
+
+    switch (col->kind) {
+    case FB_COL_STR:
+        return FB_VSTR(*(const char *const *)p);
+    case FB_COL_INT:
+        return FB_VINT(*(const int *)p);
+    case FB_COL_LONG:
+        return FB_VINT(*(const long *)p);
+    case FB_COL_I64:
+        return FB_VINT(*(const int64_t *)p);
+    case FB_COL_MS:
+    case FB_COL_PCT:
+        return FB_VREAL(*(const double *)p);
+    default: /* no such column in this table */
+        break;
+    }
+    return FB_VSTR(NULL);
 }
 
 void fb_invocation_write(FILE *f, const struct fb_invocation *inv)
 {
-    const char *base = (const char *)inv;
-
-    for (int i = 0; i < FB_IC_N; i++) {
-        const struct fb_column *c = &fb_invocation_columns[i];
-        const void *p = base + c->off;
-
-        if (c->kind == FB_COL_STR) {
-            fb_csv_field(f, *(const char *const *)p, i == 0);
-            continue;
-        }
-        if (i > 0)
-            fputc(',', f);
-        switch (c->kind) {
-        case FB_COL_INT:
-            fprintf(f, "%d", *(const int *)p);
-            break;
-        case FB_COL_LONG:
-            fprintf(f, "%ld", *(const long *)p);
-            break;
-        case FB_COL_I64:
-            fprintf(f, "%lld", (long long)*(const int64_t *)p);
-            break;
-        case FB_COL_MS:
-            put_real(f, *(const double *)p, 3);
-            break;
-        case FB_COL_PCT:
-            put_real(f, *(const double *)p, 2);
-            break;
-        case FB_COL_STR:
-            break;
-        }
-    }
-    fputc('\n', f);
+    fb_col_write_row(f, fb_invocation_columns, FB_IC_N, invocation_value, inv);
 }
 
 /* ---- reading ---- */
@@ -264,6 +214,8 @@ static enum problem read_column(const struct fb_invocation_map *m, const struct 
         break;
     case FB_COL_PCT:
         pr = parse_decimal(s, true, (double *)p);
+        break;
+    default: /* the kinds of the other files' tables: none here */
         break;
     }
     return pr;

@@ -38,6 +38,7 @@
 #include <stdio.h>
 
 #include "core/csvrow.h"
+#include "results/columns.h"
 
 /* X(name, kind, needed by readers, meaning) */
 #define FB_INVOCATION_COLUMNS(X)                                                          \
@@ -99,23 +100,9 @@ enum fb_inv_column {
     FB_IC_N
 };
 
-enum fb_col_kind { FB_COL_STR, FB_COL_INT, FB_COL_LONG, FB_COL_I64, FB_COL_MS, FB_COL_PCT };
-
-struct fb_column {
-    const char *name;
-    enum fb_col_kind kind;
-    size_t off;  /* of the member in struct fb_invocation */
-    bool needed; /* a reader fails without it */
-    const char *doc;
-};
-
 /* The table made from FB_INVOCATION_COLUMNS, FB_IC_N entries. */
 extern const struct fb_column fb_invocation_columns[];
 extern const int fb_invocation_ncolumns;
-
-/* Writes one CSV field (quoted when needed, RFC 4180) to f, after a comma
- * unless first. NULL is an empty field. */
-void fb_csv_field(FILE *f, const char *s, int first);
 
 /* The header line, then one row per call; both end with "\n". */
 void fb_invocation_write_header(FILE *f);

@@ -1,22 +1,13 @@
 /* results.c - the run folder: invocations.csv and metrics.csv streamed row by row. */
 #include "results/results.h"
 
-#include <csv.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
-
-/* The older testbed's metrics.csv columns, kept byte for byte. */
-static const char *const metrics_columns[] = {
-    "Function", "Node", "CPU Usage %", "RAM Usage %", "Execution Mode",
-    "Execution Time (s)",
-};
-#define METRICS_NCOLUMNS ((int)(sizeof(metrics_columns) / sizeof(metrics_columns[0])))
 
 #define INVOCATIONS_NAME "invocations.csv"
 #define METRICS_NAME "metrics.csv"
@@ -28,22 +19,6 @@ struct fb_results {
     int failed; /* a write or flush failed; reported again by close */
     char why[FB_ERRMSG_LEN]; /* what the first failure said */
 };
-
-/* A number with a fixed count of decimals; not-a-number (and infinities,
- * which no measurement produces) become an empty cell. */
-static void put_real(FILE *f, double x, int decimals)
-{
-    fputc(',', f);
-    if (isfinite(x))
-        fprintf(f, "%.*f", decimals, x);
-}
-
-static void write_header(FILE *f, const char *const *cols, int n)
-{
-    for (int i = 0; i < n; i++)
-        fb_csv_field(f, cols[i], i == 0);
-    fputc('\n', f);
-}
 
 /* Creates name inside the directory dirfd, never following a symlink and
  * never reusing an existing file. */
@@ -109,7 +84,7 @@ int fb_results_open(const char *dir, struct fb_results **out, struct fb_errbuf *
         goto out;
 
     fb_invocation_write_header(r->inv);
-    write_header(r->met, metrics_columns, METRICS_NCOLUMNS);
+    fb_col_write_header(r->met, fb_metrics_columns, FB_MC_N);
     if (fflush(r->inv) != 0 || fflush(r->met) != 0) {
         rc = fb_errf(eb, FB_EIO, "%s: cannot write headers: %s", dir, strerror(errno));
         goto out;
@@ -204,15 +179,28 @@ int fb_results_tell(struct fb_results *r, long *inv_size, long *met_size)
     return *inv_size < 0 || *met_size < 0 ? FB_EIO : 0;
 }
 
-static void write_metrics(FILE *f, const struct fb_invocation *inv)
+/* Column c of metrics.csv for the invocation row. */
+static struct fb_value metrics_value(const void *row, int c)
 {
-    fb_csv_field(f, inv->function, 1);
-    fb_csv_field(f, inv->node, 0);
-    put_real(f, inv->cpu_pct, 2);
-    put_real(f, inv->ram_pct, 2);
-    fb_csv_field(f, inv->mode, 0);
-    put_real(f, inv->latency_ms / 1000.0, 4);
-    fputc('\n', f);
+    const struct fb_invocation *inv = row;
+
+    switch ((enum fb_metrics_column)c) {
+    case FB_MC_function:
+        return FB_VSTR(inv->function);
+    case FB_MC_node:
+        return FB_VSTR(inv->node);
+    case FB_MC_cpu:
+        return FB_VREAL(inv->cpu_pct);
+    case FB_MC_ram:
+        return FB_VREAL(inv->ram_pct);
+    case FB_MC_mode:
+        return FB_VSTR(inv->mode);
+    case FB_MC_time:
+        return FB_VREAL(inv->latency_ms / 1000.0);
+    case FB_MC_N:
+        break;
+    }
+    return FB_VSTR(NULL);
 }
 
 int fb_results_write(struct fb_results *r, const struct fb_invocation *inv)
@@ -226,7 +214,7 @@ int fb_results_write(struct fb_results *r, const struct fb_invocation *inv)
     fb_invocation_write(r->inv, inv);
     /* The older testbed's file only has rows for invocations that ran. */
     if (inv->node != NULL && inv->node[0] != '\0')
-        write_metrics(r->met, inv);
+        fb_col_write_row(r->met, fb_metrics_columns, FB_MC_N, metrics_value, inv);
     if (!r->failed) {
         errno = 0;
         const char *bad = fflush(r->inv) != 0 || ferror(r->inv)   ? INVOCATIONS_NAME

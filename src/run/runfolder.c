@@ -14,6 +14,7 @@
 #include <libconfig.h>
 #include <libssh2.h>
 
+#include "results/columns.h"
 #include "results/results.h"
 
 struct fb_runfolder {
@@ -393,44 +394,124 @@ int fb_runfolder_write_nodes(struct fb_runfolder *rf, const struct fb_engine *e,
 
 /* ---- keep-alive cells ---- */
 
-static const char instances_header[] =
-    "run_id,repetition,policy,keepalive,t_s,unix_ms,node,function,instance,event,memory_mb\n";
-static const char keepalive_header[] =
-    "run_id,repetition,policy,keepalive,invocations,cold,prewarmed,warm,failed,"
-    "cold_start_ratio,started,prewarms,evicted_pressure,evicted_expired,evicted_unload,"
-    "evicted_failed,alive_end,room_waits,idle_mb_s,peak_instances,"
-    "latency_p50_ms,latency_p99_ms\n";
+/* An instance event with its cell, as the instances.csv writer takes it. */
+struct event_row {
+    const char *run_id;
+    const struct fb_ka_cellkey *k;
+    const struct fb_ka_event *ev;
+};
 
-static void put_key(FILE *f, const struct fb_runfolder *rf, const struct fb_ka_cellkey *k)
+static struct fb_value event_value(const void *row, int c)
 {
-    fb_csv_field(f, rf->run_id, 1);
-    fprintf(f, ",%d", k->repetition);
-    fb_csv_field(f, k->policy, 0);
-    fb_csv_field(f, k->keepalive, 0);
-}
+    const struct event_row *r = row;
 
-static void put_ms(FILE *f, double x)
-{
-    fputc(',', f);
-    if (isfinite(x))
-        fprintf(f, "%.3f", x);
+    switch ((enum fb_instances_column)c) {
+    case FB_EC_run_id:
+        return FB_VSTR(r->run_id);
+    case FB_EC_repetition:
+        return FB_VINT(r->k->repetition);
+    case FB_EC_policy:
+        return FB_VSTR(r->k->policy);
+    case FB_EC_keepalive:
+        return FB_VSTR(r->k->keepalive);
+    case FB_EC_t_s:
+        return FB_VREAL(r->ev->t_s);
+    case FB_EC_unix_ms:
+        return FB_VINT(r->ev->unix_ms);
+    case FB_EC_node:
+        return FB_VSTR(r->ev->node);
+    case FB_EC_function:
+        return FB_VSTR(r->ev->function);
+    case FB_EC_instance:
+        return FB_VSTR(r->ev->instance);
+    case FB_EC_event:
+        return FB_VSTR(r->ev->event);
+    case FB_EC_memory_mb:
+        return FB_VREAL(r->ev->memory_mb);
+    case FB_EC_N:
+        break;
+    }
+    return FB_VSTR(NULL);
 }
 
 void fb_runfolder_format_event(const struct fb_runfolder *rf, FILE *buf,
                                const struct fb_ka_cellkey *k, const struct fb_ka_event *ev)
 {
-    put_key(buf, rf, k);
-    fprintf(buf, ",%.6f,%lld", ev->t_s, (long long)ev->unix_ms);
-    fb_csv_field(buf, ev->node, 0);
-    fb_csv_field(buf, ev->function, 0);
-    fb_csv_field(buf, ev->instance, 0);
-    fb_csv_field(buf, ev->event, 0);
-    fprintf(buf, ",%g\n", ev->memory_mb);
+    struct event_row r = {rf->run_id, k, ev};
+
+    fb_col_write_row(buf, fb_instances_columns, FB_EC_N, event_value, &r);
 }
 
-/* name opened for appending, with header written when it is new. */
-static FILE *open_table(struct fb_runfolder *rf, const char *name, const char *header,
-                        struct fb_errbuf *eb)
+/* A keep-alive cell's outcome, as the keepalive.csv writer takes it. */
+struct cell_row {
+    const char *run_id;
+    const struct fb_ka_cellkey *k;
+    const struct fb_ka_outcome *o;
+    const struct fb_ka_latency *lat;
+};
+
+static struct fb_value cell_value(const void *row, int c)
+{
+    const struct cell_row *r = row;
+    const struct fb_ka_outcome *o = r->o;
+    long ran = o->cold + o->prewarmed + o->warm;
+
+    switch ((enum fb_keepalive_column)c) {
+    case FB_KC_run_id:
+        return FB_VSTR(r->run_id);
+    case FB_KC_repetition:
+        return FB_VINT(r->k->repetition);
+    case FB_KC_policy:
+        return FB_VSTR(r->k->policy);
+    case FB_KC_keepalive:
+        return FB_VSTR(r->k->keepalive);
+    case FB_KC_invocations:
+        return FB_VINT(o->invocations);
+    case FB_KC_cold:
+        return FB_VINT(o->cold);
+    case FB_KC_prewarmed:
+        return FB_VINT(o->prewarmed);
+    case FB_KC_warm:
+        return FB_VINT(o->warm);
+    case FB_KC_failed:
+        return FB_VINT(o->failed);
+    case FB_KC_cold_start_ratio:
+        /* Of the invocations that ran, those that started an instance. */
+        return FB_VREAL(ran > 0 ? (double)(o->cold + o->prewarmed) / (double)ran : NAN);
+    case FB_KC_started:
+        return FB_VINT(o->started);
+    case FB_KC_prewarms:
+        return FB_VINT(o->prewarms);
+    case FB_KC_evicted_pressure:
+        return FB_VINT(o->evicted_pressure);
+    case FB_KC_evicted_expired:
+        return FB_VINT(o->evicted_expired);
+    case FB_KC_evicted_unload:
+        return FB_VINT(o->evicted_unload);
+    case FB_KC_evicted_failed:
+        return FB_VINT(o->evicted_failed);
+    case FB_KC_alive_end: /* removed when the cell ended */
+        return FB_VINT(o->evicted_end);
+    case FB_KC_room_waits:
+        return FB_VINT(o->room_waits);
+    case FB_KC_idle_mb_s:
+        return FB_VREAL(o->idle_mb_s);
+    case FB_KC_peak_instances:
+        return FB_VINT(o->peak_instances);
+    case FB_KC_latency_p50_ms:
+        return FB_VREAL(r->lat->p50_ms);
+    case FB_KC_latency_p99_ms:
+        return FB_VREAL(r->lat->p99_ms);
+    case FB_KC_N:
+        break;
+    }
+    return FB_VSTR(NULL);
+}
+
+/* name opened for appending, with the header of its table written when
+ * it is new. */
+static FILE *open_table(struct fb_runfolder *rf, const char *name,
+                        const struct fb_column *cols, int ncols, struct fb_errbuf *eb)
 {
     FILE *f = open_in(rf, name, O_WRONLY | O_CREAT | O_APPEND, "a", eb);
     struct stat st;
@@ -438,7 +519,7 @@ static FILE *open_table(struct fb_runfolder *rf, const char *name, const char *h
     if (f == NULL)
         return NULL;
     if (fstat(fileno(f), &st) == 0 && st.st_size == 0)
-        fputs(header, f);
+        fb_col_write_header(f, cols, ncols);
     return f;
 }
 
@@ -446,8 +527,8 @@ int fb_runfolder_keepalive_cell(struct fb_runfolder *rf, const struct fb_ka_cell
                                 const char *events, size_t len, const struct fb_ka_outcome *o,
                                 const struct fb_ka_latency *lat, struct fb_errbuf *eb)
 {
-    FILE *f = open_table(rf, "instances.csv", instances_header, eb);
-    long ran = o->cold + o->prewarmed + o->warm;
+    FILE *f = open_table(rf, "instances.csv", fb_instances_columns, FB_EC_N, eb);
+    struct cell_row row = {rf->run_id, k, o, lat};
     int rc;
 
     if (f == NULL)
@@ -456,24 +537,9 @@ int fb_runfolder_keepalive_cell(struct fb_runfolder *rf, const struct fb_ka_cell
         fwrite(events, 1, len, f);
     if ((rc = close_file(rf, f, "instances.csv", eb)) < 0)
         return rc;
-    if ((f = open_table(rf, "keepalive.csv", keepalive_header, eb)) == NULL)
+    if ((f = open_table(rf, "keepalive.csv", fb_keepalive_columns, FB_KC_N, eb)) == NULL)
         return FB_EIO;
-    put_key(f, rf, k);
-    fprintf(f, ",%ld,%ld,%ld,%ld,%ld", o->invocations, o->cold, o->prewarmed, o->warm,
-            o->failed);
-    /* Of the invocations that ran, those that started an instance. */
-    fputc(',', f);
-    if (ran > 0)
-        fprintf(f, "%.4f", (double)(o->cold + o->prewarmed) / (double)ran);
-    /* alive_end: removed when the cell ended. */
-    fprintf(f, ",%ld,%ld,%ld,%ld,%ld,%ld,%ld,%ld", o->started, o->prewarms,
-            o->evicted_pressure, o->evicted_expired, o->evicted_unload, o->evicted_failed,
-            o->evicted_end, o->room_waits);
-    put_ms(f, o->idle_mb_s);
-    fprintf(f, ",%d", o->peak_instances);
-    put_ms(f, lat->p50_ms);
-    put_ms(f, lat->p99_ms);
-    fputc('\n', f);
+    fb_col_write_row(f, fb_keepalive_columns, FB_KC_N, cell_value, &row);
     return close_file(rf, f, "keepalive.csv", eb);
 }
 

@@ -104,20 +104,20 @@ CFG
   if ! "$faasbench" -q --no-plots --results "$work/results" "$work/run-$mode.cfg" >"$work/run-$mode.out" 2>"$work/run-$mode.err"; then
     bad "run with agent = $mode failed"; cat "$work/run-$mode.err"; continue
   fi
-  python3 - "$(cat "$work/run-$mode.out")/invocations.csv" "$mode" <<'PY' || fail=1
-import csv, sys
-rows = list(csv.DictReader(open(sys.argv[1])))
-bad = []
-if len(rows) != 20:
-    bad.append(f"{len(rows)} rows, expected 20")
-bad += [f"row {r['seq']}: {r['error']}" for r in rows if r["error"]]
-bad += [f"row {r['seq']}: no node time" for r in rows if r["node_exec_ms"] in ("", "nan")]
+  /usr/bin/python3 - "$(cat "$work/run-$mode.out")" "$mode" <<'PY' || fail=1
+import sys
+from rows import invocations, Checks
+rows = invocations(sys.argv[1])
+check = Checks()
+check(len(rows) == 20, f"{len(rows)} rows, expected 20")
+for r in rows:
+    check(not r["error"], f"row {r['seq']}: {r['error']}")
+for r in rows:
+    check(r["node_exec_ms"] not in ("", "nan"), f"row {r['seq']}: no node time")
 lat = sorted(float(r["latency_ms"]) - float(r["node_exec_ms"]) for r in rows if r["node_exec_ms"] not in ("", "nan"))
 if lat:
     print(f"agent: agent = {sys.argv[2]}: {len(rows)} rows, overhead median {lat[len(lat) // 2]:.3f} ms")
-for b in bad:
-    print("FAIL:", b)
-sys.exit(1 if bad else 0)
+check.done()
 PY
 done
 assert_clean || fail=1

@@ -62,31 +62,25 @@ done
 wait $pid; status=$?
 [ $status -eq 0 ] || { bad "run with a dying node exited $status"; cat "$work/dies.err"; }
 /usr/bin/python3 - "$run" <<'PY' || fail=1
-import csv, sys
+import sys
+from rows import invocations, Checks
 run = sys.argv[1]
-rows = list(csv.DictReader(open(run + "/invocations.csv")))
-bad = []
-if len(rows) != 16:
-    bad.append(f"{len(rows)} rows, want 16")
+rows = invocations(run)
+check = Checks()
+check(len(rows) == 16, f"{len(rows)} rows, want 16")
 retried = [r for r in rows if r["attempts"] == "2" and "node2" in r["failed_nodes"]]
-if not retried:
-    bad.append("no invocation was retried after node2 failed")
+check(retried, "no invocation was retried after node2 failed")
 for r in retried:
-    if r["node"] == "node2" or r["error"] or r["exit_status"] != "0":
-        bad.append(f"retry not completed elsewhere: {r}")
+    check(not (r["node"] == "node2" or r["error"] or r["exit_status"] != "0"),
+          f"retry not completed elsewhere: {r}")
 after = rows[rows.index(retried[0]) + 1:] if retried else []
-if any(r["node"] == "node2" for r in after):
-    bad.append("node2 got invocations after it died")
-if not any(r["error"] == "" for r in rows):
-    bad.append("no successful rows")
+check(not any(r["node"] == "node2" for r in after), "node2 got invocations after it died")
+check(any(r["error"] == "" for r in rows), "no successful rows")
 status = open(run + "/nodes.txt").read()
-if "node2 down" not in status:
-    bad.append("nodes.txt does not report node2 down: " + status)
+check("node2 down" in status, "nodes.txt does not report node2 down: " + status)
 print(f"dies: {len(rows)} rows, {len(retried)} retried: "
       + "; ".join(f"{r['failed_nodes']} -> {r['node']} ({r['retry_error'][:60]})" for r in retried))
-for b in bad:
-    print("FAIL:", b)
-sys.exit(1 if bad else 0)
+check.done()
 PY
 grep -q "node node2 marked down" "$work/dies.err" || bad "no 'marked down' message for node2"
 for k in 1 3 4; do
@@ -109,19 +103,17 @@ assert_clean || bad "containers or images left after SIGINT"
 status=$?
 [ $status -eq 0 ] || { bad "resume exited $status"; cat "$work/resume.err"; }
 /usr/bin/python3 - "$run" "$n_stop" <<'PY' || fail=1
-import csv, sys, collections
-rows = list(csv.DictReader(open(sys.argv[1] + "/invocations.csv")))
-bad = []
-if len(rows) != 18:
-    bad.append(f"{len(rows)} rows after resume, want 18")
+import sys, collections
+from rows import invocations, Checks
+rows = invocations(sys.argv[1])
+check = Checks()
+check(len(rows) == 18, f"{len(rows)} rows after resume, want 18")
 cells = collections.Counter(r["warming"] for r in rows)
-if cells != {"cold": 6, "pre-warmed": 6, "warmed": 6}:
-    bad.append(f"rows per cell {dict(cells)}")
-bad += [f"row failed: {r['error']}" for r in rows if r["error"]]
+check(cells == {"cold": 6, "pre-warmed": 6, "warmed": 6}, f"rows per cell {dict(cells)}")
+for r in rows:
+    check(not r["error"], f"row failed: {r['error']}")
 print(f"stop: {sys.argv[2]} rows at SIGINT, {len(rows)} after --resume")
-for b in bad:
-    print("FAIL:", b)
-sys.exit(1 if bad else 0)
+check.done()
 PY
 assert_clean || bad "containers or images left after resume"
 

@@ -59,8 +59,8 @@ stop_gateway() {
 
 # csv_rows DIR: data rows of DIR/invocations.csv.
 csv_rows() {
-  /usr/bin/python3 -c 'import csv,sys
-print(len(list(csv.DictReader(open(sys.argv[1] + "/invocations.csv")))))' "$1"
+  /usr/bin/python3 -c 'import sys, rows
+print(len(rows.invocations(sys.argv[1])))' "$1"
 }
 
 run_dir() { # NAME: the first of gateway NAME's run folders, if any
@@ -196,35 +196,30 @@ wait $curl_pid
 grep -q 'recorded in' "$tmp/main/log" || fail "main: no final line in the log"
 
 /usr/bin/python3 - "$main_dir" <<'PY' || failures=$((failures + 1))
-import csv, os, sys, collections
+import os, sys, collections
+from rows import invocations, records, Checks
 run = sys.argv[1]
-rows = list(csv.DictReader(open(os.path.join(run, "invocations.csv"))))
-bad = []
+rows = invocations(run)
+check = Checks()
 want = {"fib-light": 6, "noop": 6, "fails": 1, "inject": 1}
 got = collections.Counter(r["function"] for r in rows)
-if dict(got) != want:
-    bad.append(f"rows per function {dict(got)}, want {want}")
+check(dict(got) == want, f"rows per function {dict(got)}, want {want}")
 for r in rows:
-    if r["run_id"] != os.path.basename(run) or r["policy"] != "round-robin" or r["warming"] != "cold":
-        bad.append(f"row {r['function']}#{r['seq']}: run_id/policy/warming {r['run_id']} {r['policy']} {r['warming']}")
-    if r["function"] != "fails" and (r["error"] != "" or r["exit_status"] != "0" or r["mode"] != "cold"):
-        bad.append(f"row {r['function']}#{r['seq']} failed: {r['error']}")
+    check(not (r["run_id"] != os.path.basename(run) or r["policy"] != "round-robin" or r["warming"] != "cold"),
+          f"row {r['function']}#{r['seq']}: run_id/policy/warming {r['run_id']} {r['policy']} {r['warming']}")
+    check(not (r["function"] != "fails" and (r["error"] != "" or r["exit_status"] != "0" or r["mode"] != "cold")),
+          f"row {r['function']}#{r['seq']} failed: {r['error']}")
 for fn, n in want.items():
     seqs = [int(r["seq"]) for r in rows if r["function"] == fn]
-    if seqs != list(range(1, n + 1)):
-        bad.append(f"{fn} seq {seqs}")
+    check(seqs == list(range(1, n + 1)), f"{fn} seq {seqs}")
 fails = [r for r in rows if r["function"] == "fails"]
-if fails and (fails[0]["exit_status"] != "1" or fails[0]["error"] == ""):
-    bad.append(f"failing row: exit {fails[0]['exit_status']} error {fails[0]['error']!r}")
-metrics = list(csv.reader(open(os.path.join(run, "metrics.csv"))))
-if len(metrics) != len(rows) + 1:
-    bad.append(f"metrics.csv has {len(metrics) - 1} rows, want {len(rows)}")
+check(not (fails and (fails[0]["exit_status"] != "1" or fails[0]["error"] == "")),
+      f"failing row: exit {fails[0]['exit_status'] if fails else ''} error {fails[0]['error'] if fails else ''!r}")
+metrics = records(run, "metrics.csv")
+check(len(metrics) == len(rows) + 1, f"metrics.csv has {len(metrics) - 1} rows, want {len(rows)}")
 for name in ("summary.csv", "summary.txt", "environment.txt", "experiment.cfg"):
-    if not os.path.exists(os.path.join(run, name)):
-        bad.append(name + " missing")
-for b in bad:
-    print("FAIL:", b)
-sys.exit(1 if bad else 0)
+    check(os.path.exists(os.path.join(run, name)), name + " missing")
+check.done()
 PY
 
 # What the gateway saved as experiment.cfg loads again with faasbench --check.

@@ -52,7 +52,7 @@ functions = ( $4 );
 matrix = { policies = [ "round-robin" ]; warming = [ "keep-alive" ]; keepalive = [ $2 ]; ${5:-} };
 workload = { type = "trace"; trace = "$1.csv"; trace_format = "csv"; time_scale = $3;
              clients = 1; };
-runtime = { preset = "docker"; };
+runtime = { preset = "docker"; $instance_root_key };
 timeouts = { command_s = 120; };
 CFG
   if ! "$faasbench" -q --no-plots --results "$work/results" "$work/$1.cfg" \
@@ -90,23 +90,20 @@ minute=$(run minute '"hybrid-histogram:bin_s=10,prewarm_margin=0.3,min_samples=3
 left=$(on_node "$port" "docker ps -a --format '{{.Names}}'" | grep -c '^faasbench' || true)
 
 /usr/bin/python3 - "$ttl" "$lru2" "$lru3" "$costly" "$minute" "$left" "$pulled" <<'PY' || exit 1
-import csv, os, sys
+import sys
+from rows import invocations, table, Checks
 ttl, lru2, lru3, costly, minute, left, pulled = sys.argv[1:]
-fails = []
-def check(cond, msg):
-    if not cond:
-        fails.append(msg)
+check = Checks()
 def rows(run, ka=None):
-    out = list(csv.DictReader(open(os.path.join(run, "invocations.csv"))))
-    return [r for r in out if ka is None or r["warming"] == "keep-alive:" + ka]
+    return [r for r in invocations(run) if ka is None or r["warming"] == "keep-alive:" + ka]
 def modes(run, ka=None):
     return [r["mode"] for r in rows(run, ka)]
 def cells(run):
-    return {c["keepalive"]: c for c in csv.DictReader(open(os.path.join(run, "keepalive.csv")))}
+    return {c["keepalive"]: c for c in table(run, "keepalive.csv")}
 
 # The accounting of every cell, against its own timeline.
 for run in (ttl, lru2, lru3, costly, minute, pulled):
-    ev = list(csv.DictReader(open(os.path.join(run, "instances.csv"))))
+    ev = table(run, "instances.csv")
     for ka, c in cells(run).items():
         n = lambda k: int(c[k])
         gone = sum(n(k) for k in ("evicted_pressure", "evicted_expired", "evicted_unload",
@@ -155,10 +152,8 @@ check(hh["cold_start_ratio"] == tt["cold_start_ratio"],
 check(float(hh["idle_mb_s"]) < 0.75 * float(tt["idle_mb_s"]),
       "idle MB x s: hybrid %s, ttl %s" % (hh["idle_mb_s"], tt["idle_mb_s"]))
 check(left == "0", "%s faasbench containers left on the node" % left)
-for f in fails:
-    print("FAIL:", f)
 print("keep-alive: hybrid %s MB x s idle against ttl's %s, cold-start ratio %s" %
       (hh["idle_mb_s"], tt["idle_mb_s"], hh["cold_start_ratio"]))
-sys.exit(1 if fails else 0)
+check.done()
 PY
 echo "keepalive: ok"

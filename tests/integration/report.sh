@@ -2,8 +2,10 @@
 # report.sh - tests reports, plots, the HTML page, compare and clean-results on fixtures.
 # No nodes needed: `faasbench report` and scripts/plot on a copy of
 # tests/data/runs/basic, the open-loop figures and table on tests/data/runs/open-loop
-# (none for the closed loop), scripts/plot refusing rows no run writes, report.html rendered
-# by headless Chromium with every image loaded (screenshot kept in the copy),
+# (none for the closed loop), scripts/plot refusing rows no run writes, report.html leading
+# with what was found (findings.csv, a slower pair found in basic-slower) before the plots,
+# tables and parameters, rendered by headless Chromium with every image loaded and no
+# table wider than the window (screenshot kept in the copy),
 # `faasbench compare` (identical runs pass, a cell 20 % slower fails and is named), and
 # scripts/clean-results.
 set -uo pipefail
@@ -25,7 +27,7 @@ if ! "$faasbench" report "$run" -q 2>"$work/report.err"; then
   fail "faasbench report exited $?"; cat "$work/report.err"
 fi
 grep -q warning "$work/report.err" && { fail "report warned:"; cat "$work/report.err"; }
-for f in summary.csv summary.txt comparison.csv comparison.txt metrics_table.txt report.html; do
+for f in summary.csv summary.txt comparison.csv comparison.txt findings.csv metrics_table.txt report.html; do
   [ -s "$run/$f" ] || fail "$f missing or empty"
 done
 functions=(fib-light fib-heavy)
@@ -40,6 +42,29 @@ done
 # The script alone, again (it must not depend on being called by faasbench).
 /usr/bin/python3 "$top/scripts/plot" "$run" || fail "scripts/plot exited $?"
 grep -q 'src="http' "$run/report.html" && fail "report.html loads something over the network"
+# The page leads with what was found: its first section is the findings, then
+# the plots, the tables and the parameters, with experiment.cfg folded away.
+/usr/bin/python3 - "$run/report.html" <<'PY' || fail "report.html's order"
+import re, sys
+page = open(sys.argv[1]).read()
+heads = re.findall(r'<section id="([a-z]+)"><h2>', page)
+if heads != ["findings", "plots", "tables", "parameters"]:
+    sys.exit("sections in order %s" % heads)
+first_h2 = page.index("<h2>")
+if page.index('<section id="findings">') > first_h2 or page.index("<table") < first_h2:
+    sys.exit("something before the findings")
+if not re.search(r"<details><summary>experiment\.cfg[^<]*</summary><pre>", page):
+    sys.exit("experiment.cfg is not folded away")
+if page.index("<details>") < page.index('<section id="parameters">'):
+    sys.exit("experiment.cfg before the parameters")
+PY
+# The slower cell of basic-slower is found: least-used is slower on fib-light warmed.
+slower=$work/basic-slower
+cp -r "$fixtures/basic-slower" "$slower"
+FAASBENCH_PLOT='' "$faasbench" report "$slower" -q 2>"$work/slower.err" || fail "report basic-slower"
+grep -q '^fib-light,warmed,round-robin,least-used,12,12,218.252,258.201,1.1830,.*,1$' \
+  "$slower/findings.csv" || fail "the slower pair is not significant: $(cat "$slower/findings.csv")"
+[ "$(grep -c ',1$' "$slower/findings.csv")" -eq 1 ] || fail "other pairs found significant"
 grep -q '<link ' "$run/report.html" && fail "report.html links an outside file"
 
 # A closed loop has no queue figure; an open loop has one, and the latency from the
@@ -98,11 +123,12 @@ else
   # A 1280x4000 page of tables and plots is far above 50 kB as PNG; a blank one is not.
   size=$(stat -c %s "$run/report.png" 2>/dev/null || echo 0)
   [ "$size" -gt 50000 ] || fail "screenshot $run/report.png is $size bytes"
-  dom=$(browse --dump-dom --virtual-time-budget=10000)
+  dom=$(browse --dump-dom --virtual-time-budget=10000 --window-size=1280,4000)
   body=$(grep -o '<body[^>]*>' <<<"$dom" | head -1)
   [[ $body == *"data-images=\"$want_images/$want_images\""* ]] \
     || fail "images loaded: want $want_images/$want_images, body tag: $body"
   [[ $body == *'data-images-ok="yes"'* ]] || fail "not every image decoded: $body"
+  [[ $body == *'data-wide="no"'* ]] || fail "the page is wider than a 1280 px window: $body"
   grep -q 'least-used' <<<"$dom" || fail "the summary table is not in the page"
 fi
 

@@ -26,7 +26,7 @@ functions = (
 );
 matrix = { policies = [ "round-robin" ]; warming = [ "warmed", "cold", "pre-warmed" ];
            invocations = 3; };
-runtime = { preset = "docker"; };
+runtime = { preset = "docker"; $instance_root_key };
 timeouts = { command_s = 120; };
 CFG
 if ! "$faasbench" -q --no-plots --results "$work/results" "$work/resident.cfg" \
@@ -36,14 +36,10 @@ fi
 run=$(cat "$work/out")
 
 /usr/bin/python3 - "$run" <<'PY' || exit 1
-import csv, os, sys
-rows = list(csv.DictReader(open(os.path.join(sys.argv[1], "invocations.csv"))))
-fails = []
-def check(cond, msg):
-    if not cond:
-        fails.append(msg)
-def f(r, k):
-    return float(r[k]) if r[k] != "" else None
+import sys
+from rows import invocations, number as f, Checks
+rows = invocations(sys.argv[1])
+check = Checks()
 def cell(w, fn):
     return [r for r in rows if r["warming"] == w and r["function"] == fn]
 
@@ -93,15 +89,13 @@ for r in cell("cold", "naps") + cell("pre-warmed", "naps"):
     check("the handler timed out" in r["error"], "naps %s: %r" % (r["mode"], r["error"]))
     check(f(r, "invoke_ms") >= 1000 and f(r, "invoke_ms") < 10000, "naps invoke %s" % r["invoke_ms"])
 
-if fails:
-    print("\n".join(fails[:30]))
-    sys.exit(1)
+check.done(prefix="", limit=30)
 PY
 status=$?
 
 # Nothing left: no container, no image, no instance folder.
 assert_clean || status=1
-left=$(find /tmp/faasbench-instances -mindepth 2 2>/dev/null | head -5)
+left=$(find "$instance_root" -mindepth 2 2>/dev/null | head -5)
 [ -z "$left" ] || { echo "instance folders left: $left"; status=1; }
 [ $status -eq 0 ] && echo "resident: ok"
 exit $status

@@ -16,21 +16,19 @@ run=$(cat "$results/out.txt")
 [ -d "$run" ] || { echo "no run folder: $run"; exit 1; }
 
 /usr/bin/python3 - "$run" <<'PY' || exit 1
-import csv, sys, collections, os
+import sys, collections, os
+from rows import invocations, table, records, header, Checks
 run = sys.argv[1]
-rows = list(csv.DictReader(open(os.path.join(run, "invocations.csv"))))
-fails = []
-def check(cond, msg):
-    if not cond:
-        fails.append(msg)
+rows = invocations(run)
+check = Checks()
 
 cells, functions, n = 9, 1, 3
 check(len(rows) == cells * functions * n, f"{len(rows)} rows, want {cells * functions * n}")
-header = open(os.path.join(run, "invocations.csv")).readline().strip()
-check(header == "run_id,repetition,policy,warming,function,seq,node,mode,intended_start_ms,"
+head = header(run)
+check(head == "run_id,repetition,policy,warming,function,seq,node,mode,intended_start_ms,"
       "start_ms,select_ms,pull_ms,run_ms,cleanup_ms,latency_ms,total_ms,node_exec_ms,cpu_pct,"
       "ram_pct,exit_status,attempts,error,failed_nodes,retry_error,instance,create_ms,ready_ms,"
-      "init_ms,invoke_ms,handler_ms,runtime_pid,runtime_count,room_ms,warmup", "header: " + header)
+      "init_ms,invoke_ms,handler_ms,runtime_pid,runtime_count,room_ms,warmup", "header: " + head)
 for r in rows:
     check(r["mode"] == r["warming"], f"row {r['policy']}/{r['warming']}#{r['seq']} ran {r['mode']}")
     check(r["exit_status"] == "0" and r["error"] == "", f"row failed: {r['error']}")
@@ -52,17 +50,15 @@ check(len(rr) == 3 and max(rr.values()) == 1, f"round-robin cold spread: {dict(r
 for pol in ("round-robin", "least-used", "most-used"):
     for w in ("pre-warmed", "warmed"):
         check(len(set(by_cell[(pol, w)])) == 1, f"{pol}/{w} used nodes {set(by_cell[(pol, w)])}")
-metrics = list(csv.reader(open(os.path.join(run, "metrics.csv"))))
+metrics = records(run, "metrics.csv")
 check(metrics[0] == ["Function", "Node", "CPU Usage %", "RAM Usage %", "Execution Mode",
                      "Execution Time (s)"], f"metrics header {metrics[0]}")
 check(len(metrics) == len(rows) + 1, "metrics.csv rows")
-summary = list(csv.DictReader(open(os.path.join(run, "summary.csv"))))
+summary = table(run, "summary.csv")
 check(len(summary) == cells * functions, f"{len(summary)} summary rows")
 for name in ("experiment.cfg", "environment.txt", "summary.txt"):
     check(os.path.exists(os.path.join(run, name)), name + " missing")
-for f in fails:
-    print("FAIL:", f)
-sys.exit(1 if fails else 0)
+check.done()
 PY
 assert_clean || exit 1
 rm -rf "$results"

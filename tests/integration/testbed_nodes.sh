@@ -199,25 +199,20 @@ stop_gateway
 main_dirs=("$tmp"/main/gateway-*)
 main_dir=${main_dirs[0]}
 /usr/bin/python3 - "$main_dir" <<'PY' || failures=$((failures + 1))
-import csv, os, sys
+import os, sys
+from rows import invocations, records, Checks
 run = sys.argv[1]
-rows = list(csv.DictReader(open(os.path.join(run, "invocations.csv"))))
-bad = []
-if len(rows) != 10:
-    bad.append(f"{len(rows)} rows, want 10")
+rows = invocations(run)
+check = Checks()
+check(len(rows) == 10, f"{len(rows)} rows, want 10")
 for r in rows:
-    if r["error"] or r["exit_status"] != "0" or r["node"] not in ("tb3", "tb4"):
-        bad.append(f"row {r['function']}#{r['seq']}: node {r['node']} exit {r['exit_status']} error {r['error']!r}")
-    if r["cpu_pct"] == "" or r["ram_pct"] == "":
-        bad.append(f"row {r['function']}#{r['seq']}: no cpu/ram figures")
-if len(list(csv.reader(open(os.path.join(run, "metrics.csv"))))) != len(rows) + 1:
-    bad.append("metrics.csv rows differ")
+    check(not (r["error"] or r["exit_status"] != "0" or r["node"] not in ("tb3", "tb4")),
+          f"row {r['function']}#{r['seq']}: node {r['node']} exit {r['exit_status']} error {r['error']!r}")
+    check(not (r["cpu_pct"] == "" or r["ram_pct"] == ""), f"row {r['function']}#{r['seq']}: no cpu/ram figures")
+check(len(records(run, "metrics.csv")) == len(rows) + 1, "metrics.csv rows differ")
 env = open(os.path.join(run, "environment.txt")).read()
-if "node_metrics tb3 testbed" not in env:
-    bad.append("environment.txt does not say how tb3 reports its load")
-for b in bad:
-    print("FAIL:", b)
-sys.exit(1 if bad else 0)
+check("node_metrics tb3 testbed" in env, "environment.txt does not say how tb3 reports its load")
+check.done()
 PY
 # What it saved runs with faasbench as it ran here.
 "$faasbench" --check "$main_dir/experiment.cfg" >/dev/null 2>"$tmp/check" ||

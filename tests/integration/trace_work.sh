@@ -29,13 +29,11 @@ fi
 run=$(cat "$work/out")
 
 /usr/bin/python3 - "$run" "$top/experiments/traces/azure2021-sample.csv" <<'PY' || exit 1
-import csv, os, statistics, sys
+import csv, statistics, sys
+from rows import invocations, table, Checks
 run, trace = sys.argv[1], sys.argv[2]
 SCALE, WARMUP_S, FUNCTIONS = 0.25, 10.0, ["work-py", "work-cmd"]
-bad = []
-def check(ok, msg):
-    if not ok:
-        bad.append(msg)
+check = Checks()
 
 # The trace as trace.h reads it: start = end - duration, (app, func) pairs
 # numbered in the order first seen onto the functions k mod 2, sorted by start.
@@ -48,7 +46,7 @@ events.sort(key=lambda e: e[0])
 shift = min(0.0, events[0][0])
 events = [(s - shift, f, d) for s, f, d in events]
 
-rows = list(csv.DictReader(open(os.path.join(run, "invocations.csv"))))
+rows = invocations(run)
 check(len(rows) == len(events), "%d rows for %d trace rows" % (len(rows), len(events)))
 for r in rows:
     check(r["error"] == "" and r["mode"] == "warmed",
@@ -84,12 +82,10 @@ print("trace_work: all: %d rows, median %.2f %%" % (len(allerr), 100 * statistic
 
 # summary.csv counts the rows past the warm-up only.
 steady = {f: sum(1 for s, g, _ in events if g == f and s >= WARMUP_S) for f in FUNCTIONS}
-for r in csv.DictReader(open(os.path.join(run, "summary.csv"))):
+for r in table(run, "summary.csv"):
     check(int(r["n"]) == steady[r["function"]],
           "summary %s: n %s, want %d" % (r["function"], r["n"], steady[r["function"]]))
-if bad:
-    print("\n".join(bad))
-    sys.exit(1)
+check.done(prefix="")
 PY
 assert_clean || exit 1
 
@@ -111,36 +107,32 @@ if ! "$faasbench" -q --no-plots --results "$work/results" "$work/trace-work-csv.
   echo "faasbench failed on the csv trace:"; cat "$work/err-csv"; exit 1
 fi
 /usr/bin/python3 - "$(cat "$work/out-csv")" "$work/traces/work.csv" <<'PY' || exit 1
-import csv, os, statistics, sys
+import csv, statistics, sys
+from rows import invocations, Checks
 run, trace = sys.argv[1:]
 want = list(csv.DictReader(open(trace)))
-rows = list(csv.DictReader(open(os.path.join(run, "invocations.csv"))))
-bad, err = [], []
-if len(rows) != len(want):
-    bad.append("%d rows for %d trace rows" % (len(rows), len(want)))
+rows = invocations(run)
+check, err = Checks(), []
+check(len(rows) == len(want), "%d rows for %d trace rows" % (len(rows), len(want)))
 t0 = min(int(r["intended_start_ms"]) for r in rows)
 for r in rows:
     off = int(r["intended_start_ms"]) - t0
     w = [x for x in want if abs(float(x["time_s"]) * 1000 - off) <= 2 and x["function"] == r["function"]]
     if len(w) != 1 or r["error"] != "" or r["node_exec_ms"] == "":
-        bad.append("row %s at +%d ms: %d trace rows, error %r" % (r["function"], off, len(w), r["error"]))
+        check.fail("row %s at +%d ms: %d trace rows, error %r" % (r["function"], off, len(w), r["error"]))
         continue
     got = float(r["node_exec_ms"])
     if w[0]["duration_ms"] == "":
-        if got >= 50:
-            bad.append("row %s at +%d ms: no duration, yet %.1f ms of work" % (r["function"], off, got))
+        check(got < 50, "row %s at +%d ms: no duration, yet %.1f ms of work" % (r["function"], off, got))
     else:
         ms = float(w[0]["duration_ms"])
         err.append(abs(got - ms) / ms)
-        if got < ms * 0.999:
-            bad.append("row %s: %.3f ms of node time for %.0f ms of work" % (r["function"], got, ms))
+        check(got >= ms * 0.999, "row %s: %.3f ms of node time for %.0f ms of work" % (r["function"], got, ms))
 m = statistics.median(err) if err else float("nan")
 print("trace_work: csv: %d rows with a duration, median error %.2f %%" % (len(err), 100 * m))
-if not (len(err) == 10 and m < 0.05):
-    bad.append("csv: %d rows with a duration, median error %.2f %% (want 10, < 5 %%)" % (len(err), 100 * m))
-if bad:
-    print("\n".join(bad))
-    sys.exit(1)
+check(len(err) == 10 and m < 0.05,
+      "csv: %d rows with a duration, median error %.2f %% (want 10, < 5 %%)" % (len(err), 100 * m))
+check.done(prefix="")
 PY
 assert_clean || exit 1
 echo "trace_work: ok"

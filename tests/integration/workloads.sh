@@ -41,13 +41,15 @@ experiment closed 'type = "closed"; clients = 8; per_node = 2; invocations = 48;
   'policies = ["round-robin", "most-used"]; warming = ["warmed"];'
 if dir=$(run closed); then
   /usr/bin/python3 - "$dir" <<'PY' || fail=1
-import csv, sys, collections
-rows = list(csv.DictReader(open(sys.argv[1] + "/invocations.csv")))
-bad = []
-if len(rows) != 2 * 48:
-    bad.append(f"{len(rows)} rows, want 96")
-bad += [f"row failed: {r['error']}" for r in rows if r["error"] or r["exit_status"] != "0"]
-bad += [f"mode {r['mode']}" for r in rows if r["mode"] != "warmed"]
+import sys, collections
+from rows import invocations, Checks
+rows = invocations(sys.argv[1])
+check = Checks()
+check(len(rows) == 2 * 48, f"{len(rows)} rows, want 96")
+for r in rows:
+    check(not (r["error"] or r["exit_status"] != "0"), f"row failed: {r['error']}")
+for r in rows:
+    check(r["mode"] == "warmed", f"mode {r['mode']}")
 # The time each invocation held a session on its node: from the end of its
 # selection to the end of its cleanup. At most per_node of them overlap
 # (0.5 ms shaved off each end for the start's whole-millisecond rounding).
@@ -64,14 +66,10 @@ for pol in ("round-robin", "most-used"):
             cur += d
             peak = max(peak, cur)
         print(f"closed {pol} {node}: {len(iv)} invocations, at most {peak} in flight")
-        if peak > 2:
-            bad.append(f"{pol} {node}: {peak} in flight, limit 2")
+        check(peak <= 2, f"{pol} {node}: {peak} in flight, limit 2")
 used = {r["node"] for r in rows if r["policy"] == "round-robin"}
-if len(used) != 4:
-    bad.append(f"round-robin used {sorted(used)}")
-for b in bad:
-    print("FAIL:", b)
-sys.exit(1 if bad else 0)
+check(len(used) == 4, f"round-robin used {sorted(used)}")
+check.done()
 PY
 else
   fail=1
@@ -84,20 +82,18 @@ experiment poisson 'type = "poisson"; rate = 3; duration_s = 8; clients = 8; per
   'policies = ["least-used"]; warming = ["warmed"];'
 if dir=$(run poisson); then
   /usr/bin/python3 - "$dir" <<'PY' || fail=1
-import csv, sys, statistics
-rows = list(csv.DictReader(open(sys.argv[1] + "/invocations.csv")))
+import sys, statistics
+from rows import invocations, Checks
+rows = invocations(sys.argv[1])
 lag = [int(r["start_ms"]) - int(r["intended_start_ms"]) for r in rows]
 print(f"poisson: {len(rows)} arrivals, start - intended: median {statistics.median(lag)} ms, max {max(lag)} ms")
-bad = []
-if not 8 <= len(rows) <= 48:
-    bad.append(f"{len(rows)} arrivals for 3/s over 8 s")
-if max(lag) > 50 or min(lag) < -1 or statistics.median(lag) > 5:
-    bad.append(f"lag out of bounds: {sorted(lag)}")
-bad += [f"row failed: {r['error']}" for r in rows if r["error"]]
-gaps = sorted(int(b["intended_start_ms"]) - int(a["intended_start_ms"]) for a, b in zip(rows, rows[1:]))
-for b in bad:
-    print("FAIL:", b)
-sys.exit(1 if bad else 0)
+check = Checks()
+check(8 <= len(rows) <= 48, f"{len(rows)} arrivals for 3/s over 8 s")
+check(not (max(lag) > 50 or min(lag) < -1 or statistics.median(lag) > 5),
+      f"lag out of bounds: {sorted(lag)}")
+for r in rows:
+    check(not r["error"], f"row failed: {r['error']}")
+check.done()
 PY
 else
   fail=1
@@ -110,17 +106,18 @@ experiment trace "type = \"trace\"; trace = \"$top/experiments/traces/azure-samp
 if dir=$(run trace); then
   /usr/bin/python3 - "$dir" "$top/experiments/traces/azure-sample.csv" <<'PY' || fail=1
 import csv, sys, collections
-rows = list(csv.DictReader(open(sys.argv[1] + "/invocations.csv")))
+from rows import invocations, Checks
+rows = invocations(sys.argv[1])
 want = collections.Counter()
 for k, r in enumerate(csv.DictReader(open(sys.argv[2]))):
     want[("noop-a", "noop-b")[k % 2]] += sum(int(v) for c, v in r.items() if c.isdigit())
 got = collections.Counter(r["function"] for r in rows)
 print(f"trace: want {dict(want)}, got {dict(got)}")
-bad = [] if got == want else ["counts differ"]
-bad += [f"row failed: {r['error']}" for r in rows if r["error"]]
-for b in bad:
-    print("FAIL:", b)
-sys.exit(1 if bad else 0)
+check = Checks()
+check(got == want, "counts differ")
+for r in rows:
+    check(not r["error"], f"row failed: {r['error']}")
+check.done()
 PY
 else
   fail=1

@@ -584,8 +584,9 @@ static void unserve(struct served *s)
     "Connection: close\r\n\r\n"
 
 /* 64 clients, each from its own loopback address, send their headers a
- * line every 2.5 s: all are kept (none is over a limit), a probe is still
- * answered at once, and each slow client is cut at the header deadline. A
+ * line every 2.5 s: all are kept (none is over a limit), probes are still
+ * answered (within the client's 2 s timeout; how fast: scripts/bench-gateway-slow),
+ * and each slow client is cut at the header deadline. A
  * 17th connection from one address is closed at once. */
 START_TEST(slow_clients)
 {
@@ -593,7 +594,7 @@ START_TEST(slow_clients)
     struct fb_gw_http_opts ho;
     struct served s;
     int fd[SLOW], per_ip[17];
-    double lat[6], t0;
+    double t0;
     char src[32];
     int probes = 0;
 
@@ -613,7 +614,7 @@ START_TEST(slow_clients)
         /* Probes between the header lines, while all 64 are held. */
         while (now_ms() - t0 < line * 2500.0) {
             if (probes < 6) {
-                ck_assert_int_eq(http_call(s.port, "127.0.0.1", PROBE, 2000, &lat[probes]), 404);
+                ck_assert_int_eq(http_call(s.port, "127.0.0.1", PROBE, 2000, NULL), 404);
                 probes++;
             }
             usleep(200 * 1000);
@@ -626,18 +627,9 @@ START_TEST(slow_clients)
             ck_assert(send_all(fd[i], h, strlen(h)));
         }
     }
+    /* Every probe was answered while the 64 were held. How fast is a timing
+     * claim, measured by scripts/bench-gateway-slow, not here. */
     ck_assert_int_eq(probes, 6);
-    /* The median of the probes: a generous bound (the measurement itself is
-     * scripts/bench-gateway-slow). */
-    for (int i = 0; i < probes; i++)
-        for (int j = i + 1; j < probes; j++)
-            if (lat[j] < lat[i]) {
-                double t = lat[i];
-                lat[i] = lat[j];
-                lat[j] = t;
-            }
-    ck_assert_msg(lat[probes / 2] < 100.0, "probe median %.1f ms under 64 slow clients",
-                  lat[probes / 2]);
 
     /* The header deadline ends them all, though each keeps sending. */
     while (now_ms() - t0 < ho.header_deadline_s * 1000.0 + 1500.0)

@@ -182,6 +182,81 @@ START_TEST(test_report_basic)
 }
 END_TEST
 
+/* Field k (0-based) of the line of text that starts with prefix, as a
+ * number; fails when there is no such line. */
+static double field_of(const char *text, const char *prefix, int k)
+{
+    const char *line = strstr(text, prefix);
+
+    ck_assert_msg(line != NULL && (line == text || line[-1] == '\n'), "no line '%s'", prefix);
+    for (int i = 0; i < k; i++) {
+        line = strchr(line, ',');
+        ck_assert_ptr_nonnull(line);
+        line++;
+    }
+    return strtod(line, NULL);
+}
+
+/* findings.csv: policies compared within one function and warming mode,
+ * repetitions pooled, the faster first; p adjusted by Holm over the mode's
+ * pairs; never a pair across modes. */
+START_TEST(test_report_findings)
+{
+    struct fb_errbuf eb = {{0}};
+    char *dir = copy_run("basic"), *text, body[8192];
+    size_t off = 0;
+
+    off += (size_t)snprintf(body + off, sizeof(body) - off,
+                            "repetition,policy,warming,function,latency_ms,error\n");
+    /* warm: a (twice, two repetitions) 10..19 ms, b 10.5..19.5 ms, c 100..109 ms. */
+    for (int i = 0; i < 10; i++)
+        off += (size_t)snprintf(body + off, sizeof(body) - off, "1,a,warm,f,%d,\n", 10 + i);
+    for (int i = 0; i < 10; i++)
+        off += (size_t)snprintf(body + off, sizeof(body) - off, "1,b,warm,f,%d.5,\n", 10 + i);
+    for (int i = 0; i < 10; i++)
+        off += (size_t)snprintf(body + off, sizeof(body) - off, "1,c,warm,f,%d,\n", 100 + i);
+    /* cold: a and c alike. */
+    for (int i = 0; i < 10; i++)
+        off += (size_t)snprintf(body + off, sizeof(body) - off, "1,a,cold,f,%d,\n", 50 + i);
+    for (int i = 0; i < 10; i++)
+        off += (size_t)snprintf(body + off, sizeof(body) - off, "1,c,cold,f,%d,\n", 50 + i);
+    for (int i = 0; i < 10; i++)
+        off += (size_t)snprintf(body + off, sizeof(body) - off, "2,a,warm,f,%d,\n", 10 + i);
+    put(dir, "invocations.csv", body);
+    ck_assert_int_eq(fb_report_write(dir, &no_plots, &eb), 0);
+
+    text = slurp(dir, "findings.csv");
+    ck_assert_ptr_nonnull(text);
+    ck_assert_msg(strncmp(text,
+                          "function,warming,faster,slower,n_faster,n_slower,p50_faster_ms,"
+                          "p50_slower_ms,ratio,ratio_ci95_lo,ratio_ci95_hi,mw_p,p_holm,"
+                          "significant\n"
+                          "f,warm,a,b,20,10,14.500,15.000,1.0345,", 120) == 0,
+                  "%s", text);
+    ck_assert_uint_eq(count_lines(text), 5); /* 3 pairs in warm, 1 in cold */
+    HAS(text, "\nf,warm,a,c,20,10,14.500,104.500,7.2069,");
+    HAS(text, "\nf,warm,b,c,10,10,15.000,104.500,6.9667,");
+    HAS(text, "\nf,cold,a,c,10,10,54.500,54.500,1.0000,");
+    /* Holm: the smallest p times 3, the next times 2 (not below the first),
+     * the largest times 1. */
+    double p_ac = field_of(text, "f,warm,a,c,", 11), h_ac = field_of(text, "f,warm,a,c,", 12);
+    double p_bc = field_of(text, "f,warm,b,c,", 11), h_bc = field_of(text, "f,warm,b,c,", 12);
+    double p_ab = field_of(text, "f,warm,a,b,", 11), h_ab = field_of(text, "f,warm,a,b,", 12);
+    ck_assert(p_ac < p_bc && p_bc < p_ab);
+    ck_assert_double_eq_tol(h_ac, 3 * p_ac, 1e-5 * h_ac);
+    ck_assert_double_eq_tol(h_bc, fmax(h_ac, 2 * p_bc), 1e-5 * h_bc);
+    ck_assert_double_eq_tol(h_ab, fmin(1.0, fmax(h_bc, p_ab)), 1e-5 * h_ab);
+    /* Significant: c against both; not a against b, nor anything in cold. */
+    ck_assert_double_eq(field_of(text, "f,warm,a,c,", 13), 1);
+    ck_assert_double_eq(field_of(text, "f,warm,b,c,", 13), 1);
+    ck_assert_double_eq(field_of(text, "f,warm,a,b,", 13), 0);
+    ck_assert_double_eq(field_of(text, "f,cold,a,c,", 13), 0);
+    ck_assert(field_of(text, "f,warm,a,c,", 9) > 1.0); /* its CI above 1 */
+    free(text);
+    remove_run(dir);
+}
+END_TEST
+
 START_TEST(test_report_replaces)
 {
     struct fb_errbuf eb = {{0}};
@@ -380,6 +455,8 @@ START_TEST(test_report_refuses_foreign_text)
     ck_assert_int_eq(fb_report_write(dir, &no_plots, &eb), FB_EINVAL);
     HAS(eb.msg, ": row 3: error: ");
     HAS(eb.msg, "NUL byte");
+    /* The problem first: the text itself only shows escaped. */
+    HAS(eb.msg, ": row 3: error: holds a NUL byte (no run writes one): '\\x00boom'");
     free(path);
     remove_run(dir);
 }
@@ -959,6 +1036,7 @@ static Suite *report_suite(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_report_basic);
     tcase_add_test(tc, test_report_replaces);
+    tcase_add_test(tc, test_report_findings);
     tcase_add_test(tc, test_report_reference);
     tcase_add_test(tc, test_report_extra_column);
     tcase_add_test(tc, test_report_bad_input);

@@ -573,12 +573,62 @@ START_TEST(test_null_safety)
 }
 END_TEST
 
+/* docs/results.md's "Columns" is what --list-columns prints from the tables:
+ * a column added, renamed or explained anew shows there too. */
+START_TEST(test_columns_documented)
+{
+    FILE *doc = fopen(FB_TEST_DATA "/../../docs/results.md", "r");
+    char *listed = NULL, *text = NULL, *begin, *end;
+    size_t listed_len = 0, text_len = 0;
+    FILE *mem;
+    static const char open_mark[] = "<!-- columns: begin -->\n```text\n";
+
+    ck_assert_ptr_nonnull(doc);
+    mem = open_memstream(&text, &text_len);
+    ck_assert_ptr_nonnull(mem);
+    for (int c; (c = fgetc(doc)) != EOF;)
+        fputc(c, mem);
+    fclose(doc);
+    fclose(mem);
+    mem = open_memstream(&listed, &listed_len);
+    ck_assert_ptr_nonnull(mem);
+    fb_result_files_list(mem);
+    fclose(mem);
+
+    begin = strstr(text, open_mark);
+    ck_assert_msg(begin != NULL, "docs/results.md: no columns block");
+    begin += strlen(open_mark);
+    end = strstr(begin, "```\n<!-- columns: end -->");
+    ck_assert_msg(end != NULL, "docs/results.md: the columns block does not end");
+    *end = '\0';
+    if (strcmp(begin, listed) != 0)
+        fprintf(stderr, "--- docs/results.md\n%s--- faasbench --list-columns\n%s---\n", begin,
+                listed);
+    ck_assert_msg(strcmp(begin, listed) == 0,
+                  "docs/results.md's columns differ from the tables: paste the output of "
+                  "`faasbench --list-columns` between its markers");
+    /* Every file of the run folder is in the list, each column once. */
+    for (int i = 0; fb_result_file_at(i) != NULL; i++) {
+        const struct fb_result_file *f = fb_result_file_at(i);
+
+        for (int a = 0; a < f->n; a++)
+            for (int b = a + 1; b < f->n; b++)
+                ck_assert_msg(strcmp(f->columns[a].name, f->columns[b].name) != 0,
+                              "%s: %s twice", f->name, f->columns[a].name);
+    }
+    ck_assert_str_eq(fb_result_file_at(0)->name, "invocations.csv");
+    free(text);
+    free(listed);
+}
+END_TEST
+
 static Suite *results_suite(void)
 {
     Suite *s = suite_create("results");
     TCase *tc = tcase_create("core");
 
     tcase_add_test(tc, test_columns);
+    tcase_add_test(tc, test_columns_documented);
     tcase_add_test(tc, test_csv_field);
     tcase_add_test(tc, test_write_and_read_back);
     tcase_add_test(tc, test_flushed_per_row);
