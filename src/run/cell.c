@@ -72,6 +72,9 @@ static int record_locked(struct cell *c, int f, const struct fb_outcome *o, int6
     if (fb_runfolder_record(r->rf, &k, o, intended_ms, &eb) < 0) {
         fprintf(stderr, "faasbench: %s\n", eb.msg);
         rc = FB_EIO;
+    } else {
+        fb_obs_record(r->obs, r->cell_i, f, o->node_name != NULL ? (int)o->mode : -1,
+                      o->error[0] == '\0', o->latency_ms / 1000.0);
     }
     /* keepalive.csv's latencies: steady state, as the summaries. */
     if (rc == 0 && o->error[0] == '\0' && !warmup && fb_sample_add(&c->lat, o->latency_ms) < 0)

@@ -14,6 +14,8 @@
 #include "engine/engine.h"
 #include "experiment/matrix.h"
 #include "keepalive/keepalive.h"
+#include "observe/observe.h"
+#include "observe/server.h"
 #include "policies/policy.h"
 #include "report/stats.h"
 #include "run/run.h"
@@ -36,6 +38,9 @@ struct run {
     long done, errors, total;
     int cell_i, n_cells;
     bool tty;
+    /* the metrics endpoint, when asked for (NULL: none) */
+    struct fb_obs *obs;
+    struct fb_obs_server *obs_server;
 };
 
 /* One cell under way: what the executors report to. */
