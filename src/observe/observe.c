@@ -180,12 +180,6 @@ void fb_obs_cell_begin(struct fb_obs *ob, int cell, long expected)
     atomic_store(&ob->current, cell);
 }
 
-void fb_obs_cell_expected(struct fb_obs *ob, long expected)
-{
-    if (ob != NULL)
-        atomic_store(&ob->cell_expected, expected);
-}
-
 void fb_obs_record(struct fb_obs *ob, int cell, int f, int mode, bool ok, double latency_s)
 {
     if (ob == NULL || cell < 0 || cell >= ob->n_cells || f < 0 || f >= ob->n_fns)

@@ -54,10 +54,8 @@ void fb_obs_free(struct fb_obs *ob);
 void fb_obs_run_expected(struct fb_obs *ob, long expected);
 
 /* Cell `cell` (index in o->cells) begins now, expecting that many
- * invocations (<= 0: unknown, a timed cell); fb_obs_cell_expected corrects
- * the figure once the cell knows it exactly (an open loop's schedule). */
+ * invocations (<= 0: unknown, a timed cell). */
 void fb_obs_cell_begin(struct fb_obs *ob, int cell, long expected);
-void fb_obs_cell_expected(struct fb_obs *ob, long expected);
 
 /* One recorded row of cell `cell`, function f: mode is what ran (cold,
  * pre-warmed or warmed; -1 when no node ran it), ok when the row has no
