@@ -190,10 +190,10 @@ int fb_engine_max_inflight(const struct fb_engine *e);
 struct fb_node_snapshot {
     const char *name;
     bool up;
-    double cpu_pct, ram_pct;  /* as last polled (0 before the first poll) */
-    int inflight;             /* invocations running there */
-    int instances, idle;      /* keep-alive cells: alive (any state), of them idle */
-    double idle_mb;           /* memory held by the idle ones */
+    double cpu_pct, ram_pct; /* as last polled (0 before the first poll) */
+    int inflight;            /* invocations running there */
+    int instances, idle;     /* keep-alive cells: alive (any state), of them idle */
+    double idle_mb;          /* memory held by the idle ones */
 };
 
 /* Copies the state of the first n nodes into out (the caller's), taking

@@ -33,8 +33,8 @@ static void trimmed(const char *s, size_t n, char *buf, size_t cap)
 
 /* One media range of an Accept header: its type, its q (1 when absent) and
  * its version parameter ("" when absent). */
-static void media_range(const char *s, size_t n, char *type, size_t tcap, double *q,
-                        char *version, size_t vcap)
+static void media_range(const char *s, size_t n, char *type, size_t tcap, double *q, char *version,
+                        size_t vcap)
 {
     const char *end = s + n, *semi = memchr(s, ';', n);
     trimmed(s, (size_t)((semi != NULL ? semi : end) - s), type, tcap);
@@ -107,11 +107,11 @@ const char *fb_expo_number(double v, char *buf, size_t n)
 size_t fb_expo_labels(char *buf, size_t n_buf, const struct fb_expo_label *l, int n)
 {
     size_t k = 0;
-#define PUT(c)                                                                                  \
-    do {                                                                                        \
-        if (k + 1 < n_buf)                                                                      \
-            buf[k] = (c);                                                                       \
-        k++;                                                                                    \
+#define PUT(c)                                                                                     \
+    do {                                                                                           \
+        if (k + 1 < n_buf)                                                                         \
+            buf[k] = (c);                                                                          \
+        k++;                                                                                       \
     } while (0)
     for (int i = 0; i < n; i++) {
         if (i > 0)
@@ -170,8 +170,7 @@ void fb_expo_family(struct fb_expo *x, const char *name, enum fb_expo_type t, co
     x->type = t;
     if (x->fmt == FB_EXPO_TEXT)
         suffix = t == FB_EXPO_COUNTER ? "_total" : t == FB_EXPO_INFO ? "_info" : "";
-    fprintf(x->f, "# TYPE %s%s %s\n", name, suffix,
-            (x->fmt == FB_EXPO_OPENMETRICS ? om : text)[t]);
+    fprintf(x->f, "# TYPE %s%s %s\n", name, suffix, (x->fmt == FB_EXPO_OPENMETRICS ? om : text)[t]);
     if (x->fmt == FB_EXPO_OPENMETRICS && unit != NULL)
         fprintf(x->f, "# UNIT %s %s\n", name, unit);
     fprintf(x->f, "# HELP %s%s ", name, suffix);

@@ -41,7 +41,7 @@ size_t fb_expo_labels(char *buf, size_t n_buf, const struct fb_expo_label *l, in
 struct fb_expo {
     FILE *f;
     enum fb_expo_format fmt;
-    const char *family;       /* the family being written */
+    const char *family; /* the family being written */
     enum fb_expo_type type;
 };
 

@@ -8,9 +8,8 @@
 
 #include "core/error.h"
 
-const double fb_obs_bounds[FB_OBS_BUCKETS] = {0.001, 0.0025, 0.005, 0.01, 0.025,
-                                              0.05,  0.1,    0.25,  0.5,  1,
-                                              2.5,   5,      10,    25,   60};
+const double fb_obs_bounds[FB_OBS_BUCKETS] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
+                                              0.5,   1,      2.5,   5,    10,    25,   60};
 
 /* What a row ran as: cold, pre-warmed, warmed, or none (no node). */
 enum { M_COLD, M_PREWARMED, M_WARMED, M_NONE, M_N };
@@ -23,19 +22,19 @@ struct hist {
 
 struct fb_obs {
     int n_cells, n_fns;
-    char **cell_labels;    /* per cell: repetition="1",policy="...",warming="..." */
-    unsigned *cell_modes;  /* per cell: bit per mode its rows may have */
-    char **cell_info;      /* per cell: cell="3",... for the info series */
-    char **fn_labels;      /* per function: function="..." */
+    char **cell_labels;   /* per cell: repetition="1",policy="...",warming="..." */
+    unsigned *cell_modes; /* per cell: bit per mode its rows may have */
+    char **cell_info;     /* per cell: cell="3",... for the info series */
+    char **fn_labels;     /* per function: function="..." */
     /* [cell][function][mode][ok, error] */
     atomic_uint_least64_t *counts;
     /* [cell][mode] */
     struct hist *hist;
     atomic_bool *begun;
-    atomic_int current;    /* the cell under way (or last), -1 before the first */
+    atomic_int current; /* the cell under way (or last), -1 before the first */
     atomic_long cell_expected;
     atomic_int faults;
-    size_t label_max;      /* the longest series labels of counts and histograms */
+    size_t label_max; /* the longest series labels of counts and histograms */
     double start_s;
     atomic_long expected;
     struct fb_engine *engine;
@@ -226,8 +225,7 @@ static void render_counts(struct fb_obs *ob, struct fb_expo *x, char *labels, in
             for (int m = 0; m < M_N; m++) {
                 uint64_t v[2];
                 for (int bad = 0; bad < 2; bad++)
-                    v[bad] = atomic_load_explicit(count_at(ob, c, f, m, bad),
-                                                  memory_order_relaxed);
+                    v[bad] = atomic_load_explicit(count_at(ob, c, f, m, bad), memory_order_relaxed);
                 if (!(ob->cell_modes[c] & 1u << m) && v[0] == 0 && v[1] == 0)
                     continue;
                 for (int bad = 0; bad < 2; bad++) {
@@ -257,72 +255,96 @@ static void render_hist(struct fb_obs *ob, struct fb_expo *x, char *labels)
             if (!(ob->cell_modes[c] & 1u << m) && n == 0)
                 continue;
             double sum = (double)atomic_load_explicit(&h->sum_ns, memory_order_relaxed) / 1e9;
-            snprintf(labels, ob->label_max, "%s,mode=\"%s\"", ob->cell_labels[c],
-                     mode_names[m]);
+            snprintf(labels, ob->label_max, "%s,mode=\"%s\"", ob->cell_labels[c], mode_names[m]);
             fb_expo_histogram(x, labels, fb_obs_bounds, FB_OBS_BUCKETS, counts, sum);
         }
     }
 }
 
+/* The nodes' gauges: one family each, its value read from a snapshot. */
+static double node_up(const struct fb_node_snapshot *s)
+{
+    return s->up;
+}
+static double node_inflight(const struct fb_node_snapshot *s)
+{
+    return s->inflight;
+}
+static double node_cpu(const struct fb_node_snapshot *s)
+{
+    return s->cpu_pct / 100.0;
+}
+static double node_ram(const struct fb_node_snapshot *s)
+{
+    return s->ram_pct / 100.0;
+}
+static double node_instances(const struct fb_node_snapshot *s)
+{
+    return s->instances;
+}
+static double node_idle(const struct fb_node_snapshot *s)
+{
+    return s->idle;
+}
+static double node_idle_bytes(const struct fb_node_snapshot *s)
+{
+    return s->idle_mb * 1024.0 * 1024.0;
+}
+
+static const struct {
+    const char *name, *unit, *help;
+    double (*value)(const struct fb_node_snapshot *s);
+    bool when_up; /* a down node's figure is not known: no sample */
+} node_families[] = {
+    {"faasbench_node_up", NULL, "1 when the node is up, 0 when it is marked down.", node_up, false},
+    {"faasbench_node_invocations_in_flight", NULL, "Invocations running on the node now.",
+     node_inflight, false},
+    {"faasbench_node_cpu_usage_ratio", "ratio",
+     "The node's CPU use as last polled, 0..1 of what its cgroup may use (CPU % / 100).", node_cpu,
+     true},
+    {"faasbench_node_memory_usage_ratio", "ratio",
+     "The node's memory use as last polled, 0..1 of its limit (RAM % / 100).", node_ram, true},
+    {"faasbench_node_instances", NULL,
+     "Instances alive on the node in a keep-alive cell (starting, busy or idle).", node_instances,
+     false},
+    {"faasbench_node_idle_instances", NULL, "Idle instances on the node in a keep-alive cell.",
+     node_idle, false},
+    {"faasbench_node_idle_memory_bytes", "bytes",
+     "Memory held by the node's idle instances in a keep-alive cell.", node_idle_bytes, false},
+};
+
 /* The nodes' gauges, from one snapshot of the engine. */
 static int render_nodes(struct fb_obs *ob, struct fb_expo *x)
 {
-    static const struct {
-        const char *name, *unit, *help;
-    } fam[] = {
-        {"faasbench_node_up", NULL, "1 when the node is up, 0 when it is marked down."},
-        {"faasbench_node_invocations_in_flight", NULL, "Invocations running on the node now."},
-        {"faasbench_node_cpu_usage_ratio", "ratio",
-         "The node's CPU use as last polled, 0..1 of what its cgroup may use (CPU % / 100)."},
-        {"faasbench_node_memory_usage_ratio", "ratio",
-         "The node's memory use as last polled, 0..1 of its limit (RAM % / 100)."},
-        {"faasbench_node_instances", NULL,
-         "Instances alive on the node in a keep-alive cell (starting, busy or idle)."},
-        {"faasbench_node_idle_instances", NULL,
-         "Idle instances on the node in a keep-alive cell."},
-        {"faasbench_node_idle_memory_bytes", "bytes",
-         "Memory held by the node's idle instances in a keep-alive cell."},
-    };
+    enum { LABEL_MAX = 300 }; /* node="NAME": names are at most 64 safe characters */
     struct fb_node_snapshot *s = NULL;
-    char (*labels)[300] = NULL;
+    char *labels = NULL;
     int n = 0;
 
-    if (ob->engine != NULL) {
-        int cap = fb_engine_snapshot(ob->engine, NULL, 0);
-        if (cap > 0) {
-            s = calloc((size_t)cap, sizeof(*s));
-            labels = calloc((size_t)cap, sizeof(*labels));
-            if (s == NULL || labels == NULL) {
-                free(s);
-                free(labels);
-                return FB_ENOMEM;
-            }
-            n = fb_engine_snapshot(ob->engine, s, cap);
-            if (n > cap)
-                n = cap;
+    if (ob->engine != NULL && (n = fb_engine_snapshot(ob->engine, NULL, 0)) > 0) {
+        s = calloc((size_t)n, sizeof(*s));
+        labels = calloc((size_t)n, LABEL_MAX);
+        if (s == NULL || labels == NULL) {
+            free(s);
+            free(labels);
+            return FB_ENOMEM;
         }
+        /* Nodes added since the count are left for the next scrape. */
+        int now = fb_engine_snapshot(ob->engine, s, n);
+        n = now < n ? now : n;
     }
     for (int i = 0; i < n; i++) {
         struct fb_expo_label l = {"node", s[i].name};
-        fb_expo_labels(labels[i], sizeof(labels[i]), &l, 1);
+        fb_expo_labels(labels + (size_t)i * LABEL_MAX, LABEL_MAX, &l, 1);
     }
-    for (size_t k = 0; k < sizeof(fam) / sizeof(fam[0]); k++) {
-        fb_expo_family(x, fam[k].name, FB_EXPO_GAUGE, fam[k].unit, fam[k].help);
+    for (size_t k = 0; k < sizeof(node_families) / sizeof(node_families[0]); k++) {
+        fb_expo_family(x, node_families[k].name, FB_EXPO_GAUGE, node_families[k].unit,
+                       node_families[k].help);
         for (int i = 0; i < n; i++) {
-            double v;
-            switch (k) {
-            case 0: v = s[i].up; break;
-            case 1: v = s[i].inflight; break;
-            case 2: v = s[i].cpu_pct / 100.0; break;
-            case 3: v = s[i].ram_pct / 100.0; break;
-            case 4: v = s[i].instances; break;
-            case 5: v = s[i].idle; break;
-            default: v = s[i].idle_mb * 1024.0 * 1024.0; break;
-            }
-            /* A down node's load is not known. */
-            if ((k == 2 || k == 3) && (!s[i].up || isnan(v)))
+            double v = node_families[k].value(&s[i]);
+            if (node_families[k].when_up && (!s[i].up || isnan(v)))
                 continue;
-            fb_expo_gauge(x, labels[i], v);
+            fb_expo_gauge(x, labels + (size_t)i * LABEL_MAX, v);
         }
     }
     free(s);

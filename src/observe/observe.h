@@ -26,19 +26,19 @@ struct fb_obs;
 struct fb_obs_cell {
     int repetition;
     const char *policy;
-    const char *warming;    /* as the rows have it: "warmed", "keep-alive:ttl" */
+    const char *warming; /* as the rows have it: "warmed", "keep-alive:ttl" */
     enum fb_warming kind;
 };
 
 struct fb_obs_opts {
     const struct fb_obs_cell *cells;
     int n_cells;
-    const char *const *functions;   /* n_functions names, copied */
+    const char *const *functions; /* n_functions names, copied */
     int n_functions;
-    int64_t start_unix_ms;          /* when the run started */
-    long expected;                  /* invocations the run expects; <= 0: unknown */
-    struct fb_engine *engine;       /* whose nodes a render reads; NULL: none.
-                                       Must outlive every render. */
+    int64_t start_unix_ms;    /* when the run started */
+    long expected;            /* invocations the run expects; <= 0: unknown */
+    struct fb_engine *engine; /* whose nodes a render reads; NULL: none.
+                                 Must outlive every render. */
 };
 
 /* The latency histogram's upper bounds, in seconds (1 ms .. 60 s). */

@@ -24,12 +24,12 @@ struct fb_obs_server {
     struct sockaddr_storage addr; /* bound, port included */
     int port;
     char host[INET6_ADDRSTRLEN + 2];
-    char start_error[256];        /* what MHD said while starting */
+    char start_error[256]; /* what MHD said while starting */
     bool started;
     pthread_mutex_t lock;
-    pthread_cond_t answered;      /* CLOCK_MONOTONIC */
-    unsigned long begun;          /* scrapes begun: each takes the next number */
-    unsigned long last_done;      /* the highest number answered in full */
+    pthread_cond_t answered; /* CLOCK_MONOTONIC */
+    unsigned long begun;     /* scrapes begun: each takes the next number */
+    unsigned long last_done; /* the highest number answered in full */
     unsigned long n_done;
 };
 
@@ -57,8 +57,7 @@ static int parse_address(const char *address, struct sockaddr_storage *ss, struc
         hints.ai_family = AF_INET6;
         hints.ai_flags = AI_NUMERICHOST;
     } else if (strchr(host, ':') != NULL) {
-        return fb_errf(eb, FB_EINVAL, "%s: an IPv6 address goes in brackets: [::1]:PORT",
-                       address);
+        return fb_errf(eb, FB_EINVAL, "%s: an IPv6 address goes in brackets: [::1]:PORT", address);
     } else {
         hints.ai_family = AF_UNSPEC;
     }
@@ -117,9 +116,8 @@ static enum MHD_Result plain(struct MHD_Connection *c, unsigned int status, cons
 }
 
 static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char *url,
-                                 const char *method, const char *version,
-                                 const char *upload_data, size_t *upload_data_size,
-                                 void **con_cls)
+                                 const char *method, const char *version, const char *upload_data,
+                                 size_t *upload_data_size, void **con_cls)
 {
     struct fb_obs_server *s = cls;
     (void)version;
@@ -219,17 +217,17 @@ int fb_obs_server_start(struct fb_obs *ob, const char *address, struct fb_obs_se
     pthread_cond_init(&s->answered, &ca);
     pthread_condattr_destroy(&ca);
 
-    unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ITC |
-                         MHD_USE_ERROR_LOG;
+    unsigned int flags =
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ITC | MHD_USE_ERROR_LOG;
     if (s->addr.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
     errno = 0;
     /* The logger goes first so that MHD reports option errors through it. A
      * scraper needs few connections; an idle one goes after 10 s. */
-    s->d = MHD_start_daemon(flags, 0, NULL, NULL, on_access, s, MHD_OPTION_EXTERNAL_LOGGER,
-                            on_log, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&s->addr,
-                            MHD_OPTION_CONNECTION_LIMIT, 16u, MHD_OPTION_CONNECTION_TIMEOUT,
-                            10u, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024),
+    s->d = MHD_start_daemon(flags, 0, NULL, NULL, on_access, s, MHD_OPTION_EXTERNAL_LOGGER, on_log,
+                            s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&s->addr,
+                            MHD_OPTION_CONNECTION_LIMIT, 16u, MHD_OPTION_CONNECTION_TIMEOUT, 10u,
+                            MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024),
                             MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_END);
     if (s->d == NULL) {
         int err = errno;
@@ -286,8 +284,7 @@ bool fb_obs_server_wait_scrape(struct fb_obs_server *s, double timeout_s,
 
     pthread_mutex_lock(&s->lock);
     unsigned long want = s->begun + 1;
-    while (!(done = s->last_done >= want) && (stop == NULL || !*stop) &&
-           fb_mono_ms() < deadline) {
+    while (!(done = s->last_done >= want) && (stop == NULL || !*stop) && fb_mono_ms() < deadline) {
         /* Short waits: a signal's flag is noticed within 100 ms. */
         double next = fb_mono_ms() + 100;
         struct timespec ts = fb_mono_timespec(next < deadline ? next : deadline);

@@ -122,8 +122,10 @@ static int observe_start(struct run *r, const struct fb_cell *cells, struct fb_e
     fb_obs_server_url(r->obs_server, url, sizeof(url));
     fprintf(stderr, "faasbench: metrics at %s\n", url);
     if (!fb_obs_server_loopback(r->obs_server))
-        fprintf(stderr, "faasbench: warning: the metrics endpoint listens beyond this machine "
-                        "(%s) and has no authentication\n", r->opts->metrics_listen);
+        fprintf(stderr,
+                "faasbench: warning: the metrics endpoint listens beyond this machine "
+                "(%s) and has no authentication\n",
+                r->opts->metrics_listen);
 out:
     for (int i = 0; ka != NULL && i < r->n_cells; i++)
         free(ka[i]);

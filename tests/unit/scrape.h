@@ -29,8 +29,8 @@ static inline void scrape_free(struct scrape *s)
 
 /* Sends METHOD PATH to 127.0.0.1:port with an Accept header (NULL: none).
  * Returns false when the connection was refused or the answer unreadable. */
-static inline bool scrape_get(int port, const char *method, const char *path,
-                              const char *accept, struct scrape *out)
+static inline bool scrape_get(int port, const char *method, const char *path, const char *accept,
+                              struct scrape *out)
 {
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
     char req[512], *buf = NULL, *hdr_end;

@@ -41,8 +41,7 @@ START_TEST(accept_header_picks_the_format)
     ck_assert_int_eq(fb_expo_negotiate("application/openmetrics-text;q=0.4,text/plain;q=0.9"),
                      FB_EXPO_TEXT);
     ck_assert_int_eq(fb_expo_negotiate("application/openmetrics-text;q=0"), FB_EXPO_TEXT);
-    ck_assert_int_eq(fb_expo_negotiate("application/openmetrics-text;version=2.0.0"),
-                     FB_EXPO_TEXT);
+    ck_assert_int_eq(fb_expo_negotiate("application/openmetrics-text;version=2.0.0"), FB_EXPO_TEXT);
     ck_assert_int_eq(fb_expo_negotiate("text/plain;q=0.5,application/openmetrics-text;q=0.5"),
                      FB_EXPO_OPENMETRICS);
     ck_assert_str_eq(fb_expo_content_type(FB_EXPO_OPENMETRICS),
@@ -54,8 +53,8 @@ END_TEST
 
 START_TEST(label_values_are_escaped)
 {
-    struct fb_expo_label l[] = {{"a", "back\\slash"}, {"b", "quo\"te"}, {"c", "new\nline"},
-                                {"d", ""}};
+    struct fb_expo_label l[] = {
+        {"a", "back\\slash"}, {"b", "quo\"te"}, {"c", "new\nline"}, {"d", ""}};
     char buf[128];
     size_t n = fb_expo_labels(buf, sizeof(buf), l, 4);
     ck_assert_str_eq(buf, "a=\"back\\\\slash\",b=\"quo\\\"te\",c=\"new\\nline\",d=\"\"");
@@ -169,21 +168,26 @@ START_TEST(openmetrics_text)
     ck_assert_double_eq(value_of(t, "faasbench_faults_active "), 0);
 
     /* Counters, escaped labels, zeros for the modes a cell may run. */
-    ck_assert_double_eq(
-        value_of(t, "faasbench_invocations_total{" C1 ",function=\"fa\",mode=\"warmed\","
-                    "outcome=\"ok\"} "), 5);
-    ck_assert_double_eq(
-        value_of(t, "faasbench_invocations_total{" C1 ",function=\"fa\",mode=\"cold\","
-                    "outcome=\"ok\"} "), 0);
-    ck_assert_double_eq(
-        value_of(t, "faasbench_invocations_total{" C1 ",function=\"fb\",mode=\"warmed\","
-                    "outcome=\"error\"} "), 1);
-    ck_assert_double_eq(
-        value_of(t, "faasbench_invocations_total{" C1 ",function=\"fb\",mode=\"none\","
-                    "outcome=\"error\"} "), 1);
-    ck_assert_double_eq(
-        value_of(t, "faasbench_invocations_total{" C2 ",function=\"fa\",mode=\"pre-warmed\","
-                    "outcome=\"ok\"} "), 1);
+    ck_assert_double_eq(value_of(t, "faasbench_invocations_total{" C1
+                                    ",function=\"fa\",mode=\"warmed\","
+                                    "outcome=\"ok\"} "),
+                        5);
+    ck_assert_double_eq(value_of(t,
+                                 "faasbench_invocations_total{" C1 ",function=\"fa\",mode=\"cold\","
+                                 "outcome=\"ok\"} "),
+                        0);
+    ck_assert_double_eq(value_of(t, "faasbench_invocations_total{" C1
+                                    ",function=\"fb\",mode=\"warmed\","
+                                    "outcome=\"error\"} "),
+                        1);
+    ck_assert_double_eq(value_of(t,
+                                 "faasbench_invocations_total{" C1 ",function=\"fb\",mode=\"none\","
+                                 "outcome=\"error\"} "),
+                        1);
+    ck_assert_double_eq(value_of(t, "faasbench_invocations_total{" C2
+                                    ",function=\"fa\",mode=\"pre-warmed\","
+                                    "outcome=\"ok\"} "),
+                        1);
     /* A warmed cell never runs pre-warmed: no such series while it has none. */
     ck_assert_ptr_null(strstr(t, "faasbench_invocations_total{" C1 ",function=\"fa\","
                                  "mode=\"pre-warmed\""));
@@ -195,10 +199,9 @@ START_TEST(openmetrics_text)
     static const struct {
         const char *le;
         double cum;
-    } want[] = {{"0.001", 2}, {"0.0025", 2}, {"0.005", 3}, {"0.01", 3}, {"0.025", 3},
-                {"0.05", 4},  {"0.1", 4},    {"0.25", 4},  {"0.5", 4},  {"1", 4},
-                {"2.5", 4},   {"5", 4},      {"10", 4},    {"25", 4},   {"60", 4},
-                {"+Inf", 5}};
+    } want[] = {{"0.001", 2}, {"0.0025", 2}, {"0.005", 3}, {"0.01", 3}, {"0.025", 3}, {"0.05", 4},
+                {"0.1", 4},   {"0.25", 4},   {"0.5", 4},   {"1", 4},    {"2.5", 4},   {"5", 4},
+                {"10", 4},    {"25", 4},     {"60", 4},    {"+Inf", 5}};
     const char *prev = t;
     for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
         char prefix[256];
@@ -247,9 +250,10 @@ START_TEST(prometheus_text_format)
     ck_assert_ptr_nonnull(strstr(t, "# TYPE faasbench_cell_info gauge\n"));
     ck_assert_double_eq(value_of(t, "faasbench_cell_invocations_expected "), 12);
     ck_assert_double_eq(value_of(t, "faasbench_faults_active "), 2);
-    ck_assert_double_eq(
-        value_of(t, "faasbench_invocation_latency_seconds_bucket{" C1 ",mode=\"warmed\","
-                    "le=\"0.0025\"} "), 1);
+    ck_assert_double_eq(value_of(t, "faasbench_invocation_latency_seconds_bucket{" C1
+                                    ",mode=\"warmed\","
+                                    "le=\"0.0025\"} "),
+                        1);
     /* Every line a comment or a sample; the text ends with a newline. */
     for (const char *l = t; *l != '\0'; l = strchr(l, '\n') + 1) {
         ck_assert_ptr_nonnull(strchr(l, '\n'));
@@ -319,9 +323,13 @@ START_TEST(node_gauges_from_the_engine)
         {.name = "n1", .transport = FB_TRANSPORT_LOCAL, .memory_mb = 1024},
         {.name = "n2", .transport = FB_TRANSPORT_LOCAL, .memory_mb = 1024},
     };
-    struct fb_function_cfg fn = {.name = "f", .image = "registry.test/fb/f:1",
-                                 .command = "echo hi", .resident = true, .network = true,
-                                 .weight = 1, .memory_mb = 96};
+    struct fb_function_cfg fn = {.name = "f",
+                                 .image = "registry.test/fb/f:1",
+                                 .command = "echo hi",
+                                 .resident = true,
+                                 .network = true,
+                                 .weight = 1,
+                                 .memory_mb = 96};
     ck_assert_int_eq(fb_engine_new(&o, &e), 0);
     for (int i = 0; i < 2; i++)
         ck_assert_int_eq(fb_engine_add_node(e, &nodes[i], &eb), i);
@@ -329,8 +337,8 @@ START_TEST(node_gauges_from_the_engine)
 
     static const struct fb_obs_cell cell = {1, "round-robin", "keep-alive:ttl", FB_WARM_KEEPALIVE};
     static const char *const fns[] = {"f"};
-    struct fb_obs_opts oo = {.cells = &cell, .n_cells = 1, .functions = fns, .n_functions = 1,
-                             .engine = e};
+    struct fb_obs_opts oo = {
+        .cells = &cell, .n_cells = 1, .functions = fns, .n_functions = 1, .engine = e};
     struct fb_obs *ob;
     ck_assert_int_eq(fb_obs_new(&oo, &ob), 0);
 
@@ -485,9 +493,9 @@ START_TEST(bad_addresses)
     struct fb_obs *ob = two_cells();
     struct fb_obs_server *s;
     struct fb_errbuf eb = {{0}};
-    static const char *const bad[] = {"127.0.0.1", "127.0.0.1:", "127.0.0.1:70000",
-                                      "127.0.0.1:-1", "127.0.0.1:9x", "::1:9400",
-                                      "no-such-host.invalid:9400"};
+    static const char *const bad[] = {
+        "127.0.0.1",    "127.0.0.1:", "127.0.0.1:70000",          "127.0.0.1:-1",
+        "127.0.0.1:9x", "::1:9400",   "no-such-host.invalid:9400"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         eb.msg[0] = '\0';
         ck_assert_msg(fb_obs_server_start(ob, bad[i], &s, &eb) == FB_EINVAL, "%s", bad[i]);

@@ -647,9 +647,11 @@ START_TEST(metrics_endpoint_stops_on_interrupt)
     exp_init(&x);
     /* The 10th run step sends SIGINT, after 0.3 s of scrapes. */
     extra = fb_strf("; s=$?; if [ $(grep -c '^run ' %s/log) -eq 10 ]; then sleep 0.3; "
-                    "kill -INT $PPID; fi; exit $s", x.rt.dir);
-    exp_write(&x, extra, "matrix = { policies = [\"round-robin\"]; warming = [\"cold\"]; "
-                         "invocations = 20; };");
+                    "kill -INT $PPID; fi; exit $s",
+                    x.rt.dir);
+    exp_write(&x, extra,
+              "matrix = { policies = [\"round-robin\"]; warming = [\"cold\"]; "
+              "invocations = 20; };");
     free(extra);
     snprintf(listen, sizeof(listen), "127.0.0.1:%d", sc.port);
     ck_assert_int_eq(pthread_create(&sc.tid, NULL, scrape_main, &sc), 0);
@@ -677,8 +679,9 @@ START_TEST(metrics_endpoint_bad_address)
     char *dir = NULL;
 
     exp_init(&x);
-    exp_write(&x, NULL, "matrix = { policies = [\"round-robin\"]; warming = [\"cold\"]; "
-                        "invocations = 1; };");
+    exp_write(&x, NULL,
+              "matrix = { policies = [\"round-robin\"]; warming = [\"cold\"]; "
+              "invocations = 1; };");
     ck_assert_int_eq(
         run_exp_opts(&x, (struct fb_run_opts){.metrics_listen = "127.0.0.1:99999"}, &dir),
         FB_EINVAL);
