@@ -40,6 +40,12 @@ static void usage(FILE *f)
             "      --nodes N        simulate N nodes shaped like the experiment's\n"
             "      --rows all|none|P  simulation: which invocations get a row (a seeded\n"
             "                       share P in (0, 1]); summaries count every one\n"
+            "      --metrics-listen HOST:PORT\n"
+            "                       serve the run's live series on http://HOST:PORT/metrics\n"
+            "                       (OpenMetrics, for Prometheus: docs/watching.md); port 0\n"
+            "                       picks a free one\n"
+            "      --metrics-linger SEC  after the run, once scraped, stay up until one\n"
+            "                       more scrape, at most SEC s (default 5; 0: no wait)\n"
             "      --list-policies  print the known policies and their parameters\n"
             "                       (set as \"NAME:KEY=VALUE,...\" in matrix.policies)\n"
             "      --list-keys      print every key of the experiment file: type, default,\n"
@@ -52,6 +58,9 @@ static void usage(FILE *f)
             "128 + the signal when stopped by SIGINT (130), SIGTERM (143) or SIGHUP\n"
             "(129): finished rows are kept, containers removed.\n");
 }
+
+/* Long options without a short one. */
+enum { O_METRICS_LISTEN = 1000, O_METRICS_LINGER };
 
 static void on_signal(int sig)
 {
@@ -72,9 +81,11 @@ int main(int argc, char **argv)
         {"rows", required_argument, NULL, 'W'},
         {"list-keys", no_argument, NULL, 'K'},
         {"list-columns", no_argument, NULL, 'C'},
+        {"metrics-listen", required_argument, NULL, O_METRICS_LISTEN},
+        {"metrics-linger", required_argument, NULL, O_METRICS_LINGER},
         {NULL, 0, NULL, 0},
     };
-    struct fb_run_opts opts = {0};
+    struct fb_run_opts opts = {.metrics_linger_s = 5};
     struct fb_sim_opts sim = {0};
     bool check_only = false, simulate = false, rows_given = false;
     int c;
@@ -145,6 +156,20 @@ int main(int argc, char **argv)
                 return 2;
             }
             sim.nodes = (int)n;
+            break;
+        }
+        case O_METRICS_LISTEN:
+            opts.metrics_listen = optarg;
+            break;
+        case O_METRICS_LINGER: {
+            char *end;
+            errno = 0;
+            opts.metrics_linger_s = strtod(optarg, &end);
+            if (errno != 0 || end == optarg || *end != '\0' || !(opts.metrics_linger_s >= 0) ||
+                opts.metrics_linger_s > 3600) {
+                fprintf(stderr, "faasbench: --metrics-linger %s: seconds, 0..3600\n", optarg);
+                return 2;
+            }
             break;
         }
         case 'L':

@@ -183,6 +183,24 @@ void fb_engine_ka_end(struct fb_engine *e, struct fb_ka_outcome *out);
 /* The most invocations that were in flight on one node at once. */
 int fb_engine_max_inflight(const struct fb_engine *e);
 
+/* ---- a look at the nodes now (snapshot.c) ---- */
+
+/* One node as the engine holds it. name is the node's (valid while the
+ * engine lives). */
+struct fb_node_snapshot {
+    const char *name;
+    bool up;
+    double cpu_pct, ram_pct; /* as last polled (0 before the first poll) */
+    int inflight;            /* invocations running there */
+    int instances, idle;     /* keep-alive cells: alive (any state), of them idle */
+    double idle_mb;          /* memory held by the idle ones */
+};
+
+/* Copies the state of the first n nodes into out (the caller's), taking
+ * the engine's lock once. Returns how many nodes the engine has (may be
+ * more than n). */
+int fb_engine_snapshot(struct fb_engine *e, struct fb_node_snapshot *out, int n);
+
 /* Closes every session. NULL-safe. */
 void fb_engine_free(struct fb_engine *e);
 

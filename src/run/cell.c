@@ -72,6 +72,9 @@ static int record_locked(struct cell *c, int f, const struct fb_outcome *o, int6
     if (fb_runfolder_record(r->rf, &k, o, intended_ms, &eb) < 0) {
         fprintf(stderr, "faasbench: %s\n", eb.msg);
         rc = FB_EIO;
+    } else {
+        fb_obs_record(r->obs, r->cell_i, f, o->node_name != NULL ? (int)o->mode : -1,
+                      o->error[0] == '\0', o->latency_ms / 1000.0);
     }
     /* keepalive.csv's latencies: steady state, as the summaries. */
     if (rc == 0 && o->error[0] == '\0' && !warmup && fb_sample_add(&c->lat, o->latency_ms) < 0)
@@ -91,7 +94,7 @@ int fb_cell_record(struct cell *c, int f, const struct fb_outcome *o, int64_t in
     return rc;
 }
 
-int fb_cell_count(struct cell *c, int f, double latency_ms, bool warmup)
+int fb_cell_count(struct cell *c, int f, int mode, double latency_ms, bool warmup)
 {
     struct run *r = c->r;
     int rc = 0;
@@ -103,6 +106,7 @@ int fb_cell_count(struct cell *c, int f, double latency_ms, bool warmup)
         r->errors++;
     else if (!warmup && fb_sample_add(&c->lat, latency_ms) < 0)
         rc = FB_ENOMEM;
+    fb_obs_record(r->obs, r->cell_i, f, mode, !isnan(latency_ms), latency_ms / 1000.0);
     if (rc < 0 && c->rc == 0)
         c->rc = rc;
     fb_run_progress(r, c->pname, c->wname, false);

@@ -31,6 +31,7 @@ static int run_cell(struct run *r, const struct fb_cell *cell)
         c.wname = c.wbuf;
         c.kkey = (struct fb_ka_cellkey){cell->repetition, c.pname, ks};
     }
+    fb_obs_cell_begin(r->obs, r->cell_i, fb_workload_count(exp, r->trace));
     pthread_mutex_init(&c.lock, NULL);
     if ((c.seq = calloc((size_t)exp->n_functions, sizeof(*c.seq))) == NULL) {
         rc = FB_ENOMEM;
@@ -73,6 +74,64 @@ out:
         c.p->ops.free(c.pstate);
     free(c.seq);
     pthread_mutex_destroy(&c.lock);
+    return rc;
+}
+
+/* The run's series and their endpoint at opts->metrics_listen. */
+static int observe_start(struct run *r, const struct fb_cell *cells, struct fb_errbuf *eb)
+{
+    const struct fb_experiment *exp = r->exp;
+    struct fb_obs_cell *oc = calloc((size_t)r->n_cells + 1, sizeof(*oc));
+    char **ka = calloc((size_t)r->n_cells + 1, sizeof(*ka));
+    const char **fns = calloc((size_t)exp->n_functions + 1, sizeof(*fns));
+    int rc = FB_ENOMEM;
+
+    if (oc == NULL || ka == NULL || fns == NULL)
+        goto out;
+    for (int i = 0; i < r->n_cells; i++) {
+        const struct fb_cell *cell = &cells[i];
+        oc[i] = (struct fb_obs_cell){cell->repetition, exp->matrix.policies[cell->policy],
+                                     fb_warming_name(cell->warming), cell->warming};
+        /* As the rows name it (run_cell). */
+        if (cell->warming == FB_WARM_KEEPALIVE) {
+            if ((ka[i] = fb_strf("keep-alive:%s", exp->matrix.keepalive[cell->keepalive])) == NULL)
+                goto out;
+            oc[i].warming = ka[i];
+        }
+    }
+    for (int f = 0; f < exp->n_functions; f++)
+        fns[f] = exp->functions[f].name;
+    struct fb_obs_opts oo = {
+        .cells = oc,
+        .n_cells = r->n_cells,
+        .functions = fns,
+        .n_functions = exp->n_functions,
+        .start_unix_ms = fb_unix_ms(),
+        .expected = r->total,
+        .engine = r->eng, /* NULL in simulation: no node series */
+    };
+    if ((rc = fb_obs_new(&oo, &r->obs)) < 0)
+        goto out;
+    if ((rc = fb_obs_server_start(r->obs, r->opts->metrics_listen, &r->obs_server, eb)) < 0) {
+        char why[FB_ERRMSG_LEN];
+        snprintf(why, sizeof(why), "%s", eb->msg);
+        rc = fb_errf(eb, rc, "--metrics-listen %s", why);
+        goto out;
+    }
+    char url[128];
+    fb_obs_server_url(r->obs_server, url, sizeof(url));
+    fprintf(stderr, "faasbench: metrics at %s\n", url);
+    if (!fb_obs_server_loopback(r->obs_server))
+        fprintf(stderr,
+                "faasbench: warning: the metrics endpoint listens beyond this machine "
+                "(%s) and has no authentication\n",
+                r->opts->metrics_listen);
+out:
+    for (int i = 0; ka != NULL && i < r->n_cells; i++)
+        free(ka[i]);
+    free(ka);
+    free(oc);
+    free(fns);
     return rc;
 }
 
@@ -186,6 +245,10 @@ int fb_run(const struct fb_experiment *exp, const struct fb_run_opts *opts, char
     r.total = fb_workload_count(exp, r.trace) * n_cells;
     if ((rc = executor_begin(&r, eb)) < 0)
         goto out;
+    /* Before the run folder: an address that cannot be served stops the
+     * run before it has begun. */
+    if (opts->metrics_listen != NULL && (rc = observe_start(&r, cells, eb)) < 0)
+        goto out;
     if (opts->resume != NULL) {
         int done = 0;
         if ((r.cell_done = calloc((size_t)n_cells, sizeof(bool))) == NULL) {
@@ -199,6 +262,7 @@ int fb_run(const struct fb_experiment *exp, const struct fb_run_opts *opts, char
                     fb_runfolder_dir(r.rf), done, n_cells);
         /* What is left to do: the progress and its estimate count that. */
         r.total = r.total / n_cells * (n_cells - done);
+        fb_obs_run_expected(r.obs, r.total);
     } else {
         const char *root = opts->results_root != NULL ? opts->results_root : exp->results_dir;
         rc = simulate ? fb_sim_runfolder(r.sim, root, exp->name, &r.rf, eb)
@@ -248,6 +312,13 @@ out:
             fprintf(stderr, "faasbench: %s\n", ceb.msg);
         *run_dir = dir;
     }
+    /* Someone is watching: the last rows are theirs too, with one more
+     * scrape (not after a signal: that stops now). */
+    if (r.obs_server != NULL && !fb_run_stop && opts->metrics_linger_s > 0 &&
+        fb_obs_server_scrapes(r.obs_server) > 0)
+        fb_obs_server_wait_scrape(r.obs_server, opts->metrics_linger_s, &fb_run_stop);
+    fb_obs_server_stop(r.obs_server);
+    fb_obs_free(r.obs);
     fb_engine_free(r.eng);
     fb_sim_free(r.sim);
     free(r.cell_done);

@@ -17,6 +17,11 @@ struct fb_run_opts {
     /* Simulate instead of running on the experiment's nodes (NULL: real
      * nodes): the simulator's options, the node model among them. */
     const struct fb_sim_opts *simulate;
+    /* The metrics endpoint (docs/watching.md): its address, or NULL for
+     * none; and how long, at most, it stays up after the run for one more
+     * scrape when it has been scraped (0: not at all). */
+    const char *metrics_listen;
+    double metrics_linger_s;
 };
 
 /* Set to the signal number by the CLI's SIGINT/SIGTERM handler: the run

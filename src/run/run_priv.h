@@ -14,6 +14,8 @@
 #include "engine/engine.h"
 #include "experiment/matrix.h"
 #include "keepalive/keepalive.h"
+#include "observe/observe.h"
+#include "observe/server.h"
 #include "policies/policy.h"
 #include "report/stats.h"
 #include "run/run.h"
@@ -36,6 +38,9 @@ struct run {
     long done, errors, total;
     int cell_i, n_cells;
     bool tty;
+    /* the metrics endpoint, when asked for (NULL: none) */
+    struct fb_obs *obs;
+    struct fb_obs_server *obs_server;
 };
 
 /* One cell under way: what the executors report to. */
@@ -68,9 +73,9 @@ struct cell {
  * warmup_s. 0, or the first fatal error (also kept in c->rc). */
 int fb_cell_record(struct cell *c, int f, const struct fb_outcome *o, int64_t intended_ms,
                    bool warmup);
-/* fb_cell_record without the row: counted, its latency kept (NAN: it
- * failed), the progress. */
-int fb_cell_count(struct cell *c, int f, double latency_ms, bool warmup);
+/* fb_cell_record without the row: counted (mode -1: it ran nowhere), its
+ * latency kept (NAN: it failed), the progress. */
+int fb_cell_count(struct cell *c, int f, int mode, double latency_ms, bool warmup);
 /* An instance event of a keep-alive cell: a row for instances.csv, kept
  * until the cell is complete. (The executors call it one at a time.) */
 void fb_cell_ka_event(void *ctx, const struct fb_ka_event *ev);

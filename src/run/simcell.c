@@ -94,9 +94,9 @@ static int sink_record(void *ctx, int f, const struct fb_outcome *o, int64_t int
     return fb_cell_record(ctx, f, o, intended_ms, warmup);
 }
 
-static int sink_count(void *ctx, int f, double latency_ms, bool warmup)
+static int sink_count(void *ctx, int f, int mode, double latency_ms, bool warmup)
 {
-    return fb_cell_count(ctx, f, latency_ms, warmup);
+    return fb_cell_count(ctx, f, mode, latency_ms, warmup);
 }
 
 /* instances.csv follows --rows: every instance's events, none, or those of a

@@ -356,7 +356,7 @@ static void ka_event(void *ctx, const struct fb_inst *in, enum fb_inst_event ev,
 
 static void issue_next(struct run *r, int client);
 static void dispatch(struct run *r);
-static void done_counted(struct run *r, struct inv *v, double latency_ms);
+static void done_counted(struct run *r, struct inv *v, int mode, double latency_ms);
 
 /* The row of v and its end: its client issues again, its worker takes the
  * next arrival. */
@@ -394,7 +394,7 @@ static void no_node(struct run *r, struct inv *v, int why)
     struct fb_outcome o;
 
     if (r->c->want_row != NULL && !r->c->want_row(r->c->ctx)) {
-        done_counted(r, v, NAN);
+        done_counted(r, v, -1, NAN);
         return;
     }
     outcome_base(r, v, &o);
@@ -587,14 +587,14 @@ static void answer(struct run *r, struct inv *v)
 }
 
 /* The end of v with no row: counted, its latency kept. */
-static void done_counted(struct run *r, struct inv *v, double latency_ms)
+static void done_counted(struct run *r, struct inv *v, int mode, double latency_ms)
 {
     bool open = r->wl.ops->open_loop;
     int64_t start_ms = r->c->t0_unix_ms + (int64_t)(v->t_take * 1000.0 + 0.5);
 
     if (r->rc == 0) {
         bool warm = r->c->warmup(r->c->ctx, open, v->is.t_s, start_ms);
-        int rc = r->c->count(r->c->ctx, v->f, latency_ms, warm);
+        int rc = r->c->count(r->c->ctx, v->f, mode, latency_ms, warm);
         if (rc < 0)
             r->rc = rc;
     }
@@ -620,7 +620,7 @@ static void clean(struct run *r, struct inv *v)
     load_update(r, v->t.node);
     if (r->c->want_row != NULL && !r->c->want_row(r->c->ctx)) {
         wake(r);
-        done_counted(r, v, (v->t_run - v->t_take) * 1000.0);
+        done_counted(r, v, (int)v->t.mode, (v->t_run - v->t_take) * 1000.0);
         return;
     }
     outcome_base(r, v, &o);

@@ -76,10 +76,10 @@ struct fb_sim_cell {
     int (*record)(void *ctx, int f, const struct fb_outcome *o, int64_t intended_ms,
                   bool warmup);
     /* Whether the next finished invocation gets a row (NULL: every one);
-     * one that does not is only counted, with its latency (ms, NAN when it
-     * failed). */
+     * one that does not is only counted, with its mode (-1: it ran nowhere)
+     * and latency (ms, NAN when it failed). */
     bool (*want_row)(void *ctx);
-    int (*count)(void *ctx, int f, double latency_ms, bool warmup);
+    int (*count)(void *ctx, int f, int mode, double latency_ms, bool warmup);
     bool (*warmup)(void *ctx, bool open_loop, double t_s, int64_t start_ms);
     void (*event)(void *ctx, const struct fb_ka_event *ev);
 };

@@ -1,7 +1,9 @@
 /* test_run.c - the run loop on local nodes with harmless steps: every workload
- * type, the rows and run folder they leave, a SIGINT mid-cell, and its resume. */
+ * type, the rows and run folder they leave, a SIGINT mid-cell, and its resume;
+ * the metrics endpoint of a run, scraped while it runs. */
 #include <check.h>
 #include <csv.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +15,7 @@
 #include "results/invocation.h"
 #include "local_runtime.h"
 #include "run/run.h"
+#include "scrape.h"
 
 /* ---- an experiment file over 3 local nodes ---- */
 
@@ -169,19 +172,27 @@ static bool exists_in(const char *dir, const char *name)
     return ok;
 }
 
-/* Runs the experiment at x->path; returns fb_run's code, the folder in *dir. */
-static int run_exp(struct exp_file *x, const char *resume, char **dir)
+/* Runs the experiment at x->path with the options o (resume, the metrics
+ * endpoint); returns fb_run's code, the folder in *dir. */
+static int run_exp_opts(struct exp_file *x, struct fb_run_opts o, char **dir)
 {
     struct fb_experiment exp;
     struct fb_errbuf eb = {{0}};
-    struct fb_run_opts o = {.quiet = true, .no_plots = true, .resume = resume};
+    const char *resume = o.resume;
     char *cfg = resume != NULL ? fb_strf("%s/experiment.cfg", resume) : strdup(x->path);
 
+    o.quiet = o.no_plots = true;
     ck_assert_int_eq(fb_config_load(cfg, &exp, &eb), 0);
     int rc = fb_run(&exp, &o, dir, &eb);
     fb_experiment_free(&exp);
     free(cfg);
     return rc;
+}
+
+/* Runs the experiment at x->path; returns fb_run's code, the folder in *dir. */
+static int run_exp(struct exp_file *x, const char *resume, char **dir)
+{
+    return run_exp_opts(x, (struct fb_run_opts){.resume = resume}, dir);
 }
 
 /* Nothing left on the nodes: every warm container started was removed, and
@@ -527,6 +538,159 @@ START_TEST(interrupt_then_resume)
 }
 END_TEST
 
+/* ---- the metrics endpoint ---- */
+
+/* Scrapes 127.0.0.1:port every 20 ms while go is set (and, with
+ * until_stop, fb_run_stop is not): the last answer's body is kept. */
+struct scraper {
+    int port;
+    bool until_stop;
+    volatile bool go;
+    int answers;
+    double max_in_flight;
+    char *last;
+    pthread_t tid;
+};
+
+static void *scrape_main(void *arg)
+{
+    struct scraper *sc = arg;
+    while (sc->go && !(sc->until_stop && fb_run_stop)) {
+        struct scrape r;
+        if (scrape_get(sc->port, "GET", "/metrics", "application/openmetrics-text", &r)) {
+            ck_assert_int_eq(r.status, 200);
+            double f = scrape_sum(r.body, "faasbench_node_invocations_in_flight", NULL, NULL);
+            if (f > sc->max_in_flight)
+                sc->max_in_flight = f;
+            free(sc->last);
+            sc->last = r.body;
+            sc->answers++;
+        }
+        usleep(20 * 1000);
+    }
+    return NULL;
+}
+
+/* Threads of this process now. */
+static int threads_now(void)
+{
+    char line[256];
+    int n = -1;
+    FILE *f = fopen("/proc/self/status", "r");
+    ck_assert_ptr_nonnull(f);
+    while (fgets(line, sizeof(line), f) != NULL)
+        sscanf(line, "Threads: %d", &n);
+    fclose(f);
+    return n;
+}
+
+/* Scraped while it runs, the endpoint counts every row written, shows the
+ * invocations in flight, and answers one more scrape after the last row
+ * before the run returns; then nothing listens and no thread is left. */
+START_TEST(metrics_endpoint_follows_the_run)
+{
+    struct exp_file x;
+    struct rows r;
+    char *dir = NULL, listen[32];
+    struct scraper sc = {.port = scrape_free_port(), .go = true};
+
+    exp_init(&x);
+    exp_write(&x, " && sleep 0.02",
+              "matrix = { policies = [\"round-robin\", \"least-used\"]; warming = [\"warmed\"]; "
+              "invocations = 1; };\n"
+              "workload = { type = \"closed\"; clients = 3; invocations = 30; };");
+    snprintf(listen, sizeof(listen), "127.0.0.1:%d", sc.port);
+    ck_assert_int_eq(threads_now(), 1);
+    ck_assert_int_eq(pthread_create(&sc.tid, NULL, scrape_main, &sc), 0);
+    ck_assert_int_eq(
+        run_exp_opts(&x, (struct fb_run_opts){.metrics_listen = listen, .metrics_linger_s = 30},
+                     &dir),
+        0);
+    int answers = sc.answers;
+    sc.go = false;
+    pthread_join(sc.tid, NULL);
+    read_rows(dir, &r);
+    ck_assert_int_eq(r.n, 60);
+    ck_assert_int_gt(answers, 0);
+    ck_assert_ptr_nonnull(sc.last);
+    ck_assert_double_eq(scrape_sum(sc.last, "faasbench_invocations_total", NULL, NULL), r.n);
+    ck_assert_double_eq(scrape_sum(sc.last, "faasbench_invocations_total", "outcome=\"ok\"", NULL),
+                        r.n - r.errors);
+    ck_assert_double_eq(scrape_sum(sc.last, "faasbench_cell_index", NULL, NULL), 2);
+    ck_assert_double_eq(scrape_sum(sc.last, "faasbench_cell_invocations", NULL, NULL), 30);
+    ck_assert_double_eq(scrape_sum(sc.last, "faasbench_run_invocations_expected", NULL, NULL), 60);
+    ck_assert_double_eq(scrape_sum(sc.last, "faasbench_node_up", NULL, NULL), 3);
+    /* Three clients: calls were seen in flight at some scrape. */
+    ck_assert_double_gt(sc.max_in_flight, 0);
+    struct scrape after;
+    ck_assert(!scrape_get(sc.port, "GET", "/metrics", NULL, &after));
+    ck_assert_int_eq(threads_now(), 1);
+    free(sc.last);
+    free(dir);
+    lrt_free(&x.rt);
+}
+END_TEST
+
+/* A run stopped by SIGINT stops its endpoint at once: no wait for another
+ * scrape, however long the linger (this test's timeout is shorter). */
+START_TEST(metrics_endpoint_stops_on_interrupt)
+{
+    struct exp_file x;
+    char *dir = NULL, *extra, listen[32];
+    struct sigaction sa = {0}, old;
+    struct scraper sc = {.port = scrape_free_port(), .go = true, .until_stop = true};
+
+    sa.sa_handler = on_sigint;
+    sigemptyset(&sa.sa_mask);
+    ck_assert_int_eq(sigaction(SIGINT, &sa, &old), 0);
+    fb_run_stop = 0;
+    exp_init(&x);
+    /* The 10th run step sends SIGINT, after 0.3 s of scrapes. */
+    extra = fb_strf("; s=$?; if [ $(grep -c '^run ' %s/log) -eq 10 ]; then sleep 0.3; "
+                    "kill -INT $PPID; fi; exit $s",
+                    x.rt.dir);
+    exp_write(&x, extra,
+              "matrix = { policies = [\"round-robin\"]; warming = [\"cold\"]; "
+              "invocations = 20; };");
+    free(extra);
+    snprintf(listen, sizeof(listen), "127.0.0.1:%d", sc.port);
+    ck_assert_int_eq(pthread_create(&sc.tid, NULL, scrape_main, &sc), 0);
+    ck_assert_int_eq(
+        run_exp_opts(&x, (struct fb_run_opts){.metrics_listen = listen, .metrics_linger_s = 600},
+                     &dir),
+        FB_EINTR);
+    pthread_join(sc.tid, NULL);
+    ck_assert_int_gt(sc.answers, 0);
+    struct scrape after;
+    ck_assert(!scrape_get(sc.port, "GET", "/metrics", NULL, &after));
+    ck_assert_int_eq(threads_now(), 1);
+    free(sc.last);
+    free(dir);
+    lrt_free(&x.rt);
+    sigaction(SIGINT, &old, NULL);
+    fb_run_stop = 0;
+}
+END_TEST
+
+/* An address that cannot be served stops the run before anything runs. */
+START_TEST(metrics_endpoint_bad_address)
+{
+    struct exp_file x;
+    char *dir = NULL;
+
+    exp_init(&x);
+    exp_write(&x, NULL,
+              "matrix = { policies = [\"round-robin\"]; warming = [\"cold\"]; "
+              "invocations = 1; };");
+    ck_assert_int_eq(
+        run_exp_opts(&x, (struct fb_run_opts){.metrics_listen = "127.0.0.1:99999"}, &dir),
+        FB_EINVAL);
+    ck_assert_ptr_null(dir);
+    ck_assert_int_eq(lrt_count(&x.rt, "run "), 0);
+    lrt_free(&x.rt);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("run");
@@ -539,6 +703,9 @@ static Suite *suite(void)
     tcase_add_test(tc, trace_work_and_warmup);
     tcase_add_test(tc, closed_work_defaults_and_warmup);
     tcase_add_test(tc, interrupt_then_resume);
+    tcase_add_test(tc, metrics_endpoint_follows_the_run);
+    tcase_add_test(tc, metrics_endpoint_stops_on_interrupt);
+    tcase_add_test(tc, metrics_endpoint_bad_address);
     suite_add_tcase(s, tc);
     return s;
 }
