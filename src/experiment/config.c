@@ -500,7 +500,7 @@ static const struct fb_cfg_key simulate_keys[] = {
      .help = "simulated nodes, shaped like the first of nodes (0: the nodes listed)"},
     {.name = "rows", .kind = FB_CFG_ENUM, .def = "\"all\"", .choices = &fb_sim_rows_enum,
      AT(struct fb_simulate_cfg, rows),
-     .help = "which invocations get a row; the summaries count every one"},
+     .help = "which invocations get a row; summaries, comparisons and findings count every one"},
     {.name = "sample", .kind = FB_CFG_NUMBER, .def = "0.01", .min = 0, .max = 1,
      .flags = FB_CFG_MIN_OPEN, AT(struct fb_simulate_cfg, sample),
      .help = "rows = \"sample\": the share of invocations with a row (seeded)"},

@@ -769,6 +769,36 @@ static void run_plots(const char *run_dir)
                 WIFEXITED(status) ? "failed" : "was killed");
 }
 
+/* ---- summaries gathered as a run goes ---- */
+
+struct fb_summaries {
+    struct report r;
+    bool filled;
+};
+
+int fb_summaries_new(struct fb_summaries **out)
+{
+    return (*out = calloc(1, sizeof(**out))) != NULL ? 0 : FB_ENOMEM;
+}
+
+int fb_summaries_add(struct fb_summaries *s, struct fb_cellfn *c)
+{
+    return report_cell(&s->r, c, NULL);
+}
+
+size_t fb_summaries_count(const struct fb_summaries *s)
+{
+    return s->r.n_rows;
+}
+
+void fb_summaries_free(struct fb_summaries *s)
+{
+    if (s == NULL)
+        return;
+    report_free(&s->r);
+    free(s);
+}
+
 int fb_report_write(const char *run_dir, const struct fb_report_opts *o, struct fb_errbuf *eb)
 {
     static const struct fb_report_opts defaults = {0};
@@ -807,15 +837,23 @@ int fb_report_write(const char *run_dir, const struct fb_report_opts *o, struct 
             goto out;
         }
     }
-    if ((rc = fb_invocations_scan(run_dir, report_cell, &r, eb)) < 0)
+    struct report *rep = &r;
+    if (o->summaries != NULL) {
+        /* Cells gathered as the run went, in place of invocations.csv's. */
+        struct fb_summaries *s = (struct fb_summaries *)o->summaries;
+        rep = &s->r;
+        if (!s->filled && ((rc = fill_per_node(rep)) < 0 || (rc = find_differences(rep)) < 0))
+            goto out;
+        s->filled = true;
+    } else if ((rc = fb_invocations_scan(run_dir, report_cell, &r, eb)) < 0 ||
+               (rc = fill_per_node(&r)) < 0 || (rc = find_differences(&r)) < 0) {
         goto out;
-    if ((rc = fill_per_node(&r)) < 0 || (rc = find_differences(&r)) < 0)
-        goto out;
-    if ((rc = replace_file(run_dir, "summary.csv", summary_csv, &r, eb)) < 0 ||
-        (rc = replace_file(run_dir, "summary.txt", summary_txt, &r, eb)) < 0 ||
-        (rc = replace_file(run_dir, "comparison.csv", comparison_csv, &r, eb)) < 0 ||
-        (rc = replace_file(run_dir, "comparison.txt", comparison_txt, &r, eb)) < 0 ||
-        (rc = replace_file(run_dir, "findings.csv", findings_csv, &r, eb)) < 0)
+    }
+    if ((rc = replace_file(run_dir, "summary.csv", summary_csv, rep, eb)) < 0 ||
+        (rc = replace_file(run_dir, "summary.txt", summary_txt, rep, eb)) < 0 ||
+        (rc = replace_file(run_dir, "comparison.csv", comparison_csv, rep, eb)) < 0 ||
+        (rc = replace_file(run_dir, "comparison.txt", comparison_txt, rep, eb)) < 0 ||
+        (rc = replace_file(run_dir, "findings.csv", findings_csv, rep, eb)) < 0)
         goto out;
     if ((metrics = fb_strf("%s/metrics.csv", run_dir)) == NULL) {
         rc = FB_ENOMEM;
@@ -827,8 +865,8 @@ int fb_report_write(const char *run_dir, const struct fb_report_opts *o, struct 
         if ((rc = replace_file(run_dir, "metrics_table.txt", metrics_txt, &m, eb)) < 0)
             goto out;
     }
-    if (o->echo != NULL && r.n_rows > 0)
-        fb_summary_write_table(o->echo, r.rows, r.n_rows);
+    if (o->echo != NULL && rep->n_rows > 0)
+        fb_summary_write_table(o->echo, rep->rows, rep->n_rows);
     if (!o->no_plots)
         run_plots(run_dir);
 out:

@@ -18,7 +18,26 @@ struct fb_report_opts {
      * holding it is used. */
     const char *reference;
     FILE *echo;            /* when not NULL, summary.txt's text also goes here */
+    /* When set, summaries, comparisons and findings come from these cells,
+     * gathered while the run went (a simulated run whose invocations did not
+     * all get a row), not from invocations.csv; with it, reference must be
+     * NULL (each function's first cell is its reference). Plots are still
+     * drawn from the rows there are. */
+    const struct fb_summaries *summaries;
 };
+
+/* The cells of a run gathered while it goes, one per cell and function,
+ * from what an executor counted of every invocation (report/scan.h's struct
+ * fb_cellfn, its samples sorted), in the order invocations.csv would have
+ * listed them. */
+struct fb_summaries;
+struct fb_cellfn;
+int fb_summaries_new(struct fb_summaries **out);
+/* Adds c; its samples must be sorted ascending, and may be taken. 0 or
+ * FB_ENOMEM. */
+int fb_summaries_add(struct fb_summaries *s, struct fb_cellfn *c);
+size_t fb_summaries_count(const struct fb_summaries *s);
+void fb_summaries_free(struct fb_summaries *s);
 
 /* The level of findings.csv's "significant": Holm-adjusted p below it (and
  * the ratio's 95 % CI above 1). */

@@ -245,6 +245,8 @@ int fb_run(const struct fb_experiment *exp, const struct fb_run_opts *opts, char
     r.total = fb_workload_count(exp, r.trace) * n_cells;
     if ((rc = executor_begin(&r, eb)) < 0)
         goto out;
+    if (simulate && (rc = fb_sim_gathering_new(&r)) < 0)
+        goto out;
     /* Before the run folder: an address that cannot be served stops the
      * run before it has begun. */
     if (opts->metrics_listen != NULL && (rc = observe_start(&r, cells, eb)) < 0)
@@ -302,7 +304,8 @@ int fb_run(const struct fb_experiment *exp, const struct fb_run_opts *opts, char
 out:
     if (r.rf != NULL) {
         struct fb_report_opts ro = {.no_plots = opts->no_plots,
-                                    .echo = opts->quiet ? NULL : stdout};
+                                    .echo = opts->quiet ? NULL : stdout,
+                                    .summaries = r.summaries};
         struct fb_errbuf ceb = {{0}};
         char *dir = strdup(fb_runfolder_dir(r.rf));
         /* Leaves every node clean: warm containers and pulled images go. */
@@ -320,6 +323,7 @@ out:
     fb_obs_server_stop(r.obs_server);
     fb_obs_free(r.obs);
     fb_engine_free(r.eng);
+    fb_sim_gathering_free(&r);
     fb_sim_free(r.sim);
     free(r.cell_done);
     fb_trace_close(r.trace);

@@ -30,6 +30,8 @@ struct run {
     struct fb_engine *eng;   /* real nodes; NULL in simulation */
     struct fb_sim *sim;      /* simulated nodes; NULL on real ones */
     int64_t sim_clock_ms;    /* simulation: the virtual unix ms the next cell starts at */
+    struct gathering *gathering;     /* simulation without every row: the cell's summaries */
+    struct fb_summaries *summaries;  /* ... and every finished cell's, for summary.csv */
     struct fb_trace_reader *trace; /* trace workload: the file, checked once, replayed per cell */
     struct fb_runfolder *rf;
     bool *cell_done;         /* resume: cells already complete */
@@ -98,5 +100,10 @@ int fb_sim_write_environment(struct fb_sim *s, struct fb_runfolder *rf,
                              const struct fb_experiment *exp, time_t started,
                              struct fb_errbuf *eb);
 int fb_sim_write_nodes(struct fb_sim *s, struct fb_runfolder *rf, struct fb_errbuf *eb);
+/* A simulated run whose invocations do not all get a row gathers every
+ * invocation's figures into summaries (the report's summary.csv): made
+ * before the first cell, freed after the report. 0 or FB_ENOMEM. */
+int fb_sim_gathering_new(struct run *r);
+void fb_sim_gathering_free(struct run *r);
 
 #endif

@@ -1,10 +1,12 @@
 /* simcell.c - the run loop's side of a simulated run: its run folder (named
  * and described as simulated), and each cell handed to the simulator with
  * the cell's bookkeeping as its sink. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "report/scan.h"
 #include "run/run_priv.h"
 
 int fb_sim_runfolder(struct fb_sim *s, const char *root, const char *name,
@@ -88,15 +90,217 @@ static bool sink_want_row(void *ctx)
     return keep_row(c->r->opts->simulate, c->seed, (uint64_t)c->r->done);
 }
 
+/* ---- the summaries of a run whose invocations do not all get a row ----
+ * Every invocation, with a row or not, adds to its function's summary of the
+ * cell, as the row reader (report/scan.c) would have from its row; at the
+ * cell's end each becomes a summary row (bounded memory: report/stats.h's
+ * samples) and the report writes summary.csv from them. */
+
+struct gather {
+    size_t rows, errors, warmup, mode_count[3];
+    struct fb_sample lat, phase[FB_NPHASES];
+    size_t *per_node;
+};
+
+struct gathering {
+    struct gather *fn;   /* per function */
+    int *order;          /* the cell's functions in the order they first ended */
+    int n_order, n_fns, n_nodes;
+    bool open;           /* some invocation's start is not its arrival */
+};
+
+/* A figure as its row holds it (invocations.csv writes ms to 3 decimals):
+ * otherwise sums' rounding noise would split the ties the tests count. */
+static double as_written(double ms)
+{
+    return round(ms * 1000.0) / 1000.0;
+}
+
+static int gather_add(struct cell *c, const struct fb_sim_result *x, bool warmup)
+{
+    struct gathering *g = c->r->gathering;
+    struct gather *a = &g->fn[x->function];
+    int rc = 0;
+
+    if (x->intended_ms != x->start_ms)
+        g->open = true;
+    if (a->rows + a->warmup == 0)
+        g->order[g->n_order++] = x->function;
+    if (warmup) {
+        a->warmup++;
+        return 0;
+    }
+    a->rows++;
+    if (x->node >= 0)
+        a->per_node[x->node]++;
+    if (x->mode >= 0 && x->mode < 3)
+        a->mode_count[x->mode]++;
+    if (x->failed) {
+        a->errors++;
+        return 0;
+    }
+    double queue = (double)(x->start_ms - x->intended_ms);
+    double lat = as_written(x->latency_ms);
+    const double phase[FB_NPHASES] = {
+        [FB_PHASE_SELECT] = as_written(x->select_ms), [FB_PHASE_PULL] = as_written(x->pull_ms),
+        [FB_PHASE_RUN] = as_written(x->run_ms), [FB_PHASE_CLEANUP] = as_written(x->cleanup_ms),
+        [FB_PHASE_OVERHEAD] = lat - as_written(x->node_exec_ms),
+        [FB_PHASE_CREATE] = as_written(x->create_ms), [FB_PHASE_READY] = as_written(x->ready_ms),
+        [FB_PHASE_INIT] = as_written(x->init_ms), [FB_PHASE_INVOKE] = as_written(x->invoke_ms),
+        [FB_PHASE_HANDLER] = as_written(x->handler_ms), [FB_PHASE_QUEUE] = queue,
+        [FB_PHASE_CLIENT] = queue + lat,
+    };
+    rc |= fb_sample_add(&a->lat, lat);
+    for (int p = 0; p < FB_NPHASES; p++)
+        if (!isnan(phase[p]))
+            rc |= fb_sample_add(&a->phase[p], phase[p]);
+    return rc < 0 ? FB_ENOMEM : 0;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static void sort_sample(struct fb_sample *s)
+{
+    if (s->n > 1)
+        qsort(s->v, s->n, sizeof(double), cmp_double);
+}
+
+/* The cell's summaries, one row per function that ran, then cleared. */
+static int gather_flush(struct cell *c)
+{
+    struct run *r = c->r;
+    struct gathering *g = r->gathering;
+    const char **nodes = calloc((size_t)g->n_nodes, sizeof(*nodes));
+    int rc = 0;
+
+    if (nodes == NULL)
+        return FB_ENOMEM;
+    for (int i = 0; i < g->n_nodes; i++)
+        nodes[i] = fb_sim_node_name(r->sim, i);
+    /* In the order invocations.csv would list them: as each first ended. */
+    for (int k = 0; k < g->n_order; k++) {
+        int f = g->order[k];
+        struct gather *a = &g->fn[f];
+        if (rc == 0) {
+            struct fb_cellfn cf = {0};
+            if (!g->open) {
+                fb_sample_clear(&a->phase[FB_PHASE_QUEUE]);
+                fb_sample_clear(&a->phase[FB_PHASE_CLIENT]);
+            }
+            sort_sample(&a->lat);
+            for (int p = 0; p < FB_NPHASES; p++)
+                sort_sample(&a->phase[p]);
+            cf.run_id = fb_runfolder_id(r->rf);
+            cf.repetition = c->cell->repetition;
+            cf.policy = c->pname;
+            cf.warming = c->wname;
+            cf.function = r->exp->functions[f].name;
+            cf.rows = a->rows;
+            cf.errors = a->errors;
+            cf.warmup = a->warmup;
+            memcpy(cf.mode_count, a->mode_count, sizeof(cf.mode_count));
+            cf.lat = a->lat;
+            memcpy(cf.phase, a->phase, sizeof(cf.phase));
+            cf.per_node = a->per_node;
+            cf.nodes = nodes;
+            cf.n_nodes = (size_t)g->n_nodes;
+            cf.open_loop = g->open;
+            rc = fb_summaries_add(r->summaries, &cf);
+            a->lat = cf.lat; /* the first cell's is kept as the reference */
+        }
+        fb_sample_free(&a->lat);
+        for (int p = 0; p < FB_NPHASES; p++)
+            fb_sample_free(&a->phase[p]);
+        memset(a->per_node, 0, sizeof(size_t) * (size_t)g->n_nodes);
+        a->rows = a->errors = a->warmup = 0;
+        memset(a->mode_count, 0, sizeof(a->mode_count));
+    }
+    g->n_order = 0;
+    g->open = false;
+    free(nodes);
+    return rc;
+}
+
+int fb_sim_gathering_new(struct run *r)
+{
+    struct gathering *g;
+    int n = fb_sim_n_nodes(r->sim);
+
+    if (r->opts->simulate->rows == FB_SIM_ROWS_ALL)
+        return 0;
+    if ((g = calloc(1, sizeof(*g))) == NULL ||
+        (g->fn = calloc((size_t)r->exp->n_functions, sizeof(*g->fn))) == NULL ||
+        (g->order = calloc((size_t)r->exp->n_functions, sizeof(*g->order))) == NULL) {
+        if (g != NULL)
+            free(g->fn);
+        free(g);
+        return FB_ENOMEM;
+    }
+    g->n_fns = r->exp->n_functions;
+    g->n_nodes = n;
+    r->gathering = g;
+    for (int f = 0; f < g->n_fns; f++)
+        if ((g->fn[f].per_node = calloc((size_t)(n > 0 ? n : 1), sizeof(size_t))) == NULL)
+            return FB_ENOMEM;
+    return fb_summaries_new(&r->summaries);
+}
+
+void fb_sim_gathering_free(struct run *r)
+{
+    struct gathering *g = r->gathering;
+
+    if (g != NULL) {
+        for (int f = 0; f < g->n_fns; f++) {
+            fb_sample_free(&g->fn[f].lat);
+            for (int p = 0; p < FB_NPHASES; p++)
+                fb_sample_free(&g->fn[f].phase[p]);
+            free(g->fn[f].per_node);
+        }
+        free(g->fn);
+        free(g->order);
+        free(g);
+    }
+    r->gathering = NULL;
+    fb_summaries_free(r->summaries);
+    r->summaries = NULL;
+}
+
+/* ---- the sink ---- */
+
 static int sink_record(void *ctx, int f, const struct fb_outcome *o, int64_t intended_ms,
                        bool warmup)
 {
-    return fb_cell_record(ctx, f, o, intended_ms, warmup);
+    struct cell *c = ctx;
+    int rc;
+
+    if (c->r->gathering != NULL) {
+        struct fb_sim_result x = {
+            .function = f, .node = o->node_name != NULL ? o->node : -1,
+            .mode = o->node_name != NULL ? (int)o->mode : -1, .failed = o->error[0] != '\0',
+            .start_ms = o->start_ms, .intended_ms = intended_ms > 0 ? intended_ms : o->start_ms,
+            .select_ms = o->select_ms, .pull_ms = o->pull_ms, .run_ms = o->run_ms,
+            .cleanup_ms = o->cleanup_ms, .latency_ms = o->latency_ms,
+            .node_exec_ms = o->node_exec_ms, .create_ms = o->create_ms,
+            .ready_ms = o->ready_ms, .init_ms = o->init_ms, .invoke_ms = o->invoke_ms,
+            .handler_ms = o->handler_ms};
+        if ((rc = gather_add(c, &x, warmup)) < 0)
+            return rc;
+    }
+    return fb_cell_record(c, f, o, intended_ms, warmup);
 }
 
-static int sink_count(void *ctx, int f, int mode, double latency_ms, bool warmup)
+static int sink_count(void *ctx, const struct fb_sim_result *x, bool warmup)
 {
-    return fb_cell_count(ctx, f, mode, latency_ms, warmup);
+    struct cell *c = ctx;
+    int rc = gather_add(c, x, warmup);
+
+    if (rc < 0)
+        return rc;
+    return fb_cell_count(c, x->function, x->mode, x->failed ? NAN : x->latency_ms, warmup);
 }
 
 /* instances.csv follows --rows: every instance's events, none, or those of a
@@ -149,5 +353,8 @@ int fb_sim_cell(struct cell *c)
     c->t0_unix_ms = sc.t0_unix_ms;
     int rc = fb_sim_run_cell(r->sim, &sc, &c->ko, &end_s);
     r->sim_clock_ms += (int64_t)(end_s * 1000.0) + gap_ms;
+    /* A cell cut short is not summarized: a resume runs it again. */
+    if (rc == 0 && r->gathering != NULL && !fb_run_stop)
+        rc = gather_flush(c);
     return rc;
 }

@@ -356,7 +356,7 @@ static void ka_event(void *ctx, const struct fb_inst *in, enum fb_inst_event ev,
 
 static void issue_next(struct run *r, int client);
 static void dispatch(struct run *r);
-static void done_counted(struct run *r, struct inv *v, int mode, double latency_ms);
+static void done_counted(struct run *r, struct inv *v, const struct fb_sim_result *res);
 
 /* The row of v and its end: its client issues again, its worker takes the
  * next arrival. */
@@ -394,7 +394,15 @@ static void no_node(struct run *r, struct inv *v, int why)
     struct fb_outcome o;
 
     if (r->c->want_row != NULL && !r->c->want_row(r->c->ctx)) {
-        done_counted(r, v, -1, NAN);
+        struct fb_sim_result res = {.function = v->f, .node = -1, .mode = -1, .failed = true};
+        res.start_ms = r->c->t0_unix_ms + (int64_t)llround(v->t_take * 1000.0);
+        res.intended_ms = r->wl.ops->open_loop
+                              ? r->c->t0_unix_ms + (int64_t)llround(v->is.t_s * 1000.0)
+                              : res.start_ms;
+        res.select_ms = res.latency_ms = (r->T - v->t_take) * 1000.0;
+        res.node_exec_ms = res.create_ms = res.ready_ms = res.init_ms = res.invoke_ms =
+            res.handler_ms = NAN;
+        done_counted(r, v, &res);
         return;
     }
     outcome_base(r, v, &o);
@@ -586,15 +594,14 @@ static void answer(struct run *r, struct inv *v)
     schedule(r, r->T + v->cleanup / 1000.0, EV_CLEAN, v, 0);
 }
 
-/* The end of v with no row: counted, its latency kept. */
-static void done_counted(struct run *r, struct inv *v, int mode, double latency_ms)
+/* The end of v with no row: its numbers handed over. */
+static void done_counted(struct run *r, struct inv *v, const struct fb_sim_result *res)
 {
     bool open = r->wl.ops->open_loop;
-    int64_t start_ms = r->c->t0_unix_ms + (int64_t)(v->t_take * 1000.0 + 0.5);
 
     if (r->rc == 0) {
-        bool warm = r->c->warmup(r->c->ctx, open, v->is.t_s, start_ms);
-        int rc = r->c->count(r->c->ctx, v->f, mode, latency_ms, warm);
+        bool warm = r->c->warmup(r->c->ctx, open, v->is.t_s, res->start_ms);
+        int rc = r->c->count(r->c->ctx, res, warm);
         if (rc < 0)
             r->rc = rc;
     }
@@ -608,53 +615,80 @@ static void done_counted(struct run *r, struct inv *v, int mode, double latency_
     inv_free(r, v);
 }
 
+/* v's numbers: its phases from its times. */
+static void result_of(const struct run *r, const struct inv *v, struct fb_sim_result *res)
+{
+    const struct fb_function_cfg *fn = &r->s->exp->functions[v->f];
+    bool resident = fn->resident || r->c->k != NULL;
+    bool open = r->wl.ops->open_loop;
+
+    res->function = v->f;
+    res->node = v->t.node;
+    res->mode = (int)v->t.mode;
+    res->failed = false;
+    res->start_ms = r->c->t0_unix_ms + (int64_t)llround(v->t_take * 1000.0);
+    res->intended_ms = open ? r->c->t0_unix_ms + (int64_t)llround(v->is.t_s * 1000.0)
+                            : res->start_ms;
+    res->select_ms = (v->t_ok - v->t_take) * 1000.0;
+    res->pull_ms = v->pull;
+    res->run_ms = (v->t_run - v->t_ok) * 1000.0 - v->pull;
+    res->cleanup_ms = v->cleanup;
+    res->latency_ms = res->select_ms + res->pull_ms + res->run_ms;
+    res->node_exec_ms = res->latency_ms - v->overhead;
+    if (res->node_exec_ms < 0)
+        res->node_exec_ms = 0;
+    res->create_ms = res->ready_ms = res->init_ms = res->invoke_ms = res->handler_ms = NAN;
+    if (resident) {
+        res->create_ms = v->create;
+        res->ready_ms = v->ready;
+        res->init_ms = v->init;
+        res->invoke_ms = res->run_ms - v->create - v->ready;
+        res->handler_ms = v->handler;
+    }
+}
+
 static void clean(struct run *r, struct inv *v)
 {
     struct fb_attempt_end end = {0};
     const struct fb_function_cfg *fn = &r->s->exp->functions[v->f];
-    bool resident = fn->resident || r->c->k != NULL;
+    struct fb_sim_result res;
     struct fb_outcome o;
-    char cname[128];
 
     fb_cluster_finish(r->cl, r->c->p, r->c->pstate, &v->t, now_w(r), &end);
     load_update(r, v->t.node);
+    result_of(r, v, &res);
+    wake(r);
     if (r->c->want_row != NULL && !r->c->want_row(r->c->ctx)) {
-        wake(r);
-        done_counted(r, v, (int)v->t.mode, (v->t_run - v->t_take) * 1000.0);
+        done_counted(r, v, &res);
         return;
     }
     outcome_base(r, v, &o);
-    o.node = v->t.node;
-    o.node_name = r->s->names[v->t.node];
+    o.node = res.node;
+    o.node_name = r->s->names[res.node];
     o.mode = v->t.mode;
     o.exit_status = 0;
-    o.select_ms = (v->t_ok - v->t_take) * 1000.0;
-    o.pull_ms = v->pull;
-    o.run_ms = (v->t_run - v->t_ok) * 1000.0 - v->pull;
-    o.cleanup_ms = v->cleanup;
-    o.latency_ms = o.select_ms + o.pull_ms + o.run_ms;
-    o.total_ms = o.latency_ms + o.cleanup_ms;
-    o.node_exec_ms = o.latency_ms - v->overhead;
-    if (o.node_exec_ms < 0)
-        o.node_exec_ms = 0;
+    o.select_ms = res.select_ms;
+    o.pull_ms = res.pull_ms;
+    o.run_ms = res.run_ms;
+    o.cleanup_ms = res.cleanup_ms;
+    o.latency_ms = res.latency_ms;
+    o.total_ms = res.latency_ms + res.cleanup_ms;
+    o.node_exec_ms = res.node_exec_ms;
     o.cpu_pct = o.ram_pct = NAN;
     if (r->c->k != NULL)
         o.room_ms = o.select_ms;
-    if (resident) {
-        o.create_ms = v->create;
-        o.ready_ms = v->ready;
-        o.init_ms = v->init;
-        o.invoke_ms = o.run_ms - v->create - v->ready;
-        o.handler_ms = v->handler;
-    }
+    o.create_ms = res.create_ms;
+    o.ready_ms = res.ready_ms;
+    o.init_ms = res.init_ms;
+    o.invoke_ms = res.invoke_ms;
+    o.handler_ms = res.handler_ms;
     if (r->c->k != NULL)
-        snprintf(cname, sizeof(cname), "faasbench-ka-%s-sim-%d", fn->name, v->inst_id);
+        snprintf(o.instance, sizeof(o.instance), "faasbench-ka-%s-sim-%d", fn->name, v->inst_id);
     else if (v->t.mode == FB_WARM_WARMED)
-        snprintf(cname, sizeof(cname), "faasbench-warm-%s-sim", fn->name);
+        snprintf(o.instance, sizeof(o.instance), "faasbench-warm-%s-sim", fn->name);
     else
-        snprintf(cname, sizeof(cname), "faasbench-%s-sim-%ld", fn->name, ++r->seq_name);
-    snprintf(o.instance, sizeof(o.instance), "%s", cname);
-    wake(r);
+        snprintf(o.instance, sizeof(o.instance), "faasbench-%s-sim-%ld", fn->name,
+                 ++r->seq_name);
     done(r, v, &o);
 }
 

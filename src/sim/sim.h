@@ -59,6 +59,17 @@ void fb_sim_describe_nodes(const struct fb_sim *s, char *buf, size_t n);
  * (2000-01-01T00:00:00Z), so that its rows do not depend on when it ran. */
 #define FB_SIM_EPOCH_MS 946684800000LL
 
+/* What one simulated invocation did, for an invocation that gets no row:
+ * the numbers of its row without its strings. */
+struct fb_sim_result {
+    int function;
+    int node, mode;       /* -1: it ran nowhere */
+    bool failed;
+    int64_t start_ms, intended_ms; /* intended: start when it had no arrival time */
+    double select_ms, pull_ms, run_ms, cleanup_ms, latency_ms, node_exec_ms;
+    double create_ms, ready_ms, init_ms, invoke_ms, handler_ms; /* NAN: not resident */
+};
+
 /* One cell: what it runs and where its results go. */
 struct fb_sim_cell {
     const struct fb_policy *p;
@@ -76,10 +87,9 @@ struct fb_sim_cell {
     int (*record)(void *ctx, int f, const struct fb_outcome *o, int64_t intended_ms,
                   bool warmup);
     /* Whether the next finished invocation gets a row (NULL: every one);
-     * one that does not is only counted, with its mode (-1: it ran nowhere)
-     * and latency (ms, NAN when it failed). */
+     * one that does not is handed over as its numbers. */
     bool (*want_row)(void *ctx);
-    int (*count)(void *ctx, int f, int mode, double latency_ms, bool warmup);
+    int (*count)(void *ctx, const struct fb_sim_result *res, bool warmup);
     bool (*warmup)(void *ctx, bool open_loop, double t_s, int64_t start_ms);
     void (*event)(void *ctx, const struct fb_ka_event *ev);
 };
