@@ -14,6 +14,8 @@
 #include "results/columns.h"
 #include "run/run.h"
 #include "transport/transport.h"
+#include "workload/trace.h"
+#include "workload/workload.h"
 
 static void usage(FILE *f)
 {
@@ -273,14 +275,31 @@ int main(int argc, char **argv)
         opts.simulate = &sim;
     }
     if (simulate) {
-        /* The model must fit the experiment before anything runs. */
+        /* The model must fit the experiment (the functions its workload
+         * calls) before anything runs. */
         struct fb_sim *s = NULL;
-        if (fb_sim_new(&exp, &sim, &s, &eb) < 0) {
+        struct fb_sim_opts so = sim;
+        struct fb_trace_reader *tr = NULL;
+        size_t *calls = NULL;
+        int rc = 0;
+        if (exp.workload.kind == FB_WORKLOAD_TRACE) {
+            if ((calls = calloc((size_t)exp.n_functions, sizeof(*calls))) == NULL)
+                rc = fb_errf(&eb, FB_ENOMEM, "out of memory");
+            if (rc == 0 && (rc = fb_workload_open_trace(&exp, &tr, &eb)) == 0 &&
+                (rc = fb_trace_calls(tr, calls)) < 0)
+                fb_errf(&eb, rc, "%s", fb_trace_error(tr));
+            so.calls = calls;
+        }
+        if (rc == 0)
+            rc = fb_sim_new(&exp, &so, &s, &eb);
+        fb_sim_free(s);
+        fb_trace_close(tr);
+        free(calls);
+        if (rc < 0) {
             fprintf(stderr, "faasbench: %s\n", eb.msg);
             fb_experiment_free(&exp);
             return 2;
         }
-        fb_sim_free(s);
     }
     if (check_only) {
         struct fb_cell *cells = NULL;

@@ -163,8 +163,22 @@ static int executor_begin(struct run *r, struct fb_errbuf *eb)
     const struct fb_experiment *exp = r->exp;
     int rc;
 
-    if (r->opts->simulate != NULL)
-        return fb_sim_new(exp, r->opts->simulate, &r->sim, eb);
+    if (r->opts->simulate != NULL) {
+        struct fb_sim_opts so = *r->opts->simulate;
+        size_t *calls = NULL;
+        if (r->trace != NULL && so.calls == NULL) {
+            if ((calls = calloc((size_t)exp->n_functions, sizeof(*calls))) == NULL)
+                return FB_ENOMEM;
+            if ((rc = fb_trace_calls(r->trace, calls)) < 0) {
+                free(calls);
+                return fb_errf(eb, rc, "%s", fb_trace_error(r->trace));
+            }
+            so.calls = calls;
+        }
+        rc = fb_sim_new(exp, &so, &r->sim, eb);
+        free(calls);
+        return rc;
+    }
     struct fb_engine_opts eo;
     fb_engine_opts_init(&eo, exp);
     eo.stop = &fb_run_stop;
@@ -196,33 +210,6 @@ static void nodes_at_end(struct run *r)
     }
 }
 
-static int load_trace(struct run *r, struct fb_errbuf *eb)
-{
-    const struct fb_experiment *exp = r->exp;
-    const char **names = calloc((size_t)exp->n_functions, sizeof(*names));
-    int rc;
-
-    if (names == NULL)
-        return FB_ENOMEM;
-    for (int f = 0; f < exp->n_functions; f++)
-        names[f] = exp->functions[f].name;
-    struct fb_trace_opts to = {
-        .format = exp->workload.trace_format,
-        .functions = names,
-        .n_functions = exp->n_functions,
-        .spread = exp->workload.spread,
-        .time_scale = exp->workload.time_scale,
-        .seed = exp->seed,
-        .max_minutes = exp->workload.max_minutes,
-        .max_events = (size_t)exp->workload.max_events,
-        .durations = exp->workload.durations,
-        .memory = exp->workload.memory,
-    };
-    rc = fb_trace_open(exp->workload.trace, &to, &r->trace, eb);
-    free(names);
-    return rc;
-}
-
 int fb_run(const struct fb_experiment *exp, const struct fb_run_opts *opts, char **run_dir,
            struct fb_errbuf *eb)
 {
@@ -240,7 +227,7 @@ int fb_run(const struct fb_experiment *exp, const struct fb_run_opts *opts, char
     if ((rc = fb_matrix_expand(&exp->matrix, exp->seed, &cells, &n_cells)) < 0)
         goto out;
     r.n_cells = n_cells;
-    if (exp->workload.kind == FB_WORKLOAD_TRACE && (rc = load_trace(&r, eb)) < 0)
+    if (exp->workload.kind == FB_WORKLOAD_TRACE && (rc = fb_workload_open_trace(exp, &r.trace, eb)) < 0)
         goto out;
     r.total = fb_workload_count(exp, r.trace) * n_cells;
     if ((rc = executor_begin(&r, eb)) < 0)

@@ -303,6 +303,47 @@ static bool expected(const struct cfn *f, int m, int p)
     }
 }
 
+/* A phase of mode md with no samples of its own taken from another mode's
+ * rows of the function, nearest first: the call's phases from any mode, a
+ * start's (create, ready, init) only between the two modes that start an
+ * instance, a pull from none. So that a mode the real run never reached (a
+ * rare function never found warm) can still be simulated; each one taken is
+ * listed in the model's uncalibrated notes. */
+static int stand_in(struct cfn *f, struct fb_model_fn *mf, int md, const struct fb_calibrate_opts *o,
+                    struct fb_model *m)
+{
+    static const int nearest[FB_MODEL_MODES][2] = {
+        [FB_WARM_COLD] = {FB_WARM_PREWARMED, FB_WARM_WARMED},
+        [FB_WARM_PREWARMED] = {FB_WARM_WARMED, FB_WARM_COLD},
+        [FB_WARM_WARMED] = {FB_WARM_PREWARMED, FB_WARM_COLD},
+    };
+    char taken[2][200] = {"", ""};
+    int rc = 0;
+
+    for (int p = 0; p < FB_MPHASE_N && rc == 0; p++) {
+        bool start = p == FB_PH_CREATE || p == FB_PH_READY || p == FB_PH_INIT;
+        if (mf->d[md][p].set || p == FB_PH_PULL || (start && md == FB_WARM_WARMED))
+            continue;
+        for (int k = 0; k < 2; k++) {
+            int src = nearest[md][k];
+            if (f->s[src][p].n == 0 || (start && src == FB_WARM_WARMED))
+                continue;
+            if ((rc = fb_dist_from_sorted(&mf->d[md][p], f->s[src][p].v, f->s[src][p].n)) < 0)
+                return rc;
+            size_t len = strlen(taken[k]);
+            snprintf(taken[k] + len, sizeof(taken[k]) - len, "%s%s", len ? ", " : "",
+                     fb_model_phase_name(p));
+            break;
+        }
+    }
+    for (int k = 0; k < 2 && rc == 0; k++)
+        if (taken[k][0] != '\0')
+            rc = note(m, o->notes, "%s: %s: %s: no samples of its own; its %s rows' stand in",
+                      f->name, fb_model_mode_name(md), taken[k],
+                      fb_model_mode_name(nearest[md][k]));
+    return rc;
+}
+
 static int build(struct cal *c, const struct fb_calibrate_opts *o, struct fb_model *m)
 {
     int min = o->min_samples > 0 ? o->min_samples : 10, rc = 0;
@@ -352,6 +393,8 @@ static int build(struct cal *c, const struct fb_calibrate_opts *o, struct fb_mod
                 rc = fb_dist_from_sorted(&mf->d[md][p], s->v, s->n);
             }
         }
+        for (int md = 0; md < FB_MODEL_MODES && rc == 0 && f->used > 0; md++)
+            rc = stand_in(f, mf, md, o, m);
     }
     if (rc == 0 && o->node_mb <= 0)
         rc = note(m, o->notes, "node.memory_mb: the rows do not say the nodes' memory "

@@ -16,7 +16,8 @@
 struct fb_sim {
     const struct fb_experiment *exp;
     struct fb_model model;
-    const struct fb_model_fn **mfn; /* per experiment function */
+    const struct fb_model_fn **mfn; /* per experiment function; NULL: never called */
+    const size_t *calls;            /* while checking the model: fb_sim_opts' */
     const struct fb_dist **select;  /* per function: its select time (before a mode is known) */
     double *fn_memory;
     int n_nodes;
@@ -107,11 +108,15 @@ static int check_model(struct fb_sim *s, struct fb_errbuf *eb)
     for (int f = 0; f < exp->n_functions; f++) {
         const struct fb_function_cfg *fn = &exp->functions[f];
         const struct fb_model_fn *mf = fb_model_find(&s->model, fn->name);
+        if (mf == NULL && s->calls != NULL && s->calls[f] == 0)
+            continue; /* never called: nothing to model */
         if (mf == NULL)
             return fb_errf(eb, FB_ECONFIG,
                            "%s:1: model.functions: no function '%s' (the experiment's %s:%d)",
                            s->model.path, fn->name, exp->path, fn->line);
         s->mfn[f] = mf;
+        if (s->calls != NULL && s->calls[f] == 0)
+            continue;
         for (int ka = 0; ka < 2; ka++)
             for (int m = 0; m < FB_MODEL_MODES; m++)
                 for (int p = 0; m < FB_MODEL_MODES && modes[ka][m] && p < FB_MPHASE_N; p++) {
@@ -152,9 +157,16 @@ int fb_sim_new(const struct fb_experiment *exp, const struct fb_sim_opts *o, str
         rc = FB_ENOMEM;
         goto fail;
     }
-    if ((rc = check_model(s, eb)) < 0)
+    s->calls = o->calls;
+    rc = check_model(s, eb);
+    s->calls = NULL; /* borrowed for the check only */
+    if (rc < 0)
         goto fail;
     for (int f = 0; f < exp->n_functions; f++) {
+        if (s->mfn[f] == NULL) { /* never called */
+            s->fn_memory[f] = exp->functions[f].memory_mb > 0 ? exp->functions[f].memory_mb : 128;
+            continue;
+        }
         double mm = s->mfn[f]->memory_mb;
         /* The choice of a node comes before its mode: the select times of
          * warm calls, the most of them, else of any mode calibrated. */

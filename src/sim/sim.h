@@ -37,13 +37,17 @@ struct fb_sim_opts {
     int nodes;         /* simulated nodes, shaped like the experiment's; 0: its own nodes */
     enum fb_sim_rows rows; /* which invocations get a row (core/types.h) */
     double sample;     /* FB_SIM_ROWS_SAMPLE: the share of invocations with a row, (0, 1] */
+    /* Each function's invocations in the workload (a trace's counts), or
+     * NULL: every function is called. A function never called needs no
+     * model (a trace's idle rows leave nothing to calibrate from). */
+    const size_t *calls;
 };
 
 struct fb_sim;
 
 /* A simulator of experiment exp (borrowed) with options o: the model loaded
- * and checked against the experiment (every function and every phase its
- * cells can need), the simulated nodes made. FB_ECONFIG with file, line and
+ * and checked against the experiment (every function called and every
+ * phase its cells can need), the simulated nodes made. FB_ECONFIG with file, line and
  * key for a model that does not fit, FB_ENOMEM. */
 int fb_sim_new(const struct fb_experiment *exp, const struct fb_sim_opts *o, struct fb_sim **out,
                struct fb_errbuf *eb);

@@ -1055,6 +1055,31 @@ size_t fb_trace_events(const struct fb_trace_reader *r)
     return r->L.total;
 }
 
+int fb_trace_calls(struct fb_trace_reader *r, size_t *calls)
+{
+    struct fb_trace_event ev;
+    int rc;
+
+    memset(calls, 0, sizeof(*calls) * (size_t)r->o.n_functions);
+    switch (r->src) {
+    case SRC_MINUTES: /* the kept counts */
+        for (size_t i = 0; i < r->L.n_rows; i++)
+            for (size_t k = 0; k < r->L.rows[i].n; k++)
+                calls[r->L.rows[i].function] += r->L.rows[i].count[k];
+        return 0;
+    case SRC_ARRAY:
+        for (size_t i = 0; i < r->L.n; i++)
+            calls[r->L.ev[i].function]++;
+        return 0;
+    default: /* a pass over the file */
+        if ((rc = fb_trace_rewind(r)) < 0)
+            return rc;
+        while ((rc = fb_trace_next(r, &ev)) == 1)
+            calls[ev.function]++;
+        return rc < 0 ? rc : fb_trace_rewind(r);
+    }
+}
+
 bool fb_trace_in_memory(const struct fb_trace_reader *r)
 {
     return r->src == SRC_ARRAY;

@@ -111,6 +111,10 @@ int fb_trace_next(struct fb_trace_reader *r, struct fb_trace_event *ev);
 int fb_trace_rewind(struct fb_trace_reader *r);
 /* How many invocations the replay gives. */
 size_t fb_trace_events(const struct fb_trace_reader *r);
+/* Each function's invocations in the replay, into calls[0..n_functions):
+ * from the counts (2019) or the events held, else by a pass over the file
+ * (the replay is then at its start again). 0, FB_EIO or FB_ENOMEM. */
+int fb_trace_calls(struct fb_trace_reader *r, size_t *calls);
 /* Whether the file had to be held in memory (it was out of order). */
 bool fb_trace_in_memory(const struct fb_trace_reader *r);
 const char *fb_trace_error(const struct fb_trace_reader *r);

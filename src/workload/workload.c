@@ -62,3 +62,30 @@ void fb_workload_end(struct fb_workload *w)
     free(w->rng);
     memset(w, 0, sizeof(*w));
 }
+
+int fb_workload_open_trace(const struct fb_experiment *exp, struct fb_trace_reader **out,
+                           struct fb_errbuf *eb)
+{
+    const char **names = calloc((size_t)exp->n_functions, sizeof(*names));
+    int rc;
+
+    if (names == NULL)
+        return FB_ENOMEM;
+    for (int f = 0; f < exp->n_functions; f++)
+        names[f] = exp->functions[f].name;
+    struct fb_trace_opts to = {
+        .format = exp->workload.trace_format,
+        .functions = names,
+        .n_functions = exp->n_functions,
+        .spread = exp->workload.spread,
+        .time_scale = exp->workload.time_scale,
+        .seed = exp->seed,
+        .max_minutes = exp->workload.max_minutes,
+        .max_events = (size_t)exp->workload.max_events,
+        .durations = exp->workload.durations,
+        .memory = exp->workload.memory,
+    };
+    rc = fb_trace_open(exp->workload.trace, &to, out, eb);
+    free(names);
+    return rc;
+}

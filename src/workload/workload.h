@@ -68,6 +68,12 @@ int fb_workload_begin(const struct fb_experiment *exp, struct fb_trace_reader *t
 int fb_workload_next(struct fb_workload *w, int client, double now, struct fb_issue *out);
 void fb_workload_end(struct fb_workload *w);
 
+/* Opens the trace of exp's trace workload with the experiment's settings
+ * (format, spread, time scale, seed, cuts, companion files): see
+ * fb_trace_open. */
+int fb_workload_open_trace(const struct fb_experiment *exp, struct fb_trace_reader **out,
+                           struct fb_errbuf *eb);
+
 /* Invocations a cell of exp issues (0: timed). */
 long fb_workload_count(const struct fb_experiment *exp, struct fb_trace_reader *trace);
 

@@ -18,6 +18,7 @@
 #include "sim/calibrate.h"
 #include "sim/sim.h"
 #include "workload/trace.h"
+#include "workload/workload.h"
 
 #define EPS 1e-6
 #define MAX_ROWS 4096
@@ -557,6 +558,46 @@ START_TEST(a_model_that_does_not_fit_is_refused)
 }
 END_TEST
 
+/* A function the trace never calls needs no model (a real run's idle
+ * function leaves nothing to calibrate from); one it calls does. */
+START_TEST(a_function_never_called_needs_no_model)
+{
+    struct fb_experiment exp;
+    struct fb_trace_reader *tr = NULL;
+    struct fb_sim *sim = NULL;
+    struct fb_errbuf eb = {{0}};
+    struct fb_sim_opts so = {.model = path_of("model.cfg")};
+    size_t calls[3] = {9, 9, 9};
+
+    make_dir();
+    keepalive_files(1024, 3, false, "0,f0\n1,f2\n2,f0\n", "\"lru\"");
+    write_file("model.cfg", "model = { version = 1; functions = ( { name = \"f0\"; cold_ms = 1.0; "
+                            "warm_ms = 1.0; }, { name = \"f2\"; cold_ms = 1.0; warm_ms = 1.0; } ); };\n");
+    ck_assert_msg(fb_config_load(path_of("experiment.cfg"), &exp, &eb) == 0, "%s", eb.msg);
+    ck_assert_msg(fb_workload_open_trace(&exp, &tr, &eb) == 0, "%s", eb.msg);
+    ck_assert_int_eq(fb_trace_calls(tr, calls), 0);
+    ck_assert_uint_eq(calls[0], 2);
+    ck_assert_uint_eq(calls[1], 0);
+    ck_assert_uint_eq(calls[2], 1);
+    /* The replay is at its start again. */
+    struct fb_trace_event ev;
+    ck_assert_int_eq(fb_trace_next(tr, &ev), 1);
+    ck_assert_int_eq(ev.function, 0);
+    fb_trace_close(tr);
+    /* Without the counts every function is taken as called. */
+    ck_assert_int_eq(fb_sim_new(&exp, &so, &sim, &eb), FB_ECONFIG);
+    ck_assert_msg(strstr(eb.msg, "no function 'f1'") != NULL, "%s", eb.msg);
+    so.calls = calls;
+    ck_assert_msg(fb_sim_new(&exp, &so, &sim, &eb) == 0, "%s", eb.msg);
+    fb_sim_free(sim);
+    sim = NULL;
+    calls[1] = 1;
+    ck_assert_int_eq(fb_sim_new(&exp, &so, &sim, &eb), FB_ECONFIG);
+    fb_experiment_free(&exp);
+    remove_dir();
+}
+END_TEST
+
 /* ---- calibration ---- */
 
 /* The median of a fixture's successful cold pulls of function fn, read
@@ -641,6 +682,46 @@ START_TEST(calibrate_fixture_runs)
     fb_model_free(&back);
     fb_model_free(&m);
 
+    /* A mode the run never reached: fib-light's warmed rows left out, its
+     * warm calls' phases are its pre-warmed calls' (the nearest mode), and
+     * the model says so. */
+    make_dir();
+    char src[512], line[4096];
+    snprintf(src, sizeof(src), "%s/runs/basic/invocations.csv", FB_TEST_DATA);
+    FILE *in = fopen(src, "r"), *out = fopen(path_of("invocations.csv"), "w");
+    ck_assert_ptr_nonnull(in);
+    ck_assert_ptr_nonnull(out);
+    int left = 0;
+    while (fgets(line, sizeof(line), in) != NULL) {
+        if (strstr(line, ",fib-light,") != NULL && strstr(line, ",warmed,") != NULL) {
+            left++;
+            continue;
+        }
+        fputs(line, out);
+    }
+    fclose(in);
+    fclose(out);
+    ck_assert_int_eq(left, 24);
+    snprintf(run, sizeof(run), "%s", path_of(""));
+    char notes2[8192] = "";
+    o.notes = fmemopen(notes2, sizeof(notes2) - 1, "w");
+    ck_assert_msg(fb_calibrate(runs, 1, &o, &m, &eb) == 0, "%s", eb.msg);
+    fclose(o.notes);
+    fl = fb_model_find(&m, "fib-light");
+    ck_assert_ptr_nonnull(fl);
+    ck_assert(fl->d[FB_WARM_WARMED][FB_PH_RUN].set);
+    ck_assert(!fl->d[FB_WARM_WARMED][FB_PH_PULL].set); /* a pull is never stood in for */
+    ck_assert_double_eq_tol(fb_dist_median(&fl->d[FB_WARM_WARMED][FB_PH_RUN]),
+                            fb_dist_median(&fl->d[FB_WARM_PREWARMED][FB_PH_RUN]), 1e-9);
+    ck_assert_msg(strstr(notes2, "fib-light: warmed: no rows ran warmed") != NULL, "%s", notes2);
+    ck_assert_msg(strstr(notes2, "fib-light: warmed: select, run") != NULL &&
+                      strstr(notes2, "its prewarmed rows' stand in") != NULL,
+                  "%s", notes2);
+    /* fib-heavy ran warm: nothing stood in for it. */
+    ck_assert_msg(strstr(notes2, "fib-heavy: warmed: select, ") == NULL, "%s", notes2);
+    fb_model_free(&m);
+    remove_dir();
+
     /* A run whose every row failed gives nothing to calibrate from. */
     snprintf(run, sizeof(run), "%s/runs/all-failed", FB_TEST_DATA);
     o.notes = NULL;
@@ -665,6 +746,7 @@ static Suite *suite(void)
     suite_add_tcase(s, ka);
     tcase_add_test(core, same_seed_same_rows);
     tcase_add_test(core, a_model_that_does_not_fit_is_refused);
+    tcase_add_test(core, a_function_never_called_needs_no_model);
     tcase_add_test(core, calibrate_fixture_runs);
     suite_add_tcase(s, core);
     return s;
