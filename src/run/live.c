@@ -220,7 +220,7 @@ int fb_live_cell(struct cell *c)
     pthread_mutex_init(&lc.lock, NULL);
     pthread_cond_init(&lc.ready, NULL);
     c->t0_unix_ms = fb_unix_ms(); /* open loops take theirs when they start */
-    rc = fb_workload_begin(exp, r->trace, c->seed, &lc.wl);
+    rc = fb_workload_begin(exp, r->trace, c->seed, (unsigned)(c->cell->repetition - 1), &lc.wl);
     if (rc == 0)
         rc = run_workload(&lc);
     fb_workload_end(&lc.wl);

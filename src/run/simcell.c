@@ -340,6 +340,7 @@ int fb_sim_cell(struct cell *c)
         .kparams = c->k != NULL ? c->kspec.values : NULL,
         .warming = c->cell->warming,
         .seed = c->seed,
+        .draw = (unsigned)(c->cell->repetition - 1),
         .trace = r->trace,
         .t0_unix_ms = r->sim_clock_ms,
         .stop = &fb_run_stop,

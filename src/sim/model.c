@@ -2,6 +2,7 @@
  * back, and sampled. */
 #include "sim/model.h"
 
+#include <fnmatch.h>
 #include <libconfig.h>
 #include <math.h>
 #include <stdarg.h>
@@ -454,6 +455,9 @@ const struct fb_model_fn *fb_model_find(const struct fb_model *m, const char *na
 {
     for (int i = 0; i < m->n_fns; i++)
         if (strcmp(m->fns[i].name, name) == 0)
+            return &m->fns[i];
+    for (int i = 0; i < m->n_fns; i++)
+        if (strpbrk(m->fns[i].name, "*?[") != NULL && fnmatch(m->fns[i].name, name, 0) == 0)
             return &m->fns[i];
     return NULL;
 }

@@ -10,7 +10,7 @@
  *     version = 1;
  *     runs = [ "results/ka-20261206T101500Z" ];   # what it was calibrated from
  *     node = { cpus = 0.5; calibrated_cpus = 0.5; memory_mb = 512.0; };
- *     functions = (
+ *     functions = (          # name: a function, or a pattern ("py-*") for many
  *       { name = "fib-light"; memory_mb = 128.0;
  *         cold_ms = 500.0; warm_ms = 20.0;      # fixed times, or per mode:
  *         cold = { pull = { n = 40; q = [ 2900.0, ..., 4100.0 ]; };   # p0 .. p100
@@ -103,6 +103,9 @@ int fb_model_write(const struct fb_model *m, FILE *f);
 void fb_model_free(struct fb_model *m);
 
 /* The function called name, or NULL. */
+/* The model of the experiment's function name: the entry of that name, else
+ * the first whose name is a shell pattern (fnmatch: *, ?, [...]) matching
+ * it ("light-*": every function named so), else NULL. */
 const struct fb_model_fn *fb_model_find(const struct fb_model *m, const char *name);
 /* A distribution of samples (n of them, sorted ascending, taken over):
  * FB_MODEL_QUANTILES quantiles. 0 or FB_ENOMEM. */

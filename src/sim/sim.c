@@ -916,7 +916,7 @@ int fb_sim_run_cell(struct fb_sim *s, const struct fb_sim_cell *c, struct fb_ka_
                 fb_cluster_set_image(r.cl, i, f, true);
     if (c->k == NULL)
         prepare(&r);
-    if ((rc = fb_workload_begin(exp, c->trace, c->seed, &r.wl)) < 0)
+    if ((rc = fb_workload_begin(exp, c->trace, c->seed, c->draw, &r.wl)) < 0)
         goto out;
     if (r.wl.ops->open_loop) {
         struct fb_issue is;

@@ -82,6 +82,7 @@ struct fb_sim_cell {
     const double *kparams;
     enum fb_warming warming;      /* a warming cell's mode */
     uint64_t seed;
+    unsigned draw;                 /* the trace's draw: the repetition - 1 */
     struct fb_trace_reader *trace; /* the trace workload's events, or NULL */
     int64_t t0_unix_ms;           /* virtual unix ms of the cell's start */
     const volatile sig_atomic_t *stop;

@@ -10,10 +10,12 @@ static long replay_count(const struct fb_experiment *exp, struct fb_trace_reader
     return trace != NULL ? (long)fb_trace_events(trace) : 0;
 }
 
-/* Each cell replays the trace from its first invocation. */
+/* Each cell replays the trace from its first invocation, as its
+ * repetition's draw: the cells of one repetition see the same arrivals,
+ * each repetition a draw of its own. */
 static int replay_begin(struct fb_workload *w)
 {
-    return w->trace != NULL ? fb_trace_rewind(w->trace) : FB_EINVAL;
+    return w->trace != NULL ? fb_trace_rewind_draw(w->trace, w->draw) : FB_EINVAL;
 }
 
 static int replay_next(struct fb_workload *w, int c, double now, struct fb_issue *out)

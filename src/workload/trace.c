@@ -103,6 +103,7 @@ struct loader {
     bool to_pending;
     double shift, horizon;     /* 2021: what starts move by; the cut (INFINITY: none) */
     size_t minute;             /* 2019: the next minute to make */
+    uint64_t draw;             /* 2019: which draw of the placement and work (0: the first) */
     const char *path;
     const struct fb_trace_opts *o;
     int (*on_header)(struct loader *L); /* the first record */
@@ -221,10 +222,12 @@ static int spread_minute(struct loader *L, size_t row, size_t minute, unsigned l
     struct fb_rng r, rd, rm;
     int rc = 0;
 
-    /* The times' stream is the one the spread always used (stream 0). */
-    cell_rng(&r, L->o->seed, 0, row, minute);
-    cell_rng(&rd, L->o->seed, 1, row, minute);
-    cell_rng(&rm, L->o->seed, 2, row, minute);
+    /* The times' stream is the one the spread always used (stream 0); a
+     * later draw seeds all three afresh. */
+    uint64_t seed = L->o->seed + L->draw * 0x9E3779B97F4A7C15ull;
+    cell_rng(&r, seed, 0, row, minute);
+    cell_rng(&rd, seed, 1, row, minute);
+    cell_rng(&rm, seed, 2, row, minute);
     for (unsigned long long j = 0; j < count && rc == 0; j++) {
         double frac = L->o->spread == FB_SPREAD_POISSON
                           ? fb_rng_unit(&r)
@@ -1026,6 +1029,12 @@ int fb_trace_next(struct fb_trace_reader *r, struct fb_trace_event *ev)
             break;
         }
     }
+}
+
+int fb_trace_rewind_draw(struct fb_trace_reader *r, unsigned draw)
+{
+    r->L.draw = draw;
+    return fb_trace_rewind(r);
 }
 
 int fb_trace_rewind(struct fb_trace_reader *r)

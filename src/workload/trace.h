@@ -109,6 +109,12 @@ int fb_trace_open(const char *path, const struct fb_trace_opts *o, struct fb_tra
 int fb_trace_next(struct fb_trace_reader *r, struct fb_trace_event *ev);
 /* The replay from its first invocation again (each cell replays it). */
 int fb_trace_rewind(struct fb_trace_reader *r);
+/* The same, as draw number draw of what a 2019 trace leaves to chance: where
+ * in its minute each invocation falls (poisson spread) and its work from
+ * the companion files; draw 0 is the first (the events fb_trace_load
+ * gives), each draw the same whenever it is made. The counts per minute,
+ * and every other format's events, are the same in every draw. */
+int fb_trace_rewind_draw(struct fb_trace_reader *r, unsigned draw);
 /* How many invocations the replay gives. */
 size_t fb_trace_events(const struct fb_trace_reader *r);
 /* Each function's invocations in the replay, into calls[0..n_functions):

@@ -23,9 +23,10 @@ long fb_workload_count(const struct fb_experiment *exp, struct fb_trace_reader *
 }
 
 int fb_workload_begin(const struct fb_experiment *exp, struct fb_trace_reader *trace,
-                      uint64_t seed, struct fb_workload *w)
+                      uint64_t seed, unsigned draw, struct fb_workload *w)
 {
     memset(w, 0, sizeof(*w));
+    w->draw = draw;
     w->ops = fb_workload_ops(exp->workload.kind);
     w->exp = exp;
     w->trace = trace;

@@ -51,6 +51,7 @@ struct fb_workload {
     const struct fb_experiment *exp;
     struct fb_trace_reader *trace;
     uint64_t seed;
+    unsigned draw;           /* a trace's draw: the cell's repetition - 1 */
     int clients;             /* issuing at once: closed-loop clients, open-loop workers */
     double weight_sum;
     struct fb_rng *rng;      /* closed loop: one per client; open loop: one */
@@ -61,9 +62,10 @@ struct fb_workload {
 const struct fb_workload_ops *fb_workload_ops(enum fb_workload_kind kind);
 
 /* Starts a cell's workload of exp with seed (trace: the loaded trace of a
- * trace workload, borrowed). 0 or FB_ENOMEM. */
+ * trace workload, borrowed, replayed as its draw `draw`: the cell's
+ * repetition - 1, see fb_trace_rewind_draw). 0 or FB_ENOMEM. */
 int fb_workload_begin(const struct fb_experiment *exp, struct fb_trace_reader *trace,
-                      uint64_t seed, struct fb_workload *w);
+                      uint64_t seed, unsigned draw, struct fb_workload *w);
 /* The next invocation (see next in the ops). */
 int fb_workload_next(struct fb_workload *w, int client, double now, struct fb_issue *out);
 void fb_workload_end(struct fb_workload *w);

@@ -559,8 +559,9 @@ START_TEST(a_model_that_does_not_fit_is_refused)
 END_TEST
 
 /* A function the trace never calls needs no model (a real run's idle
- * function leaves nothing to calibrate from); one it calls does. */
-START_TEST(a_function_never_called_needs_no_model)
+ * function leaves nothing to calibrate from); one it calls does. A model
+ * entry named by a pattern models every function it matches. */
+START_TEST(a_function_never_called_needs_no_model_and_a_pattern_many)
 {
     struct fb_experiment exp;
     struct fb_trace_reader *tr = NULL;
@@ -593,6 +594,22 @@ START_TEST(a_function_never_called_needs_no_model)
     sim = NULL;
     calls[1] = 1;
     ck_assert_int_eq(fb_sim_new(&exp, &so, &sim, &eb), FB_ECONFIG);
+    fb_experiment_free(&exp);
+    /* A pattern stands for every function it matches; a name of its own wins. */
+    write_file("model.cfg", "model = { version = 1; functions = ( { name = \"f[0-9]*\"; "
+                            "memory_mb = 64.0; cold_ms = 1.0; warm_ms = 1.0; }, { name = \"f2\"; "
+                            "memory_mb = 32.0; cold_ms = 1.0; warm_ms = 1.0; } ); };\n");
+    struct fb_model m;
+    ck_assert_msg(fb_model_load(path_of("model.cfg"), &m, &eb) == 0, "%s", eb.msg);
+    ck_assert_double_eq(fb_model_find(&m, "f1")->memory_mb, 64.0);
+    ck_assert_double_eq(fb_model_find(&m, "f2")->memory_mb, 32.0);
+    ck_assert_ptr_null(fb_model_find(&m, "g1"));
+    fb_model_free(&m);
+    ck_assert_msg(fb_config_load(path_of("experiment.cfg"), &exp, &eb) == 0, "%s", eb.msg);
+    so.calls = NULL;
+    so.model = path_of("model.cfg");
+    ck_assert_msg(fb_sim_new(&exp, &so, &sim, &eb) == 0, "%s", eb.msg);
+    fb_sim_free(sim);
     fb_experiment_free(&exp);
     remove_dir();
 }
@@ -746,7 +763,7 @@ static Suite *suite(void)
     suite_add_tcase(s, ka);
     tcase_add_test(core, same_seed_same_rows);
     tcase_add_test(core, a_model_that_does_not_fit_is_refused);
-    tcase_add_test(core, a_function_never_called_needs_no_model);
+    tcase_add_test(core, a_function_never_called_needs_no_model_and_a_pattern_many);
     tcase_add_test(core, calibrate_fixture_runs);
     suite_add_tcase(s, core);
     return s;

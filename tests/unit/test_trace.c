@@ -289,6 +289,64 @@ START_TEST(azure_poisson_is_seeded_and_stays_in_its_minutes)
 }
 END_TEST
 
+/* The replay of reader r as draw `draw`, into t (its events malloc'd). */
+static void read_draw(struct fb_trace_reader *r, unsigned draw, struct fb_trace *t)
+{
+    struct fb_trace_event ev;
+    size_t cap = 0;
+    int rc;
+
+    memset(t, 0, sizeof(*t));
+    ck_assert_int_eq(fb_trace_rewind_draw(r, draw), 0);
+    while ((rc = fb_trace_next(r, &ev)) == 1) {
+        if (t->n == cap) {
+            cap = cap ? 2 * cap : 256;
+            t->ev = realloc(t->ev, cap * sizeof(*t->ev));
+            ck_assert_ptr_nonnull(t->ev);
+        }
+        t->ev[t->n++] = ev;
+    }
+    ck_assert_int_eq(rc, 0);
+}
+
+/* Each repetition replays a draw of its own: the same counts per minute,
+ * new places in the minute and new work; draw 0 is the trace as loaded,
+ * and a draw is the same whenever it is made again. */
+START_TEST(azure_draws_place_the_same_counts_afresh)
+{
+    struct fb_trace_opts o = opts(FB_TRACE_AZURE, six, 6);
+    struct fb_trace_reader *r = NULL;
+    struct fb_errbuf eb = {{0}};
+    struct fb_trace loaded, d0, d1, d1again, d0again;
+    int got[6][10];
+
+    o.spread = FB_SPREAD_POISSON;
+    o.seed = 7;
+    load_ok(SAMPLE, &o, &loaded);
+    ck_assert_msg(fb_trace_open(SAMPLE, &o, &r, &eb) == 0, "%s", eb.msg);
+    read_draw(r, 0, &d0);
+    read_draw(r, 1, &d1);
+    read_draw(r, 1, &d1again);
+    read_draw(r, 0, &d0again);
+    ck_assert_uint_eq(d0.n, SAMPLE_TOTAL);
+    ck_assert_uint_eq(d1.n, SAMPLE_TOTAL);
+    ck_assert(same_events(loaded.ev, d0.ev, d0.n));
+    ck_assert(same_events(d0.ev, d0again.ev, d0.n));
+    ck_assert(same_events(d1.ev, d1again.ev, d1.n));
+    ck_assert(!same_events(d0.ev, d1.ev, d0.n));
+    per_minute(&d1, 1.0, 10, got);
+    for (int f = 0; f < 6; f++)
+        for (int m = 0; m < 10; m++)
+            ck_assert_int_eq(got[f][m], sample_counts[f][m]);
+    fb_trace_close(r);
+    fb_trace_free(&loaded);
+    free(d0.ev);
+    free(d1.ev);
+    free(d1again.ev);
+    free(d0again.ev);
+}
+END_TEST
+
 START_TEST(azure_max_minutes)
 {
     struct fb_trace_opts o = opts(FB_TRACE_AZURE, six, 6);
@@ -719,6 +777,7 @@ static Suite *suite(void)
     tcase_add_test(tc, azure_uniform_places_exactly);
     tcase_add_test(tc, azure_sample_counts_per_function);
     tcase_add_test(tc, azure_poisson_is_seeded_and_stays_in_its_minutes);
+    tcase_add_test(tc, azure_draws_place_the_same_counts_afresh);
     tcase_add_test(tc, azure_max_minutes);
     tcase_add_test(tc, azure_time_scale);
     tcase_add_test(tc, large_unsorted_csv_sorts_stably);
