@@ -11,11 +11,14 @@
 static void usage(FILE *f)
 {
     fprintf(f, "usage: faasbench calibrate RUN_DIR... -o MODEL.cfg [--node-mb MB] "
-               "[--node-cpus C] [--min-samples N]\n"
+               "[--node-cpus C] [--min-samples N] [--pool PATTERN]...\n"
                "Writes the node model faasbench --simulate draws each phase's time from:\n"
                "per function and mode, the quantiles of every phase the runs' rows hold.\n"
                "What the rows cannot say (the nodes' memory and CPUs unless given, phases\n"
-               "no row measured, thin samples) is listed in the model and on stderr.\n");
+               "no row measured, thin samples) is listed in the model and on stderr.\n"
+               "  --pool PATTERN  the rows of every function the shell pattern matches make\n"
+               "                  one entry named PATTERN, which models every experiment\n"
+               "                  function it matches (each keeping its own memory)\n");
 }
 
 static int number(const char *opt, const char *s, double *out)
@@ -35,9 +38,11 @@ int fb_cli_calibrate(int argc, char **argv)
     static const struct option longopts[] = {
         {"output", required_argument, NULL, 'o'},    {"node-mb", required_argument, NULL, 'm'},
         {"node-cpus", required_argument, NULL, 'c'}, {"min-samples", required_argument, NULL, 'n'},
-        {"help", no_argument, NULL, 'h'},            {NULL, 0, NULL, 0},
+        {"pool", required_argument, NULL, 'p'},      {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
-    struct fb_calibrate_opts o = {.notes = stderr};
+    const char **pools = calloc((size_t)argc + 1, sizeof(*pools));
+    struct fb_calibrate_opts o = {.notes = stderr, .pools = pools};
     const char *out = NULL;
     double v;
     int c;
@@ -50,32 +55,38 @@ int fb_cli_calibrate(int argc, char **argv)
             break;
         case 'm':
             if (number("--node-mb", optarg, &o.node_mb) < 0)
-                return 2;
+                goto bad;
             break;
         case 'c':
             if (number("--node-cpus", optarg, &o.node_cpus) < 0)
-                return 2;
+                goto bad;
             break;
         case 'n':
             if (number("--min-samples", optarg, &v) < 0)
-                return 2;
+                goto bad;
             o.min_samples = (int)v;
+            break;
+        case 'p':
+            if (pools != NULL)
+                pools[o.n_pools++] = optarg;
             break;
         case 'h':
             usage(stdout);
+            free(pools);
             return 0;
         default:
             usage(stderr);
-            return 2;
+            goto bad;
         }
     }
-    if (out == NULL || optind >= argc) {
+    if (out == NULL || optind >= argc || pools == NULL) {
         usage(stderr);
-        return 2;
+        goto bad;
     }
     struct fb_model m;
     struct fb_errbuf eb = {{0}};
     int rc = fb_calibrate((const char *const *)argv + optind, argc - optind, &o, &m, &eb);
+    free(pools);
     if (rc < 0) {
         fprintf(stderr, "faasbench calibrate: %s\n", eb.msg[0] ? eb.msg : fb_strerror(rc));
         return rc == FB_EIO ? 2 : 1;
@@ -90,4 +101,7 @@ int fb_cli_calibrate(int argc, char **argv)
             m.n_fns == 1 ? "" : "s", m.n_runs, m.n_runs == 1 ? "" : "s", out);
     fb_model_free(&m);
     return 0;
+bad:
+    free(pools);
+    return 2;
 }

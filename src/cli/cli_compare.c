@@ -270,7 +270,8 @@ static void compare_usage(FILE *f)
             "new/base with its 95%% bootstrap CI, the Mann-Whitney p-value and the errors.\n"
             "\n"
             "A cell is SLOWER when all three hold: the ratio is above 1 + tolerance, its\n"
-            "95%% CI (percentile bootstrap, %d resamples, seed %u) lies above 1, and the\n"
+            "95%% CI (percentile bootstrap, %d resamples, seed %u; order statistics past\n"
+            "%d values a side) lies above 1, and the\n"
             "Mann-Whitney U test (two-sided, normal approximation with tie and continuity\n"
             "corrections) gives p < %.2f; from a base of 0, when the new value is above 0\n"
             "with p < %.2f. A cell is untestable when its sizes cannot reach p < %.2f at\n"
@@ -293,7 +294,8 @@ static void compare_usage(FILE *f)
             "Exit status: 0 no cell slower and none with more errors, 1 a cell slower or\n"
             "with more errors (or untestable, with --require-testable), named on stdout,\n"
             "2 bad usage or an unreadable run folder.\n",
-            FB_BOOT_RESAMPLES, FB_BOOT_SEED, P_SIGNIFICANT, P_SIGNIFICANT, P_SIGNIFICANT);
+            FB_BOOT_RESAMPLES, FB_BOOT_SEED, FB_BOOT_MAX_N, P_SIGNIFICANT, P_SIGNIFICANT,
+            P_SIGNIFICANT);
 }
 
 /* [PHASE:]STAT into cr. */

@@ -648,10 +648,11 @@ static int comparison_txt(FILE *f, void *arg)
     fprintf(f,
             "Each cell against its function's reference cell (%s).\n"
             "p50 in ms over successful invocations; ratio = p50 / reference p50, its 95%% CI\n"
-            "by percentile bootstrap (%d resamples, seed %u); p: Mann-Whitney U test,\n"
-            "two-sided, normal approximation with tie correction and continuity correction.\n",
+            "by percentile bootstrap (%d resamples, seed %u), or from order statistics when\n"
+            "both cells have over %d values; p: Mann-Whitney U test, two-sided, normal\n"
+            "approximation with tie correction and continuity correction.\n",
             r->want_policy != NULL ? "the one given" : "the function's first cell in the file",
-            FB_BOOT_RESAMPLES, FB_BOOT_SEED);
+            FB_BOOT_RESAMPLES, FB_BOOT_SEED, FB_BOOT_MAX_N);
     rc = fb_table_write(f, &t, 11 - !reps, titles + !reps, right + !reps);
     fb_table_free(&t);
     return rc;

@@ -630,6 +630,56 @@ out:
     return rc;
 }
 
+/* ln of stat over sorted v[0..n) and the standard error of that ln. */
+static int log_stat_se(enum fb_stat stat, const double *v, size_t n, double *ln, double *se)
+{
+    double est = fb_stat_sorted(stat, v, n);
+
+    if (n < FB_ORDERSTAT_MIN || !(est > 0))
+        return FB_EINVAL;
+    *ln = log(est);
+    if (stat == FB_STAT_MEAN) {
+        double mean = 0, m2 = 0;
+        for (size_t i = 0; i < n; i++) {
+            double d = v[i] - mean;
+            mean += d / (double)(i + 1);
+            m2 += d * (v[i] - mean);
+        }
+        *se = sqrt(m2 / (double)(n - 1)) / sqrt((double)n) / est;
+        return 0;
+    }
+    /* The ranks 2 sd of the binomial count either side of the quantile's:
+     * between them lies about 95 % of where the estimate can fall, so half
+     * their ln distance over 2 sd (in ranks) is one sd of ln of it. */
+    double p = stat == FB_STAT_P95 ? 0.95 : 0.50;
+    double sd = sqrt((double)n * p * (1.0 - p));
+    double at = (double)n * p;
+    long l = lround(at - 2.0 * sd), u = lround(at + 2.0 * sd);
+    if (l < 1)
+        l = 1;
+    if (u > (long)n)
+        u = (long)n;
+    if (u <= l || !(v[l - 1] > 0))
+        return FB_EINVAL;
+    double z = (double)(u - l) / (2.0 * sd); /* the ranks' distance in sds, halved */
+    *se = (log(v[u - 1]) - log(v[l - 1])) / (2.0 * z);
+    return 0;
+}
+
+int fb_orderstat_ratio_ci(const double *a, size_t na, const double *b, size_t nb,
+                          enum fb_stat stat, double *lo, double *hi)
+{
+    double la, sa, lb, sb;
+
+    *lo = *hi = NAN;
+    if (log_stat_se(stat, a, na, &la, &sa) < 0 || log_stat_se(stat, b, nb, &lb, &sb) < 0)
+        return FB_EINVAL;
+    double half = 1.959963984540054 * sqrt(sa * sa + sb * sb);
+    *lo = exp(lb - la - half);
+    *hi = exp(lb - la + half);
+    return 0;
+}
+
 int fb_compare_sorted(const double *base, size_t nb, const double *x, size_t nx,
                       enum fb_stat stat, struct fb_cmp *out)
 {
@@ -643,6 +693,9 @@ int fb_compare_sorted(const double *base, size_t nb, const double *x, size_t nx,
     if (!isfinite(out->ratio))
         out->ratio = NAN;
     fb_mann_whitney_sorted(base, nb, x, nx, &out->u, &out->p);
+    if (nb > FB_BOOT_MAX_N && nx > FB_BOOT_MAX_N &&
+        fb_orderstat_ratio_ci(base, nb, x, nx, stat, &out->ci_lo, &out->ci_hi) == 0)
+        return 0;
     rc = fb_bootstrap_ratio_ci(base, nb, x, nx, stat, FB_BOOT_RESAMPLES, FB_BOOT_SEED,
                                &out->ci_lo, &out->ci_hi);
     if (rc == FB_EINVAL)

@@ -167,12 +167,31 @@ int fb_bootstrap_ratio_ci(const double *a, size_t na, const double *b, size_t nb
                           enum fb_stat stat, int resamples, uint64_t seed, double *lo,
                           double *hi);
 
+/* 95 % CI of stat(b) / stat(a) from order statistics, on the log scale
+ * (Price and Bonett 2002, for any quantile; the mean by its standard
+ * error): for a p-quantile of n values, ln v at the ranks n p -+ 2
+ * sqrt(n p (1 - p)) give the spread of ln of the estimate, the two samples'
+ * add, and the interval is the ratio times exp(-+1.96 of it). O(1) on
+ * sorted samples; what the percentile bootstrap converges to as samples
+ * grow. NAN, NAN (FB_EINVAL) with fewer than FB_ORDERSTAT_MIN values a side
+ * or a value at those ranks (the statistic, for the mean) not above 0. */
+#define FB_ORDERSTAT_MIN 30
+int fb_orderstat_ratio_ci(const double *a, size_t na, const double *b, size_t nb,
+                          enum fb_stat stat, double *lo, double *hi);
+
+/* Above this many values on both sides, comparisons take the ratio's CI
+ * from order statistics (fb_orderstat_ratio_ci) instead of the bootstrap,
+ * whose cost grows with the samples: a run of hundreds of functions over
+ * a day of calls is reported in seconds. */
+#define FB_BOOT_MAX_N 100
+
 /* One sample against a baseline. */
 struct fb_cmp {
     size_t n_base, n_new;
     double base, new_;       /* the statistic of each sample */
     double ratio;            /* new_ / base; NAN when base is 0 or missing */
-    double ci_lo, ci_hi;     /* 95 % bootstrap CI of the ratio (FB_BOOT_*) */
+    double ci_lo, ci_hi;     /* 95 % CI of the ratio: bootstrap (FB_BOOT_*), or from
+                                order statistics past FB_BOOT_MAX_N values a side */
     double u, p;             /* Mann-Whitney U of the new sample, two-sided p */
 };
 /* Fills *out from two sorted samples (either may be empty: fields NAN).

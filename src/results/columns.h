@@ -150,7 +150,7 @@ void fb_col_write_row(FILE *f, const struct fb_column *cols, int n, fb_col_value
     X(p50_ms, MS, "the cell's median latency")                                                \
     X(ref_p50_ms, MS, "the reference cell's median latency")                                  \
     X(ratio, RATIO, "p50_ms / ref_p50_ms")                                                    \
-    X(ratio_ci95_lo, RATIO, "95 % CI of the ratio, lower bound (percentile bootstrap)")       \
+    X(ratio_ci95_lo, RATIO, "95 % CI of the ratio, lower bound (bootstrap; order statistics past 100 values)")       \
     X(ratio_ci95_hi, RATIO, "95 % CI of the ratio, upper bound")                              \
     X(mw_u, HALF, "Mann-Whitney U of the cell against the reference")                        \
     X(mw_p, P, "its two-sided p-value")
@@ -167,7 +167,7 @@ void fb_col_write_row(FILE *f, const struct fb_column *cols, int n, fb_col_value
     X(p50_faster_ms, MS, "median latency of the faster policy")                               \
     X(p50_slower_ms, MS, "median latency of the slower policy")                               \
     X(ratio, RATIO, "p50_slower_ms / p50_faster_ms")                                          \
-    X(ratio_ci95_lo, RATIO, "95 % CI of the ratio, lower bound (percentile bootstrap)")       \
+    X(ratio_ci95_lo, RATIO, "95 % CI of the ratio, lower bound (bootstrap; order statistics past 100 values)")       \
     X(ratio_ci95_hi, RATIO, "95 % CI of the ratio, upper bound")                              \
     X(mw_p, P, "Mann-Whitney U test, two-sided p-value")                                      \
     X(p_holm, P, "mw_p adjusted by Holm's method over the pairs of this function and mode")  \

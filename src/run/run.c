@@ -196,7 +196,15 @@ static void nodes_at_end(struct run *r)
     struct fb_errbuf web = {{0}};
 
     if (r->sim != NULL) {
+        char line[256];
         if (fb_sim_write_nodes(r->sim, r->rf, &web) < 0)
+            fprintf(stderr, "faasbench: %s\n", web.msg);
+        /* How fast it went (wall time in the simulator; the summaries and
+         * the report not counted). */
+        snprintf(line, sizeof(line), "simulation_wall %.3f s for %ld invocations: %.0f per second\n",
+                 r->sim_wall_s, r->sim_done,
+                 r->sim_wall_s > 0 ? (double)r->sim_done / r->sim_wall_s : 0.0);
+        if (fb_runfolder_append_environment(r->rf, line, &web) < 0)
             fprintf(stderr, "faasbench: %s\n", web.msg);
         return;
     }

@@ -30,6 +30,8 @@ struct run {
     struct fb_engine *eng;   /* real nodes; NULL in simulation */
     struct fb_sim *sim;      /* simulated nodes; NULL on real ones */
     int64_t sim_clock_ms;    /* simulation: the virtual unix ms the next cell starts at */
+    double sim_wall_s;       /* simulation: wall s inside the simulator, summaries excluded */
+    long sim_done;           /* ... and the invocations it ended */
     struct gathering *gathering;     /* simulation without every row: the cell's summaries */
     struct fb_summaries *summaries;  /* ... and every finished cell's, for summary.csv */
     struct fb_trace_reader *trace; /* trace workload: the file, checked once, replayed per cell */

@@ -257,6 +257,17 @@ int fb_runfolder_save_experiment(struct fb_runfolder *rf, const struct fb_experi
     return 0;
 }
 
+int fb_runfolder_append_environment(struct fb_runfolder *rf, const char *line,
+                                    struct fb_errbuf *eb)
+{
+    FILE *f = open_in(rf, "environment.txt", O_WRONLY | O_APPEND, "a", eb);
+
+    if (f == NULL)
+        return FB_EIO;
+    fputs(line, f);
+    return close_file(rf, f, "environment.txt", eb);
+}
+
 int fb_runfolder_write_environment(struct fb_runfolder *rf, const struct fb_experiment *exp,
                                    const struct fb_engine *e, time_t started, const char *extra,
                                    struct fb_errbuf *eb)

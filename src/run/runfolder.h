@@ -46,6 +46,11 @@ int fb_runfolder_write_environment(struct fb_runfolder *rf, const struct fb_expe
                                    const struct fb_engine *e, time_t started, const char *extra,
                                    struct fb_errbuf *eb);
 
+/* Appends line (ending in "\n") to environment.txt: what is known only at
+ * the end of the run. */
+int fb_runfolder_append_environment(struct fb_runfolder *rf, const char *line,
+                                    struct fb_errbuf *eb);
+
 /* What a row belongs to; the outcome gives the rest. */
 struct fb_rowkey {
     int repetition;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/clock.h"
 #include "report/scan.h"
 #include "run/run_priv.h"
 
@@ -352,7 +353,11 @@ int fb_sim_cell(struct cell *c)
         .event = r->opts->simulate->rows == FB_SIM_ROWS_NONE ? NULL : sink_event,
     };
     c->t0_unix_ms = sc.t0_unix_ms;
+    long before = r->done;
+    double t0 = fb_mono_s();
     int rc = fb_sim_run_cell(r->sim, &sc, &c->ko, &end_s);
+    r->sim_wall_s += fb_mono_s() - t0;
+    r->sim_done += r->done - before;
     r->sim_clock_ms += (int64_t)(end_s * 1000.0) + gap_ms;
     /* A cell cut short is not summarized: a resume runs it again. */
     if (rc == 0 && r->gathering != NULL && !fb_run_stop)

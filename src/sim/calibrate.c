@@ -5,6 +5,7 @@
 
 #include <csv.h>
 #include <errno.h>
+#include <fnmatch.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -22,7 +23,8 @@ struct samples {
 };
 
 struct cfn {
-    char *name;
+    char *name;         /* the function's, or the pool's pattern */
+    bool pool;
     double memory_mb;
     long failed, warmup, used;
     struct samples s[FB_MODEL_MODES][FB_MPHASE_N];
@@ -38,6 +40,7 @@ struct cal {
     int asked_col;      /* asked_duration_ms, when the file has it; -1 */
     struct cfn *fns;
     int n_fns, cap_fns;
+    const struct fb_calibrate_opts *o;
     long rows, used;
     bool instances;     /* reading instances.csv */
     int ins_fn, ins_mem;
@@ -63,6 +66,14 @@ static int add(struct samples *s, double v)
 
 static struct cfn *fn_of(struct cal *c, const char *name)
 {
+    bool pool = false;
+
+    /* A function of a pool counts as the pool. */
+    for (int i = 0; i < c->o->n_pools && !pool; i++)
+        if (fnmatch(c->o->pools[i], name, 0) == 0) {
+            name = c->o->pools[i];
+            pool = true;
+        }
     for (int i = 0; i < c->n_fns; i++)
         if (strcmp(c->fns[i].name, name) == 0)
             return &c->fns[i];
@@ -78,6 +89,7 @@ static struct cfn *fn_of(struct cal *c, const char *name)
     memset(f, 0, sizeof(*f));
     if ((f->name = strdup(name)) == NULL)
         return NULL;
+    f->pool = pool;
     c->n_fns++;
     return f;
 }
@@ -355,7 +367,8 @@ static int build(struct cal *c, const struct fb_calibrate_opts *o, struct fb_mod
         struct fb_model_fn *mf = &m->fns[m->n_fns++];
         if ((mf->name = strdup(f->name)) == NULL)
             return FB_ENOMEM;
-        mf->memory_mb = f->memory_mb;
+        /* A pool's functions keep the experiment's memory each. */
+        mf->memory_mb = f->pool ? 0 : f->memory_mb;
         if (f->failed > 0)
             rc = note(m, o->notes, "%s: %ld failed row%s left out", f->name, f->failed,
                       f->failed == 1 ? "" : "s");
@@ -412,7 +425,7 @@ static int build(struct cal *c, const struct fb_calibrate_opts *o, struct fb_mod
 int fb_calibrate(const char *const *runs, int n, const struct fb_calibrate_opts *o,
                  struct fb_model *m, struct fb_errbuf *eb)
 {
-    struct cal c = {.eb = eb};
+    struct cal c = {.eb = eb, .o = o};
     int rc = 0;
 
     memset(m, 0, sizeof(*m));

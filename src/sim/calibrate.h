@@ -14,6 +14,11 @@ struct fb_calibrate_opts {
     double node_cpus; /* their CPUs (0: unknown) */
     int min_samples;  /* a phase with fewer is listed as thin (default 10) */
     FILE *notes;      /* what was left out or thin, one line each; NULL: none */
+    /* Shell patterns (fnmatch): the rows of every function a pattern
+     * matches are calibrated as one model entry named by it, its memory
+     * left to the experiment's functions (model.h's fb_model_find). */
+    const char *const *pools;
+    int n_pools;
 };
 
 /* Reads invocations.csv (and instances.csv, for the functions' memory) of

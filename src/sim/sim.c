@@ -479,7 +479,17 @@ static void share_advance(struct run *r, struct share *sh)
 {
     if (sh->active > 0)
         sh->work += (r->T - sh->at) * share_rate(r, sh->active);
+    else
+        sh->work = 0; /* idle: the clock starts again, small and exact */
     sh->at = r->T;
+}
+
+/* Whether a handler ending at work clock t has ended: within a few ulps of
+ * a clock that may have run for a day (an end left that close could not be
+ * scheduled later than now). */
+static bool share_ended(const struct share *sh, double t)
+{
+    return t <= sh->work + 1e-9 * fmax(1.0, fabs(sh->work));
 }
 
 static void share_reschedule(struct run *r, int node, struct share *sh)
@@ -513,7 +523,7 @@ static void share_due(struct run *r, int node, uint32_t gen)
     if (gen != sh->gen)
         return; /* a later change rescheduled it */
     share_advance(r, sh);
-    while (fb_heap_top(&sh->ends) != NULL && fb_heap_top(&sh->ends)->t <= sh->work + 1e-12) {
+    while (fb_heap_top(&sh->ends) != NULL && share_ended(sh, fb_heap_top(&sh->ends)->t)) {
         fb_heap_pop(&sh->ends, &e);
         sh->active--;
         answer(r, e.p);

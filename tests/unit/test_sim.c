@@ -739,6 +739,22 @@ START_TEST(calibrate_fixture_runs)
     fb_model_free(&m);
     remove_dir();
 
+    /* A pool: both functions' rows make one entry, which models both. */
+    static const char *const pools[] = {"fib-*"};
+    struct fb_calibrate_opts po = {.node_mb = 512, .node_cpus = 0.5, .pools = pools,
+                                   .n_pools = 1};
+    snprintf(run, sizeof(run), "%s/runs/basic", FB_TEST_DATA);
+    ck_assert_msg(fb_calibrate(runs, 1, &po, &m, &eb) == 0, "%s", eb.msg);
+    ck_assert_int_eq(m.n_fns, 1);
+    ck_assert_str_eq(m.fns[0].name, "fib-*");
+    ck_assert_ptr_eq(fb_model_find(&m, "fib-heavy"), &m.fns[0]);
+    ck_assert_double_eq(m.fns[0].memory_mb, 0); /* each function keeps its own */
+    int light_pulls, heavy_pulls;
+    fixture_median_pull("basic", "fib-light", &light_pulls);
+    fixture_median_pull("basic", "fib-heavy", &heavy_pulls);
+    ck_assert_int_eq(m.fns[0].d[FB_WARM_COLD][FB_PH_PULL].n, light_pulls + heavy_pulls);
+    fb_model_free(&m);
+
     /* A run whose every row failed gives nothing to calibrate from. */
     snprintf(run, sizeof(run), "%s/runs/all-failed", FB_TEST_DATA);
     o.notes = NULL;
