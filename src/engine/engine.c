@@ -1050,6 +1050,9 @@ int fb_engine_invoke_work(struct fb_engine *e, const struct fb_policy *p, void *
 
     fb_outcome_none(out, "");
     out->attempts = 0;
+    fb_work_asked(fn->command, fn->args,
+                  &(struct fb_work){fn->work_duration_ms, fn->work_memory_mb}, work,
+                  &out->asked_duration_ms, &out->asked_memory_mb);
     if (views == NULL || failed == NULL ||
         (rc = work_words(e, f, work, &words, &wcmd, &wargs)) < 0) {
         free(views);
@@ -1265,6 +1268,7 @@ void fb_outcome_none(struct fb_outcome *o, const char *why)
     o->node_exec_ms = o->cpu_pct = o->ram_pct = NAN;
     o->create_ms = o->ready_ms = o->init_ms = o->invoke_ms = o->handler_ms = NAN;
     o->room_ms = NAN;
+    o->asked_duration_ms = o->asked_memory_mb = NAN;
     snprintf(o->error, sizeof(o->error), "%s", why);
 }
 

@@ -667,10 +667,12 @@ static const char *const summary_columns[] = {
     "invoke_p50_ms", "handler_p50_ms", "open_loop", "queue_mean_ms", "queue_p50_ms",
     "queue_p95_ms", "queue_p99_ms", "queue_max_ms", "client_mean_ms", "client_p50_ms",
     "client_p95_ms", "client_p99_ms", "client_max_ms",
+    /* asked work */
+    "asked_duration_p50_ms", "measured_duration_p50_ms",
 };
 _Static_assert(sizeof(summary_columns) / sizeof(summary_columns[0]) ==
-                   23 + FB_PHASE_FIRST_OPEN_LOOP + 1 + 2 * 5,
-               "a summary column per phase, then the open-loop columns");
+                   23 + FB_PHASE_FIRST_OPEN_LOOP + 1 + 2 * 5 + 2,
+               "a summary column per phase, then the open-loop and asked-work columns");
 #define SUMMARY_NCOLUMNS ((int)(sizeof(summary_columns) / sizeof(summary_columns[0])))
 
 static void put_ms(FILE *f, double x)
@@ -732,6 +734,9 @@ int fb_summary_write_csv(FILE *f, const struct fb_summary_row *rows, size_t n)
         fprintf(f, ",%d", r->open_loop ? 1 : 0);
         put_open_loop(f, &r->queue);
         put_open_loop(f, &r->client);
+        /* asked work */
+        put_ms(f, r->asked_p50);
+        put_ms(f, r->measured_p50);
         fputc('\n', f);
     }
     if (fflush(f) != 0 || ferror(f))
@@ -910,9 +915,46 @@ static int open_loop_table(FILE *f, const struct fb_summary_row *rows, size_t n)
     return rc;
 }
 
+/* Rows asked for work: the median asked duration against the measured one. */
+static int asked_table(FILE *f, const struct fb_summary_row *rows, size_t n)
+{
+    const char *titles[TABLE_MAXCOLS];
+    int right[TABLE_MAXCOLS] = {0};
+    struct fb_table t = {0};
+    int nk = key_titles(titles, right, rows, n), ncols = nk, rc;
+
+    right[ncols] = 1;
+    titles[ncols++] = "asked p50";
+    right[ncols] = 1;
+    titles[ncols++] = "measured p50";
+    right[ncols] = 1;
+    titles[ncols++] = "difference";
+    for (size_t i = 0; i < n; i++) {
+        const struct fb_summary_row *r = &rows[i];
+
+        if (isnan(r->asked_p50))
+            continue;
+        key_cells(&t, r, nk == 4);
+        fb_table_add_ms(&t, r->asked_p50);
+        fb_table_add_ms(&t, r->measured_p50);
+        if (r->asked_p50 > 0 && !isnan(r->measured_p50))
+            fb_table_addf(&t, "%+.1f %%", 100.0 * (r->measured_p50 / r->asked_p50 - 1.0));
+        else
+            fb_table_addf(&t, "-");
+    }
+    fputs("Asked work: medians (ms) of the successful invocations asked for a duration\n"
+          "({duration_ms}): the duration asked, and the time it took as measured (the\n"
+          "handler's own time; for a function that is not resident, its command's time\n"
+          "on the node, start-up included).\n",
+          f);
+    rc = fb_table_write(f, &t, ncols, titles, right);
+    fb_table_free(&t);
+    return rc;
+}
+
 int fb_summary_write_table(FILE *f, const struct fb_summary_row *rows, size_t n)
 {
-    bool open = false;
+    bool open = false, asked = false;
     int rc = 0;
 
     if (f == NULL || (rows == NULL && n > 0)) {
@@ -926,10 +968,17 @@ int fb_summary_write_table(FILE *f, const struct fb_summary_row *rows, size_t n)
     rc = placement_table(f, rows, n);
     for (size_t i = 0; i < n; i++)
         open = open || rows[i].open_loop;
-    if (rc < 0 || !open)
-        goto out;
-    fputc('\n', f);
-    rc = open_loop_table(f, rows, n);
+    if (rc == 0 && open) {
+        fputc('\n', f);
+        rc = open_loop_table(f, rows, n);
+    }
+    /* asked work */
+    for (size_t i = 0; i < n; i++)
+        asked = asked || !isnan(rows[i].asked_p50);
+    if (rc == 0 && asked) {
+        fputc('\n', f);
+        rc = asked_table(f, rows, n);
+    }
 out:
     return rc;
 }

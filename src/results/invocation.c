@@ -99,6 +99,9 @@ void fb_invocation_write(FILE *f, const struct fb_invocation *inv)
         case FB_COL_PCT:
             put_real(f, *(const double *)p, 2);
             break;
+        case FB_COL_MB:
+            put_real(f, *(const double *)p, 0);
+            break;
         case FB_COL_STR:
             break;
         }
@@ -150,7 +153,16 @@ size_t fb_invocation_text_len(const struct fb_invocation_map *m, const struct fb
 }
 
 /* What can be wrong with a field, by the rules of invocation.h. */
-enum problem { P_NONE, P_NUL, P_WHOLE, P_DECIMAL, P_NEGATIVE_MS, P_NEGATIVE_TIME, P_RANGE };
+enum problem {
+    P_NONE,
+    P_NUL,
+    P_WHOLE,
+    P_DECIMAL,
+    P_NEGATIVE_MS,
+    P_NEGATIVE_MB,
+    P_NEGATIVE_TIME,
+    P_RANGE
+};
 
 static bool is_digit(char c)
 {
@@ -262,6 +274,11 @@ static enum problem read_column(const struct fb_invocation_map *m, const struct 
     case FB_COL_MS:
         pr = parse_decimal(s, false, (double *)p);
         break;
+    case FB_COL_MB:
+        pr = parse_decimal(s, false, (double *)p);
+        if (pr == P_NEGATIVE_MS)
+            pr = P_NEGATIVE_MB;
+        break;
     case FB_COL_PCT:
         pr = parse_decimal(s, true, (double *)p);
         break;
@@ -289,6 +306,8 @@ const char *fb_invocation_problem(const struct fb_invocation_map *m,
                "optionally a point and more digits; empty when not measured)";
     case P_NEGATIVE_MS:
         return "is negative (a duration never is)";
+    case P_NEGATIVE_MB:
+        return "is negative (an amount of memory never is)";
     case P_NEGATIVE_TIME:
         return "is negative (a unix time in ms never is)";
     case P_RANGE:
