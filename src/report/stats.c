@@ -668,10 +668,10 @@ static const char *const summary_columns[] = {
     "queue_p95_ms", "queue_p99_ms", "queue_max_ms", "client_mean_ms", "client_p50_ms",
     "client_p95_ms", "client_p99_ms", "client_max_ms",
     /* asked work */
-    "asked_duration_p50_ms", "measured_duration_p50_ms",
+    "asked_duration_p50_ms", "measured_duration_p50_ms", "slip_p50_pct",
 };
 _Static_assert(sizeof(summary_columns) / sizeof(summary_columns[0]) ==
-                   23 + FB_PHASE_FIRST_OPEN_LOOP + 1 + 2 * 5 + 2,
+                   23 + FB_PHASE_FIRST_OPEN_LOOP + 1 + 2 * 5 + 3,
                "a summary column per phase, then the open-loop and asked-work columns");
 #define SUMMARY_NCOLUMNS ((int)(sizeof(summary_columns) / sizeof(summary_columns[0])))
 
@@ -737,6 +737,7 @@ int fb_summary_write_csv(FILE *f, const struct fb_summary_row *rows, size_t n)
         /* asked work */
         put_ms(f, r->asked_p50);
         put_ms(f, r->measured_p50);
+        put_ms(f, r->slip_p50);
         fputc('\n', f);
     }
     if (fflush(f) != 0 || ferror(f))
@@ -928,7 +929,7 @@ static int asked_table(FILE *f, const struct fb_summary_row *rows, size_t n)
     right[ncols] = 1;
     titles[ncols++] = "measured p50";
     right[ncols] = 1;
-    titles[ncols++] = "difference";
+    titles[ncols++] = "slip p50";
     for (size_t i = 0; i < n; i++) {
         const struct fb_summary_row *r = &rows[i];
 
@@ -937,15 +938,16 @@ static int asked_table(FILE *f, const struct fb_summary_row *rows, size_t n)
         key_cells(&t, r, nk == 4);
         fb_table_add_ms(&t, r->asked_p50);
         fb_table_add_ms(&t, r->measured_p50);
-        if (r->asked_p50 > 0 && !isnan(r->measured_p50))
-            fb_table_addf(&t, "%+.1f %%", 100.0 * (r->measured_p50 / r->asked_p50 - 1.0));
+        if (!isnan(r->slip_p50))
+            fb_table_addf(&t, "%+.1f %%", r->slip_p50);
         else
             fb_table_addf(&t, "-");
     }
     fputs("Asked work: medians (ms) of the successful invocations asked for a duration\n"
           "({duration_ms}): the duration asked, and the time it took as measured (the\n"
           "handler's own time; for a function that is not resident, its command's time\n"
-          "on the node, start-up included).\n",
+          "on the node, start-up included); slip: the median of each invocation's\n"
+          "(measured - asked) / asked.\n",
           f);
     rc = fb_table_write(f, &t, ncols, titles, right);
     fb_table_free(&t);

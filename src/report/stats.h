@@ -110,10 +110,11 @@ struct fb_summary_row {
      * (closed loop, or no success) shows as empty cells. */
     bool open_loop;
     struct fb_summary queue, client;
-    /* Asked work (struct fb_cellfn's asked and measured): the median asked
-     * duration and the median time the work took; NAN when no successful
-     * row was asked for a duration (resp. none of those measured it). */
-    double asked_p50, measured_p50;
+    /* Asked work (struct fb_cellfn's asked, measured and slip): the median
+     * asked duration, the median time the work took and the median of the
+     * rows' (measured - asked) / asked in %; NAN when no successful row was
+     * asked for a duration (resp. none of those measured it). */
+    double asked_p50, measured_p50, slip_p50;
 };
 
 /* summary.csv header + rows, and a readable grid table of the same rows:

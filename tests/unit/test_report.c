@@ -115,7 +115,7 @@ static const struct fb_report_opts no_plots = {.no_plots = true};
     "fixture-basic-20250101T120000Z,1,round-robin,cold,fib-heavy,11,1,22484.769,"     \
     "1591.837,20238.734,22730.304,23765.061,24534.178,25149.471,25303.294,21415.359," \
     "23554.180,12,0,0,node1=4 node2=4 node3=4 node4=0,20626.279,23765.061,2.367,"     \
-    "21875.238,911.322,339.211,2.831,,,,,,0,,,,,,,,,,,,\n"
+    "21875.238,911.322,339.211,2.831,,,,,,0,,,,,,,,,,,,,\n"
 
 START_TEST(test_report_basic)
 {
@@ -512,21 +512,21 @@ START_TEST(test_report_open_loop)
     HAS(text, ",invoke_p50_ms,handler_p50_ms,open_loop,queue_mean_ms,queue_p50_ms,"
               "queue_p95_ms,queue_p99_ms,queue_max_ms,client_mean_ms,client_p50_ms,"
               "client_p95_ms,client_p99_ms,client_max_ms,asked_duration_p50_ms,"
-              "measured_duration_p50_ms\n");
+              "measured_duration_p50_ms,slip_p50_pct\n");
     line = line_starting(text, OPEN_ROW("round-robin,cold") "30,0,");
     ck_assert_ptr_nonnull(line);
     ends_with(line, ",1,23127.500,23451.000,44601.400,47197.350,48179.000,"
-                    "26731.071,26896.609,48420.669,50657.055,51432.375,,");
+                    "26731.071,26896.609,48420.669,50657.055,51432.375,,,");
     free(line);
     line = line_starting(text, OPEN_ROW("least-used,warmed") "29,1,");
     ck_assert_ptr_nonnull(line);
     ends_with(line, ",1,0.483,0.000,0.000,14.400,20.000,213.811,212.707,238.241,257.654,"
-                    "264.285,,");
+                    "264.285,,,");
     free(line);
     line = line_starting(text, OPEN_ROW("least-used,pre-warmed") "30,0,");
     ck_assert_ptr_nonnull(line);
     ends_with(line, ",1,161.800,1.500,669.850,737.610,764.000,494.932,367.112,1018.314,"
-                    "1089.309,1107.092,,");
+                    "1089.309,1107.092,,,");
     free(line);
     free(text);
 
@@ -556,9 +556,10 @@ START_TEST(test_report_open_loop)
 END_TEST
 
 /* Asked against measured: per cell and function, the median asked duration
- * of the successful steady rows asked for one, and the median of their
+ * of the successful steady rows asked for one, the median of their
  * handler_ms (node_exec_ms where a row has none: a function that is not
- * resident); rows without asked work, failed and warm-up rows left out. */
+ * resident) and the median of each row's slip; rows without asked work,
+ * failed and warm-up rows left out. */
 START_TEST(test_report_asked_work)
 {
     struct fb_errbuf eb = {{0}};
@@ -579,33 +580,44 @@ START_TEST(test_report_asked_work)
         /* asked for nothing */
         "1,rr,warmed,h,12.000,10.000,9.000,,0,,\n"
         /* asked, with no time measured on the node */
-        "1,rr,warmed,k,12.000,,,,0,75.500,\n");
+        "1,rr,warmed,k,12.000,,,,0,75.500,\n"
+        /* durations that differ: the two medians are of other rows, the
+         * slip is each row's own (0.909, 28.182, 0.714, 1.429 %) */
+        "1,rr,warmed,m,120.000,,111.000,,0,110.000,\n"
+        "1,rr,warmed,m,150.000,,141.000,,0,110.000,\n"
+        "1,rr,warmed,m,150.000,,141.000,,0,140.000,\n"
+        "1,rr,warmed,m,150.000,,142.000,,0,140.000,\n");
     ck_assert_int_eq(fb_report_write(dir, &no_plots, &eb), 0);
     text = slurp(dir, "summary.csv");
     line = line_starting(text, ",1,rr,warmed,f,3,1,");
     ck_assert_ptr_nonnull(line);
-    ends_with(line, ",100.000,101.000");
+    ends_with(line, ",100.000,101.000,1.000");
     free(line);
     line = line_starting(text, ",1,rr,warmed,g,2,0,");
     ck_assert_ptr_nonnull(line);
-    ends_with(line, ",300.000,322.000");
+    ends_with(line, ",300.000,322.000,7.333");
     free(line);
     line = line_starting(text, ",1,rr,warmed,k,1,0,");
     ck_assert_ptr_nonnull(line);
-    ends_with(line, ",0,,,,,,,,,,,75.500,");
+    ends_with(line, ",0,,,,,,,,,,,75.500,,");
+    free(line);
+    line = line_starting(text, ",1,rr,warmed,m,4,0,");
+    ck_assert_ptr_nonnull(line);
+    ends_with(line, ",125.000,141.000,1.169");
     free(line);
     line = line_starting(text, ",1,rr,warmed,h,1,0,");
     ck_assert_ptr_nonnull(line);
-    ends_with(line, ",0,,,,,,,,,,,,");
+    ends_with(line, ",0,,,,,,,,,,,,,");
     free(line);
     free(text);
 
     text = slurp(dir, "summary.txt");
     flat = squeeze(text);
-    HAS(flat, "| policy | warming | function | asked p50 | measured p50 | difference |\n");
+    HAS(flat, "| policy | warming | function | asked p50 | measured p50 | slip p50 |\n");
     HAS(flat, "| rr | warmed | f | 100.0 | 101.0 | +1.0 % |\n");
     HAS(flat, "| rr | warmed | g | 300.0 | 322.0 | +7.3 % |\n");
     HAS(flat, "| rr | warmed | k | 75.5 | - | - |\n");
+    HAS(flat, "| rr | warmed | m | 125.0 | 141.0 | +1.2 % |\n");
     ck_assert_ptr_nonnull(strstr(flat, "Asked work"));
     ck_assert_ptr_null(strstr(strstr(flat, "Asked work"), "| h |"));
     free(flat);

@@ -435,8 +435,10 @@ START_TEST(trace_work_and_warmup)
             char *last = strrchr(line, ','), *before;
             *last = '\0';
             before = strrchr(line, ',');
-            ck_assert_str_eq(before, ",1000.000");
-            ck_assert_str_eq(last + 1, "\n");
+            ck_assert_str_eq(last + 1, "\n");      /* no slip, */
+            ck_assert_str_eq(before, ",");         /* no measured time, */
+            *before = '\0';
+            ck_assert_str_eq(strrchr(line, ','), ",1000.000"); /* the asked one */
             fa_rows++;
         } else if (strstr(line, ",fb,") != NULL) {
             ck_assert_msg(strstr(line, ",,\n") != NULL, "%s", line);
