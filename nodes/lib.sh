@@ -72,11 +72,18 @@ cg_v1_dir() {
     return 1
 }
 
-# Writes the node's limits: $2 = CPUs (decimal), $3 = memory in bytes.
+# Writes the node's limits: $2 = CPUs (decimal), $3 = memory in bytes, $4 =
+# the CFS period in microseconds over which the CPU quota is granted (default
+# 10000). A short period keeps short work faithful: a process throttled for
+# using up the quota waits for the next period, up to (1 - CPUs) x period,
+# which at 100 ms (the kernel's default) stretches a 100 ms call by up to
+# half. The kernel takes periods of 1 ms to 1 s and quotas of 1 ms or more.
 cg_setup() {
-    local node=$1 cpus=$2 mem=$3 period=100000 quota d
+    local node=$1 cpus=$2 mem=$3 period=${4:-10000} quota d
+    [[ $period =~ ^[1-9][0-9]{3,6}$ ]] && ((period >= 1000 && period <= 1000000)) ||
+        die "CPU period $period us is not within 1000-1000000"
     quota=$(awk -v c="$cpus" -v p="$period" 'BEGIN { printf "%d", c * p }')
-    ((quota >= 1000)) || die "FAASBENCH_NODE_CPUS=$cpus is too small"
+    ((quota >= 1000)) || die "FAASBENCH_NODE_CPUS=$cpus is too small for a $period us period (a quota of 1 ms at least)"
     if cg_v2; then
         local top=$CG_ROOT/$CG_NAME
         mkdir -p "$top/$node"

@@ -657,12 +657,43 @@ bool fb_work_used(const char *text)
            (strstr(text, work_names[0]) != NULL || strstr(text, work_names[1]) != NULL);
 }
 
+/* The values the placeholders stand for: a duration that is not a positive
+ * number is 0; memory in whole MB, rounded up. */
+static double work_ms(const struct fb_work *w)
+{
+    return isfinite(w->duration_ms) && w->duration_ms > 0 ? w->duration_ms : 0;
+}
+
+static double work_mb(const struct fb_work *w)
+{
+    return isfinite(w->memory_mb) && w->memory_mb > 0 ? ceil(w->memory_mb - 1e-9) : 0;
+}
+
+void fb_work_asked(const char *command, const char *args, const struct fb_work *defaults,
+                   const struct fb_work *w, double *duration_ms, double *memory_mb)
+{
+    struct fb_work v = *defaults;
+
+    if (w != NULL && isfinite(w->duration_ms))
+        v.duration_ms = w->duration_ms;
+    if (w != NULL && isfinite(w->memory_mb))
+        v.memory_mb = w->memory_mb;
+    *duration_ms = *memory_mb = NAN;
+    for (int i = 0; i < 2; i++) {
+        const char *text = i == 0 ? command : args;
+
+        if (text != NULL && strstr(text, work_names[0]) != NULL)
+            *duration_ms = work_ms(&v);
+        if (text != NULL && strstr(text, work_names[1]) != NULL)
+            *memory_mb = work_mb(&v);
+    }
+}
+
 int fb_work_expand(const char *text, const struct fb_work *w, char **out)
 {
     char val[2][48];
     size_t len = 0, n = strlen(text);
-    double ms = isfinite(w->duration_ms) && w->duration_ms > 0 ? w->duration_ms : 0;
-    double mb = isfinite(w->memory_mb) && w->memory_mb > 0 ? ceil(w->memory_mb - 1e-9) : 0;
+    double ms = work_ms(w), mb = work_mb(w);
     char *s;
 
     snprintf(val[0], sizeof(val[0]), "%.3f", ms);

@@ -78,6 +78,16 @@ bool fb_work_used(const char *text);
  * frees). 0 or FB_ENOMEM. */
 int fb_work_expand(const char *text, const struct fb_work *w, char **out);
 
+/* The work a call asks of a function whose command and args (either may be
+ * NULL) are these, as fb_work_expand fills it in: w's duration and memory
+ * where they are numbers (w may be NULL), else defaults' (the function's
+ * work_duration_ms and work_memory_mb). *duration_ms is the duration (0
+ * when not a positive number) when the text holds {duration_ms}, else NAN;
+ * *memory_mb the memory in whole MB, rounded up, when it holds {memory_mb},
+ * else NAN: NAN says the call was not asked for it. */
+void fb_work_asked(const char *command, const char *args, const struct fb_work *defaults,
+                   const struct fb_work *w, double *duration_ms, double *memory_mb);
+
 /* Safe-set checks, also used by the config loader and the gateway. */
 bool fb_name_valid(const char *s);  /* [A-Za-z0-9_.-]{1,64} */
 bool fb_image_valid(const char *s); /* OCI reference grammar, <= 255 chars */

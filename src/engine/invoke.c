@@ -147,6 +147,9 @@ int fb_engine_invoke_work(struct fb_engine *e, const struct fb_policy *p, void *
 
     fb_outcome_none(out, "");
     out->attempts = 0;
+    fb_work_asked(fn->command, fn->args,
+                  &(struct fb_work){fn->work_duration_ms, fn->work_memory_mb}, work,
+                  &out->asked_duration_ms, &out->asked_memory_mb);
     if ((rc = work_words(e, f, work, &words, &wcmd, &wargs)) < 0) {
         free(wcmd);
         free(wargs);

@@ -240,6 +240,9 @@ static int add_summary(struct report *r, struct fb_cellfn *c)
     row->open_loop = c->open_loop;
     fb_sample_summarize(&c->phase[FB_PHASE_QUEUE], &row->queue);
     fb_sample_summarize(&c->phase[FB_PHASE_CLIENT], &row->client);
+    row->asked_p50 = fb_quantile_sorted(c->asked.v, c->asked.n, 0.5);
+    row->measured_p50 = fb_quantile_sorted(c->measured.v, c->measured.n, 0.5);
+    row->slip_p50 = fb_quantile_sorted(c->slip.v, c->slip.n, 0.5);
     r->row_nodes[r->n_rows] = counts;
     r->row_n_nodes[r->n_rows] = c->n_nodes;
     counts = NULL;

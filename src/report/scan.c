@@ -36,6 +36,7 @@ struct acc {
     size_t rows, errors, mode_count[3];
     size_t warmup;
     struct fb_sample lat, phase[FB_NPHASES];
+    struct fb_sample asked, measured, slip; /* see struct fb_cellfn */
     size_t *per_node;
     size_t n_per_node;
 };
@@ -164,6 +165,9 @@ static void acc_reset(struct acc *a)
     fb_sample_clear(&a->lat);
     for (int p = 0; p < FB_NPHASES; p++)
         fb_sample_clear(&a->phase[p]);
+    fb_sample_clear(&a->asked);
+    fb_sample_clear(&a->measured);
+    fb_sample_clear(&a->slip);
     if (a->per_node != NULL)
         memset(a->per_node, 0, a->n_per_node * sizeof(*a->per_node));
 }
@@ -174,6 +178,9 @@ static void acc_free(struct acc *a)
     fb_sample_free(&a->lat);
     for (int p = 0; p < FB_NPHASES; p++)
         fb_sample_free(&a->phase[p]);
+    fb_sample_free(&a->asked);
+    fb_sample_free(&a->measured);
+    fb_sample_free(&a->slip);
     free(a->per_node);
 }
 
@@ -263,6 +270,9 @@ static int flush_cell(struct scan *sc)
         sort_sample(&a->lat);
         for (int p = 0; p < FB_NPHASES; p++)
             sort_sample(&a->phase[p]);
+        sort_sample(&a->asked);
+        sort_sample(&a->measured);
+        sort_sample(&a->slip);
         c.run_id = sc->run_id;
         c.repetition = sc->rep;
         c.policy = sc->policy;
@@ -274,6 +284,9 @@ static int flush_cell(struct scan *sc)
         memcpy(c.mode_count, a->mode_count, sizeof(c.mode_count));
         c.lat = a->lat;
         memcpy(c.phase, a->phase, sizeof(c.phase));
+        c.asked = a->asked;
+        c.measured = a->measured;
+        c.slip = a->slip;
         c.per_node = a->per_node;
         c.nodes = (const char *const *)sc->nodes;
         c.n_nodes = sc->n_nodes;
@@ -282,6 +295,9 @@ static int flush_cell(struct scan *sc)
         /* {0} where the callback took a sample. */
         a->lat = c.lat;
         memcpy(a->phase, c.phase, sizeof(a->phase));
+        a->asked = c.asked;
+        a->measured = c.measured;
+        a->slip = c.slip;
     }
     for (size_t i = 0; i < sc->n_accs; i++)
         acc_reset(&sc->accs[i]);
@@ -463,7 +479,18 @@ static int add_row(struct scan *sc)
         }
     }
     if (!isnan(inv.node_exec_ms) &&
-        fb_sample_add(&a->phase[FB_PHASE_OVERHEAD], inv.latency_ms - inv.node_exec_ms) < 0)
+        fb_sample_add(&a->phase[FB_PHASE_OVERHEAD], inv.latency_ms - inv.node_exec_ms) < 0) {
+        rc = FB_ENOMEM;
+        goto out;
+    }
+    /* Asked against measured: the handler's time, else the command's. */
+    double measured = isnan(inv.handler_ms) ? inv.node_exec_ms : inv.handler_ms;
+    if (!isnan(inv.asked_duration_ms) &&
+        (fb_sample_add(&a->asked, inv.asked_duration_ms) < 0 ||
+         (!isnan(measured) && fb_sample_add(&a->measured, measured) < 0) ||
+         (!isnan(measured) && inv.asked_duration_ms > 0 &&
+          fb_sample_add(&a->slip, 100.0 * (measured - inv.asked_duration_ms) /
+                                      inv.asked_duration_ms) < 0)))
         rc = FB_ENOMEM;
 out:
     return rc;

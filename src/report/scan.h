@@ -27,6 +27,15 @@ struct fb_cellfn {
     /* Each phase of the successful rows where it was measured, sorted. The
      * callback may take any of them as it may take lat. */
     struct fb_sample phase[FB_NPHASES];
+    /* The successful rows that were asked for a duration (asked_duration_ms
+     * not empty): that duration, and the time the work took as measured
+     * where it was: their handler_ms (resident functions), else their
+     * node_exec_ms (the command's own time on the node, its start included);
+     * sorted; and for each row with both, asked above 0, how much longer
+     * the work took than asked, in % of the asked duration (the medians of
+     * asked and measured are of different rows when the rows ask for
+     * different durations). The callback may take them as it may take lat. */
+    struct fb_sample asked, measured, slip;
     /* Whether the cell (all its functions) is open loop: some row of it has
      * an intended_start_ms other than its start_ms. A closed-loop or
      * sequential workload has no intended time and writes the start twice

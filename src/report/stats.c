@@ -711,8 +711,8 @@ static void add_interval(struct fb_table *t, double lo, double hi)
         fb_table_addf(t, "-");
 }
 
-_Static_assert(FB_SC_N == 23 + FB_PHASE_FIRST_OPEN_LOOP + 1 + 2 * 5,
-               "a summary column per phase, then the open-loop columns");
+_Static_assert(FB_SC_N == 23 + FB_PHASE_FIRST_OPEN_LOOP + 1 + 2 * 5 + 3,
+               "a summary column per phase, then the open-loop and asked-work columns");
 _Static_assert(FB_SC_select_p50_ms + FB_PHASE_FIRST_OPEN_LOOP == FB_SC_open_loop,
                "the phase columns in the order of enum fb_phase");
 
@@ -808,6 +808,12 @@ static struct fb_value summary_value(const void *row, int c)
         return open_loop_value(&r->client, r->client.p99);
     case FB_SC_client_max_ms:
         return open_loop_value(&r->client, r->client.max);
+    case FB_SC_asked_duration_p50_ms:
+        return FB_VREAL(r->asked_p50);
+    case FB_SC_measured_duration_p50_ms:
+        return FB_VREAL(r->measured_p50);
+    case FB_SC_slip_p50_pct:
+        return FB_VREAL(r->slip_p50);
     case FB_SC_N:
         break;
     }
@@ -1001,9 +1007,47 @@ static int open_loop_table(FILE *f, const struct fb_summary_row *rows, size_t n)
     return rc;
 }
 
+/* Rows asked for work: the median asked duration against the measured one. */
+static int asked_table(FILE *f, const struct fb_summary_row *rows, size_t n)
+{
+    const char *titles[TABLE_MAXCOLS];
+    int right[TABLE_MAXCOLS] = {0};
+    struct fb_table t = {0};
+    int nk = key_titles(titles, right, rows, n), ncols = nk, rc;
+
+    right[ncols] = 1;
+    titles[ncols++] = "asked p50";
+    right[ncols] = 1;
+    titles[ncols++] = "measured p50";
+    right[ncols] = 1;
+    titles[ncols++] = "slip p50";
+    for (size_t i = 0; i < n; i++) {
+        const struct fb_summary_row *r = &rows[i];
+
+        if (isnan(r->asked_p50))
+            continue;
+        key_cells(&t, r, nk == 4);
+        fb_table_add_ms(&t, r->asked_p50);
+        fb_table_add_ms(&t, r->measured_p50);
+        if (!isnan(r->slip_p50))
+            fb_table_addf(&t, "%+.1f %%", r->slip_p50);
+        else
+            fb_table_addf(&t, "-");
+    }
+    fputs("Asked work: medians (ms) of the successful invocations asked for a duration\n"
+          "({duration_ms}): the duration asked, and the time it took as measured (the\n"
+          "handler's own time; for a function that is not resident, its command's time\n"
+          "on the node, start-up included); slip: the median of each invocation's\n"
+          "(measured - asked) / asked.\n",
+          f);
+    rc = fb_table_write(f, &t, ncols, titles, right);
+    fb_table_free(&t);
+    return rc;
+}
+
 int fb_summary_write_table(FILE *f, const struct fb_summary_row *rows, size_t n)
 {
-    bool open = false;
+    bool open = false, asked = false;
     int rc = 0;
 
     if (f == NULL || (rows == NULL && n > 0)) {
@@ -1017,10 +1061,17 @@ int fb_summary_write_table(FILE *f, const struct fb_summary_row *rows, size_t n)
     rc = placement_table(f, rows, n);
     for (size_t i = 0; i < n; i++)
         open = open || rows[i].open_loop;
-    if (rc < 0 || !open)
-        goto out;
-    fputc('\n', f);
-    rc = open_loop_table(f, rows, n);
+    if (rc == 0 && open) {
+        fputc('\n', f);
+        rc = open_loop_table(f, rows, n);
+    }
+    /* asked work */
+    for (size_t i = 0; i < n; i++)
+        asked = asked || !isnan(rows[i].asked_p50);
+    if (rc == 0 && asked) {
+        fputc('\n', f);
+        rc = asked_table(f, rows, n);
+    }
 out:
     return rc;
 }

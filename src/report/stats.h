@@ -110,11 +110,18 @@ struct fb_summary_row {
      * (closed loop, or no success) shows as empty cells. */
     bool open_loop;
     struct fb_summary queue, client;
+    /* Asked work (struct fb_cellfn's asked, measured and slip): the median
+     * asked duration, the median time the work took and the median of the
+     * rows' (measured - asked) / asked in %; NAN when no successful row was
+     * asked for a duration (resp. none of those measured it). */
+    double asked_p50, measured_p50, slip_p50;
 };
 
 /* summary.csv header + rows, and a readable grid table of the same rows:
  * latencies first, then placement and phase medians, then (when a row is
- * open loop) the open-loop rows' queue and latency from the intended start.
+ * open loop) the open-loop rows' queue and latency from the intended start,
+ * then (when a row was asked for work) the asked duration against the
+ * measured one.
  * Return 0, FB_EINVAL or FB_EIO. */
 int fb_summary_write_csv(FILE *f, const struct fb_summary_row *rows, size_t n);
 int fb_summary_write_table(FILE *f, const struct fb_summary_row *rows, size_t n);

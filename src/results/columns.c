@@ -41,6 +41,8 @@ const char *fb_col_kind_name(enum fb_col_kind k)
         return "s";
     case FB_COL_REAL:
         return "number";
+    case FB_COL_MB:
+        return "MB";
     }
     return "?";
 }
@@ -104,6 +106,9 @@ void fb_col_put(FILE *f, enum fb_col_kind kind, struct fb_value v, bool first)
         break;
     case FB_COL_PCT:
         fprintf(f, "%.2f", v.x);
+        break;
+    case FB_COL_MB:
+        fprintf(f, "%.0f", v.x);
         break;
     case FB_COL_RATIO:
     case FB_COL_SECONDS4:

@@ -26,6 +26,7 @@
  *   I64        a unix time in ms
  *   MS         ms, 3 decimals
  *   PCT        a percentage, 2 decimals
+ *   MB         an amount of memory in MB, no decimals (asked memory is whole MB)
  *   RATIO      a ratio or fraction, 4 decimals
  *   HALF       a count of pairs where ties count 1/2, 1 decimal
  *   P          a p-value, 6 significant digits
@@ -45,6 +46,7 @@ enum fb_col_kind {
     FB_COL_SECONDS,
     FB_COL_SECONDS4,
     FB_COL_REAL,
+    FB_COL_MB,
 };
 
 /* "text", "integer", "unix ms", "ms", "%", ...: a kind as --list-columns
@@ -133,7 +135,10 @@ void fb_col_write_row(FILE *f, const struct fb_column *cols, int n, fb_col_value
     X(client_p50_ms, MS, "open loop: median latency from the intended start")                 \
     X(client_p95_ms, MS, "open loop: 95th percentile from the intended start")                \
     X(client_p99_ms, MS, "open loop: 99th percentile from the intended start")                \
-    X(client_max_ms, MS, "open loop: longest from the intended start")
+    X(client_max_ms, MS, "open loop: longest from the intended start")                      \
+    X(asked_duration_p50_ms, MS, "asked work: median duration asked ({duration_ms})")          \
+    X(measured_duration_p50_ms, MS, "asked work: median time it took (handler, else command)")   \
+    X(slip_p50_pct, PCT, "asked work: median of each call's (measured - asked) / asked")
 
 /* comparison.csv: each cell against its function's reference cell (the
  * first in the file, or --reference). */

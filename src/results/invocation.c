@@ -44,6 +44,7 @@ static struct fb_value invocation_value(const void *row, int c)
         return FB_VINT(*(const int64_t *)p);
     case FB_COL_MS:
     case FB_COL_PCT:
+    case FB_COL_MB:
         return FB_VREAL(*(const double *)p);
     default: /* no such column in this table */
         break;
@@ -100,7 +101,16 @@ size_t fb_invocation_text_len(const struct fb_invocation_map *m, const struct fb
 }
 
 /* What can be wrong with a field, by the rules of invocation.h. */
-enum problem { P_NONE, P_NUL, P_WHOLE, P_DECIMAL, P_NEGATIVE_MS, P_NEGATIVE_TIME, P_RANGE };
+enum problem {
+    P_NONE,
+    P_NUL,
+    P_WHOLE,
+    P_DECIMAL,
+    P_NEGATIVE_MS,
+    P_NEGATIVE_MB,
+    P_NEGATIVE_TIME,
+    P_RANGE
+};
 
 static bool is_digit(char c)
 {
@@ -212,6 +222,11 @@ static enum problem read_column(const struct fb_invocation_map *m, const struct 
     case FB_COL_MS:
         pr = parse_decimal(s, false, (double *)p);
         break;
+    case FB_COL_MB:
+        pr = parse_decimal(s, false, (double *)p);
+        if (pr == P_NEGATIVE_MS)
+            pr = P_NEGATIVE_MB;
+        break;
     case FB_COL_PCT:
         pr = parse_decimal(s, true, (double *)p);
         break;
@@ -241,6 +256,8 @@ const char *fb_invocation_problem(const struct fb_invocation_map *m,
                "optionally a point and more digits; empty when not measured)";
     case P_NEGATIVE_MS:
         return "is negative (a duration never is)";
+    case P_NEGATIVE_MB:
+        return "is negative (an amount of memory never is)";
     case P_NEGATIVE_TIME:
         return "is negative (a unix time in ms never is)";
     case P_RANGE:

@@ -7,9 +7,11 @@
  * (always at the end: readers find columns by name, old files keep working).
  *
  * Kinds: STR text; INT, LONG whole numbers; I64 a unix time in ms; MS a
- * duration in milliseconds written with 3 decimals; PCT a percentage with 2.
- * An MS or PCT that was not measured is NAN and an empty cell; a phase that
- * did not happen is 0.
+ * duration in milliseconds written with 3 decimals; PCT a percentage with 2;
+ * MB an amount of memory in MB, written without decimals (the memory a
+ * function is asked for is whole MB). An MS, PCT or MB that was not
+ * measured (or not asked) is NAN and an empty cell; a phase that did not
+ * happen is 0.
  *
  * The reader takes back what the writer prints and nothing else, so that a
  * file no run wrote is refused instead of misread:
@@ -18,9 +20,10 @@
  *               range; never empty;
  *   I64         digits only: a unix time is never negative (and a difference
  *               of two never overflows); never empty;
- *   MS          digits, optionally a point and more digits (%.3f prints 3;
+ *   MS, MB      digits, optionally a point and more digits (%.3f prints 3;
  *               fewer or more are the same number); no sign, since a
- *               duration is a difference of monotonic times; empty: NAN;
+ *               duration is a difference of monotonic times and an amount
+ *               of memory is never negative; empty: NAN;
  *   PCT         as MS, '-' allowed before the digits; empty: NAN.
  * No other syntax: no '+', blank, exponent (1e3), hexadecimal (0x1p8, which
  * strtod reads as 256), inf, nan, or a point without digits on both sides. The resident columns are empty for functions that are not
@@ -75,7 +78,9 @@
     X(runtime_pid, INT, false, "resident: the serving runtime's pid (in its container)")  \
     X(runtime_count, LONG, false, "resident: calls that runtime has served, this one too")  \
     X(room_ms, MS, false, "keep-alive: waiting for memory and evicting to make room")    \
-    X(warmup, INT, false, "1: issued within workload.warmup_s, left out of summaries")
+    X(warmup, INT, false, "1: issued within workload.warmup_s, left out of summaries")   \
+    X(asked_duration_ms, MS, false, "the work asked: {duration_ms} as filled in; empty: none") \
+    X(asked_memory_mb, MB, false, "the work asked: {memory_mb} as filled in; empty: none")
 
 #define FB_COLTYPE_STR const char *
 #define FB_COLTYPE_INT int
@@ -83,6 +88,7 @@
 #define FB_COLTYPE_I64 int64_t
 #define FB_COLTYPE_MS double
 #define FB_COLTYPE_PCT double
+#define FB_COLTYPE_MB double
 
 /* One invocation as it happened. Strings are borrowed; NULL or "" is an
  * empty cell. */

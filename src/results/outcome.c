@@ -17,5 +17,6 @@ void fb_outcome_none(struct fb_outcome *o, const char *why)
     o->node_exec_ms = o->cpu_pct = o->ram_pct = NAN;
     o->create_ms = o->ready_ms = o->init_ms = o->invoke_ms = o->handler_ms = NAN;
     o->room_ms = NAN;
+    o->asked_duration_ms = o->asked_memory_mb = NAN;
     snprintf(o->error, sizeof(o->error), "%s", why);
 }

@@ -35,6 +35,10 @@ struct fb_outcome {
     double handler_ms;       /* the handler's own time, within invoke_ms */
     int runtime_pid;         /* the runtime that served it (in its container), 0: none */
     long runtime_count;      /* its calls so far, this one included; 0: none */
+    /* The work asked of the call (fb_work_asked): the duration and memory its
+     * command or args were filled in with; NAN when they hold no such
+     * placeholder. */
+    double asked_duration_ms, asked_memory_mb;
 };
 
 /* An outcome for an invocation that had nowhere to run (no node at all):

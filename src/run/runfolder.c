@@ -350,6 +350,8 @@ int fb_runfolder_record(struct fb_runfolder *rf, const struct fb_rowkey *k,
         .runtime_count = o->runtime_count,
         .room_ms = o->room_ms,
         .warmup = k->warmup,
+        .asked_duration_ms = o->asked_duration_ms,
+        .asked_memory_mb = o->asked_memory_mb,
     };
 
     rf->rows++;

@@ -100,6 +100,7 @@ static bool sink_want_row(void *ctx)
 struct gather {
     size_t rows, errors, warmup, mode_count[3];
     struct fb_sample lat, phase[FB_NPHASES];
+    struct fb_sample asked, measured, slip; /* as report/scan.h's struct fb_cellfn */
     size_t *per_node;
 };
 
@@ -155,6 +156,16 @@ static int gather_add(struct cell *c, const struct fb_sim_result *x, bool warmup
     for (int p = 0; p < FB_NPHASES; p++)
         if (!isnan(phase[p]))
             rc |= fb_sample_add(&a->phase[p], phase[p]);
+    /* Asked against measured: the handler's time, else the command's. */
+    double asked = as_written(x->asked_duration_ms);
+    double measured = as_written(isnan(x->handler_ms) ? x->node_exec_ms : x->handler_ms);
+    if (!isnan(asked)) {
+        rc |= fb_sample_add(&a->asked, asked);
+        if (!isnan(measured))
+            rc |= fb_sample_add(&a->measured, measured);
+        if (!isnan(measured) && asked > 0)
+            rc |= fb_sample_add(&a->slip, 100.0 * (measured - asked) / asked);
+    }
     return rc < 0 ? FB_ENOMEM : 0;
 }
 
@@ -195,6 +206,9 @@ static int gather_flush(struct cell *c)
             sort_sample(&a->lat);
             for (int p = 0; p < FB_NPHASES; p++)
                 sort_sample(&a->phase[p]);
+            sort_sample(&a->asked);
+            sort_sample(&a->measured);
+            sort_sample(&a->slip);
             cf.run_id = fb_runfolder_id(r->rf);
             cf.repetition = c->cell->repetition;
             cf.policy = c->pname;
@@ -206,16 +220,25 @@ static int gather_flush(struct cell *c)
             memcpy(cf.mode_count, a->mode_count, sizeof(cf.mode_count));
             cf.lat = a->lat;
             memcpy(cf.phase, a->phase, sizeof(cf.phase));
+            cf.asked = a->asked;
+            cf.measured = a->measured;
+            cf.slip = a->slip;
             cf.per_node = a->per_node;
             cf.nodes = nodes;
             cf.n_nodes = (size_t)g->n_nodes;
             cf.open_loop = g->open;
             rc = fb_summaries_add(r->summaries, &cf);
             a->lat = cf.lat; /* the first cell's is kept as the reference */
+            a->asked = cf.asked;
+            a->measured = cf.measured;
+            a->slip = cf.slip;
         }
         fb_sample_free(&a->lat);
         for (int p = 0; p < FB_NPHASES; p++)
             fb_sample_free(&a->phase[p]);
+        fb_sample_free(&a->asked);
+        fb_sample_free(&a->measured);
+        fb_sample_free(&a->slip);
         memset(a->per_node, 0, sizeof(size_t) * (size_t)g->n_nodes);
         a->rows = a->errors = a->warmup = 0;
         memset(a->mode_count, 0, sizeof(a->mode_count));
@@ -259,6 +282,9 @@ void fb_sim_gathering_free(struct run *r)
             fb_sample_free(&g->fn[f].lat);
             for (int p = 0; p < FB_NPHASES; p++)
                 fb_sample_free(&g->fn[f].phase[p]);
+            fb_sample_free(&g->fn[f].asked);
+            fb_sample_free(&g->fn[f].measured);
+            fb_sample_free(&g->fn[f].slip);
             free(g->fn[f].per_node);
         }
         free(g->fn);
@@ -287,7 +313,7 @@ static int sink_record(void *ctx, int f, const struct fb_outcome *o, int64_t int
             .cleanup_ms = o->cleanup_ms, .latency_ms = o->latency_ms,
             .node_exec_ms = o->node_exec_ms, .create_ms = o->create_ms,
             .ready_ms = o->ready_ms, .init_ms = o->init_ms, .invoke_ms = o->invoke_ms,
-            .handler_ms = o->handler_ms};
+            .handler_ms = o->handler_ms, .asked_duration_ms = o->asked_duration_ms};
         if ((rc = gather_add(c, &x, warmup)) < 0)
             return rc;
     }

@@ -10,6 +10,7 @@
 
 #include "core/heap.h"
 #include "core/rng.h"
+#include "core/template.h"
 #include "experiment/matrix.h"
 #include "workload/workload.h"
 
@@ -393,9 +394,21 @@ static void done(struct run *r, struct inv *v, const struct fb_outcome *o)
     inv_free(r, v);
 }
 
+/* The work v asked of its function, as the engine says it (fb_work_asked). */
+static void asked_of(const struct run *r, const struct inv *v, double *duration_ms,
+                     double *memory_mb)
+{
+    const struct fb_function_cfg *fn = &r->s->exp->functions[v->f];
+
+    fb_work_asked(fn->command, fn->args,
+                  &(struct fb_work){fn->work_duration_ms, fn->work_memory_mb},
+                  &(struct fb_work){v->is.duration_ms, v->is.memory_mb}, duration_ms, memory_mb);
+}
+
 static void outcome_base(struct run *r, const struct inv *v, struct fb_outcome *o)
 {
     fb_outcome_none(o, "");
+    asked_of(r, v, &o->asked_duration_ms, &o->asked_memory_mb);
     o->start_ms = r->c->t0_unix_ms + (int64_t)llround(v->t_take * 1000.0);
     o->attempts = 1;
 }
@@ -644,7 +657,9 @@ static void result_of(const struct run *r, const struct inv *v, struct fb_sim_re
     bool resident = fn->resident || r->c->k != NULL;
     bool open = r->wl.ops->open_loop;
 
+    double mb;
     res->function = v->f;
+    asked_of(r, v, &res->asked_duration_ms, &mb);
     res->node = v->t.node;
     res->mode = (int)v->t.mode;
     res->failed = false;

@@ -72,6 +72,7 @@ struct fb_sim_result {
     int64_t start_ms, intended_ms; /* intended: start when it had no arrival time */
     double select_ms, pull_ms, run_ms, cleanup_ms, latency_ms, node_exec_ms;
     double create_ms, ready_ms, init_ms, invoke_ms, handler_ms; /* NAN: not resident */
+    double asked_duration_ms; /* the work asked ({duration_ms}); NAN: none */
 };
 
 /* One cell: what it runs and where its results go. */

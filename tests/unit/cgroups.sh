@@ -7,7 +7,10 @@
 # process's own (/proc/self/cgroup, with a helper built to read a fixture
 # instead). Also: limits found on an ancestor, "max" and v1's unlimited value
 # skipped, the inactive page cache taken off, whole-host figures when no
-# limit is set. Needs no root and no nodes.
+# limit is set; the CFS period the quota is granted over (10 ms unless
+# given, within the kernel's 1 ms - 1 s, a quota of 1 ms at least), from
+# nodes/lib.sh and from the remote nodes' faasbench-cgroup. Needs no root
+# and no nodes.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 work=$(mktemp -d /tmp/faasbench-cgroups.XXXXXX)
@@ -79,10 +82,10 @@ v1_dir "$v1/pids"   # a hierarchy that carries no limit
 lib_sh "$v1" cg_setup node1 0.5 $((512 * 1024 * 1024)) || fail "v1: cg_setup failed"
 lib_sh "$v1" cg_child node1 dockerd || fail "v1: cg_child failed"
 checks=$((checks + 1))
-[ "$(cat "$v1/cpu/faasbench-ut/node1/cpu.cfs_quota_us" 2>/dev/null)" = 50000 ] &&
-  [ "$(cat "$v1/cpu/faasbench-ut/node1/cpu.cfs_period_us" 2>/dev/null)" = 100000 ] &&
+[ "$(cat "$v1/cpu/faasbench-ut/node1/cpu.cfs_quota_us" 2>/dev/null)" = 5000 ] &&
+  [ "$(cat "$v1/cpu/faasbench-ut/node1/cpu.cfs_period_us" 2>/dev/null)" = 10000 ] &&
   [ "$(cat "$v1/memory/faasbench-ut/node1/memory.limit_in_bytes" 2>/dev/null)" = 536870912 ] ||
-  fail "v1: limits not written as cfs_quota/cfs_period/limit_in_bytes"
+  fail "v1: limits not written as cfs_quota/cfs_period/limit_in_bytes (0.5 CPU over 10 ms)"
 for c in cpu cpuacct memory; do
   checks=$((checks + 1))
   [ -d "$v1/$c/faasbench-ut/node1/sshd" ] && [ -d "$v1/$c/faasbench-ut/node1/dockerd" ] ||
@@ -125,8 +128,9 @@ ln -s cpu,cpuacct "$co/cpu"
 ln -s cpu,cpuacct "$co/cpuacct"
 lib_sh "$co" cg_setup node2 1.5 $((1024 * 1024 * 1024)) || fail "v1 co-mounted: cg_setup failed"
 checks=$((checks + 1))
-[ "$(cat "$co/cpu,cpuacct/faasbench-ut/node2/cpu.cfs_quota_us" 2>/dev/null)" = 150000 ] ||
-  fail "v1 co-mounted: quota not written into cpu,cpuacct"
+[ "$(cat "$co/cpu,cpuacct/faasbench-ut/node2/cpu.cfs_quota_us" 2>/dev/null)" = 15000 ] &&
+  [ "$(cat "$co/cpu,cpuacct/faasbench-ut/node2/cpu.cfs_period_us" 2>/dev/null)" = 10000 ] ||
+  fail "v1 co-mounted: quota and period not written into cpu,cpuacct"
 echo 42 >"$co/cpu,cpuacct/faasbench-ut/node2/cpuacct.usage"
 echo 1000 >"$co/memory/faasbench-ut/node2/memory.usage_in_bytes"
 expect "v1 co-mounted given" "$(metrics "$co" /faasbench-ut/node2/sshd)" \
@@ -149,7 +153,7 @@ lib_sh "$v2" cg_setup node3 0.25 $((256 * 1024 * 1024)) || fail "v2: cg_setup fa
 lib_sh "$v2" cg_child node3 dockerd || fail "v2: cg_child failed"
 n3=$v2/faasbench-ut/node3
 checks=$((checks + 1))
-[ "$(cat "$n3/cpu.max" 2>/dev/null)" = "25000 100000" ] || fail "v2: cpu.max '$(cat "$n3/cpu.max" 2>/dev/null)'"
+[ "$(cat "$n3/cpu.max" 2>/dev/null)" = "2500 10000" ] || fail "v2: cpu.max '$(cat "$n3/cpu.max" 2>/dev/null)'"
 checks=$((checks + 1))
 [ "$(cat "$n3/memory.max" 2>/dev/null)" = 268435456 ] || fail "v2: memory.max '$(cat "$n3/memory.max" 2>/dev/null)'"
 checks=$((checks + 1))
@@ -189,6 +193,75 @@ lib_sh "$v2" cg_remove node3 2>/dev/null
 checks=$((checks + 1))
 if kill -0 "$victim" 2>/dev/null; then fail "v2: cg_remove left the node's process running"; kill "$victim"; fi
 wait "$victim" 2>/dev/null
+
+# ---- the CFS period ---------------------------------------------------------
+# Given: the quota is CPUs x period, the metrics' cpus the same; on v2 too.
+lib_sh "$v1" cg_setup node4 0.5 $((64 * 1024 * 1024)) 100000 || fail "v1: cg_setup with a period failed"
+checks=$((checks + 1))
+[ "$(cat "$v1/cpu/faasbench-ut/node4/cpu.cfs_quota_us")/$(cat "$v1/cpu/faasbench-ut/node4/cpu.cfs_period_us")" = 50000/100000 ] ||
+  fail "v1: a 100 ms period: $(cat "$v1/cpu/faasbench-ut/node4/cpu.cfs_quota_us")/$(cat "$v1/cpu/faasbench-ut/node4/cpu.cfs_period_us")"
+v1_dir "$v1/cpuacct/faasbench-ut/node4/sshd" cpuacct
+expect "v1 100 ms period" "$(metrics "$v1" /faasbench-ut/node4/sshd)" cpus=0.50 source=cgroup1
+# Set up again with another period: both values change.
+lib_sh "$v1" cg_setup node4 0.25 $((64 * 1024 * 1024)) 4000 || fail "v1: cg_setup again failed"
+checks=$((checks + 1))
+[ "$(cat "$v1/cpu/faasbench-ut/node4/cpu.cfs_quota_us")/$(cat "$v1/cpu/faasbench-ut/node4/cpu.cfs_period_us")" = 1000/4000 ] ||
+  fail "v1: 0.25 CPU over 4 ms: $(cat "$v1/cpu/faasbench-ut/node4/cpu.cfs_quota_us")/$(cat "$v1/cpu/faasbench-ut/node4/cpu.cfs_period_us")"
+expect "v1 4 ms period" "$(metrics "$v1" /faasbench-ut/node4/sshd)" cpus=0.25
+lib_sh "$v2" cg_setup node5 2 $((64 * 1024 * 1024)) 1000 || fail "v2: cg_setup with a period failed"
+checks=$((checks + 1))
+[ "$(cat "$v2/faasbench-ut/node5/cpu.max")" = "2000 1000" ] || fail "v2: 2 CPUs over 1 ms: '$(cat "$v2/faasbench-ut/node5/cpu.max")'"
+# Refused, naming the period, and nothing written: outside 1 ms - 1 s, not
+# a number, or a quota under the kernel's 1 ms.
+for bad in "0.5 999" "0.5 1000001" "0.5 10ms" "0.5 010000" "0.05 10000" "0.25 2000"; do
+  read -r cpus period <<<"$bad"
+  checks=$((checks + 1))
+  if out=$(lib_sh "$v1" cg_setup node6 "$cpus" $((64 * 1024 * 1024)) "$period" 2>&1); then
+    fail "v1: cg_setup $cpus CPUs over '$period' accepted"
+  elif [[ $out != *"$period"* ]] || [ -e "$v1/cpu/faasbench-ut/node6" ]; then
+    fail "v1: cg_setup $cpus CPUs over '$period': '$out', node6 made: $([ -e "$v1/cpu/faasbench-ut/node6" ] && echo yes)"
+  fi
+done
+
+# The remote nodes' faasbench-cgroup: the same period by default, another
+# when given, bad ones refused; "changed" only when it changed something.
+cgtool=$top/nodes/remote/roles/node/files/faasbench-cgroup
+tool() { FAASBENCH_CGROUP_ROOT=$1 "$cgtool" "${@:2}" 2>&1; }
+r1=$work/r1
+for c in cpu cpuacct memory; do v1_dir "$r1/$c" "$c"; done
+checks=$((checks + 1))
+[ "$(tool "$r1" apply /fb/node 0.5 512)" = changed ] &&
+  [ "$(cat "$r1/cpu/fb/node/cpu.cfs_quota_us")/$(cat "$r1/cpu/fb/node/cpu.cfs_period_us")" = 5000/10000 ] ||
+  fail "faasbench-cgroup v1: not 0.5 CPU over 10 ms: $(cat "$r1/cpu/fb/node/cpu.cfs_quota_us" 2>&1)/$(cat "$r1/cpu/fb/node/cpu.cfs_period_us" 2>&1)"
+checks=$((checks + 1))
+[ -z "$(tool "$r1" apply /fb/node 0.5 512 10000)" ] || fail "faasbench-cgroup v1: the same limits again changed something"
+checks=$((checks + 1))
+[ "$(tool "$r1" apply /fb/node 0.5 512 100000)" = changed ] &&
+  [ "$(cat "$r1/cpu/fb/node/cpu.cfs_quota_us")/$(cat "$r1/cpu/fb/node/cpu.cfs_period_us")" = 50000/100000 ] ||
+  fail "faasbench-cgroup v1: not 0.5 CPU over 100 ms"
+checks=$((checks + 1))
+[ "$(tool "$r1" apply /fb/node '' 512 2000)" = changed ] &&
+  [ "$(cat "$r1/cpu/fb/node/cpu.cfs_quota_us")/$(cat "$r1/cpu/fb/node/cpu.cfs_period_us")" = -1/2000 ] ||
+  fail "faasbench-cgroup v1: no CPU limit: $(cat "$r1/cpu/fb/node/cpu.cfs_quota_us")/$(cat "$r1/cpu/fb/node/cpu.cfs_period_us")"
+r2=$work/r2
+mkdir -p "$r2"
+echo "cpu memory pids" >"$r2/cgroup.controllers"
+: >"$r2/cgroup.subtree_control"
+checks=$((checks + 1))
+[ "$(tool "$r2" apply /fb/node 1.5 256)" = changed ] && [ "$(cat "$r2/fb/node/cpu.max")" = "15000 10000" ] ||
+  fail "faasbench-cgroup v2: cpu.max '$(cat "$r2/fb/node/cpu.max" 2>&1)'"
+checks=$((checks + 1))
+[ "$(tool "$r2" apply /fb/node 1.5 256 50000)" = changed ] && [ "$(cat "$r2/fb/node/cpu.max")" = "75000 50000" ] ||
+  fail "faasbench-cgroup v2: cpu.max '$(cat "$r2/fb/node/cpu.max" 2>&1)' over 50 ms"
+for bad in "0.5 999" "0.5 2000000" "0.5 x" "0.05 10000"; do
+  read -r cpus period <<<"$bad"
+  checks=$((checks + 1))
+  if out=$(tool "$r2" apply /fb/other "$cpus" 256 "$period"); then
+    fail "faasbench-cgroup: $cpus CPUs over '$period' accepted"
+  elif [[ $out != *"$period"* ]] || [ -e "$r2/fb/other" ]; then
+    fail "faasbench-cgroup: $cpus CPUs over '$period': '$out', made: $([ -e "$r2/fb/other" ] && echo yes)"
+  fi
+done
 
 # A cgroup named that is not a path is refused, not read from somewhere else.
 expect "relative cgroup" "$(metrics "$v2" faasbench-ut/node3 || true)" source=proc

@@ -115,7 +115,7 @@ static const struct fb_report_opts no_plots = {.no_plots = true};
     "fixture-basic-20250101T120000Z,1,round-robin,cold,fib-heavy,11,1,22484.769,"     \
     "1591.837,20238.734,22730.304,23765.061,24534.178,25149.471,25303.294,21415.359," \
     "23554.180,12,0,0,node1=4 node2=4 node3=4 node4=0,20626.279,23765.061,2.367,"     \
-    "21875.238,911.322,339.211,2.831,,,,,,0,,,,,,,,,,\n"
+    "21875.238,911.322,339.211,2.831,,,,,,0,,,,,,,,,,,,,\n"
 
 START_TEST(test_report_basic)
 {
@@ -452,6 +452,11 @@ START_TEST(test_report_refuses_foreign_text)
     ck_assert_int_eq(fb_report_write(dir, &no_plots, &eb), FB_EINVAL);
     HAS(eb.msg, ": row 4: select_ms: '-0.250' is negative");
 
+    put(dir, "invocations.csv", "repetition,policy,warming,function,latency_ms,error,"
+                                "asked_memory_mb\n1,rr,cold,f,12.500,,64\n1,rr,cold,f,12.500,,-8\n");
+    ck_assert_int_eq(fb_report_write(dir, &no_plots, &eb), FB_EINVAL);
+    HAS(eb.msg, ": row 3: asked_memory_mb: '-8' is negative (an amount of memory never is)");
+
     put_bytes(dir, "invocations.csv", nul_row, sizeof(nul_row) - 1);
     ck_assert_int_eq(fb_report_write(dir, &no_plots, &eb), FB_EINVAL);
     HAS(eb.msg, ": row 3: error: ");
@@ -584,21 +589,22 @@ START_TEST(test_report_open_loop)
     text = slurp(dir, "summary.csv");
     HAS(text, ",invoke_p50_ms,handler_p50_ms,open_loop,queue_mean_ms,queue_p50_ms,"
               "queue_p95_ms,queue_p99_ms,queue_max_ms,client_mean_ms,client_p50_ms,"
-              "client_p95_ms,client_p99_ms,client_max_ms\n");
+              "client_p95_ms,client_p99_ms,client_max_ms,asked_duration_p50_ms,"
+              "measured_duration_p50_ms,slip_p50_pct\n");
     line = line_starting(text, OPEN_ROW("round-robin,cold") "30,0,");
     ck_assert_ptr_nonnull(line);
     ends_with(line, ",1,23127.500,23451.000,44601.400,47197.350,48179.000,"
-                    "26731.071,26896.609,48420.669,50657.055,51432.375");
+                    "26731.071,26896.609,48420.669,50657.055,51432.375,,,");
     free(line);
     line = line_starting(text, OPEN_ROW("least-used,warmed") "29,1,");
     ck_assert_ptr_nonnull(line);
     ends_with(line, ",1,0.483,0.000,0.000,14.400,20.000,213.811,212.707,238.241,257.654,"
-                    "264.285");
+                    "264.285,,,");
     free(line);
     line = line_starting(text, OPEN_ROW("least-used,pre-warmed") "30,0,");
     ck_assert_ptr_nonnull(line);
     ends_with(line, ",1,161.800,1.500,669.850,737.610,764.000,494.932,367.112,1018.314,"
-                    "1089.309,1107.092");
+                    "1089.309,1107.092,,,");
     free(line);
     free(text);
 
@@ -622,6 +628,85 @@ START_TEST(test_report_open_loop)
     text = slurp(dir, "summary.txt");
     ck_assert_ptr_null(strstr(text, "Open-loop"));
     ck_assert_ptr_null(strstr(text, "queue"));
+    free(text);
+    remove_run(dir);
+}
+END_TEST
+
+/* Asked against measured: per cell and function, the median asked duration
+ * of the successful steady rows asked for one, the median of their
+ * handler_ms (node_exec_ms where a row has none: a function that is not
+ * resident) and the median of each row's slip; rows without asked work,
+ * failed and warm-up rows left out. */
+START_TEST(test_report_asked_work)
+{
+    struct fb_errbuf eb = {{0}};
+    char *dir = copy_run("basic"), *text, *line, *flat;
+
+    put(dir, "invocations.csv",
+        "repetition,policy,warming,function,latency_ms,node_exec_ms,handler_ms,error,warmup,"
+        "asked_duration_ms,asked_memory_mb\n"
+        /* resident: the handler's time */
+        "1,rr,warmed,f,60.000,55.000,50.500,,0,50.000,16\n"
+        "1,rr,warmed,f,110.000,105.000,101.000,,0,100.000,16\n"
+        "1,rr,warmed,f,160.000,155.000,152.000,,0,150.000,16\n"
+        "1,rr,warmed,f,900.000,855.000,850.000,,1,50.000,16\n"      /* warm-up */
+        "1,rr,warmed,f,1.000,,,boom,0,300.000,16\n"                  /* failed */
+        /* not resident: the command's time on the node */
+        "1,rr,warmed,g,330.000,320.000,,,0,300.000,\n"
+        "1,rr,warmed,g,340.000,324.000,,,0,300.000,\n"
+        /* asked for nothing */
+        "1,rr,warmed,h,12.000,10.000,9.000,,0,,\n"
+        /* asked, with no time measured on the node */
+        "1,rr,warmed,k,12.000,,,,0,75.500,\n"
+        /* durations that differ: the two medians are of other rows, the
+         * slip is each row's own (0.909, 28.182, 0.714, 1.429 %) */
+        "1,rr,warmed,m,120.000,,111.000,,0,110.000,\n"
+        "1,rr,warmed,m,150.000,,141.000,,0,110.000,\n"
+        "1,rr,warmed,m,150.000,,141.000,,0,140.000,\n"
+        "1,rr,warmed,m,150.000,,142.000,,0,140.000,\n");
+    ck_assert_int_eq(fb_report_write(dir, &no_plots, &eb), 0);
+    text = slurp(dir, "summary.csv");
+    line = line_starting(text, ",1,rr,warmed,f,3,1,");
+    ck_assert_ptr_nonnull(line);
+    ends_with(line, ",100.000,101.000,1.00");
+    free(line);
+    line = line_starting(text, ",1,rr,warmed,g,2,0,");
+    ck_assert_ptr_nonnull(line);
+    ends_with(line, ",300.000,322.000,7.33");
+    free(line);
+    line = line_starting(text, ",1,rr,warmed,k,1,0,");
+    ck_assert_ptr_nonnull(line);
+    ends_with(line, ",0,,,,,,,,,,,75.500,,");
+    free(line);
+    line = line_starting(text, ",1,rr,warmed,m,4,0,");
+    ck_assert_ptr_nonnull(line);
+    ends_with(line, ",125.000,141.000,1.17");
+    free(line);
+    line = line_starting(text, ",1,rr,warmed,h,1,0,");
+    ck_assert_ptr_nonnull(line);
+    ends_with(line, ",0,,,,,,,,,,,,,");
+    free(line);
+    free(text);
+
+    text = slurp(dir, "summary.txt");
+    flat = squeeze(text);
+    HAS(flat, "| policy | warming | function | asked p50 | measured p50 | slip p50 |\n");
+    HAS(flat, "| rr | warmed | f | 100.0 | 101.0 | +1.0 % |\n");
+    HAS(flat, "| rr | warmed | g | 300.0 | 322.0 | +7.3 % |\n");
+    HAS(flat, "| rr | warmed | k | 75.5 | - | - |\n");
+    HAS(flat, "| rr | warmed | m | 125.0 | 141.0 | +1.2 % |\n");
+    ck_assert_ptr_nonnull(strstr(flat, "Asked work"));
+    ck_assert_ptr_null(strstr(strstr(flat, "Asked work"), "| h |"));
+    free(flat);
+    free(text);
+    remove_run(dir);
+
+    /* Rows that asked for no work: no such table. */
+    dir = copy_run("basic");
+    ck_assert_int_eq(fb_report_write(dir, &no_plots, &eb), 0);
+    text = slurp(dir, "summary.txt");
+    ck_assert_ptr_null(strstr(text, "Asked work"));
     free(text);
     remove_run(dir);
 }
@@ -1045,6 +1130,7 @@ static Suite *report_suite(void)
     tcase_add_test(tc, test_report_refuses_foreign_text);
     tcase_add_test(tc, test_report_interleaved_cells);
     tcase_add_test(tc, test_report_open_loop);
+    tcase_add_test(tc, test_report_asked_work);
     tcase_add_test(tc, test_compare_open_loop);
     tcase_add_test(tc, test_scan_cells);
     tcase_add_test(tc, test_report_plot_hook);

@@ -90,6 +90,7 @@ struct rows {
     long warmup_seq_max[16][2]; /* the last seq of those */
     char cells[16][64];      /* "policy/warming" in order of first appearance */
     int n_cells;
+    char asked[32][48];      /* "function asked_duration_ms asked_memory_mb" per row (%g) */
 };
 
 static void on_field(void *s, size_t len, void *data)
@@ -127,6 +128,9 @@ static void on_record(int c, void *data)
         snprintf(r->cells[cell], sizeof(r->cells[cell]), "%s", key);
     }
     int fn = strcmp(inv.function, "fa") == 0 ? 0 : 1;
+    if (r->n < 32)
+        snprintf(r->asked[r->n], sizeof(r->asked[r->n]), "%s %g %g", inv.function,
+                 inv.asked_duration_ms, inv.asked_memory_mb);
     r->n++;
     r->by_cell_fn[cell][fn]++;
     r->seq_sum[cell][fn] += inv.seq;
@@ -408,6 +412,19 @@ START_TEST(trace_work_and_warmup)
     ck_assert_int_eq(got[0], 2);
     ck_assert_int_eq(got[1], 2);
     ck_assert_int_eq(got[2], 2);
+    /* Each row says what work it asked: fa its event's duration and the
+     * function's memory; fb (no placeholder) nothing. */
+    memset(got, 0, sizeof(got));
+    for (int i = 0; i < r.n; i++) {
+        got[0] += strcmp(r.asked[i], "fa 250 48") == 0;
+        got[1] += strcmp(r.asked[i], "fa 12.5 48") == 0;
+        got[2] += strcmp(r.asked[i], "fa 1000 48") == 0;
+        got[3] += strcmp(r.asked[i], "fb nan nan") == 0;
+    }
+    ck_assert_int_eq(got[0], 2);
+    ck_assert_int_eq(got[1], 2);
+    ck_assert_int_eq(got[2], 2);
+    ck_assert_int_eq(got[3], 4);
 
     /* The summaries leave warm-up rows out: 1 fa and 1 fb row per cell. */
     char *sum = fb_strf("%s/summary.csv", dir);
@@ -416,6 +433,28 @@ START_TEST(trace_work_and_warmup)
     int fa_rows = 0;
     while (fgets(line, sizeof(line), s) != NULL)
         fa_rows += strstr(line, ",fa,1,0,") != NULL; /* n = 1, no errors */
+    fclose(s);
+    ck_assert_int_eq(fa_rows, 2);
+    /* and show what was asked of fa, whose one steady row asked for 1000 ms
+     * (the local runtime measures no node time: nothing to show beside it);
+     * nothing for fb */
+    s = fopen(sum, "r");
+    ck_assert_ptr_nonnull(s);
+    fa_rows = 0;
+    while (fgets(line, sizeof(line), s) != NULL) {
+        if (strstr(line, ",fa,1,0,") != NULL) {
+            char *last = strrchr(line, ','), *before;
+            *last = '\0';
+            before = strrchr(line, ',');
+            ck_assert_str_eq(last + 1, "\n");      /* no slip, */
+            ck_assert_str_eq(before, ",");         /* no measured time, */
+            *before = '\0';
+            ck_assert_str_eq(strrchr(line, ','), ",1000.000"); /* the asked one */
+            fa_rows++;
+        } else if (strstr(line, ",fb,") != NULL) {
+            ck_assert_msg(strstr(line, ",,\n") != NULL, "%s", line);
+        }
+    }
     fclose(s);
     ck_assert_int_eq(fa_rows, 2);
     free(sum);
@@ -467,6 +506,8 @@ START_TEST(closed_work_defaults_and_warmup)
     }
     fclose(f);
     ck_assert_int_eq(lines, 3);
+    for (int i = 0; i < r.n; i++)
+        ck_assert_str_eq(r.asked[i], "fa 120 17"); /* the function's defaults */
 
     run_warmed(&x, fns, 2, "{ type = \"sequential\"; }", &r);
     ck_assert_int_eq(r.warmup[0][0], 0);

@@ -1,7 +1,9 @@
 #!/usr/bin/python3
 # test_sample.py - experiments/traces/sample on a large synthetic trace: the samples
 # are nested, the distance it prints is the Wasserstein-1 distance (computed here
-# another way), it beats random sets of the same size, and it is seeded.
+# another way), it beats random sets of the same size, and it is seeded. A value
+# faasbench's trace loader refuses (negative, inf, nan, a fraction of a count) is
+# refused here too, naming the file, line and column, and no sample is written.
 import csv
 import math
 import os
@@ -96,6 +98,49 @@ def functions_of(path, key):
         return {key(row) for row in list(csv.reader(f))[1:]}
 
 
+# Bad values: (format, the file's lines, line and column named, what is said).
+BAD = [
+    ("azure", ["HashOwner,HashApp,HashFunction,Trigger,1,2,3", "o,a,h1,http,1,2,3",
+               "o,a,h2,http,4,-1,0"], 3, "column 6 (minute 2)", "'-1' is negative"),
+    ("azure", ["HashOwner,HashApp,HashFunction,Trigger,1,2", "o,a,h1,http,inf,2"],
+     2, "column 5 (minute 1)", "'inf' is not a finite number"),
+    ("azure", ["HashOwner,HashApp,HashFunction,Trigger,1,2", "o,a,h1,http,1,nan"],
+     2, "column 6 (minute 2)", "'nan' is not a finite number"),
+    ("azure", ["HashOwner,HashApp,HashFunction,Trigger,1,2", "o,a,h1,http,1.5,2"],
+     2, "column 5 (minute 1)", "'1.5' is not a whole number"),
+    ("azure", ["HashOwner,HashApp,HashFunction,Trigger,1,2", "o,a,h1,http,1_0,2"],
+     2, "column 5 (minute 1)", "'1_0' is not a number"),
+    ("azure", ["HashOwner,HashApp,HashFunction,Trigger,1", "o,a,h1,http,1e9"],
+     2, "column 5 (minute 1)", "'1e9' is more than 100000000 invocations"),
+    ("azure2021", ["app,func,end_timestamp,duration", "a,f,5.0,1.0", "a,g,7.0,inf"],
+     3, "column 4 (duration)", "'inf' is not a finite number"),
+    ("azure2021", ["app,func,end_timestamp,duration", "a,f,nan,1.0"],
+     2, "column 3 (end_timestamp)", "'nan' is not a finite number"),
+    ("azure2021", ["app,func,end_timestamp,duration", "a,f,5.0,1.0", "a,f,6.0,-0.5"],
+     3, "column 4 (duration)", "'-0.5' is negative"),
+    ("azure2021", ["app,func,end_timestamp,duration", "a,f,-infinity,1.0"],
+     2, "column 3 (end_timestamp)", "'-infinity' is not a finite number"),
+    ("azure2021", ["app,func,end_timestamp,duration", "a,f,40000000,1.0"],
+     2, "column 3 (end_timestamp)", "'40000000' is more than a year"),
+]
+
+
+def check_bad(tmp):
+    """Each bad file: exit 2, one message naming file:line: column, no sample."""
+    for i, (fmt, lines, line, column, what) in enumerate(BAD):
+        path = os.path.join(tmp, "bad%d.csv" % i)
+        out = os.path.join(tmp, "bad%d" % i)
+        with open(path, "w") as f:
+            f.write("\n".join(lines) + "\n")
+        p = subprocess.run([sys.executable, SAMPLER, "--format", fmt, "--sizes", "1",
+                            "--out", out, path], capture_output=True, text=True)
+        want = "sample: %s:%d: %s: %s\n" % (path, line, column, what)
+        check(p.returncode == 2 and p.stderr == want,
+              "bad%d: exit %d, said %r, want exit 2 and %r" % (i, p.returncode, p.stderr, want))
+        written = os.listdir(out) if os.path.exists(out) else []
+        check(written == [], "bad%d: wrote %s" % (i, written))
+
+
 def main():
     rng = random.Random(2019)
     with tempfile.TemporaryDirectory() as tmp:
@@ -150,6 +195,7 @@ def main():
             check({tuple(r.split(",")[:2]) for r in got[k]}
                   <= {tuple(r.split(",")[:2]) for r in got[2 * k]},
                   "2021 sample-%d is not inside sample-%d" % (k, 2 * k))
+        check_bad(tmp)
     if failures:
         print("\n".join(failures))
         return 1

@@ -372,6 +372,7 @@ static void make_rows(struct fb_summary_row rows[2], double *small_v, double *on
         .function = "fib", .errors = 1, .mode_count = {7, 0, 0},
         .per_node = "node1=4 node2=3",
         .phase_p50 = {1.5, 3000.25, 350.0, 410.75, 2.5, NAN, NAN, NAN, NAN, NAN},
+        .asked_p50 = NAN, .measured_p50 = NAN, .slip_p50 = NAN,
     };
     fb_summarize(small_v, 6, &rows[0].lat);
     fb_median_ci95(small_v, 6, &rows[0].p50_ci_lo, &rows[0].p50_ci_hi);
@@ -380,6 +381,7 @@ static void make_rows(struct fb_summary_row rows[2], double *small_v, double *on
         .function = "fib", .errors = 0, .mode_count = {0, 0, 1},
         .per_node = "node2=1",
         .phase_p50 = {NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN},
+        .asked_p50 = NAN, .measured_p50 = NAN, .slip_p50 = NAN,
     };
     fb_summarize(one_v, 1, &rows[1].lat);
     fb_median_ci95(one_v, 1, &rows[1].p50_ci_lo, &rows[1].p50_ci_hi);
@@ -413,7 +415,7 @@ static char *render(int (*fn)(FILE *, const struct fb_summary_row *, size_t),
     "run_p50_ms,cleanup_p50_ms,overhead_p50_ms,create_p50_ms,ready_p50_ms,init_p50_ms," \
     "invoke_p50_ms,handler_p50_ms,open_loop,queue_mean_ms,queue_p50_ms,queue_p95_ms,"  \
     "queue_p99_ms,queue_max_ms,client_mean_ms,client_p50_ms,client_p95_ms,client_p99_ms," \
-    "client_max_ms\n"
+    "client_max_ms,asked_duration_p50_ms,measured_duration_p50_ms,slip_p50_pct\n"
 
 START_TEST(test_summary_csv)
 {
@@ -429,9 +431,9 @@ START_TEST(test_summary_csv)
         SUMMARY_HEADER
         "r1,1,RoundRobin,cold,fib,6,1,12.167,2.119,9.750,11.750,14.625,14.812,"
         "14.963,15.000,9.943,14.391,7,0,0,node1=4 node2=3,9.750,15.000,1.500,"
-        "3000.250,350.000,410.750,2.500,,,,,,0,,,,,,,,,,\n"
+        "3000.250,350.000,410.750,2.500,,,,,,0,,,,,,,,,,,,,\n"
         "r1,1,LeastUsed,warmed,fib,1,0,42.000,,42.000,42.000,42.000,42.000,42.000,"
-        "42.000,,,0,0,1,node2=1,,,,,,,,,,,,,0,,,,,,,,,,\n");
+        "42.000,,,0,0,1,node2=1,,,,,,,,,,,,,0,,,,,,,,,,,,,\n");
     free(text);
 
     /* No rows: the header alone. */
@@ -508,8 +510,8 @@ START_TEST(test_summary_open_loop)
     fb_summarize(NULL, 0, &rows[1].client);
     text = render(fb_summary_write_csv, rows, 2);
     ck_assert_msg(strstr(text, ",2.500,,,,,,1,66.000,7.000,214.300,242.860,250.000,166.250,"
-                               "107.000,315.300,343.860,351.000\n") != NULL, "%s", text);
-    ck_assert_msg(strstr(text, ",node2=1,,,,,,,,,,,,,1,,,,,,,,,,\n") != NULL, "%s", text);
+                               "107.000,315.300,343.860,351.000,,,\n") != NULL, "%s", text);
+    ck_assert_msg(strstr(text, ",node2=1,,,,,,,,,,,,,1,,,,,,,,,,,,,\n") != NULL, "%s", text);
     free(text);
 
     text = render(fb_summary_write_table, rows, 2);
@@ -525,6 +527,49 @@ START_TEST(test_summary_open_loop)
     rows[0].open_loop = rows[1].open_loop = false;
     text = render(fb_summary_write_table, rows, 2);
     ck_assert_msg(strstr(text, "Open-loop") == NULL, "%s", text);
+    free(text);
+}
+END_TEST
+
+/* Rows asked for work: the median asked duration, the measured one and the
+ * median slip in summary.csv's last three columns and a table of their own
+ * (those rows only); no row asked, no table. */
+START_TEST(test_summary_asked)
+{
+    struct fb_summary_row rows[2];
+    double sv[6], ov[1];
+    char *text;
+
+    make_rows(rows, sv, ov);
+    rows[0].asked_p50 = 100.0;
+    rows[0].measured_p50 = 104.5004;
+    rows[0].slip_p50 = 3.25;
+    text = render(fb_summary_write_csv, rows, 2);
+    ck_assert_msg(strstr(text, ",2.500,,,,,,0,,,,,,,,,,,100.000,104.500,3.25\n") != NULL, "%s",
+                  text);
+    ck_assert_msg(strstr(text, ",node2=1,,,,,,,,,,,,,0,,,,,,,,,,,,,\n") != NULL, "%s", text);
+    free(text);
+
+    text = render(fb_summary_write_table, rows, 2);
+    ck_assert_msg(strstr(text, "\nAsked work: medians (ms)") != NULL, "%s", text);
+    ck_assert_msg(strstr(text, "\n| policy     | warming | function | asked p50 | measured p50 |"
+                               " slip p50 |\n") != NULL, "%s", text);
+    ck_assert_msg(strstr(text, "\n| RoundRobin | cold    | fib      |     100.0 |        104.5 |"
+                               "   +3.2 % |\n") != NULL, "%s", text);
+    ck_assert_msg(strstr(text, "| LeastUsed  | warmed  | fib      |     ") == NULL, "%s", text);
+    free(text);
+
+    /* Asked for nothing (0 ms): no slip to show. */
+    rows[0].asked_p50 = 0.0;
+    rows[0].measured_p50 = 0.3;
+    rows[0].slip_p50 = NAN;
+    text = render(fb_summary_write_table, rows, 2);
+    ck_assert_msg(strstr(text, "|       0.0 |          0.3 |        - |\n") != NULL, "%s", text);
+    free(text);
+
+    rows[0].asked_p50 = rows[0].measured_p50 = rows[0].slip_p50 = NAN;
+    text = render(fb_summary_write_table, rows, 2);
+    ck_assert_msg(strstr(text, "Asked work") == NULL, "%s", text);
     free(text);
 }
 END_TEST
@@ -871,6 +916,7 @@ static Suite *stats_suite(void)
     tcase_add_test(tc, test_t_quantile);
     tcase_add_test(tc, test_summary_csv);
     tcase_add_test(tc, test_summary_table);
+    tcase_add_test(tc, test_summary_asked);
     tcase_add_test(tc, test_summary_table_repetitions);
     tcase_add_test(tc, test_summary_open_loop);
     tcase_add_test(tc, test_summary_bad_args);

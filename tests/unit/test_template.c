@@ -277,6 +277,29 @@ START_TEST(work_placeholders)
 }
 END_TEST
 
+/* The work a call asks for: the event's values where they are numbers, else
+ * the function's; each only when a placeholder asks for it. */
+START_TEST(work_asked)
+{
+    const struct fb_work defaults = {120, 16.5}, event = {250.25, NAN};
+    double ms, mb;
+
+    fb_work_asked("work {duration_ms}", "{memory_mb}", &defaults, &event, &ms, &mb);
+    ck_assert_double_eq(ms, 250.25);
+    ck_assert_double_eq(mb, 17); /* the function's, in whole MB as filled in */
+    fb_work_asked(NULL, "{duration_ms} {memory_mb}", &defaults, NULL, &ms, &mb);
+    ck_assert_double_eq(ms, 120);
+    ck_assert_double_eq(mb, 17);
+    fb_work_asked("work {duration_ms}", NULL, &defaults, &(struct fb_work){-3, 64}, &ms, &mb);
+    ck_assert_double_eq(ms, 0); /* as filled in: no work */
+    ck_assert(isnan(mb));       /* not asked for memory */
+    fb_work_asked("python3 fib.py 1000", "{x}", &defaults, &event, &ms, &mb);
+    ck_assert(isnan(ms) && isnan(mb));
+    fb_work_asked(NULL, NULL, &defaults, &event, &ms, &mb);
+    ck_assert(isnan(ms) && isnan(mb));
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("template");
@@ -292,6 +315,7 @@ static Suite *suite(void)
     tcase_add_test(tc, presets_end_options);
     tcase_add_test(tc, shell_quote);
     tcase_add_test(tc, work_placeholders);
+    tcase_add_test(tc, work_asked);
     suite_add_tcase(s, tc);
     return s;
 }
