@@ -35,14 +35,15 @@ static void setup(struct fixture *fx, const char *handler, const char *command)
     lrt_init(&fx->rt);
     snprintf(fx->root, sizeof(fx->root), "%s/inst", fx->rt.dir);
     if (handler != NULL)
-        fx->start = fb_strf("echo start_instance {node} {container} >>%s/log; mkdir -p "
-                            "{instance_dir} && cd %s && (python3 %s {instance_dir} %s "
-                            "</dev/null >/dev/null 2>&1 & echo $! >{instance_dir}/pid)",
+        fx->start = fb_strf("echo start_instance {node} {container} >>%s/log; faasbench-node "
+                            "folder {instance_dir} >/dev/null && cd %s && (python3 %s "
+                            "{instance_dir} %s </dev/null >/dev/null 2>&1 & echo $! "
+                            ">{instance_dir}/pid)",
                             fx->rt.dir, HANDLERS, RUNTIME_PY, handler);
     else
-        fx->start = fb_strf("echo start_instance {node} {container} >>%s/log; mkdir -p "
-                            "{instance_dir} && (faasbench-node runtime {instance_dir} -- "
-                            "{command} </dev/null >/dev/null 2>&1 & echo $! "
+        fx->start = fb_strf("echo start_instance {node} {container} >>%s/log; faasbench-node "
+                            "folder {instance_dir} >/dev/null && (faasbench-node runtime "
+                            "{instance_dir} -- {command} </dev/null >/dev/null 2>&1 & echo $! "
                             ">{instance_dir}/pid)",
                             fx->rt.dir);
     fx->remove = fb_strf("echo remove_instance {node} {container} >>%s/log; "
