@@ -220,6 +220,12 @@ START_TEST(an_exiting_handler_is_replaced)
 }
 END_TEST
 
+START_TEST(an_exit_past_255_is_a_status)
+{
+    check_replaced("handlers:exits300", "the handler failed with status 44", 0);
+}
+END_TEST
+
 START_TEST(a_dying_runtime_is_replaced)
 {
     check_replaced("handlers:dies", "the runtime is gone", 0);
@@ -254,6 +260,7 @@ static Suite *suite(void)
     tcase_add_test(tc, cold_and_prewarmed_start_a_process_each);
     tcase_add_test(tc, a_raising_handler_is_replaced);
     tcase_add_test(tc, an_exiting_handler_is_replaced);
+    tcase_add_test(tc, an_exit_past_255_is_a_status);
     tcase_add_test(tc, a_dying_runtime_is_replaced);
     tcase_add_test(tc, a_handler_past_its_timeout_is_killed);
     tcase_add_test(tc, a_runtime_that_cannot_load_fails_fast);
