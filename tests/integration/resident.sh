@@ -99,9 +99,11 @@ if fails:
 PY
 status=$?
 
-# Nothing left: no container, no image, no instance folder.
+# Nothing left: no container, no image, no instance folder (the default
+# instance root is below the node user's home).
 assert_clean || status=1
-left=$(find /tmp/faasbench-instances -mindepth 2 2>/dev/null | head -5)
+home=$(getent passwd "$node_user" | cut -d: -f6)
+left=$(find "$home/.faasbench/instances" -mindepth 2 2>/dev/null | head -5)
 [ -z "$left" ] || { echo "instance folders left: $left"; status=1; }
 [ $status -eq 0 ] && echo "resident: ok"
 exit $status
