@@ -245,7 +245,8 @@ static int read_failed(int dirfd, char *why, size_t n)
     if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         if (fd >= 0)
             close(fd);
-        snprintf(why, n, "the instance folder's '" FBN_FAILED_FILE "' is not a readable regular file");
+        snprintf(why, n,
+                 "the instance folder's '" FBN_FAILED_FILE "' is not a readable regular file");
         return 1;
     }
     ssize_t got = read(fd, why, n - 1);

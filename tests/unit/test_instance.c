@@ -350,7 +350,8 @@ START_TEST(a_fifo_named_failed_leaves_no_server_behind)
     }
     ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
     ssize_t got;
-    while (len < sizeof(reply) - 1 && (got = read(out[0], reply + len, sizeof(reply) - 1 - len)) > 0)
+    while (len < sizeof(reply) - 1 &&
+           (got = read(out[0], reply + len, sizeof(reply) - 1 - len)) > 0)
         len += (size_t)got;
     reply[len] = '\0';
     close(out[0]);
