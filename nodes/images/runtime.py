@@ -18,9 +18,14 @@ same text and the C side):
 The handler is called as FUNCTION(args) with the invocation's arguments
 (a list of str, after the ARGs given on the command line); what it prints
 and a returned str are its output. An exception is status 1 with the
-traceback's last line; SystemExit(n) is status n, and the runtime then
-exits, as a process would. count is the number of calls this process has
-served; pid is its process id (in the container's namespace).
+traceback's last line; SystemExit(n) is status n modulo 256 (a message:
+status 1, the message in the error text), and the runtime then exits, as a
+process would. count is the number of calls this process has served; pid is
+its process id (in the container's namespace).
+
+A connection has IO_TIMEOUT_S to send its request and to take the reply: a
+client that connects and stays silent cannot hold the runtime. The socket
+is its folder owner's alone (mode 0600): the node user's.
 """
 import contextlib
 import importlib
@@ -35,6 +40,7 @@ T0 = time.monotonic_ns()
 MAX_HEADER = 256
 MAX_PAYLOAD = 65536
 MAX_OUT = 1 << 20
+IO_TIMEOUT_S = 10  # as the node helper's own runtime (FBN_REQUEST_WAIT_MS)
 
 
 def fail(msg, sock_dir=None):
@@ -86,6 +92,15 @@ def reply(conn, status, handler_ns, init_ns, count, out, err):
     conn.sendall(head.encode() + out + err)
 
 
+def exit_status(e):
+    """The status SystemExit e gives a process, and its message if any."""
+    if e.code is None:
+        return 0, ""
+    if isinstance(e.code, int):
+        return e.code & 0xFF, ""
+    return 1, "%s\n" % (e.code,)
+
+
 def main(argv):
     if len(argv) < 3 or ":" not in argv[2]:
         fail("usage: runtime.py SOCKET_DIR MODULE:FUNCTION [ARG...]")
@@ -106,21 +121,34 @@ def main(argv):
             os.unlink(p)
     srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     srv.bind(tmp)
-    os.chmod(tmp, 0o666)  # the node user connects; the runtime may run as root
+    # Only the node user connects: the folder's owner, who is this runtime's
+    # user or, when it runs as root, is given the socket.
+    os.chmod(tmp, 0o600)
+    st = os.stat(sock_dir)
+    if st.st_uid != os.geteuid():
+        try:
+            os.chown(tmp, st.st_uid, st.st_gid)
+        except OSError as e:
+            fail("cannot give the socket to its folder's owner: %s" % e, sock_dir)
     srv.listen(16)
     os.rename(tmp, path)
 
     count = 0
     while True:
         conn, _ = srv.accept()
+        conn.settimeout(IO_TIMEOUT_S)
         exiting = None
         with conn:
-            req = read_request(conn)
+            try:
+                req = read_request(conn)
+            except OSError:  # silent past the timeout, or gone
+                continue
             if req is None:
                 continue
             kind, _timeout_ms, payload = req
             if kind == "ping":
-                reply(conn, 0, 0, init_ns, count, "", "")
+                with contextlib.suppress(OSError):
+                    reply(conn, 0, 0, init_ns, count, "", "")
                 continue
             if payload and not payload.endswith(b"\0"):
                 continue  # each argument ends with a NUL byte
@@ -135,9 +163,9 @@ def main(argv):
                 if isinstance(result, str):
                     out.write(result if result.endswith("\n") else result + "\n")
             except SystemExit as e:
-                code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
-                status, exiting = code, code
-                err.write("handler exited with status %d\n" % code)
+                status, message = exit_status(e)
+                exiting = status
+                err.write(message + "handler exited with status %d\n" % status)
             except BaseException as e:  # the handler's error, reported, not fatal here
                 status = 1
                 err.write("".join(traceback.format_exception_only(type(e), e)))

@@ -7,6 +7,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A resident instance runs as the node user ($u: the owner of its folder,
+ * which `faasbench-node folder` makes private to that user and prints), with
+ * no capability and no way to gain privileges: what it leaves in its folder
+ * on the node is the node user's, so clean-up removes it, and no file there
+ * is set-user-ID root or a device. Both runtimes take these as they are
+ * (rootful Podman and Docker Engine without user namespaces: the uid inside
+ * is the uid on the node). Podman also mounts the folder nosuid,nodev;
+ * Docker's -v takes no such option. Reset and remove_instance end with the
+ * folder's removal, so a clean-up that fails says so. */
+#define INSTANCE_ISOLATION "--user \"$u\" --cap-drop ALL --security-opt no-new-privileges"
+
 /* The older testbed ran `sudo docker ...` on its nodes. Warm containers get
  * --init so removing them never waits out a stop timeout. "--" ends the
  * options before an image or container wherever the command takes it
@@ -23,10 +34,11 @@ static const char *const docker_steps[FB_STEP_N] = {
     [FB_STEP_REMOVE_CONTAINER] = "sudo docker rm -f -- {container}",
     [FB_STEP_RESET] = "sudo docker ps -aq --filter name=faasbench- | xargs -r sudo docker rm -f --"
                       " >/dev/null; sudo docker rmi -f -- {images} >/dev/null 2>&1; "
-                      "rm -rf {instances}; true",
+                      "rm -rf {instances}",
     [FB_STEP_START_INSTANCE] =
-        "mkdir -p {instance_dir} && sudo docker run -d --init --name {container} {network} "
-        "{memory} -v {instance_dir}:/run/faasbench "
+        "u=$(faasbench-node folder {instance_dir}) && sudo docker run -d --init "
+        "--name {container} {network} {memory} " INSTANCE_ISOLATION
+        " -v {instance_dir}:/run/faasbench "
         "-v \"$(command -v faasbench-node)\":/run/faasbench-node:ro -- {image} {entry}",
     [FB_STEP_REMOVE_INSTANCE] = "sudo docker rm -f -- {container} >/dev/null 2>&1; "
                                 "rm -rf {instance_dir}",
@@ -42,10 +54,11 @@ static const char *const podman_steps[FB_STEP_N] = {
     [FB_STEP_REMOVE_CONTAINER] = "podman rm -f -t 0 -- {container}",
     [FB_STEP_RESET] = "podman ps -aq --filter name=faasbench- | xargs -r podman rm -f -t 0 --"
                       " >/dev/null; podman rmi -f -- {images} >/dev/null 2>&1; "
-                      "rm -rf {instances}; true",
+                      "rm -rf {instances}",
     [FB_STEP_START_INSTANCE] =
-        "mkdir -p {instance_dir} && podman run -d --init --name {container} {network} "
-        "{memory} -v {instance_dir}:/run/faasbench "
+        "u=$(faasbench-node folder {instance_dir}) && podman run -d --init "
+        "--name {container} {network} {memory} " INSTANCE_ISOLATION
+        " -v {instance_dir}:/run/faasbench:nosuid,nodev "
         "-v \"$(command -v faasbench-node)\":/run/faasbench-node:ro -- {image} {entry}",
     [FB_STEP_REMOVE_INSTANCE] = "podman rm -f -t 0 -- {container} >/dev/null 2>&1; "
                                 "rm -rf {instance_dir}",
@@ -254,10 +267,11 @@ static const char *const var_names[V_N] = {
 bool fb_node_path_valid(const char *s)
 {
     size_t n = s != NULL ? strlen(s) : 0;
+    size_t skip = n >= 2 && s[0] == '~' && s[1] == '/' ? 2 : 1; /* "~/" or "/" */
 
-    if (n < 2 || n > 1024 || s[0] != '/' || s[n - 1] == '/')
+    if (n <= skip || n > 1024 || (skip == 1 && s[0] != '/') || s[n - 1] == '/')
         return false;
-    for (const char *c = s + 1; c < s + n;) {
+    for (const char *c = s + skip; c < s + n;) {
         size_t len = strcspn(c, "/");
         if (len == 0 || c[0] == '-' || (len == 1 && c[0] == '.') ||
             (len == 2 && c[0] == '.' && c[1] == '.'))
@@ -598,6 +612,14 @@ int fb_template_expand(const char *tmpl, const struct fb_tvars *v, char **out,
         case V_INSTANCES:
             val = var == V_INSTANCE_DIR ? v->instance_dir : v->instances;
             ok = val == NULL || fb_node_path_valid(val);
+            if (ok && val != NULL && val[0] == '~') {
+                /* The node user's home, as the node's shell knows it; the
+                 * rest is plain word characters. */
+                sb_adds(&b, "\"$HOME\"");
+                sb_adds(&b, val + 1);
+                p += n + 2;
+                continue;
+            }
             break;
         case V_MEMORY:
             val = v->memory;

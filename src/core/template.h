@@ -91,8 +91,9 @@ void fb_work_asked(const char *command, const char *args, const struct fb_work *
 /* Safe-set checks, also used by the config loader and the gateway. */
 bool fb_name_valid(const char *s);  /* [A-Za-z0-9_.-]{1,64} */
 bool fb_image_valid(const char *s); /* OCI reference grammar, <= 255 chars */
-/* An absolute path of [A-Za-z0-9_.-] components, none empty, "." or "..",
- * or starting with '-'; at most 1024 bytes. */
+/* An absolute path, or one below the node user's home ("~/..."), of
+ * [A-Za-z0-9_.-] components, none empty, "." or "..", or starting with '-';
+ * at most 1024 bytes. In a template, "~" becomes "$HOME" (double-quoted). */
 bool fb_node_path_valid(const char *s);
 /* Python's MODULE:FUNCTION (MODULE may be dotted), at most 128 bytes. */
 bool fb_handler_valid(const char *s);

@@ -8,7 +8,10 @@
 
 #include "engine/engine_priv.h"
 
-#define DEFAULT_INSTANCE_ROOT "/tmp/faasbench-instances"
+/* Below the node user's home: a folder of that user alone (no other user
+ * can reach the instances' sockets or swap their folders, as anyone could
+ * under a world-writable /tmp). */
+#define DEFAULT_INSTANCE_ROOT "~/.faasbench/instances"
 
 void eng_instances_dir(const struct fb_engine *e, const struct enode *nd, char *buf, size_t n)
 {
@@ -145,6 +148,21 @@ static int resident_call(struct fb_engine *e, struct enode *nd, struct fb_conn *
     return call_outcome(nd, FB_CALL_INVOKE, rc, &eb, res, timeout, error, n);
 }
 
+/* A phase the runtime reports (its clock, its word) lies within the phase
+ * the harness measured around it. One that does not is not believed: it is
+ * left empty (NAN), and the log says so. */
+static void bound_reported(struct fb_engine *e, const struct enode *nd, const char *cname,
+                           const char *what, double *ms, double within, const char *phase)
+{
+    if (isnan(*ms) || *ms <= within)
+        return;
+    eng_log(e,
+            "%s on %s: the runtime reported %s %.6g ms, longer than the %s it lies within "
+            "(%.3f ms); left empty",
+            cname, nd->cfg->name, what, *ms, phase, within);
+    *ms = NAN;
+}
+
 enum rstage eng_resident_steps(struct fb_engine *e, struct enode *nd, struct fb_conn *c, int f,
                                const char *cname, bool pull, bool start, double t_start,
                                struct attempt *a, double *node_ms)
@@ -178,6 +196,8 @@ enum rstage eng_resident_steps(struct fb_engine *e, struct enode *nd, struct fb_
         a->t_ready = a->t_run = a->t_clean = fb_mono_ms();
         if (a->rc < 0)
             return RS_START_FAILED;
+        bound_reported(e, nd, cname, "init", &a->init_ms, a->t_ready - a->t_pull,
+                       "create and ready phases");
     } else {
         a->init_ms = 0; /* no start-up in this invocation */
     }
@@ -185,6 +205,8 @@ enum rstage eng_resident_steps(struct fb_engine *e, struct enode *nd, struct fb_
     a->t_run = a->t_clean = fb_mono_ms();
     a->exit_status = res.call_state == FB_CALL_OK ? res.exit_status : -1;
     a->handler_ms = res.handler_ms;
+    bound_reported(e, nd, cname, "handler", &a->handler_ms, a->t_run - a->t_ready,
+                   "invoke phase");
     a->runtime_pid = res.runtime_pid;
     a->runtime_count = res.call_count;
     *node_ms += res.node_ms;

@@ -38,7 +38,9 @@ static int check_instance_root(const char *v, struct fb_errbuf *why)
     if (fb_node_path_valid(v))
         return 0;
     return fb_errf(why, FB_ECONFIG,
-                   "invalid folder '%s' (an absolute path of A-Z a-z 0-9 _ . - /, no '..')", v);
+                   "invalid folder '%s' (an absolute path, or ~/ and a path below the node "
+                   "user's home, of A-Z a-z 0-9 _ . - /, no '..')",
+                   v);
 }
 
 static int check_handler(const char *v, struct fb_errbuf *why)
@@ -360,9 +362,10 @@ static const struct fb_cfg_key runtime_keys[] = {
      .help = "template: start a resident instance (its runtime as the main process)"},
     {.name = "remove_instance", .kind = FB_CFG_STRING, .check = check_template,
      STEP_AT(FB_STEP_REMOVE_INSTANCE), .help = "template: remove a resident instance"},
-    {.name = "instance_root", .kind = FB_CFG_STRING, .def = "\"/tmp/faasbench-instances\"",
+    {.name = "instance_root", .kind = FB_CFG_STRING, .def = "\"~/.faasbench/instances\"",
      .check = check_instance_root, AT(struct fb_runtime_cfg, instance_root),
-     .help = "node folder holding each resident instance's folder (absolute)"},
+     .help = "node folder holding each resident instance's folder, the node user's own "
+             "(absolute, or ~/ for the node user's home)"},
 };
 
 static const struct fb_cfg_section runtime_section = {

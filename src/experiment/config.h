@@ -75,8 +75,8 @@ struct fb_matrix_cfg {
 struct fb_runtime_cfg {
     char *preset;               /* "docker" (default) or "podman" */
     char *steps[FB_STEP_N];     /* templates: preset values with overrides applied */
-    char *instance_root;        /* node folder of resident instances' folders, absolute
-                                   (default /tmp/faasbench-instances) */
+    char *instance_root;        /* node folder of resident instances' folders, absolute or
+                                   "~/..." (default ~/.faasbench/instances) */
 };
 
 struct fb_workload_cfg {

@@ -33,6 +33,11 @@
  *       invocations cost no fork (instance.c, instproto.h).
  *   faasbench-node call DIR ping|call TIMEOUT_MS [ARG...]
  *       The same request from the command line, answered as serve does.
+ *   faasbench-node folder DIR
+ *       Makes a resident instance's folder DIR (ROOT/NODE/INSTANCE, "~/"
+ *       for the home folder), private to the node user, and checks the way
+ *       to it as call does: no link, no folder others may write to.
+ *       Prints the folder's owner as UID:GID (for the runtime's --user).
  *   faasbench-node runtime DIR [--] COMMAND [ARG...]
  *       A resident runtime, the main process of a function's container,
  *       serving COMMAND per call on DIR/sock (built static so that it runs
@@ -67,7 +72,7 @@
 #include "helper/nodeproto.h"
 #include "helper/work.h"
 
-#define FBN_VERSION "1.1.1"
+#define FBN_VERSION "1.2.0"
 #define FBN_CAPTURE FB_NODEPROTO_CAPTURE /* bytes kept per stream and command */
 /* What stdin may hold unconsumed: one request, line and command. */
 #define FBN_INBUF_MAX (FB_NODEPROTO_LINE_MAX + FB_NODEPROTO_COMMAND_MAX)
@@ -1055,6 +1060,7 @@ static int usage(void)
           "       faasbench-node exec -c 'COMMAND'\n"
           "       faasbench-node serve\n"
           "       faasbench-node call DIR ping|call TIMEOUT_MS [ARG...]\n"
+          "       faasbench-node folder DIR\n"
           "       faasbench-node runtime DIR [--] COMMAND [ARG...]\n"
           "       faasbench-node version\n",
           stderr);
@@ -1075,6 +1081,8 @@ int main(int argc, char **argv)
         return fbn_cmd_call(argc - 2, argv + 2);
     if (strcmp(argv[1], "work") == 0)
         return fbn_work(argc - 2, argv + 2);
+    if (strcmp(argv[1], "folder") == 0)
+        return fbn_cmd_folder(argc - 2, argv + 2);
     if (strcmp(argv[1], "runtime") == 0)
         return fbn_cmd_runtime(argc - 2, argv + 2);
     if (strcmp(argv[1], "version") == 0 && argc == 2) {

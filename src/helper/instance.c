@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -14,6 +15,7 @@
 #include <sys/inotify.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -114,16 +116,139 @@ static void set_why(struct fbn_call *c, enum fbn_call_state st, const char *fmt,
 }
 
 /* ------------------------------------------------------------------ */
+/* the instance folder                                                 */
+
+/* The folders at the end of an instance folder's path that are faasbench's
+ * own: the instance root, the node's folder and the instance's. */
+#define FBN_PRIVATE_DEPTH 3
+
+static int path_error(char *why, size_t n, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int path_error(char *why, size_t n, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, n, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+/* One folder of the path (its first len bytes: shown in messages), opened
+ * as fd: checked as fbn_instance_open says. */
+static int check_folder(int fd, const char *path, size_t len, bool private, char *why, size_t n)
+{
+    struct stat st;
+    uid_t me = geteuid();
+
+    if (fstat(fd, &st) != 0)
+        return path_error(why, n, "%.*s: %s", (int)len, path, strerror(errno));
+    if (private && (st.st_uid != me || (st.st_mode & 077) != 0))
+        return path_error(why, n,
+                          "%.*s must be this user's own (uid %u) with mode 0700; it is uid %u, "
+                          "mode %04o",
+                          (int)len, path, (unsigned)me, (unsigned)st.st_uid,
+                          (unsigned)(st.st_mode & 07777));
+    if (st.st_uid != me && st.st_uid != 0)
+        return path_error(why, n, "%.*s belongs to uid %u, neither this user (%u) nor root",
+                          (int)len, path, (unsigned)st.st_uid, (unsigned)me);
+    /* Others may rename nothing on the way: a folder they can write to
+     * only when sticky (its entries, being ours or root's, stay put). */
+    if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0 && (st.st_mode & S_ISVTX) == 0)
+        return path_error(why, n, "%.*s is writable by others (mode %04o)", (int)len, path,
+                          (unsigned)(st.st_mode & 07777));
+    return 0;
+}
+
+int fbn_instance_open(const char *dir, bool create, char *why, size_t n)
+{
+    char path[4096];
+    const char *home = getenv("HOME");
+    size_t depth = 0, at = 0;
+    int fd, next;
+
+    if (strncmp(dir, "~/", 2) == 0) {
+        if (home == NULL || home[0] != '/')
+            return path_error(why, n, "instance folder %s: HOME is not an absolute path", dir);
+        if ((size_t)snprintf(path, sizeof(path), "%s%s", home, dir + 1) >= sizeof(path))
+            return path_error(why, n, "instance folder path too long: %s", dir);
+    } else if ((size_t)snprintf(path, sizeof(path), "%s", dir) >= sizeof(path)) {
+        return path_error(why, n, "instance folder path too long: %s", dir);
+    }
+    if (path[0] != '/')
+        return path_error(why, n, "instance folder %s is not an absolute path", dir);
+    for (const char *p = path; *p != '\0';) {
+        p += strspn(p, "/");
+        size_t len = strcspn(p, "/");
+        if (len == 0)
+            break;
+        if ((len == 1 && p[0] == '.') || (len == 2 && p[0] == '.' && p[1] == '.'))
+            return path_error(why, n, "instance folder %s holds '.' or '..'", path);
+        depth++;
+        p += len;
+    }
+    if (depth < FBN_PRIVATE_DEPTH)
+        return path_error(why, n, "instance folder %s is not ROOT/NODE/INSTANCE", path);
+    if ((fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+        return path_error(why, n, "/: %s", strerror(errno));
+    if (check_folder(fd, "/", 1, false, why, n) != 0)
+        goto fail;
+    for (size_t k = 0; k < depth; k++) {
+        char name[NAME_MAX + 1];
+        at += strspn(path + at, "/");
+        size_t len = strcspn(path + at, "/");
+        if (len > NAME_MAX) {
+            path_error(why, n, "instance folder %s: a name is too long", path);
+            goto fail;
+        }
+        memcpy(name, path + at, len);
+        name[len] = '\0';
+        at += len;
+        /* O_NOFOLLOW: a link anywhere on the way is refused, not followed. */
+        next = openat(fd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (next < 0 && errno == ENOENT && create) {
+            if (mkdirat(fd, name, 0700) != 0 && errno != EEXIST) {
+                path_error(why, n, "cannot make %.*s: %s", (int)at, path, strerror(errno));
+                goto fail;
+            }
+            next = openat(fd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        }
+        if (next < 0) {
+            path_error(why, n, "%.*s: %s", (int)at, path,
+                       errno == ENOTDIR || errno == ELOOP ? "not a folder (a link?)"
+                                                          : strerror(errno));
+            goto fail;
+        }
+        close(fd);
+        fd = next;
+        if (check_folder(fd, path, at, k + FBN_PRIVATE_DEPTH >= depth, why, n) != 0)
+            goto fail;
+    }
+    return fd;
+fail:
+    close(fd);
+    return -1;
+}
+
+/* ------------------------------------------------------------------ */
 /* the client: one request                                             */
 
-/* The reason a runtime that could not start wrote, if it did. */
-static bool read_failed(const char *dir, char *why, size_t n)
+/* The reason a runtime that could not start left in the folder dirfd: 1
+ * with why filled, 0 when there is none. Only a regular file is read, and
+ * its open never waits (a FIFO there would hold the helper). */
+static int read_failed(int dirfd, char *why, size_t n)
 {
-    char path[4200];
-    snprintf(path, sizeof(path), "%s/" FBN_FAILED_FILE, dir);
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    if (fd < 0)
-        return false;
+    struct stat st;
+    int fd = openat(dirfd, FBN_FAILED_FILE, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+
+    if (fd < 0 && errno == ENOENT)
+        return 0;
+    if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        if (fd >= 0)
+            close(fd);
+        snprintf(why, n,
+                 "the instance folder's '" FBN_FAILED_FILE "' is not a readable regular file");
+        return 1;
+    }
     ssize_t got = read(fd, why, n - 1);
     close(fd);
     got = got < 0 ? 0 : got;
@@ -133,46 +258,74 @@ static bool read_failed(const char *dir, char *why, size_t n)
     for (ssize_t i = 0; i < got; i++)
         if ((unsigned char)why[i] < 0x20)
             why[i] = ' ';
-    return true;
+    return 1;
 }
 
-/* Connects to dir/sock; a ping waits for it to appear. -1 with c set. */
-static int connect_runtime(const char *dir, enum fb_instproto_kind kind, uint64_t deadline,
-                           struct fbn_call *c)
+/* Connects to the socket of the folder dirfd. The socket file itself is
+ * opened without following a link and must be a socket; the connection goes
+ * through /proc/self/fd to that very file, so nothing put in its place
+ * meanwhile is reached. Returns the connected fd, or -1 with errno (ENOENT:
+ * no socket yet; ECONNREFUSED: nobody listens; ENOTSOCK: something else is
+ * there). */
+static int connect_sock(int dirfd)
 {
     struct sockaddr_un sa = {.sun_family = AF_UNIX};
-    int watch = -1, fd = -1;
+    struct stat st;
+    int file, fd, e;
 
-    if ((size_t)snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/" FB_INSTPROTO_SOCKET, dir) >=
-        sizeof(sa.sun_path)) {
-        set_why(c, FBN_CALL_GONE, "instance folder path too long: %s", dir);
+    if ((file = openat(dirfd, FB_INSTPROTO_SOCKET, O_PATH | O_NOFOLLOW | O_CLOEXEC)) < 0)
+        return -1;
+    if (fstat(file, &st) != 0 || !S_ISSOCK(st.st_mode)) {
+        close(file);
+        errno = ENOTSOCK;
         return -1;
     }
+    snprintf(sa.sun_path, sizeof(sa.sun_path), "/proc/self/fd/%d", file);
+    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+        e = errno;
+        close(fd);
+        fd = -1;
+        errno = e;
+    }
+    e = errno;
+    close(file);
+    errno = e;
+    return fd;
+}
+
+/* Connects to the runtime of the folder dirfd (dir: its name in messages);
+ * a ping waits for it to appear. -1 with c set. */
+static int connect_runtime(int dirfd, const char *dir, enum fb_instproto_kind kind,
+                           uint64_t deadline, struct fbn_call *c)
+{
+    char self[64];
+    int watch = -1, fd = -1;
+
     if (kind == FB_INST_PING) {
         /* Watch first, then try: a socket made in between is not missed. */
+        snprintf(self, sizeof(self), "/proc/self/fd/%d", dirfd);
         watch = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
-        if (watch < 0 || inotify_add_watch(watch, dir, IN_CREATE | IN_MOVED_TO |
-                                                           IN_DELETE_SELF) < 0) {
+        if (watch < 0 || inotify_add_watch(watch, self, IN_CREATE | IN_MOVED_TO |
+                                                            IN_DELETE_SELF) < 0) {
             set_why(c, FBN_CALL_GONE, "instance folder %s: %s", dir, strerror(errno));
             goto fail;
         }
     }
     for (;;) {
-        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (fd < 0) {
-            set_why(c, FBN_CALL_GONE, "socket: %s", strerror(errno));
-            goto fail;
-        }
-        if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
+        if ((fd = connect_sock(dirfd)) >= 0)
             break;
         int e = errno;
-        close(fd);
-        fd = -1;
-        if (kind != FB_INST_PING || (e != ENOENT && e != ECONNREFUSED)) {
-            set_why(c, FBN_CALL_GONE, "no runtime at %s: %s", sa.sun_path, strerror(e));
+        if (e == ENOTSOCK) {
+            set_why(c, FBN_CALL_GONE, "%s/" FB_INSTPROTO_SOCKET " is not a socket", dir);
             goto fail;
         }
-        if (read_failed(dir, c->why, sizeof(c->why))) {
+        if (kind != FB_INST_PING || (e != ENOENT && e != ECONNREFUSED)) {
+            set_why(c, FBN_CALL_GONE, "no runtime at %s/" FB_INSTPROTO_SOCKET ": %s", dir,
+                    strerror(e));
+            goto fail;
+        }
+        if (read_failed(dirfd, c->why, sizeof(c->why))) {
             c->state = FBN_CALL_GONE;
             goto fail;
         }
@@ -216,10 +369,14 @@ void fbn_call_run(const char *dir, enum fb_instproto_kind kind, const char *args
     struct fb_instproto_request q = {kind, timeout_ms, kind == FB_INST_CALL ? len : 0};
     char line[FB_INSTPROTO_LINE_MAX];
     long n;
-    int fd, r;
+    int fd = -1, dirfd = -1, r;
 
     memset(c, 0, sizeof(*c));
-    if ((fd = connect_runtime(dir, kind, deadline, c)) < 0)
+    if ((dirfd = fbn_instance_open(dir, false, c->why, sizeof(c->why))) < 0) {
+        c->state = FBN_CALL_GONE;
+        goto out;
+    }
+    if ((fd = connect_runtime(dirfd, dir, kind, deadline, c)) < 0)
         goto out;
     if ((r = fb_instproto_request_format(line, sizeof(line), &q)) < 0) {
         set_why(c, FBN_CALL_GONE, "arguments past the protocol's limit (%zu bytes)", len);
@@ -263,6 +420,8 @@ out:
     }
     if (fd >= 0)
         close(fd);
+    if (dirfd >= 0)
+        close(dirfd);
     c->elapsed_ns = now_ns() - t0;
 }
 
@@ -433,6 +592,17 @@ out:
     free(argv);
 }
 
+/* The socket tmp only for the owner of the folder dir, the node user, who
+ * is the runtime's own user or, for a runtime run as root, gets it. */
+static bool socket_owner(const char *dir, const char *tmp)
+{
+    struct stat st;
+
+    if (stat(dir, &st) != 0 || chmod(tmp, 0600) != 0)
+        return false;
+    return st.st_uid == geteuid() || chown(tmp, st.st_uid, st.st_gid) == 0;
+}
+
 int fbn_cmd_runtime(int argc, char **argv)
 {
     uint64_t t0 = now_ns(), count = 0;
@@ -464,7 +634,7 @@ int fbn_cmd_runtime(int argc, char **argv)
     unlink(tmp);
     snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", tmp);
     if ((srv = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 ||
-        bind(srv, (struct sockaddr *)&sa, sizeof(sa)) != 0 || chmod(tmp, 0666) != 0 ||
+        bind(srv, (struct sockaddr *)&sa, sizeof(sa)) != 0 || !socket_owner(dir, tmp) ||
         listen(srv, 64) != 0 || rename(tmp, path) != 0)
         return runtime_fail(dir, "cannot listen on %s: %s", path, strerror(errno));
     uint64_t init_ns = now_ns() - t0;
@@ -476,6 +646,10 @@ int fbn_cmd_runtime(int argc, char **argv)
                 continue;
             break;
         }
+        /* A client that stops reading cannot hold the runtime: the reply
+         * has as long as the request had. */
+        struct timeval tv = {.tv_sec = FBN_REQUEST_WAIT_MS / 1000};
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
         runtime_serve(fd, argv + first, argc - first, init_ns, &count, cap);
         close(fd);
         /* Orphans of the command (its background children) end with us as
@@ -572,4 +746,26 @@ int fbn_cmd_call(int argc, char **argv)
     bool ok = fbn_call_write(STDOUT_FILENO, &c);
     fbn_call_free(&c);
     return ok ? 0 : 1;
+}
+
+int fbn_cmd_folder(int argc, char **argv)
+{
+    char why[512];
+    int fd;
+
+    if (argc != 1) {
+        fprintf(stderr, "usage: faasbench-node folder DIR\n");
+        return 2;
+    }
+    struct stat st;
+
+    if ((fd = fbn_instance_open(argv[0], true, why, sizeof(why))) < 0) {
+        fprintf(stderr, "faasbench-node folder: %s\n", why);
+        return 1;
+    }
+    int rc = fstat(fd, &st) == 0 ? 0 : 1;
+    close(fd);
+    if (rc == 0)
+        printf("%u:%u\n", (unsigned)st.st_uid, (unsigned)st.st_gid);
+    return rc != 0 || fflush(stdout) != 0 ? 1 : 0;
 }

@@ -25,7 +25,18 @@ struct fbn_call {
     uint64_t elapsed_ns; /* the whole request, connect to reply, on the node */
 };
 
-/* Sends one request to the runtime of the instance folder dir. A ping waits
+/* Opens the instance folder dir, ROOT/NODE/INSTANCE ("~/" at its start: the
+ * home folder, $HOME), for this user: every folder on its way reached without
+ * following a link, each this user's or root's and writable by nobody else
+ * (a sticky one excepted: others cannot move what is in it); the last three
+ * (the instance root, the node's folder, the instance's) this user's own with
+ * mode 0700. create: missing folders are made 0700 first. Returns an O_PATH
+ * descriptor of the folder, or -1 with why filled. */
+int fbn_instance_open(const char *dir, bool create, char *why, size_t n);
+
+/* Sends one request to the runtime of the instance folder dir (opened and
+ * checked by fbn_instance_open; its socket reached without following a
+ * link, and only if it is one). A ping waits
  * (up to timeout_ms; 0: no limit) for the runtime's socket to appear, or for
  * a "failed" file in dir where a runtime that cannot start says why; a call
  * expects the socket to be there. args: len bytes, each argument ended by a
@@ -42,6 +53,12 @@ bool fbn_call_write(int fd, const struct fbn_call *c);
  * printed as the server answers it (nodeproto.h, "fbd1"). Exit 0 when a
  * reply line was printed. */
 int fbn_cmd_call(int argc, char **argv);
+
+/* `faasbench-node folder DIR`: makes the instance folder DIR as
+ * fbn_instance_open does before a runtime is started in it, and prints its
+ * owner as UID:GID, the user its runtime is to run as. Exit 0, or 1 with
+ * the reason on stderr. */
+int fbn_cmd_folder(int argc, char **argv);
 
 /* `faasbench-node runtime DIR [--] COMMAND [ARG...]`: a resident runtime
  * serving COMMAND, run per call with the call's arguments appended, its

@@ -950,7 +950,8 @@ static int placement_table(FILE *f, const struct fb_summary_row *rows, size_t n)
           f);
     if (np == FB_PHASE_FIRST_OPEN_LOOP)
         fputs("Resident functions: run = create + ready + invoke; init (the runtime's own\n"
-              "start-up) lies within create + ready, handler within invoke.\n",
+              "start-up) and handler are runtime-reported, bounded by create + ready and by\n"
+              "invoke (a figure past its bound is left out).\n",
               f);
     rc = fb_table_write(f, &t, ncols, titles, right);
     fb_table_free(&t);

@@ -52,7 +52,7 @@ functions = ( $4 );
 matrix = { policies = [ "round-robin" ]; warming = [ "keep-alive" ]; keepalive = [ $2 ]; ${5:-} };
 workload = { type = "trace"; trace = "$1.csv"; trace_format = "csv"; time_scale = $3;
              clients = 1; };
-runtime = { preset = "docker"; $instance_root_key };
+runtime = { preset = "docker"; };
 timeouts = { command_s = 120; };
 CFG
   if ! "$faasbench" -q --no-plots --results "$work/results" "$work/$1.cfg" \

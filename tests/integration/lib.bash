@@ -9,14 +9,10 @@ local_dir=$LOCAL
 node_user=$NODE_USER
 # shellcheck disable=SC2034 # for the suites that source this
 faasbench=$top/build/faasbench
-# A named node set's user cannot write the default set's instance folders
-# (/tmp/faasbench-instances belongs to the user that made it first): the
-# runtime keys a test's experiment adds for resident functions.
-instance_root=/tmp/faasbench-instances${NODESET:+-$NODESET}
+# Where the set's resident instances live: the default instance_root, below
+# the node user's home (each set's user its own).
 # shellcheck disable=SC2034 # for the suites that source this
-instance_root_key=
-# shellcheck disable=SC2034 # for the suites that source this
-[ -z "$NODESET" ] || instance_root_key="instance_root = \"$instance_root\";"
+instance_root=$(getent passwd "$node_user" | cut -d: -f6)/.faasbench/instances
 # The tests' Python reads run folders through rows.py, beside this file.
 export PYTHONPATH="$top/tests/integration${PYTHONPATH:+:$PYTHONPATH}"
 # `docker rm -f` of a running container: Podman's waits out a stop timeout

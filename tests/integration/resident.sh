@@ -26,7 +26,7 @@ functions = (
 );
 matrix = { policies = [ "round-robin" ]; warming = [ "warmed", "cold", "pre-warmed" ];
            invocations = 3; };
-runtime = { preset = "docker"; $instance_root_key };
+runtime = { preset = "docker"; };
 timeouts = { command_s = 120; };
 CFG
 if ! "$faasbench" -q --no-plots --results "$work/results" "$work/resident.cfg" \
@@ -93,7 +93,8 @@ check.done(prefix="", limit=30)
 PY
 status=$?
 
-# Nothing left: no container, no image, no instance folder.
+# Nothing left: no container, no image, no instance folder (the default
+# instance root is below the node user's home).
 assert_clean || status=1
 left=$(find "$instance_root" -mindepth 2 2>/dev/null | head -5)
 [ -z "$left" ] || { echo "instance folders left: $left"; status=1; }

@@ -18,11 +18,6 @@ set -uo pipefail
 work=$(mktemp -d /tmp/faasbench-trace-work.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 experiment_copy "$top/experiments/trace-work.cfg" "$work"
-# A named node set's user cannot write the default set's instance folders.
-if [ -n "$NODESET" ]; then
-  sed -i "s|^runtime = { preset = \"docker\"; };|runtime = { preset = \"docker\"; instance_root = \"/tmp/faasbench-instances-$NODESET\"; };|" \
-    "$work/trace-work.cfg"
-fi
 mkdir -p "$work/traces"
 cp "$top/experiments/traces/azure2021-sample.csv" "$work/traces/"
 if ! "$faasbench" -q --no-plots --results "$work/results" "$work/trace-work.cfg" \

@@ -245,6 +245,8 @@ START_TEST(test_minimal_defaults)
     ck_assert(e.seed == 1);
     ck_assert_int_eq(e.command_timeout_ms, 600000);
     ck_assert_int_eq(e.connect_timeout_ms, 10000);
+    /* Resident instances live below the node user's home, not in /tmp. */
+    ck_assert_str_eq(e.runtime.instance_root, "~/.faasbench/instances");
     fb_experiment_free(&e);
 }
 END_TEST

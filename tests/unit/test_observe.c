@@ -315,7 +315,8 @@ START_TEST(node_gauges_from_the_engine)
     char root[300];
     lrt_init(&rt);
     snprintf(root, sizeof(root), "%s/inst", rt.dir);
-    char *start = fb_strf("mkdir -p {instance_dir} && (faasbench-node runtime {instance_dir} -- "
+    char *start = fb_strf("umask 077 && mkdir -p {instance_dir} && (faasbench-node runtime "
+                          "{instance_dir} -- "
                           "{command} </dev/null >/dev/null 2>&1 & echo $! >{instance_dir}/pid)");
     char *remove = fb_strf("kill -9 $(cat {instance_dir}/pid) 2>/dev/null; rm -rf {instance_dir}");
     lrt_resident_opts(&rt, &o, root, start, remove);

@@ -59,7 +59,8 @@ static void setup(struct fixture *fx, int node_mb, double scale)
     lrt_init(&fx->rt);
     snprintf(fx->root, sizeof(fx->root), "%s/inst", fx->rt.dir);
     fx->start = fb_strf("echo start_instance {node} {function} >>%s/log; "
-                        "test {function} != slow || sleep 0.3; mkdir -p {instance_dir} && "
+                        "test {function} != slow || sleep 0.3; "
+                        "umask 077 && mkdir -p {instance_dir} && "
                         "(faasbench-node runtime {instance_dir} -- {command} </dev/null "
                         ">/dev/null 2>&1 & echo $! >{instance_dir}/pid)",
                         fx->rt.dir);

@@ -35,14 +35,15 @@ static void setup(struct fixture *fx, const char *handler, const char *command)
     lrt_init(&fx->rt);
     snprintf(fx->root, sizeof(fx->root), "%s/inst", fx->rt.dir);
     if (handler != NULL)
-        fx->start = fb_strf("echo start_instance {node} {container} >>%s/log; mkdir -p "
-                            "{instance_dir} && cd %s && (python3 %s {instance_dir} %s "
-                            "</dev/null >/dev/null 2>&1 & echo $! >{instance_dir}/pid)",
+        fx->start = fb_strf("echo start_instance {node} {container} >>%s/log; faasbench-node "
+                            "folder {instance_dir} >/dev/null && cd %s && (python3 %s "
+                            "{instance_dir} %s </dev/null >/dev/null 2>&1 & echo $! "
+                            ">{instance_dir}/pid)",
                             fx->rt.dir, HANDLERS, RUNTIME_PY, handler);
     else
-        fx->start = fb_strf("echo start_instance {node} {container} >>%s/log; mkdir -p "
-                            "{instance_dir} && (faasbench-node runtime {instance_dir} -- "
-                            "{command} </dev/null >/dev/null 2>&1 & echo $! "
+        fx->start = fb_strf("echo start_instance {node} {container} >>%s/log; faasbench-node "
+                            "folder {instance_dir} >/dev/null && (faasbench-node runtime "
+                            "{instance_dir} -- {command} </dev/null >/dev/null 2>&1 & echo $! "
                             ">{instance_dir}/pid)",
                             fx->rt.dir);
     fx->remove = fb_strf("echo remove_instance {node} {container} >>%s/log; "
@@ -219,6 +220,47 @@ START_TEST(an_exiting_handler_is_replaced)
 }
 END_TEST
 
+START_TEST(an_exit_past_255_is_a_status)
+{
+    check_replaced("handlers:exits300", "the handler failed with status 44", 0);
+}
+END_TEST
+
+/* A runtime's own figures are bounded by the harness's: a handler time
+ * longer than the invoke phase around it, or a start-up longer than create
+ * and ready, is left empty, and the invocation is not failed for it. */
+START_TEST(runtime_figures_past_the_harness_are_left_empty)
+{
+    struct fixture fx;
+    struct fb_errbuf eb = {{0}};
+    struct fb_outcome o;
+
+    setup(&fx, NULL, "true");
+    free(fx.start);
+    fx.start = fb_strf("echo start_instance {node} {container} >>%s/log; faasbench-node folder "
+                       "{instance_dir} >/dev/null && (python3 %s/liar.py {instance_dir} "
+                       "</dev/null >/dev/null 2>&1 & echo $! >{instance_dir}/pid)",
+                       fx.rt.dir, HANDLERS);
+    fx.o.steps[FB_STEP_START_INSTANCE] = fx.start;
+    start(&fx);
+    invoke(&fx, &o); /* cold: a start and a call */
+    ck_assert_msg(o.error[0] == '\0', "%s", o.error);
+    ck_assert_int_eq(o.mode, FB_WARM_COLD);
+    ck_assert(o.create_ms > 0 && o.ready_ms > 0 && o.invoke_ms > 0);
+    ck_assert_msg(isnan(o.init_ms), "init %g ms within create %g + ready %g", o.init_ms,
+                  o.create_ms, o.ready_ms);
+    ck_assert_msg(isnan(o.handler_ms), "handler %g ms within invoke %g", o.handler_ms,
+                  o.invoke_ms);
+    fb_engine_reset(fx.e);
+    ck_assert_int_eq(fb_engine_prepare(fx.e, fx.p, fx.pstate, 0, FB_WARM_WARMED, &eb), 1);
+    invoke(&fx, &o); /* warm: the call alone */
+    ck_assert_msg(o.error[0] == '\0', "%s", o.error);
+    ck_assert_int_eq(o.mode, FB_WARM_WARMED);
+    ck_assert(o.init_ms == 0 && isnan(o.handler_ms));
+    teardown(&fx);
+}
+END_TEST
+
 START_TEST(a_dying_runtime_is_replaced)
 {
     check_replaced("handlers:dies", "the runtime is gone", 0);
@@ -253,6 +295,8 @@ static Suite *suite(void)
     tcase_add_test(tc, cold_and_prewarmed_start_a_process_each);
     tcase_add_test(tc, a_raising_handler_is_replaced);
     tcase_add_test(tc, an_exiting_handler_is_replaced);
+    tcase_add_test(tc, an_exit_past_255_is_a_status);
+    tcase_add_test(tc, runtime_figures_past_the_harness_are_left_empty);
     tcase_add_test(tc, a_dying_runtime_is_replaced);
     tcase_add_test(tc, a_handler_past_its_timeout_is_killed);
     tcase_add_test(tc, a_runtime_that_cannot_load_fails_fast);

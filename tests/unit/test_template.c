@@ -1,6 +1,8 @@
 /* test_template.c - template expansion, presets and rejection of unsafe values. */
 #include <check.h>
+#include <stdbool.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -236,6 +238,82 @@ START_TEST(presets_end_options)
 }
 END_TEST
 
+static bool ends_with(const char *s, const char *end)
+{
+    size_t n = strlen(s), m = strlen(end);
+    return n >= m && strcmp(s + n - m, end) == 0;
+}
+
+/* A resident instance runs as the node user (the owner of its folder, which
+ * the helper makes private and prints), without capabilities or a way to
+ * gain privileges; Podman mounts its folder nosuid,nodev. A clean-up whose
+ * removal fails says so: nothing after the folder's removal hides its
+ * status. */
+START_TEST(instance_presets_isolate_the_instance)
+{
+    static const char *const presets[] = {"docker", "podman"};
+    struct fb_tvars v = {.image = "r/f:1", .container = "faasbench-f-1", .node = "n1",
+                         .function = "f", .network = "--network none",
+                         .instance_dir = "/home/u/i/n1/f-1", .instances = "/home/u/i/n1",
+                         .memory = "--memory 128m", .handler = "fib:handle", .images = "r/f:1"};
+    struct fb_errbuf eb = {{0}};
+    int rc;
+
+    for (size_t i = 0; i < 2; i++) {
+        char *s = expand(fb_runtime_preset(presets[i], FB_STEP_START_INSTANCE), &v, &rc, &eb);
+        ck_assert_msg(rc == 0, "%s", eb.msg);
+        ck_assert_msg(strncmp(s, "u=$(faasbench-node folder /home/u/i/n1/f-1) && ", 47) == 0,
+                      "%s", s);
+        ck_assert_msg(strstr(s, " --user \"$u\" --cap-drop ALL --security-opt "
+                                "no-new-privileges ") != NULL, "%s", s);
+        ck_assert_msg(strstr(s, i == 0 ? " -v /home/u/i/n1/f-1:/run/faasbench -v "
+                                       : " -v /home/u/i/n1/f-1:/run/faasbench:nosuid,nodev -v ")
+                          != NULL, "%s", s);
+        free(s);
+        const char *t = fb_runtime_preset(presets[i], FB_STEP_RESET);
+        ck_assert_msg(ends_with(t, "; rm -rf {instances}"), "%s", t);
+        t = fb_runtime_preset(presets[i], FB_STEP_REMOVE_INSTANCE);
+        ck_assert_msg(ends_with(t, "; rm -rf {instance_dir}"), "%s", t);
+    }
+}
+END_TEST
+
+/* "~/..." is a folder below the node user's home: "$HOME" to the node's
+ * shell, the rest checked as any path. */
+START_TEST(instance_folders_below_home)
+{
+    struct fb_tvars v = {.instance_dir = "~/.faasbench/instances/n1/f-1",
+                         .instances = "~/.faasbench/instances/n1"};
+    struct fb_errbuf eb = {{0}};
+    int rc;
+
+    ck_assert(fb_node_path_valid("~/.faasbench/instances"));
+    ck_assert(fb_node_path_valid("/srv/fb"));
+    ck_assert(!fb_node_path_valid("~"));
+    ck_assert(!fb_node_path_valid("~/"));
+    ck_assert(!fb_node_path_valid("~user/x"));
+    ck_assert(!fb_node_path_valid("~/../x"));
+    ck_assert(!fb_node_path_valid("~/a/$HOME"));
+    ck_assert(!fb_node_path_valid("relative/x"));
+    char *s = expand("mkdir -p {instance_dir}; rm -rf {instances}", &v, &rc, &eb);
+    ck_assert_msg(rc == 0, "%s", eb.msg);
+    ck_assert_str_eq(s, "mkdir -p \"$HOME\"/.faasbench/instances/n1/f-1; "
+                        "rm -rf \"$HOME\"/.faasbench/instances/n1");
+    free(s);
+    /* What the node's shell makes of it. */
+    s = expand("HOME=/home/node\\ user; printf %s {instance_dir}", &v, &rc, &eb);
+    ck_assert_int_eq(rc, 0);
+    char cmd[512], got[256] = "";
+    snprintf(cmd, sizeof(cmd), "/bin/sh -c '%s'", s);
+    FILE *p = popen(cmd, "r");
+    ck_assert_ptr_nonnull(p);
+    ck_assert_ptr_nonnull(fgets(got, sizeof(got), p));
+    ck_assert_int_eq(pclose(p), 0);
+    ck_assert_str_eq(got, "/home/node user/.faasbench/instances/n1/f-1");
+    free(s);
+}
+END_TEST
+
 START_TEST(shell_quote)
 {
     char *q = fb_shell_quote("a'b c");
@@ -313,6 +391,8 @@ static Suite *suite(void)
     tcase_add_test(tc, image_references);
     tcase_add_test(tc, image_references_never_read_as_options);
     tcase_add_test(tc, presets_end_options);
+    tcase_add_test(tc, instance_presets_isolate_the_instance);
+    tcase_add_test(tc, instance_folders_below_home);
     tcase_add_test(tc, shell_quote);
     tcase_add_test(tc, work_placeholders);
     tcase_add_test(tc, work_asked);

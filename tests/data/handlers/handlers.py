@@ -24,3 +24,8 @@ def dies(args):
 def naps(args):
     time.sleep(float(args[0]) if args else 5.0)
     return "awake"
+
+
+def exits300(args):
+    """An exit status past 255, as a process's: 300 & 0xff = 44."""
+    sys.exit(300)
