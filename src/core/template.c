@@ -691,8 +691,21 @@ static double work_mb(const struct fb_work *w)
     return isfinite(w->memory_mb) && w->memory_mb > 0 ? ceil(w->memory_mb - 1e-9) : 0;
 }
 
-void fb_work_asked(const char *command, const char *args, const struct fb_work *defaults,
-                   const struct fb_work *w, double *duration_ms, double *memory_mb)
+struct fb_work_use fb_work_use_of(const char *command, const char *args)
+{
+    struct fb_work_use u = {false, false};
+
+    for (int i = 0; i < 2; i++) {
+        const char *text = i == 0 ? command : args;
+
+        u.duration = u.duration || (text != NULL && strstr(text, work_names[0]) != NULL);
+        u.memory = u.memory || (text != NULL && strstr(text, work_names[1]) != NULL);
+    }
+    return u;
+}
+
+void fb_work_asked_by(struct fb_work_use u, const struct fb_work *defaults,
+                      const struct fb_work *w, double *duration_ms, double *memory_mb)
 {
     struct fb_work v = *defaults;
 
@@ -700,15 +713,14 @@ void fb_work_asked(const char *command, const char *args, const struct fb_work *
         v.duration_ms = w->duration_ms;
     if (w != NULL && isfinite(w->memory_mb))
         v.memory_mb = w->memory_mb;
-    *duration_ms = *memory_mb = NAN;
-    for (int i = 0; i < 2; i++) {
-        const char *text = i == 0 ? command : args;
+    *duration_ms = u.duration ? work_ms(&v) : NAN;
+    *memory_mb = u.memory ? work_mb(&v) : NAN;
+}
 
-        if (text != NULL && strstr(text, work_names[0]) != NULL)
-            *duration_ms = work_ms(&v);
-        if (text != NULL && strstr(text, work_names[1]) != NULL)
-            *memory_mb = work_mb(&v);
-    }
+void fb_work_asked(const char *command, const char *args, const struct fb_work *defaults,
+                   const struct fb_work *w, double *duration_ms, double *memory_mb)
+{
+    fb_work_asked_by(fb_work_use_of(command, args), defaults, w, duration_ms, memory_mb);
 }
 
 int fb_work_expand(const char *text, const struct fb_work *w, char **out)

@@ -87,6 +87,14 @@ int fb_work_expand(const char *text, const struct fb_work *w, char **out);
  * else NAN: NAN says the call was not asked for it. */
 void fb_work_asked(const char *command, const char *args, const struct fb_work *defaults,
                    const struct fb_work *w, double *duration_ms, double *memory_mb);
+/* The same in two steps, the first once per function: which placeholders
+ * its command and args hold, then each call's values. */
+struct fb_work_use {
+    bool duration, memory;
+};
+struct fb_work_use fb_work_use_of(const char *command, const char *args);
+void fb_work_asked_by(struct fb_work_use u, const struct fb_work *defaults,
+                      const struct fb_work *w, double *duration_ms, double *memory_mb);
 
 /* Safe-set checks, also used by the config loader and the gateway. */
 bool fb_name_valid(const char *s);  /* [A-Za-z0-9_.-]{1,64} */

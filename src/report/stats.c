@@ -133,6 +133,81 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* The key of x whose unsigned order is x's: the sign bit flipped for x >= 0,
+ * every bit for x < 0. */
+static uint64_t sort_key(double x)
+{
+    uint64_t u;
+    memcpy(&u, &x, sizeof(u));
+    return (u >> 63) ? ~u : u | (UINT64_C(1) << 63);
+}
+
+static double key_value(uint64_t k)
+{
+    uint64_t u = (k >> 63) ? k & ~(UINT64_C(1) << 63) : ~k;
+    double x;
+    memcpy(&x, &u, sizeof(x));
+    return x;
+}
+
+void fb_sort_doubles(double *v, size_t n)
+{
+    enum { BITS = 11, BUCKETS = 1 << BITS, PASSES = (64 + BITS - 1) / BITS };
+    uint64_t *a, *b;
+    size_t (*count)[BUCKETS];
+
+    for (size_t i = 0; i < n; i++)
+        if (isnan(v[i])) {
+            qsort(v, n, sizeof(*v), cmp_double); /* NANs last, as always */
+            return;
+        }
+    if (n < 64) { /* insertion: stable, and quickest this small */
+        for (size_t i = 1; i < n; i++) {
+            double x = v[i];
+            size_t j = i;
+            for (; j > 0 && v[j - 1] > x; j--)
+                v[j] = v[j - 1];
+            v[j] = x;
+        }
+        return;
+    }
+    a = malloc(2 * n * sizeof(*a));
+    count = calloc(PASSES, sizeof(*count));
+    if (a == NULL || count == NULL) {
+        free(a);
+        free(count);
+        qsort(v, n, sizeof(*v), cmp_double);
+        return;
+    }
+    b = a + n;
+    /* LSD radix, 11 bits a pass, every pass's counts in one read; a pass
+     * whose digit is the same for every key is skipped. */
+    for (size_t i = 0; i < n; i++) {
+        a[i] = sort_key(v[i]);
+        for (int p = 0; p < PASSES; p++)
+            count[p][(a[i] >> (p * BITS)) & (BUCKETS - 1)]++;
+    }
+    for (int p = 0; p < PASSES; p++) {
+        size_t sum = 0;
+        if (count[p][(a[0] >> (p * BITS)) & (BUCKETS - 1)] == n)
+            continue;
+        for (int d = 0; d < BUCKETS; d++) {
+            size_t c = count[p][d];
+            count[p][d] = sum;
+            sum += c;
+        }
+        for (size_t i = 0; i < n; i++)
+            b[count[p][(a[i] >> (p * BITS)) & (BUCKETS - 1)]++] = a[i];
+        uint64_t *t = a;
+        a = b;
+        b = t;
+    }
+    for (size_t i = 0; i < n; i++)
+        v[i] = key_value(a[i]);
+    free(a < b ? a : b);
+    free(count);
+}
+
 void fb_summarize(double *v, size_t n, struct fb_summary *out)
 {
     double mean = 0.0, m2 = 0.0;
@@ -144,7 +219,7 @@ void fb_summarize(double *v, size_t n, struct fb_summary *out)
     if (n == 0)
         return;
 
-    qsort(v, n, sizeof(*v), cmp_double);
+    fb_sort_doubles(v, n);
     /* Welford's update: no catastrophic cancellation when the spread is small
      * against the mean (latencies of 300 ms varying by microseconds). */
     for (size_t i = 0; i < n; i++) {

@@ -35,6 +35,9 @@ struct fb_summary {
     double ci_lo, ci_hi; /* 95 % CI of the mean, Student t; NAN when n < 2 */
 };
 
+/* Sorts v[0..n) ascending, NANs last (a radix sort: linear in n). */
+void fb_sort_doubles(double *v, size_t n);
+
 /* Summarizes v[0..n) (sorted in place). n == 0 gives every field NAN. */
 void fb_summarize(double *v, size_t n, struct fb_summary *out);
 

@@ -8,6 +8,7 @@
 
 #include "core/clock.h"
 #include "report/scan.h"
+#include "report/stats.h"
 #include "run/run_priv.h"
 
 int fb_sim_runfolder(struct fb_sim *s, const char *root, const char *name,
@@ -169,16 +170,9 @@ static int gather_add(struct cell *c, const struct fb_sim_result *x, bool warmup
     return rc < 0 ? FB_ENOMEM : 0;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 static void sort_sample(struct fb_sample *s)
 {
-    if (s->n > 1)
-        qsort(s->v, s->n, sizeof(double), cmp_double);
+    fb_sort_doubles(s->v, s->n);
 }
 
 /* The cell's summaries, one row per function that ran, then cleared. */

@@ -21,6 +21,7 @@ struct fb_sim {
     const size_t *calls;            /* while checking the model: fb_sim_opts' */
     const struct fb_dist **select;  /* per function: its select time (before a mode is known) */
     double *fn_memory;
+    struct fb_work_use *work_use;   /* per function: the placeholders it holds */
     int n_nodes;
     char **names;
     double capacity;                /* each node's MB for instances */
@@ -153,8 +154,9 @@ int fb_sim_new(const struct fb_experiment *exp, const struct fb_sim_opts *o, str
         goto fail;
     s->mfn = calloc((size_t)exp->n_functions, sizeof(*s->mfn));
     s->fn_memory = calloc((size_t)exp->n_functions, sizeof(double));
+    s->work_use = calloc((size_t)exp->n_functions, sizeof(*s->work_use));
     s->select = calloc((size_t)exp->n_functions, sizeof(*s->select));
-    if (s->mfn == NULL || s->fn_memory == NULL || s->select == NULL) {
+    if (s->mfn == NULL || s->fn_memory == NULL || s->select == NULL || s->work_use == NULL) {
         rc = FB_ENOMEM;
         goto fail;
     }
@@ -164,6 +166,7 @@ int fb_sim_new(const struct fb_experiment *exp, const struct fb_sim_opts *o, str
     if (rc < 0)
         goto fail;
     for (int f = 0; f < exp->n_functions; f++) {
+        s->work_use[f] = fb_work_use_of(exp->functions[f].command, exp->functions[f].args);
         if (s->mfn[f] == NULL) { /* never called */
             s->fn_memory[f] = exp->functions[f].memory_mb > 0 ? exp->functions[f].memory_mb : 128;
             continue;
@@ -225,6 +228,7 @@ void fb_sim_free(struct fb_sim *s)
     free(s->mfn);
     free(s->select);
     free(s->fn_memory);
+    free(s->work_use);
     fb_model_free(&s->model);
     free(s);
 }
@@ -400,9 +404,10 @@ static void asked_of(const struct run *r, const struct inv *v, double *duration_
 {
     const struct fb_function_cfg *fn = &r->s->exp->functions[v->f];
 
-    fb_work_asked(fn->command, fn->args,
-                  &(struct fb_work){fn->work_duration_ms, fn->work_memory_mb},
-                  &(struct fb_work){v->is.duration_ms, v->is.memory_mb}, duration_ms, memory_mb);
+    fb_work_asked_by(r->s->work_use[v->f],
+                     &(struct fb_work){fn->work_duration_ms, fn->work_memory_mb},
+                     &(struct fb_work){v->is.duration_ms, v->is.memory_mb}, duration_ms,
+                     memory_mb);
 }
 
 static void outcome_base(struct run *r, const struct inv *v, struct fb_outcome *o)

@@ -850,6 +850,39 @@ static double *lognormal(struct fb_rng *r, size_t n, double m)
     return v;
 }
 
+/* The radix sort gives qsort's order: negatives, zeros, duplicates, tiny
+ * and huge values, every size around its cut-over; NANs go last. */
+START_TEST(test_sort_doubles)
+{
+    struct fb_rng r;
+    static const size_t sizes[] = {0, 1, 2, 63, 64, 65, 1000, 50000};
+
+    fb_rng_seed(&r, 7);
+    for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+        size_t n = sizes[k];
+        double *a = malloc((n + 1) * sizeof(*a)), *b = malloc((n + 1) * sizeof(*b));
+        ck_assert(a != NULL && b != NULL);
+        for (size_t i = 0; i < n; i++) {
+            double u = fb_rng_unit(&r);
+            a[i] = i % 7 == 0 ? (double)(i % 3)           /* duplicates */
+                   : i % 5 == 0 ? -u * 1e6                /* negatives */
+                   : i % 11 == 0 ? u * 1e-300            /* tiny */
+                                 : u * pow(10, (double)(i % 13));
+            b[i] = a[i];
+        }
+        fb_sort_doubles(a, n);
+        qsort(b, n, sizeof(*b), cmp_d);
+        for (size_t i = 0; i < n; i++)
+            ck_assert_msg(a[i] == b[i], "n %zu at %zu: %g, not %g", n, i, a[i], b[i]);
+        free(a);
+        free(b);
+    }
+    double v[5] = {3.0, NAN, -1.0, 2.0, 0.5};
+    fb_sort_doubles(v, 5);
+    ck_assert(v[0] == -1.0 && v[1] == 0.5 && v[2] == 2.0 && v[3] == 3.0 && isnan(v[4]));
+}
+END_TEST
+
 /* Past FB_BOOT_MAX_N values a side, the ratio's CI comes from order
  * statistics: close to the bootstrap's on the same samples (what it
  * stands in for), holding the true ratio, in O(1). */
@@ -927,6 +960,7 @@ static Suite *stats_suite(void)
     tcase_add_test(tc, test_bootstrap_edges);
     tcase_add_test(tc, test_compare_sorted);
     tcase_add_test(tc, test_orderstat_ci);
+    tcase_add_test(tc, test_sort_doubles);
     tcase_add_test(tc, test_stat_names);
     tcase_add_test(tc, test_grid_write);
     suite_add_tcase(s, tc);
