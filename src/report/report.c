@@ -97,6 +97,7 @@ struct finding {
 
 struct report {
     struct pool pool;
+    bool simulated; /* the run folder is a simulation's: its text files say so */
     const char *want_policy, *want_warming; /* explicit reference, or NULL */
     struct ref *refs;
     size_t n_refs, refs_cap;
@@ -615,8 +616,15 @@ void fb_table_add_cmp(struct fb_table *t, const struct fb_cmp *c)
     fb_table_addf(t, "%s", p);
 }
 
+/* The first lines of a simulated run's text files. */
+#define SIMULATED_LINE                                                                          \
+    "SIMULATED, not measured: every figure here is the simulator's, drawn from its node\n"      \
+    "model (environment.txt says which).\n\n"
+
 static int comparison_txt(FILE *f, void *arg)
 {
+    if (((const struct report *)arg)->simulated)
+        fputs(SIMULATED_LINE, f);
     /* The repetition column only shows when there is more than one. */
     static const char *const titles[] = {"rep", "policy", "warming", "function", "reference",
                                          "n", "p50", "ref p50", "ratio", "ratio 95% CI", "p"};
@@ -672,7 +680,24 @@ static int summary_txt(FILE *f, void *arg)
 {
     const struct report *r = arg;
 
+    if (r->simulated)
+        fputs(SIMULATED_LINE, f);
     return fb_summary_write_table(f, r->rows, r->n_rows);
+}
+
+/* Whether run_dir's environment.txt says the run was simulated. */
+static bool run_simulated(const char *run_dir)
+{
+    char *path = fb_strf("%s/environment.txt", run_dir), line[256];
+    FILE *f = path != NULL ? fopen(path, "r") : NULL;
+    bool yes = false;
+
+    while (f != NULL && !yes && fgets(line, sizeof(line), f) != NULL)
+        yes = strncmp(line, "simulated yes", 13) == 0;
+    if (f != NULL)
+        fclose(f);
+    free(path);
+    return yes;
 }
 
 struct metrics_arg {
@@ -853,6 +878,7 @@ int fb_report_write(const char *run_dir, const struct fb_report_opts *o, struct 
                (rc = fill_per_node(&r)) < 0 || (rc = find_differences(&r)) < 0) {
         goto out;
     }
+    rep->simulated = run_simulated(run_dir);
     if ((rc = replace_file(run_dir, "summary.csv", summary_csv, rep, eb)) < 0 ||
         (rc = replace_file(run_dir, "summary.txt", summary_txt, rep, eb)) < 0 ||
         (rc = replace_file(run_dir, "comparison.csv", comparison_csv, rep, eb)) < 0 ||
@@ -870,7 +896,7 @@ int fb_report_write(const char *run_dir, const struct fb_report_opts *o, struct 
             goto out;
     }
     if (o->echo != NULL && rep->n_rows > 0)
-        fb_summary_write_table(o->echo, rep->rows, rep->n_rows);
+        summary_txt(o->echo, rep);
     if (!o->no_plots)
         run_plots(run_dir);
 out:

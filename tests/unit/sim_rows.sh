@@ -2,7 +2,8 @@
 # sim_rows.sh - a simulated run's --rows: with "none" or a share, summaries,
 # comparisons and findings count every invocation, exactly as the run with
 # every row writes them from its rows; "none" writes no row, a share about
-# that share. No nodes: the simulator runs on its model.
+# that share; every output says it is simulated. No nodes: the simulator
+# runs on its model.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 fb=$top/build-asan/faasbench
@@ -74,8 +75,19 @@ for f in summary.csv summary.txt comparison.csv comparison.txt findings.csv keep
 done
 # ... and they are not empty: 4 cells x 3 functions, a finding per pair.
 [ "$(($(wc -l <"$all/summary.csv") - 1))" -eq 12 ] || fail "summary.csv: $(wc -l <"$all/summary.csv") lines"
-grep -q 'simulated' "$none/summary.txt" "$none/environment.txt" ||
-  fail "the run without rows does not say it is simulated"
+# Every output says it is simulated: the run's name, environment.txt, the
+# text files' first line, the report's title and every plot.
+for f in summary.txt comparison.txt; do
+  head -1 "$none/$f" | grep -q '^SIMULATED, not measured' || fail "$f does not open saying it is simulated"
+done
+grep -q '^simulated yes' "$none/environment.txt" || fail "environment.txt does not say simulated"
+if "$top/scripts/plot" "$all" >"$tmp/plot.out" 2>&1; then
+  grep -q '<h1>faasbench run rows-sim-[^<]* (simulated)</h1>' "$all/report.html" &&
+    grep -q 'Simulated, not measured:' "$all/report.html" ||
+    fail "report.html does not say it is simulated"
+else
+  fail "scripts/plot failed: $(tail -3 "$tmp/plot.out")"
+fi
 
 if [ $fails -eq 0 ]; then echo "sim_rows: ok"; exit 0; fi
 exit 1
