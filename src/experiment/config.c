@@ -800,6 +800,37 @@ static int finish_root(struct fb_cfg_loader *ld, const config_setting_t *group,
             return rc;
         bad = rc;
     }
+    /* A function larger than every node could never start: said now, when
+     * every node's memory is known, not after a cell's wait. */
+    double most = 0;
+    int biggest = -1;
+    for (int i = 0; ka && i < exp->n_nodes; i++) {
+        if (exp->nodes[i].memory_mb <= 0) {
+            biggest = -1;
+            break;
+        }
+        if (biggest < 0 || exp->nodes[i].memory_mb > most) {
+            most = exp->nodes[i].memory_mb;
+            biggest = i;
+        }
+    }
+    for (int f = 0; biggest >= 0 && f < exp->n_functions; f++) {
+        double mb = exp->functions[f].memory_mb > 0 ? exp->functions[f].memory_mb : 128;
+        if (mb <= most)
+            continue;
+        char key[64];
+        snprintf(key, sizeof(key), "functions[%d].memory_mb", f);
+        const config_setting_t *fs = config_setting_get_member(group, "functions");
+        const config_setting_t *fe = fs != NULL ? config_setting_get_elem(fs, (unsigned)f) : NULL;
+        const config_setting_t *ms = fe != NULL ? config_setting_get_member(fe, "memory_mb") : NULL;
+        int rc = fb_cfg_fail(ld, ms != NULL ? ms : fe != NULL ? fe : at, key,
+                             "'%s' needs %g MB, more than any node offers (the most: %g MB, "
+                             "node %s): a keep-alive cell could never start it",
+                             exp->functions[f].name, mb, most, exp->nodes[biggest].name);
+        if (!fb_cfg_go_on(ld, rc))
+            return rc;
+        bad = rc;
+    }
     if (bad < 0)
         return bad;
     if (exp->name != NULL)

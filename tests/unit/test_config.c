@@ -482,6 +482,10 @@ static const struct bad {
      DIR "/bad_keepalive_not_resident.cfg:9: functions[1].resident: a keep-alive cell keeps "
          "instances: 'cmd' must be resident (a handler, or resident = true)",
      NULL},
+    {"bad_keepalive_too_big.cfg",
+     DIR "/bad_keepalive_too_big.cfg:12: functions[1].memory_mb: 'big' needs 1024 MB, more than "
+         "any node offers (the most: 512 MB, node node1): a keep-alive cell could never start it",
+     NULL},
     {"bad_prepull_no_keepalive.cfg",
      DIR "/bad_prepull_no_keepalive.cfg:10: matrix.prepull: only keep-alive cells pull ahead: "
          "warming has no \"keep-alive\"",

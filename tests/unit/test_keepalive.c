@@ -640,6 +640,62 @@ static void fill(double *its, int from, int to, double v)
         its[i] = v;
 }
 
+/* Every instance that goes is told to its policy, a failed one too: a
+ * greedy-dual that was not told kept counting the failed instance's calls
+ * as its function's frequency. Greedy-dual's own hooks, with its evicted
+ * hook counted on the way. */
+static const struct fb_keepalive *counted_real;
+static int counted_evictions;
+
+static void counted_evicted(void *state, const struct fb_ka_instance *inst, double now,
+                            bool pressure)
+{
+    counted_evictions++;
+    counted_real->ops.evicted(state, inst, now, pressure);
+}
+
+START_TEST(a_failed_instance_is_told_to_its_policy)
+{
+    struct fb_plugspec ps;
+    struct fb_errbuf eb = {{0}};
+    struct fb_cluster_opts o = {.ram_threshold = 100, .slots = 4};
+    struct fb_cluster *c;
+    struct fb_ka_outcome out;
+    const struct fb_policy *p = fb_policy_find("round-robin");
+    void *pstate;
+
+    counted_real = fb_keepalive_find_spec("greedy-dual", &ps, &eb);
+    ck_assert_ptr_nonnull(counted_real);
+    ck_assert_ptr_nonnull(counted_real->ops.evicted);
+    struct fb_keepalive k = *counted_real;
+    k.ops.evicted = counted_evicted;
+    counted_evictions = 0;
+    ck_assert_int_eq(p->ops.init(&pstate, 1, NULL), 0);
+    ck_assert_int_eq(fb_cluster_new(&o, &c), 0);
+    ck_assert_int_eq(fb_cluster_add_node(c, "n1", 512, false), 0);
+    ck_assert_int_eq(fb_cluster_add_function(c, "f0", 128), 0);
+    ck_assert_int_eq(fb_cluster_cell_begin(c, &k, ps.n_values > 0 ? ps.values : NULL, 1), 0);
+    /* A call whose instance fails, then one that ends well and stays idle. */
+    for (int i = 0; i < 2; i++) {
+        struct fb_ticket t = {.f = 0, .t_arrival = 10.0 * i};
+        struct fb_attempt_end end = {.failed = i == 0, .run_ms = 500};
+        ck_assert_int_eq(fb_cluster_pick(c, p, pstate, &t, 10.0 * i), FB_PICK_OK);
+        ck_assert(t.fresh); /* the failed instance is not used again */
+        fb_cluster_inst_free_list(t.victims);
+        fb_cluster_release(c, &t, 10.0 * i + 1, &end);
+        fb_cluster_inst_free_list(t.gone);
+        fb_cluster_finish(c, p, pstate, &t, 10.0 * i + 1, &end);
+        ck_assert_int_eq(counted_evictions, 1); /* the failed one, at once */
+    }
+    fb_cluster_inst_free_list(fb_cluster_cell_end(c, 30, &out));
+    ck_assert_int_eq(out.evicted_failed, 1);
+    ck_assert_int_eq(out.started, 2);
+    ck_assert_int_eq(counted_evictions, 2); /* and the idle one at the end */
+    fb_cluster_free(c);
+    p->ops.free(pstate);
+}
+END_TEST
+
 START_TEST(hybrid_histogram_windows_from_percentiles)
 {
     double its[240];
@@ -824,6 +880,7 @@ static Suite *suite(void)
     tcase_add_test(tc, lru_with_room_for_three_is_cold_three_times);
     tcase_add_test(tc, greedy_dual_keeps_the_costly_function);
     tcase_add_test(tc, greedy_dual_priority_clock_and_frequency);
+    tcase_add_test(tc, a_failed_instance_is_told_to_its_policy);
     tcase_add_test(tc, hybrid_histogram_windows_from_percentiles);
     tcase_add_test(tc, hybrid_histogram_falls_back_to_the_fixed_keep_alive);
     tcase_add_test(tc, hybrid_histogram_idle_time_is_from_the_latest_end);

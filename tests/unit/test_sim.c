@@ -510,6 +510,52 @@ START_TEST(same_seed_same_rows)
 }
 END_TEST
 
+/* A function larger than every node can never start: each of its calls
+ * fails at once with the reason (not a wait for room that never comes),
+ * and the other function's calls run. The nodes' memory is the model's
+ * here, so the file could not be refused when read. */
+START_TEST(a_function_larger_than_every_node_fails_at_once)
+{
+    struct setup s;
+    struct capture *c = calloc(1, sizeof(*c));
+    struct fb_ka_outcome ko;
+
+    ck_assert_ptr_nonnull(c);
+    make_dir();
+    write_file("trace.csv", "time_s,function\n0,big\n1,ok\n2,big\n3,ok\n");
+    write_file("experiment.cfg",
+               "nodes = ( { name = \"n1\"; host = \"127.0.0.1\"; transport = \"local\"; } );\n"
+               "functions = ( { name = \"big\"; image = \"r/x:1\"; handler = \"m:h\"; "
+               "memory_mb = 1024; }, { name = \"ok\"; image = \"r/x:1\"; handler = \"m:h\"; "
+               "memory_mb = 128; } );\n"
+               "matrix = { policies = [ \"round-robin\" ]; warming = [ \"keep-alive\" ]; "
+               "keepalive = [ \"lru\" ]; };\n"
+               "workload = { type = \"trace\"; trace = \"trace.csv\"; trace_format = \"csv\"; "
+               "clients = 4; };\n");
+    write_file("model.cfg", "model = { version = 1; node = { memory_mb = 512.0; }; functions = ( "
+                            "{ name = \"big\"; cold_ms = 1000.0; warm_ms = 100.0; }, "
+                            "{ name = \"ok\"; cold_ms = 1000.0; warm_ms = 100.0; } ); };\n");
+    load(&s);
+    run_cell(&s, "round-robin", "lru", FB_WARM_KEEPALIVE, 1, c, &ko);
+    ck_assert_int_eq(c->n, 4);
+    int failed = 0;
+    for (int i = 0; i < c->n; i++) {
+        if (c->rows[i].f == 0) {
+            ck_assert(c->rows[i].failed);
+            ck_assert_double_lt(c->rows[i].latency_ms, 1.0);
+            failed++;
+        } else {
+            ck_assert(!c->rows[i].failed);
+        }
+    }
+    ck_assert_int_eq(failed, 2);
+    ck_assert_msg(strstr(c->text, "larger than every node's capacity") != NULL, "%s", c->text);
+    unload(&s);
+    remove_dir();
+    free(c);
+}
+END_TEST
+
 /* ---- the model ---- */
 
 static void model_error(const char *model, const char *want)
@@ -778,6 +824,7 @@ static Suite *suite(void)
     tcase_set_timeout(ka, 60);
     suite_add_tcase(s, ka);
     tcase_add_test(core, same_seed_same_rows);
+    tcase_add_test(core, a_function_larger_than_every_node_fails_at_once);
     tcase_add_test(core, a_model_that_does_not_fit_is_refused);
     tcase_add_test(core, a_function_never_called_needs_no_model_and_a_pattern_many);
     tcase_add_test(core, calibrate_fixture_runs);
