@@ -32,6 +32,8 @@ static void node_free(struct enode *nd)
             fb_conn_close(nd->conns[k]);
     if (nd->mconn != NULL)
         fb_conn_close(nd->mconn);
+    if (nd->fconn != NULL)
+        fb_conn_close(nd->fconn);
     free(nd->conns);
     free(nd->busy);
     free(nd->offer_command);

@@ -74,7 +74,8 @@
     X(runtime_pid, INT, false, "resident: the serving runtime's pid (in its container)")  \
     X(runtime_count, LONG, false, "resident: calls that runtime has served, this one too")  \
     X(room_ms, MS, false, "keep-alive: waiting for memory and evicting to make room")    \
-    X(warmup, INT, false, "1: issued within workload.warmup_s, left out of summaries")
+    X(warmup, INT, false, "1: issued within workload.warmup_s, left out of summaries")    \
+    X(faults, STR, false, "fault windows active when it started, space-separated (faults.csv)")
 
 #define FB_COLTYPE_STR const char *
 #define FB_COLTYPE_INT int

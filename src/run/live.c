@@ -213,8 +213,12 @@ int fb_live_cell(struct cell *c)
     pthread_cond_init(&lc.ready, NULL);
     c->t0_unix_ms = fb_unix_ms(); /* open loops take theirs when they start */
     rc = fb_workload_begin(exp, &r->trace, c->seed, &lc.wl);
-    if (rc == 0)
+    if (rc == 0) {
+        /* The faults run on the workload's clock, from its start. */
+        struct faultrun *fr = fb_faultrun_start(c, fb_mono_s());
         rc = run_workload(&lc);
+        fb_faultrun_stop(fr);
+    }
     fb_workload_end(&lc.wl);
     free(lc.q);
     pthread_cond_destroy(&lc.ready);
