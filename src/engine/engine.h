@@ -44,6 +44,7 @@ struct fb_engine_opts {
     double ram_threshold;             /* percent: nodes at or above it are skipped */
     int command_timeout_ms;
     int connect_timeout_ms;
+    int metrics_timeout_ms;           /* a metrics poll; 0: command_timeout_ms */
     int slots;                        /* sessions per node: invocations in flight there */
     int warm_nodes;                   /* nodes prepared per function; 0: all */
     int retries;                      /* of an invocation on another node after a node

@@ -39,7 +39,9 @@ static void poll_task(struct fb_engine *e, struct enode *nd)
     nd->polling = true;
     pthread_mutex_unlock(&e->lock);
 
-    int rc = fb_conn_exec(nd->mconn, command, e->o.command_timeout_ms, &res, &nd->task_err);
+    /* A node that does not answer holds up the poll of every node. */
+    int timeout = e->o.metrics_timeout_ms > 0 ? e->o.metrics_timeout_ms : e->o.command_timeout_ms;
+    int rc = fb_conn_exec(nd->mconn, command, timeout, &res, &nd->task_err);
     if (rc == 0 && res.exit_status != 0)
         rc = fb_errf(&nd->task_err, FB_EMETRICS, "metrics command exited %d: %.200s",
                      res.exit_status, res.err != NULL ? res.err : "");

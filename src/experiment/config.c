@@ -413,6 +413,10 @@ static const struct fb_cfg_key timeouts_keys[] = {
     {.name = "connect_s", .kind = FB_CFG_MS, .def = "10", .min = 0, .max = 86400,
      .flags = FB_CFG_MIN_OPEN, AT(struct fb_experiment, connect_timeout_ms),
      .help = "seconds to open a node session"},
+    {.name = "metrics_s", .kind = FB_CFG_MS, .def = "0", .min = 0, .max = 86400,
+     AT(struct fb_experiment, metrics_timeout_ms),
+     .help = "seconds a metrics poll may take before its node is marked down (0: "
+             "command_s); a poll waits for every node's"},
 };
 
 static const struct fb_cfg_section timeouts_section = {

@@ -131,6 +131,7 @@ struct fb_experiment {
     uint64_t seed;                     /* default 1 */
     int command_timeout_ms;            /* default 600 s */
     int connect_timeout_ms;            /* default 10 s */
+    int metrics_timeout_ms;            /* a metrics poll; 0: command_timeout_ms */
     struct fb_workload_cfg workload;
     int warm_nodes;                    /* nodes prepared per function; 0: all */
     int retries;                       /* retries of an invocation after a node failure */
