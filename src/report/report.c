@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "results/invocation.h"
+#include "report/faultsum.h"
 #include "report/scan.h"
 #include "report/tabulate.h"
 
@@ -86,6 +87,7 @@ struct report {
     size_t n_crows, crows_cap;
     const char **nodes; /* pooled */
     size_t n_nodes;
+    struct fb_faultsum faults; /* before / during / after each fault (faultsum.h) */
 };
 
 static int grow(void **p, size_t *cap, size_t n, size_t size)
@@ -449,8 +451,16 @@ static int summary_csv(FILE *f, void *arg)
 static int summary_txt(FILE *f, void *arg)
 {
     const struct report *r = arg;
+    int rc = fb_summary_write_table(f, r->rows, r->n_rows);
 
-    return fb_summary_write_table(f, r->rows, r->n_rows);
+    if (rc == 0)
+        rc = fb_faultsum_write_table(f, &r->faults);
+    return rc;
+}
+
+static int faults_csv(FILE *f, void *arg)
+{
+    return fb_faultsum_write_csv(f, arg);
 }
 
 struct metrics_arg {
@@ -555,6 +565,7 @@ int fb_report_write(const char *run_dir, const struct fb_report_opts *o, struct 
 {
     static const struct fb_report_opts defaults = {0};
     struct report r = {0};
+    struct fb_fwins fwins = {0};
     struct metrics_arg m = {0};
     char *want = NULL, *metrics = NULL, *slash;
     struct stat st;
@@ -593,6 +604,12 @@ int fb_report_write(const char *run_dir, const struct fb_report_opts *o, struct 
         goto out;
     if ((rc = fill_per_node(&r)) < 0)
         goto out;
+    /* What each fault did, when the run had faults. */
+    if ((rc = fb_fwins_load(run_dir, &fwins, eb)) < 0 ||
+        (rc = fb_faultsum_compute(run_dir, &fwins, &r.faults, eb)) < 0 ||
+        (fwins.n > 0 && (rc = replace_file(run_dir, "faults_summary.csv", faults_csv, &r.faults,
+                                          eb)) < 0))
+        goto out;
     if ((rc = replace_file(run_dir, "summary.csv", summary_csv, &r, eb)) < 0 ||
         (rc = replace_file(run_dir, "summary.txt", summary_txt, &r, eb)) < 0 ||
         (rc = replace_file(run_dir, "comparison.csv", comparison_csv, &r, eb)) < 0 ||
@@ -608,14 +625,18 @@ int fb_report_write(const char *run_dir, const struct fb_report_opts *o, struct 
         if ((rc = replace_file(run_dir, "metrics_table.txt", metrics_txt, &m, eb)) < 0)
             goto out;
     }
-    if (o->echo != NULL && r.n_rows > 0)
+    if (o->echo != NULL && r.n_rows > 0) {
         fb_summary_write_table(o->echo, r.rows, r.n_rows);
+        fb_faultsum_write_table(o->echo, &r.faults);
+    }
     if (!o->no_plots)
         run_plots(run_dir);
 out:
     if (rc == FB_ENOMEM && eb != NULL && eb->msg[0] == '\0')
         fb_errf(eb, rc, "%s: out of memory", run_dir != NULL ? run_dir : "report");
     report_free(&r);
+    fb_faultsum_free(&r.faults);
+    fb_fwins_free(&fwins);
     free(want);
     free(metrics);
     return rc;

@@ -40,7 +40,8 @@
     X(ended_by, STR, "who ended it: faasbench, deadline (the node itself), cell-end, ...")    \
     X(killed, LONG, "kill-instances: containers killed")                                       \
     X(lost, LONG, "kill-instances: instances (or warm containers) the cell lost")              \
-    X(error, STR, "what went wrong carrying it out; empty when nothing did")
+    X(error, STR, "what went wrong carrying it out; empty when nothing did")                 \
+    X(time_scale, NUM, "wall seconds per workload second (a trace's time_scale, else 1)")
 
 #define FB_NODEROW_COLUMNS(X)                                                                  \
     X(run_id, STR, "the run folder's name")                                                    \

@@ -172,6 +172,7 @@ void fb_cell_fault_ended(struct cell *c, int k, const struct fault_report *rep)
         .killed = rep->killed,
         .lost = rep->lost,
         .error = rep->error,
+        .time_scale = c->time_scale,
     };
     if (fb_runfolder_fault(r->rf, &row, &eb) < 0) {
         fprintf(stderr, "faasbench: %s\n", eb.msg);
