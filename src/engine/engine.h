@@ -226,9 +226,10 @@ struct fb_fault_done {
 };
 
 /* Begins fault f on node i, now: kill-instances kills the node's function
- * containers (the runtime step kill) and tells the decision core the
- * node's instances are lost (their remains removed); the others run the
- * fault step, which arms the fault's end on the node before it begins.
+ * containers (the runtime step kill), then tells the decision core the
+ * instances it still holds there are lost and removes the remains of those
+ * it let go; the others run the fault step, which arms the fault's end on
+ * the node before it begins.
  * Fills *d; 0, or the failed step's code with d->error (the fault may
  * still be on: end it all the same). */
 int fb_engine_fault_begin(struct fb_engine *e, int i, const struct fb_fault_do *f,

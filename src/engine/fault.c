@@ -64,16 +64,19 @@ static int fault_step(struct fb_engine *e, struct enode *nd, enum fb_step s,
     return rc;
 }
 
-/* kill-instances: the containers go, then the core hears of it and the
- * remains of the instances it let go at once are removed. */
+/* kill-instances: the containers die first, as in a crash: a call under
+ * way on one fails on its own and its instance goes with it (evict-failed).
+ * Then the core hears what the runtime saw: every instance it still holds
+ * there is lost (d->lost counts them), and the remains of the idle ones
+ * are removed. */
 static int kill_instances(struct fb_engine *e, struct enode *nd, struct fb_fault_done *d)
 {
     struct fb_tvars v = {.node = nd->cfg->name};
     char line[128], why[FB_ERRMSG_LEN];
-    int rc = fault_step(e, nd, FB_STEP_KILL, &v, line, sizeof(line), d);
     char *end;
 
     d->begin_ms = fb_unix_ms();
+    int rc = fault_step(e, nd, FB_STEP_KILL, &v, line, sizeof(line), d);
     if (rc < 0)
         return rc;
     long killed = strtol(line, &end, 10);
@@ -96,7 +99,7 @@ static int kill_instances(struct fb_engine *e, struct enode *nd, struct fb_fault
             eng_log(e, "%s", why);
         fb_cluster_inst_free(in);
     }
-    return 0;
+    return rc;
 }
 
 int fb_engine_fault_begin(struct fb_engine *e, int i, const struct fb_fault_do *f,

@@ -50,17 +50,57 @@ bool fb_cell_warmup(const struct cell *c, bool open_loop, double t_s, int64_t st
     return (double)(start_ms - c->t0_unix_ms) < w->warmup_s * 1000.0;
 }
 
+/* Writes the row of o (under c->lock), naming the fault windows its call
+ * started in. */
+static int write_row(struct cell *c, const struct fb_rowkey *key, const struct fb_outcome *o,
+                     int64_t intended_ms)
+{
+    struct run *r = c->r;
+    struct fb_errbuf eb = {{0}};
+    struct fb_rowkey k = *key;
+    char active[512] = "";
+
+    if (c->fw != NULL)
+        fb_schedule_active(&r->sched, c->fw, o->start_ms, active, sizeof(active));
+    k.faults = active;
+    if (fb_runfolder_record(r->rf, &k, o, intended_ms, &eb) < 0) {
+        fprintf(stderr, "faasbench: %s\n", eb.msg);
+        return FB_EIO;
+    }
+    return 0;
+}
+
+/* A row held while a fault begins or ends: which windows its call started
+ * in is known once the node has said when. */
+struct held_row {
+    struct fb_outcome o;
+    struct fb_rowkey k;
+    int64_t intended_ms;
+};
+
+/* Writes the rows held (under c->lock). */
+static int flush_held(struct cell *c)
+{
+    int rc = 0;
+
+    for (size_t i = 0; i < c->n_held; i++) {
+        struct held_row *h = &((struct held_row *)c->held)[i];
+        if (rc == 0)
+            rc = write_row(c, &h->k, &h->o, h->intended_ms);
+    }
+    c->n_held = 0;
+    if (rc < 0 && c->rc == 0)
+        c->rc = rc;
+    return rc;
+}
+
 /* The row of o, or with rf NULL its count only (under c->lock). */
 static int record_locked(struct cell *c, int f, const struct fb_outcome *o, int64_t intended_ms,
                          bool warmup, bool row)
 {
     struct run *r = c->r;
-    struct fb_errbuf eb = {{0}};
     int rc = 0;
 
-    char active[512] = "";
-    if (c->fw != NULL)
-        fb_schedule_active(&r->sched, c->fw, o->start_ms, active, sizeof(active));
     struct fb_rowkey k = {
         .repetition = c->cell->repetition,
         .policy = c->pname,
@@ -68,18 +108,29 @@ static int record_locked(struct cell *c, int f, const struct fb_outcome *o, int6
         .function = r->exp->functions[f].name,
         .seq = ++c->seq[f],
         .warmup = warmup,
-        .faults = active,
     };
     r->done++;
     if (o->error[0] != '\0')
         r->errors++;
-    if (row && fb_runfolder_record(r->rf, &k, o, intended_ms, &eb) < 0) {
-        fprintf(stderr, "faasbench: %s\n", eb.msg);
-        rc = FB_EIO;
+    if (row && c->fault_busy > 0) {
+        if (c->n_held == c->cap_held) {
+            size_t cap = c->cap_held ? c->cap_held * 2 : 16;
+            void *p = realloc(c->held, cap * sizeof(struct held_row));
+            if (p == NULL) {
+                rc = FB_ENOMEM;
+                goto out;
+            }
+            c->held = p;
+            c->cap_held = cap;
+        }
+        ((struct held_row *)c->held)[c->n_held++] = (struct held_row){*o, k, intended_ms};
+    } else if (row) {
+        rc = write_row(c, &k, o, intended_ms);
     }
     /* keepalive.csv's latencies: steady state, as the summaries. */
     if (rc == 0 && o->error[0] == '\0' && !warmup && fb_sample_add(&c->lat, o->latency_ms) < 0)
         rc = FB_ENOMEM;
+out:
     if (rc < 0 && c->rc == 0)
         c->rc = rc;
     fb_run_progress(r, c->pname, c->wname, false);
@@ -112,6 +163,21 @@ void fb_cell_ka_event(void *ctx, const struct fb_ka_event *ev)
 }
 
 /* ---- faults and node polls ---- */
+
+void fb_cell_fault_busy(struct cell *c)
+{
+    pthread_mutex_lock(&c->lock);
+    c->fault_busy++;
+    pthread_mutex_unlock(&c->lock);
+}
+
+void fb_cell_fault_settled(struct cell *c)
+{
+    pthread_mutex_lock(&c->lock);
+    if (c->fault_busy > 0 && --c->fault_busy == 0)
+        flush_held(c);
+    pthread_mutex_unlock(&c->lock);
+}
 
 void fb_cell_fault_began(struct cell *c, int k, int64_t begin_ms)
 {
@@ -189,6 +255,13 @@ void fb_cell_faults_close(struct cell *c)
 
     for (int k = 0; c->fw != NULL && k < c->r->sched.n; k++)
         fb_cell_fault_ended(c, k, &none);
+    pthread_mutex_lock(&c->lock);
+    c->fault_busy = 0;
+    flush_held(c);
+    pthread_mutex_unlock(&c->lock);
+    free(c->held);
+    c->held = NULL;
+    c->cap_held = 0;
 }
 
 void fb_run_node_polled(void *ctx, const struct fb_node_sample *s)

@@ -23,7 +23,7 @@
 enum fstate { F_PENDING, F_ON, F_FAILED, F_DONE };
 
 struct ftrans {
-    double at;   /* mono s */
+    double at;   /* workload s of the cell */
     int k;
     bool end;
 };
@@ -32,7 +32,7 @@ struct faultrun {
     struct cell *c;
     struct fb_engine *e;
     const struct fb_schedule *s;
-    double t0, scale;
+    double scale;
     pthread_t tid;
     pthread_mutex_t lock;
     pthread_cond_t cv; /* CLOCK_MONOTONIC */
@@ -138,6 +138,17 @@ static void end(struct faultrun *fr, int k, bool stopping)
     fr->st[k] = F_DONE;
 }
 
+/* Wall seconds since the cell began issuing, by the cell's own start (an
+ * open loop takes its start when its dispatcher begins, a moment after
+ * this thread). */
+static double cell_now(const struct faultrun *fr)
+{
+    pthread_mutex_lock(&fr->c->lock);
+    int64_t t0 = fr->c->t0_unix_ms;
+    pthread_mutex_unlock(&fr->c->lock);
+    return (double)(fb_unix_ms() - t0) / 1000.0;
+}
+
 static void *fault_main(void *arg)
 {
     struct faultrun *fr = arg;
@@ -145,7 +156,7 @@ static void *fault_main(void *arg)
 
     pthread_mutex_lock(&fr->lock);
     while (i < fr->n_tr && !fr->stop) {
-        double now = fb_mono_s(), at = fr->tr[i].at;
+        double now = cell_now(fr), at = fr->tr[i].at * fr->scale;
         if (fb_run_stop) {
             fr->stop = true;
             break;
@@ -153,24 +164,29 @@ static void *fault_main(void *arg)
         if (now < at) {
             /* Wakes at least every 100 ms to notice a signal (it may go to
              * another thread). */
-            double until = at - now > 0.1 ? now + 0.1 : at;
-            struct timespec ts = fb_mono_timespec(until * 1000.0);
+            double wait = at - now > 0.1 ? 0.1 : at - now;
+            struct timespec ts = fb_mono_timespec((fb_mono_s() + wait) * 1000.0);
             pthread_cond_timedwait(&fr->cv, &fr->lock, &ts);
             continue;
         }
         struct ftrans t = fr->tr[i++];
         pthread_mutex_unlock(&fr->lock);
+        fb_cell_fault_busy(fr->c);
         if (!t.end)
             begin(fr, t.k);
         else if (fr->st[t.k] == F_ON || fr->st[t.k] == F_FAILED)
             end(fr, t.k, false);
+        fb_cell_fault_settled(fr->c);
         pthread_mutex_lock(&fr->lock);
     }
     pthread_mutex_unlock(&fr->lock);
     /* Stopped, or every window is over: what is still on ends now. */
     for (int k = 0; k < fr->s->n; k++)
-        if (fr->st[k] == F_ON || fr->st[k] == F_FAILED)
+        if (fr->st[k] == F_ON || fr->st[k] == F_FAILED) {
+            fb_cell_fault_busy(fr->c);
             end(fr, k, true);
+            fb_cell_fault_settled(fr->c);
+        }
     return NULL;
 }
 
@@ -187,7 +203,7 @@ static void faultrun_free(struct faultrun *fr)
     free(fr);
 }
 
-struct faultrun *fb_faultrun_start(struct cell *c, double t0_mono_s)
+struct faultrun *fb_faultrun_start(struct cell *c)
 {
     const struct fb_schedule *s = &c->r->sched;
     struct faultrun *fr;
@@ -200,7 +216,6 @@ struct faultrun *fb_faultrun_start(struct cell *c, double t0_mono_s)
     fr->c = c;
     fr->e = c->r->eng;
     fr->s = s;
-    fr->t0 = t0_mono_s;
     fr->scale = c->time_scale;
     pthread_mutex_init(&fr->lock, NULL);
     pthread_condattr_init(&ca);
@@ -214,8 +229,8 @@ struct faultrun *fb_faultrun_start(struct cell *c, double t0_mono_s)
     if (fr->tr == NULL || fr->st == NULL || fr->began == NULL || fr->id == NULL)
         goto nomem;
     for (int k = 0; k < s->n; k++) {
-        fr->tr[fr->n_tr++] = (struct ftrans){t0_mono_s + s->v[k].at_s * fr->scale, k, false};
-        fr->tr[fr->n_tr++] = (struct ftrans){t0_mono_s + s->v[k].end_s * fr->scale, k, true};
+        fr->tr[fr->n_tr++] = (struct ftrans){s->v[k].at_s, k, false};
+        fr->tr[fr->n_tr++] = (struct ftrans){s->v[k].end_s, k, true};
         /* Unique on the node across runs: the node keeps each fault's state. */
         snprintf(fr->id[k], sizeof(fr->id[k]), "fb%lx-%x-c%d-f%d",
                  (unsigned long)time(NULL), (unsigned)getpid() & 0xfffffu, c->r->cell_i, k + 1);

@@ -136,7 +136,9 @@ static void open_dispatch(struct livecell *lc)
     struct fb_issue is;
 
     lc->t0 = fb_mono_s();
+    pthread_mutex_lock(&lc->c->lock); /* the faults' thread reads it */
     lc->c->t0_unix_ms = fb_unix_ms();
+    pthread_mutex_unlock(&lc->c->lock);
     while (!stopped(lc) && fb_workload_next(&lc->wl, 0, 0, &is) == 1) {
         sleep_until(lc->t0 + is.t_s);
         if (fb_run_stop)
@@ -215,7 +217,7 @@ int fb_live_cell(struct cell *c)
     rc = fb_workload_begin(exp, &r->trace, c->seed, &lc.wl);
     if (rc == 0) {
         /* The faults run on the workload's clock, from its start. */
-        struct faultrun *fr = fb_faultrun_start(c, fb_mono_s());
+        struct faultrun *fr = fb_faultrun_start(c);
         rc = run_workload(&lc);
         fb_faultrun_stop(fr);
     }

@@ -72,6 +72,9 @@ struct cell {
     struct fb_fault_window *fw;
     bool *fault_row;
     double time_scale;         /* wall seconds per workload second */
+    int fault_busy;            /* faults beginning or ending now: rows are held */
+    void *held;                /* those rows (cell.c) */
+    size_t n_held, cap_held;
 };
 
 /* What an executor tells of a fault of the cell's schedule as it ends. */
@@ -97,6 +100,11 @@ void fb_cell_ka_event(void *ctx, const struct fb_ka_event *ev);
  * time when it has one (open loop: t_s, wall seconds after time_scale),
  * else by its start. */
 bool fb_cell_warmup(const struct cell *c, bool open_loop, double t_s, int64_t start_ms);
+/* A fault begins or ends now, and when exactly is known once its node
+ * answers: rows are held until then (fb_cell_fault_settled), so that each
+ * names the windows its call started in. */
+void fb_cell_fault_busy(struct cell *c);
+void fb_cell_fault_settled(struct cell *c);
 /* Fault k of the schedule began at begin_ms (unix ms): rows of calls that
  * start from then on name it, until it ends. Any thread. */
 void fb_cell_fault_began(struct cell *c, int k, int64_t begin_ms);
@@ -111,10 +119,10 @@ void fb_run_node_polled(void *ctx, const struct fb_node_sample *s);
 
 /* A live cell's faults, on the cell's clock (faultrun.c). */
 struct faultrun;
-/* Starts the thread that begins and ends the cell's faults, the cell's
- * clock at 0 at mono second t0. NULL when the schedule is empty (or no
- * thread could start: said on stderr). */
-struct faultrun *fb_faultrun_start(struct cell *c, double t0_mono_s);
+/* Starts the thread that begins and ends the cell's faults, on the cell's
+ * clock (c->t0_unix_ms: when it began issuing). NULL when the schedule is
+ * empty (or no thread could start: said on stderr). */
+struct faultrun *fb_faultrun_start(struct cell *c);
 /* Stops it: every fault still on is ended now (the node's own deadline
  * ends one faasbench cannot reach), each gets its row; frees fr. NULL-safe. */
 void fb_faultrun_stop(struct faultrun *fr);
