@@ -223,6 +223,17 @@ int main(int argc, char **argv)
         }
         fb_sim_free(s);
     }
+    if (check_only && exp.n_faults > 0 && exp.workload.kind == FB_WORKLOAD_TRACE) {
+        /* A trace's faults end by its last invocation: known once it is read. */
+        struct fb_trace t = {0};
+        int trc = fb_run_load_trace(&exp, &t, &eb);
+        fb_trace_free(&t);
+        if (trc < 0) {
+            fprintf(stderr, "faasbench: %s\n", eb.msg);
+            fb_experiment_free(&exp);
+            return 2;
+        }
+    }
     if (check_only) {
         struct fb_cell *cells = NULL;
         int n_cells = 0;

@@ -158,7 +158,12 @@ static void nodes_at_end(struct run *r)
 
 static int load_trace(struct run *r, struct fb_errbuf *eb)
 {
-    const struct fb_experiment *exp = r->exp;
+    return fb_run_load_trace(r->exp, &r->trace, eb);
+}
+
+int fb_run_load_trace(const struct fb_experiment *exp, struct fb_trace *trace,
+                      struct fb_errbuf *eb)
+{
     const char **names = calloc((size_t)exp->n_functions, sizeof(*names));
     int rc;
 
@@ -177,10 +182,10 @@ static int load_trace(struct run *r, struct fb_errbuf *eb)
         .durations = exp->workload.durations,
         .memory = exp->workload.memory,
     };
-    rc = fb_trace_load(exp->workload.trace, &to, &r->trace, eb);
+    rc = fb_trace_load(exp->workload.trace, &to, trace, eb);
     free(names);
     if (rc == 0 && exp->n_faults > 0)
-        rc = fb_run_check_trace_faults(exp, &r->trace, eb);
+        rc = fb_run_check_trace_faults(exp, trace, eb);
     return rc;
 }
 

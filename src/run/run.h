@@ -35,6 +35,11 @@ extern volatile sig_atomic_t fb_run_stop;
 int fb_run(const struct fb_experiment *exp, const struct fb_run_opts *opts, char **run_dir,
            struct fb_errbuf *eb);
 
+/* Reads exp's trace (a trace workload) into *t with the experiment's
+ * options, and checks its fault schedule against it (below). 0, or the
+ * trace's or the check's error. */
+int fb_run_load_trace(const struct fb_experiment *exp, struct fb_trace *t, struct fb_errbuf *eb);
+
 /* A trace workload's fault schedule against the loaded trace t: every
  * window ends by its last invocation (docs/faults.md). 0, or FB_ECONFIG
  * naming file, line and key. */
