@@ -455,8 +455,10 @@ struct fb_inst *fb_cluster_node_lost(struct fb_cluster *c, int i, double now)
     struct fb_inst *gone = NULL, *next;
 
     for (int f = 0; f < c->n_fns; f++)
-        if (nd->fn[f].has_warm)
-            fb_cluster_set_warm(c, i, f, false);
+        if (nd->fn[f].has_warm) {
+            nd->fn[f].has_warm = false;
+            cl_warm_update(c, i, f);
+        }
     if (c->k == NULL)
         return NULL;
     for (struct fb_inst *in = nd->inst; in != NULL; in = next) {
