@@ -242,6 +242,12 @@ int fb_engine_fault_begin(struct fb_engine *e, int i, const struct fb_fault_do *
 int fb_engine_fault_end(struct fb_engine *e, int i, const struct fb_fault_do *f,
                         struct fb_fault_done *d);
 
+/* After a down or partition fault of node i has ended: a call it had
+ * stalled may still time out and mark the node down. When it is marked
+ * down, tries it (a `true` on its fault session) and marks it up again,
+ * holding what it held, if it answers. true when node i is up. */
+bool fb_engine_fault_revive(struct fb_engine *e, int i);
+
 /* Closes every session. NULL-safe. */
 void fb_engine_free(struct fb_engine *e);
 

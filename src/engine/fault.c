@@ -133,6 +133,48 @@ int fb_engine_fault_begin(struct fb_engine *e, int i, const struct fb_fault_do *
     return rc;
 }
 
+/* nd is up again (under no lock): it answered, and only lost its network. */
+static void back_up(struct fb_engine *e, struct enode *nd, const char *why)
+{
+    pthread_mutex_lock(&e->lock);
+    if (fb_cluster_down(e->cl, nd->idx)) {
+        eng_log(e, "node %s is back (%s)", nd->cfg->name, why);
+        fb_cluster_set_down(e->cl, nd->idx, false);
+        nd->down_reason[0] = '\0';
+        nd->have_prev = false;
+        pthread_cond_broadcast(&e->changed);
+    }
+    pthread_mutex_unlock(&e->lock);
+}
+
+bool fb_engine_fault_revive(struct fb_engine *e, int i)
+{
+    struct fb_fault_done d = {0};
+    struct fb_exec_result res = {0};
+    struct fb_errbuf eb = {{0}};
+
+    if (i < 0 || i >= e->n_nodes)
+        return false;
+    struct enode *nd = e->nodes[i];
+    pthread_mutex_lock(&e->lock);
+    bool down = fb_cluster_down(e->cl, i);
+    pthread_mutex_unlock(&e->lock);
+    if (!down)
+        return true;
+    if (fault_conn(e, nd, &d) < 0)
+        return false;
+    int rc = fb_conn_exec(nd->fconn, "true", e->o.connect_timeout_ms, &res, &eb);
+    bool ok = rc == 0 && res.exit_status == 0;
+    fb_exec_result_free(&res);
+    if (rc < 0 && eng_node_failure(rc)) {
+        fb_conn_close(nd->fconn);
+        nd->fconn = NULL;
+    }
+    if (ok)
+        back_up(e, nd, "answers again after its fault");
+    return ok;
+}
+
 int fb_engine_fault_end(struct fb_engine *e, int i, const struct fb_fault_do *f,
                         struct fb_fault_done *d)
 {
@@ -167,15 +209,9 @@ int fb_engine_fault_end(struct fb_engine *e, int i, const struct fb_fault_do *f,
     }
     if (f->action == FB_FAULT_DOWN || f->action == FB_FAULT_PARTITION) {
         /* The node only lost its network: what it held is still there. */
-        pthread_mutex_lock(&e->lock);
-        if (fb_cluster_down(e->cl, i)) {
-            eng_log(e, "node %s is back (fault %s ended)", nd->cfg->name, f->id);
-            fb_cluster_set_down(e->cl, i, false);
-            nd->down_reason[0] = '\0';
-            nd->have_prev = false;
-            pthread_cond_broadcast(&e->changed);
-        }
-        pthread_mutex_unlock(&e->lock);
+        char why[160];
+        snprintf(why, sizeof(why), "fault %s ended", f->id);
+        back_up(e, nd, why);
     }
     return 0;
 }

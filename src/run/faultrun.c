@@ -42,7 +42,14 @@ struct faultrun {
     enum fstate *st;
     struct fb_fault_done *began; /* what each fault's begin said */
     char (*id)[64];
+    bool *watch;                 /* per node: a down or partition fault of it ended */
+    int n_nodes;
+    double next_watch;           /* mono s */
 };
+
+/* How often a node whose down or partition fault has ended is tried again
+ * when a call it had stalled marked it down after the fault. */
+#define WATCH_S 1.0
 
 static int cmp_trans(const void *a, const void *b)
 {
@@ -136,6 +143,23 @@ static void end(struct faultrun *fr, int k, bool stopping)
     report_end(fr, k, &done, rc,
                rc < 0 ? "; the node ends it by itself at its deadline" : NULL);
     fr->st[k] = F_DONE;
+    if (f->action == FB_FAULT_DOWN || f->action == FB_FAULT_PARTITION)
+        fr->watch[f->node] = true;
+}
+
+/* Nodes whose down or partition fault has ended and that are marked down
+ * (a call stalled in the fault timed out after it): up again if they
+ * answer. */
+static void watch(struct faultrun *fr)
+{
+    double now = fb_mono_s();
+
+    if (now < fr->next_watch)
+        return;
+    fr->next_watch = now + WATCH_S;
+    for (int i = 0; i < fr->n_nodes; i++)
+        if (fr->watch[i])
+            fb_engine_fault_revive(fr->e, i);
 }
 
 /* Wall seconds since the cell began issuing, by the cell's own start (an
@@ -155,12 +179,17 @@ static void *fault_main(void *arg)
     int i = 0;
 
     pthread_mutex_lock(&fr->lock);
-    while (i < fr->n_tr && !fr->stop) {
-        double now = cell_now(fr), at = fr->tr[i].at * fr->scale;
+    while (!fr->stop) {
+        double now = cell_now(fr), at = i < fr->n_tr ? fr->tr[i].at * fr->scale : INFINITY;
         if (fb_run_stop) {
             fr->stop = true;
             break;
         }
+        pthread_mutex_unlock(&fr->lock);
+        watch(fr);
+        pthread_mutex_lock(&fr->lock);
+        if (fr->stop)
+            break;
         if (now < at) {
             /* Wakes at least every 100 ms to notice a signal (it may go to
              * another thread). */
@@ -200,6 +229,7 @@ static void faultrun_free(struct faultrun *fr)
     free(fr->st);
     free(fr->began);
     free(fr->id);
+    free(fr->watch);
     free(fr);
 }
 
@@ -226,7 +256,10 @@ struct faultrun *fb_faultrun_start(struct cell *c)
     fr->st = calloc((size_t)s->n, sizeof(*fr->st));
     fr->began = calloc((size_t)s->n, sizeof(*fr->began));
     fr->id = calloc((size_t)s->n, sizeof(*fr->id));
-    if (fr->tr == NULL || fr->st == NULL || fr->began == NULL || fr->id == NULL)
+    fr->n_nodes = fb_engine_node_count(fr->e);
+    fr->watch = calloc((size_t)(fr->n_nodes > 0 ? fr->n_nodes : 1), sizeof(bool));
+    if (fr->tr == NULL || fr->st == NULL || fr->began == NULL || fr->id == NULL ||
+        fr->watch == NULL)
         goto nomem;
     for (int k = 0; k < s->n; k++) {
         fr->tr[fr->n_tr++] = (struct ftrans){s->v[k].at_s, k, false};
