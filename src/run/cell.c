@@ -58,7 +58,7 @@ static int write_row(struct cell *c, const struct fb_rowkey *key, const struct f
     struct run *r = c->r;
     struct fb_errbuf eb = {{0}};
     struct fb_rowkey k = *key;
-    char active[512] = "";
+    char active[4096] = ""; /* one fault per node at a time: room for dozens */
 
     if (c->fw != NULL)
         fb_schedule_active(&r->sched, c->fw, o->start_ms, active, sizeof(active));
