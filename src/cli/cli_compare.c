@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "report/faultsum.h"
 #include "report/report.h"
 #include "report/scan.h"
 #include "report/tabulate.h"
@@ -44,6 +45,9 @@ struct cmp_run {
     size_t n_base, base_cap;
     struct entry *rows; /* the output, in the new run's order, then base leftovers */
     size_t n_rows, rows_cap;
+    /* --policies BASE,NEW: the base run's cells of one policy against the
+     * new run's of another (NULL: every cell against its own policy's) */
+    const char *base_policy, *new_policy;
 };
 
 static int push(struct entry **v, size_t *n, size_t *cap, const struct fb_cellfn *c)
@@ -93,6 +97,8 @@ static int load_base(void *ctx, struct fb_cellfn *c, struct fb_errbuf *eb)
     int rc;
 
     (void)eb;
+    if (cr->base_policy != NULL && strcmp(c->policy, cr->base_policy) != 0)
+        return 0;
     if ((rc = push(&cr->base, &cr->n_base, &cr->base_cap, c)) < 0)
         return rc;
     e = &cr->base[cr->n_base - 1];
@@ -103,9 +109,10 @@ static int load_base(void *ctx, struct fb_cellfn *c, struct fb_errbuf *eb)
     return 0;
 }
 
-static bool same_key(const struct entry *e, const struct fb_cellfn *c)
+static bool same_key(const struct cmp_run *cr, const struct entry *e, const struct fb_cellfn *c)
 {
-    return e->repetition == c->repetition && strcmp(e->policy, c->policy) == 0 &&
+    return e->repetition == c->repetition &&
+           (cr->base_policy != NULL || strcmp(e->policy, c->policy) == 0) &&
            strcmp(e->warming, c->warming) == 0 && strcmp(e->function, c->function) == 0;
 }
 
@@ -116,8 +123,10 @@ static int match_new(void *ctx, struct fb_cellfn *c, struct fb_errbuf *eb)
     int rc;
 
     (void)eb;
+    if (cr->new_policy != NULL && strcmp(c->policy, cr->new_policy) != 0)
+        return 0;
     for (size_t i = 0; i < cr->n_base && base == NULL; i++)
-        if (!cr->base[i].matched && same_key(&cr->base[i], c))
+        if (!cr->base[i].matched && same_key(cr, &cr->base[i], c))
             base = &cr->base[i];
     if ((rc = push(&cr->rows, &cr->n_rows, &cr->rows_cap, c)) < 0)
         return rc;
@@ -263,7 +272,8 @@ static void compare_usage(FILE *f)
     fprintf(f,
             "usage: faasbench compare BASE_RUN NEW_RUN [--metric [PHASE:]STAT]\n"
             "                         [--tolerance PERCENT] [--error-tolerance POINTS]\n"
-            "                         [--require-testable]\n"
+            "                         [--require-testable] [--phase P[:FAULT]]\n"
+            "                         [--policies BASE,NEW]\n"
             "\n"
             "Matches every cell x function (repetition, policy, warming, function) of two\n"
             "run folders' invocations.csv and prints the metric of each (ms), the ratio\n"
@@ -289,6 +299,13 @@ static void compare_usage(FILE *f)
             "                        percentage points the error rate may rise (default:\n"
             "                        none, and no failure where the base had none)\n"
             "  -r, --require-testable  an untestable cell fails the comparison too\n"
+            "  -p, --phase P[:FAULT] only the calls that started before, during or after\n"
+            "                        the faults of their cell (faults.csv): during any\n"
+            "                        fault's window, before or after every one; with\n"
+            "                        FAULT (f2:down:node2), that fault's alone\n"
+            "  -P, --policies A,B    the base run's cells of policy A against the new\n"
+            "                        run's of policy B (BASE_RUN and NEW_RUN may be one\n"
+            "                        folder): two policies under the same faults\n"
             "  -h, --help            this text\n"
             "\n"
             "Exit status: 0 no cell slower and none with more errors, 1 a cell slower or\n"
@@ -342,11 +359,17 @@ int fb_cli_compare(int argc, char **argv)
         {"tolerance", required_argument, NULL, 't'},
         {"error-tolerance", required_argument, NULL, 'e'},
         {"require-testable", no_argument, NULL, 'r'},
+        {"phase", required_argument, NULL, 'p'},
+        {"policies", required_argument, NULL, 'P'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     struct cmp_run cr = {.stat = FB_STAT_P50, .phase = -1, .err_tol = -1};
     struct fb_errbuf eb = {{0}};
+    struct fb_fwins wbase = {0}, wnew = {0};
+    struct fb_phase_filter fbase = {.w = &wbase}, fnew = {.w = &wnew};
+    bool by_phase = false;
+    char *phase_arg = NULL, *policies_arg = NULL;
     double tolerance = 0.10;
     size_t slower = 0, erring = 0, untested = 0, compared = 0;
     bool require_testable = false;
@@ -354,20 +377,65 @@ int fb_cli_compare(int argc, char **argv)
 
     argv[0] = (char *)"faasbench compare"; /* getopt's messages name the command */
     optind = 0;                   /* glibc: a full rescan, also when called again */
-    while ((c = getopt_long(argc, argv, "m:t:e:rh", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "m:t:e:rp:P:h", longopts, NULL)) != -1) {
         switch (c) {
+        case 'p': {
+            free(phase_arg);
+            if ((phase_arg = strdup(optarg)) == NULL) {
+                fprintf(stderr, "faasbench compare: out of memory\n");
+                status = 2;
+                goto out;
+            }
+            char *colon = strchr(phase_arg, ':');
+            if (colon != NULL)
+                *colon = '\0';
+            if (fb_fphase_parse(phase_arg, &fbase.phase) < 0 ||
+                (colon != NULL && colon[1] == '\0')) {
+                fprintf(stderr, "faasbench compare: --phase %s: expected before, during or "
+                                "after, or PHASE:FAULT\n", optarg);
+                status = 2;
+                goto out;
+            }
+            fbase.fault = colon != NULL ? colon + 1 : NULL;
+            fnew.phase = fbase.phase;
+            fnew.fault = fbase.fault;
+            by_phase = true;
+            break;
+        }
+        case 'P': {
+            free(policies_arg);
+            if ((policies_arg = strdup(optarg)) == NULL) {
+                fprintf(stderr, "faasbench compare: out of memory\n");
+                status = 2;
+                goto out;
+            }
+            char *comma = strchr(policies_arg, ',');
+            if (comma == NULL || comma == policies_arg || comma[1] == '\0' ||
+                strchr(comma + 1, ',') != NULL) {
+                fprintf(stderr, "faasbench compare: --policies %s: expected BASE,NEW (two "
+                                "policies as the rows name them)\n", optarg);
+                status = 2;
+                goto out;
+            }
+            *comma = '\0';
+            cr.base_policy = policies_arg;
+            cr.new_policy = comma + 1;
+            break;
+        }
         case 'm':
             if (parse_metric(optarg, &cr) < 0) {
                 fprintf(stderr, "faasbench compare: --metric %s: expected p50, p95 or mean, "
                         "or PHASE:STAT\n", optarg);
-                return 2;
+                status = 2;
+                goto out;
             }
             break;
         case 'e':
             if (parse_tolerance(optarg, &cr.err_tol) < 0) {
                 fprintf(stderr, "faasbench compare: --error-tolerance %s: expected percentage "
                         "points such as 5\n", optarg);
-                return 2;
+                status = 2;
+                goto out;
             }
             cr.err_tol *= 100.0; /* parse_tolerance gives a fraction */
             break;
@@ -378,26 +446,35 @@ int fb_cli_compare(int argc, char **argv)
             if (parse_tolerance(optarg, &tolerance) < 0) {
                 fprintf(stderr, "faasbench compare: --tolerance %s: expected a percentage "
                         "such as 10%%\n", optarg);
-                return 2;
+                status = 2;
+                goto out;
             }
             break;
         case 'h':
             compare_usage(stdout);
-            return 0;
+            goto out;
         default:
             compare_usage(stderr);
-            return 2;
+            status = 2;
+            goto out;
         }
     }
     if (optind != argc - 2) {
         compare_usage(stderr);
-        return 2;
+        status = 2;
+        goto out;
     }
     /* The baseline's latencies are held (one double per successful row);
      * the new run streams past them cell by cell. */
-    rc = fb_invocations_scan(argv[optind], load_base, &cr, &eb);
+    rc = 0;
+    if (by_phase && (rc = fb_fwins_load(argv[optind], &wbase, &eb)) == 0)
+        rc = fb_fwins_load(argv[optind + 1], &wnew, &eb);
     if (rc == 0)
-        rc = fb_invocations_scan(argv[optind + 1], match_new, &cr, &eb);
+        rc = fb_invocations_scan_rows(argv[optind], by_phase ? fb_phase_filter_row : NULL,
+                                      &fbase, load_base, &cr, &eb);
+    if (rc == 0)
+        rc = fb_invocations_scan_rows(argv[optind + 1], by_phase ? fb_phase_filter_row : NULL,
+                                      &fnew, match_new, &cr, &eb);
     if (rc < 0) {
         fprintf(stderr, "faasbench compare: %s\n", eb.msg[0] ? eb.msg : fb_strerror(rc));
         status = 2;
@@ -426,6 +503,12 @@ int fb_cli_compare(int argc, char **argv)
            "tolerance %g%%\n",
            argv[optind], argv[optind + 1], fb_stat_name(cr.stat),
            cr.phase < 0 ? "latency" : fb_phase_name((enum fb_phase)cr.phase), tolerance * 100.0);
+    if (cr.base_policy != NULL)
+        printf("policies: base %s, new %s (cells matched by repetition, warming and "
+               "function)\n", cr.base_policy, cr.new_policy);
+    if (by_phase)
+        printf("calls that started %s %s (faults.csv)\n", fb_fphase_name(fbase.phase),
+               fbase.fault != NULL ? fbase.fault : "the faults of their cell");
     printf("SLOWER: ratio > %g, its 95%% bootstrap CI above 1 and Mann-Whitney p < %.2f\n",
            1.0 + tolerance, P_SIGNIFICANT);
     if (print_table(stdout, &cr, tolerance) < 0) {
@@ -476,6 +559,10 @@ int fb_cli_compare(int argc, char **argv)
         status = 1;
     }
 out:
+    fb_fwins_free(&wbase);
+    fb_fwins_free(&wnew);
+    free(phase_arg);
+    free(policies_arg);
     for (size_t i = 0; i < cr.n_base; i++)
         entry_free(&cr.base[i]);
     for (size_t i = 0; i < cr.n_rows; i++)

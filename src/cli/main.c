@@ -301,6 +301,19 @@ int main(int argc, char **argv)
             return 2;
         }
     }
+    if (check_only && exp.n_faults > 0 && exp.workload.kind == FB_WORKLOAD_TRACE) {
+        /* A trace's faults end by its last invocation: known once it is read. */
+        struct fb_trace_reader *t = NULL;
+        int trc = fb_workload_open_trace(&exp, &t, &eb);
+        if (trc == 0)
+            trc = fb_run_check_trace_faults(&exp, t, &eb);
+        fb_trace_close(t);
+        if (trc < 0) {
+            fprintf(stderr, "faasbench: %s\n", eb.msg);
+            fb_experiment_free(&exp);
+            return 2;
+        }
+    }
     if (check_only) {
         struct fb_cell *cells = NULL;
         int n_cells = 0;

@@ -1258,6 +1258,14 @@ static void write_section(FILE *f, const struct fb_cfg_section *sec, const char 
         if (sec->has_kind && k->used_by != 0 &&
             (kind < 0 || kind >= 32 || !(k->used_by >> kind & 1u)))
             continue;
+        if (k->kind == FB_CFG_LIST) {
+            /* An optional list left empty is left out: the loader refuses
+             * an empty one. */
+            int n;
+            memcpy(&n, obj + k->off_n, sizeof(n));
+            if (n == 0)
+                continue;
+        }
         if (indent == 0)
             fprintf(f, "\n# %s\n", k->help);
         write_key(f, k, obj, indent);

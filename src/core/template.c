@@ -24,6 +24,14 @@
  * (podman 4.3 and the docker CLI do, for every step here); docker's run
  * step stays the older testbed's command as it ran. No value can pass for
  * an option anyway: a reference or name never starts with '-'. */
+/* Faults other than kill-instances go through the node's fault tool
+ * (nodes/bin/faasbench-fault, installed by nodes/up and the Ansible role,
+ * allowed to the node user by sudo), whatever the runtime: it arms the
+ * fault's end on the node itself, so the node heals even if faasbench dies.
+ * kill-instances kills the function containers, printing how many. */
+#define FAULT_APPLY "sudo -n faasbench-fault apply {fault} {action} {seconds} {fraction}"
+#define FAULT_REVERT "sudo -n faasbench-fault revert {fault}"
+
 static const char *const docker_steps[FB_STEP_N] = {
     [FB_STEP_PULL] = "sudo docker pull -q -- {image}",
     [FB_STEP_RUN] = "sudo docker run --rm --name {container} {network} {image} {command}",
@@ -42,6 +50,10 @@ static const char *const docker_steps[FB_STEP_N] = {
         "-v \"$(command -v faasbench-node)\":/run/faasbench-node:ro -- {image} {entry}",
     [FB_STEP_REMOVE_INSTANCE] = "sudo docker rm -f -- {container} >/dev/null 2>&1; "
                                 "rm -rf {instance_dir}",
+    [FB_STEP_KILL] = "sudo docker ps -q --filter name=faasbench- | "
+                     "xargs -r sudo docker kill -- 2>/dev/null | wc -l",
+    [FB_STEP_FAULT] = FAULT_APPLY,
+    [FB_STEP_UNFAULT] = FAULT_REVERT,
 };
 
 static const char *const podman_steps[FB_STEP_N] = {
@@ -62,6 +74,10 @@ static const char *const podman_steps[FB_STEP_N] = {
         "-v \"$(command -v faasbench-node)\":/run/faasbench-node:ro -- {image} {entry}",
     [FB_STEP_REMOVE_INSTANCE] = "podman rm -f -t 0 -- {container} >/dev/null 2>&1; "
                                 "rm -rf {instance_dir}",
+    [FB_STEP_KILL] = "podman ps -q --filter name=faasbench- | "
+                     "xargs -r podman kill -- 2>/dev/null | wc -l",
+    [FB_STEP_FAULT] = FAULT_APPLY,
+    [FB_STEP_UNFAULT] = FAULT_REVERT,
 };
 
 static const struct {
@@ -257,11 +273,12 @@ bool fb_image_valid(const char *s)
 
 enum var {
     V_IMAGE, V_CONTAINER, V_COMMAND, V_NODE, V_FUNCTION, V_NETWORK, V_IMAGES,
-    V_INSTANCE_DIR, V_INSTANCES, V_MEMORY, V_ENTRY, V_N
+    V_INSTANCE_DIR, V_INSTANCES, V_MEMORY, V_ENTRY, V_FAULT, V_ACTION, V_SECONDS, V_FRACTION,
+    V_N
 };
 static const char *const var_names[V_N] = {
     "image", "container", "command", "node", "function", "network", "images",
-    "instance_dir", "instances", "memory", "entry",
+    "instance_dir", "instances", "memory", "entry", "fault", "action", "seconds", "fraction",
 };
 
 bool fb_node_path_valid(const char *s)
@@ -344,7 +361,7 @@ int fb_template_check(const char *tmpl, struct fb_errbuf *eb)
             return fb_errf(eb, FB_EINVAL,
                            "unknown placeholder {%.*s} (known: {image} {container} {command} "
                            "{node} {function} {network} {images} {instance_dir} {instances} "
-                           "{memory} {entry})",
+                           "{memory} {entry} {fault} {action} {seconds} {fraction})",
                            (int)n, p + 1);
         p += n + 1;
     }
@@ -510,6 +527,23 @@ static bool network_valid(const char *s)
     return true;
 }
 
+/* A plain decimal: digits, at most one point between digits. */
+static bool decimal_valid(const char *s)
+{
+    bool point = false, digit = false;
+
+    for (; *s != '\0'; s++) {
+        if (isdigit((unsigned char)*s)) {
+            digit = true;
+        } else if (*s == '.' && digit && !point && isdigit((unsigned char)s[1])) {
+            point = true;
+        } else {
+            return false;
+        }
+    }
+    return digit;
+}
+
 static bool images_valid(const char *s)
 {
     char buf[256];
@@ -624,6 +658,16 @@ int fb_template_expand(const char *tmpl, const struct fb_tvars *v, char **out,
         case V_MEMORY:
             val = v->memory;
             ok = val == NULL || network_valid(val);
+            break;
+        case V_FAULT:
+        case V_ACTION:
+            val = var == V_FAULT ? v->fault : v->action;
+            ok = val == NULL || fb_name_valid(val);
+            break;
+        case V_SECONDS:
+        case V_FRACTION:
+            val = var == V_SECONDS ? v->seconds : v->fraction;
+            ok = val == NULL || decimal_valid(val);
             break;
         case V_ENTRY:
             if ((rc = entry_expand(v, &b, eb)) < 0)

@@ -22,6 +22,11 @@ struct fb_tvars {
     const char *instances;    /* the node's folder of instance folders: the same */
     const char *memory;       /* "--memory 128m" (set by the runner) */
     const char *handler;      /* {entry}: MODULE:FUNCTION, or NULL: command's runtime */
+    /* faults (docs/faults.md) */
+    const char *fault;        /* the fault's id on the node: a name */
+    const char *action;       /* its action: a name */
+    const char *seconds;      /* how long it lasts at most: a plain decimal */
+    const char *fraction;     /* slow: the share of the CPU quota left: a plain decimal */
 };
 
 /* The preset's template for step s, or NULL for an unknown preset. */

@@ -20,6 +20,7 @@ FB_ENUM_TABLE(fb_metrics_enum, FB_METRICS_MAP, FB_METRICS_N, "format")
 FB_ENUM_TABLE(fb_step_enum, FB_STEP_MAP, FB_STEP_N, "step")
 FB_ENUM_TABLE(fb_transport_enum, FB_TRANSPORT_MAP, FB_TRANSPORT_N, "transport")
 FB_ENUM_TABLE(fb_sim_rows_enum, FB_SIM_ROWS_MAP, FB_SIM_ROWS_N, "rows")
+FB_ENUM_TABLE(fb_fault_action_enum, FB_FAULT_ACTION_MAP, FB_FAULT_ACTION_N, "fault action")
 
 const char *fb_enum_name(const struct fb_enum *e, int v)
 {
@@ -76,6 +77,11 @@ const char *fb_workload_name(enum fb_workload_kind k)
 const char *fb_step_name(enum fb_step s)
 {
     return fb_enum_name(&fb_step_enum, (int)s);
+}
+
+const char *fb_fault_action_name(enum fb_fault_action a)
+{
+    return fb_enum_name(&fb_fault_action_enum, (int)a);
 }
 
 const char *fb_metrics_format_name(enum fb_metrics_format f)

@@ -54,7 +54,17 @@
     X(FB_STEP_REMOVE_CONTAINER, "remove_container")                                             \
     X(FB_STEP_RESET, "reset")                                                                   \
     X(FB_STEP_START_INSTANCE, "start_instance")   /* a resident instance: container + runtime */ \
-    X(FB_STEP_REMOVE_INSTANCE, "remove_instance") /* its container and folder */
+    X(FB_STEP_REMOVE_INSTANCE, "remove_instance") /* its container and folder */              \
+    X(FB_STEP_KILL, "kill")       /* fault kill-instances: kill every function container */    \
+    X(FB_STEP_FAULT, "fault")     /* a fault on the node, armed to end by itself */             \
+    X(FB_STEP_UNFAULT, "unfault") /* that fault ended now */
+
+/* What a scheduled fault does to its node (faults[].action; docs/faults.md). */
+#define FB_FAULT_ACTION_MAP(X)                                                                  \
+    X(FB_FAULT_DOWN, "down")                     /* the node stops answering, then comes back */ \
+    X(FB_FAULT_SLOW, "slow")                     /* its CPU quota cut to a fraction */          \
+    X(FB_FAULT_KILL, "kill-instances")           /* its function containers killed */           \
+    X(FB_FAULT_PARTITION, "partition")           /* new connections fail, open ones stall */
 
 /* Which invocations of a simulated run get a row (simulate.rows, --rows). */
 #define FB_SIM_ROWS_MAP(X)                                                                      \
@@ -77,6 +87,7 @@ enum fb_metrics_format { FB_METRICS_MAP(FB_ENUM_VALUE) FB_METRICS_N };
 enum fb_step { FB_STEP_MAP(FB_ENUM_VALUE) FB_STEP_N };
 enum fb_transport_kind { FB_TRANSPORT_MAP(FB_ENUM_VALUE) FB_TRANSPORT_N };
 enum fb_sim_rows { FB_SIM_ROWS_MAP(FB_ENUM_VALUE) FB_SIM_ROWS_N };
+enum fb_fault_action { FB_FAULT_ACTION_MAP(FB_ENUM_VALUE) FB_FAULT_ACTION_N };
 #undef FB_ENUM_VALUE
 
 /* The names of one enum, by value (the list's order is the enum's). */
@@ -87,7 +98,8 @@ struct fb_enum {
 };
 
 extern const struct fb_enum fb_warming_enum, fb_workload_enum, fb_trace_format_enum,
-    fb_spread_enum, fb_order_enum, fb_metrics_enum, fb_step_enum, fb_transport_enum, fb_sim_rows_enum;
+    fb_spread_enum, fb_order_enum, fb_metrics_enum, fb_step_enum, fb_transport_enum, fb_sim_rows_enum,
+    fb_fault_action_enum;
 
 /* The name of value v, or "unknown" out of range. */
 const char *fb_enum_name(const struct fb_enum *e, int v);
@@ -101,6 +113,7 @@ const char *fb_warming_name(enum fb_warming w);
 int fb_warming_parse(const char *name, enum fb_warming *out);
 const char *fb_workload_name(enum fb_workload_kind k);
 const char *fb_step_name(enum fb_step s);
+const char *fb_fault_action_name(enum fb_fault_action a);
 const char *fb_metrics_format_name(enum fb_metrics_format f);
 int fb_metrics_format_parse(const char *name, enum fb_metrics_format *out);
 

@@ -71,6 +71,8 @@ struct fb_inst {
     uint32_t gen;             /* push order of its expiry timer: breaks ties */
     long heap_pos;            /* in the expiry heap, -1: no timer */
     bool in_pool;
+    bool lost;                /* its node lost it (fb_cluster_node_lost) while it started
+                                 or served a call: it leaves when that ends */
 };
 
 void fb_cluster_inst_free(struct fb_inst *in);
@@ -245,6 +247,20 @@ bool fb_cluster_room_will_come(const struct fb_cluster *c, const struct fb_ticke
  * taken[] (may be NULL): its index, FB_ENONODE or FB_ENOMEM. */
 int fb_cluster_prepare_pick(struct fb_cluster *c, const struct fb_policy *p, void *pstate, int f,
                             const bool *taken);
+
+/* ---- faults ---- */
+
+/* Node i lost every instance it held at now: its function containers were
+ * killed (the runtime's view of a crash; docs/faults.md). A warming cell's
+ * prepared warm containers there are gone. In a keep-alive cell every idle
+ * instance there leaves the pool at once (evict-failed) and comes back as
+ * a list (linked by next) for the executor to remove and free; one that is
+ * starting or serving a call is marked lost and leaves (evict-failed) when
+ * that ends, whatever the call's outcome (the executor tells the call's
+ * own: fb_cluster_release counts it failed only when it failed). Images
+ * stay, and so do the accounting's identities: started = evicted (every
+ * kind) + alive at the end. NULL when nothing left at once. */
+struct fb_inst *fb_cluster_node_lost(struct fb_cluster *c, int i, double now);
 
 /* ---- keep-alive timers ---- */
 

@@ -363,6 +363,13 @@ void cl_release(struct fb_cluster *c, struct fb_ticket *t, double now,
         c->out.prewarmed++;
     else
         c->out.cold++;
+    if (in->lost) {
+        /* The call got its answer, but its container is gone. */
+        cl_evict(c, in, FB_EV_EVICT_FAILED, now);
+        in->next = t->gone;
+        t->gone = in;
+        return;
+    }
     note_cost(c, t->f, t->mode, r->run_ms);
     if (t->fresh)
         cl_emit(c, in, FB_EV_READY, now);
@@ -446,7 +453,7 @@ enum fb_due fb_cluster_due(struct fb_cluster *c, double now, struct fb_inst **ou
 struct fb_inst *fb_cluster_prewarm_done(struct fb_cluster *c, struct fb_inst *in, double now,
                                         bool ok)
 {
-    if (!ok) {
+    if (!ok || in->lost) {
         cl_evict(c, in, FB_EV_EVICT_FAILED, now);
         return in;
     }
@@ -454,6 +461,33 @@ struct fb_inst *fb_cluster_prewarm_done(struct fb_cluster *c, struct fb_inst *in
     cl_inst_idle(c, in, now, in->expire_at);
     cl_emit(c, in, FB_EV_IDLE, now);
     return NULL;
+}
+
+/* ---- faults ---- */
+
+struct fb_inst *fb_cluster_node_lost(struct fb_cluster *c, int i, double now)
+{
+    struct cnode *nd = &c->nodes[i];
+    struct fb_inst *gone = NULL, *next;
+
+    for (int f = 0; f < c->n_fns; f++)
+        if (nd->fn[f].has_warm) {
+            nd->fn[f].has_warm = false;
+            cl_warm_update(c, i, f);
+        }
+    if (c->k == NULL)
+        return NULL;
+    for (struct fb_inst *in = nd->inst; in != NULL; in = next) {
+        next = in->node_next;
+        if (in->state != FB_INST_IDLE) {
+            in->lost = true;
+            continue;
+        }
+        cl_evict(c, in, FB_EV_EVICT_FAILED, now);
+        in->next = gone;
+        gone = in;
+    }
+    return gone;
 }
 
 /* ---- the cell ---- */

@@ -32,6 +32,8 @@ static void node_free(struct enode *nd)
             fb_conn_close(nd->conns[k]);
     if (nd->mconn != NULL)
         fb_conn_close(nd->mconn);
+    if (nd->fconn != NULL)
+        fb_conn_close(nd->fconn);
     free(nd->conns);
     free(nd->busy);
     free(nd->offer_command);
@@ -571,6 +573,7 @@ void fb_engine_opts_init(struct fb_engine_opts *o, const struct fb_experiment *e
     o->ram_threshold = exp->ram_threshold;
     o->command_timeout_ms = exp->command_timeout_ms;
     o->connect_timeout_ms = exp->connect_timeout_ms;
+    o->metrics_timeout_ms = exp->metrics_timeout_ms;
     o->slots = exp->workload.per_node;
     o->warm_nodes = exp->warm_nodes;
     o->retries = exp->retries;

@@ -18,6 +18,19 @@
 
 struct fb_engine;
 
+/* One metrics poll of a node as it ended, for nodes.csv. */
+struct fb_node_sample {
+    int node;              /* index */
+    const char *name;      /* borrowed, valid during the call */
+    int64_t unix_ms;       /* when the poll ended */
+    bool up;               /* false: the poll failed and the node is marked down */
+    double cpu_pct, ram_pct; /* as polled (NAN when down) */
+    int inflight;          /* invocations in flight there */
+    int instances;         /* instances there (keep-alive cells), or warm containers
+                              prepared (warming cells) */
+    double used_mb;        /* memory the instances reserve */
+};
+
 /* What the engine needs to know, and nothing else: a run fills it from
  * the experiment (fb_engine_opts_init), the gateway from its flags. Strings
  * are borrowed and must outlive the engine. */
@@ -31,6 +44,7 @@ struct fb_engine_opts {
     double ram_threshold;             /* percent: nodes at or above it are skipped */
     int command_timeout_ms;
     int connect_timeout_ms;
+    int metrics_timeout_ms;           /* a metrics poll; 0: command_timeout_ms */
     int slots;                        /* sessions per node: invocations in flight there */
     int warm_nodes;                   /* nodes prepared per function; 0: all */
     int retries;                      /* of an invocation on another node after a node
@@ -44,6 +58,10 @@ struct fb_engine_opts {
      * as "faasbench: MSG". May be called from any of the engine's threads. */
     void (*log)(void *ctx, const char *msg);
     void *log_ctx;
+    /* Each metrics poll of a node (NULL: none), from any of the engine's
+     * threads, several at once, never under the engine's lock. */
+    void (*polled)(void *ctx, const struct fb_node_sample *s);
+    void *polled_ctx;
 };
 
 /* The options of a run of experiment exp (which must outlive the engine). */
@@ -200,6 +218,53 @@ struct fb_node_snapshot {
  * the engine's lock once. Returns how many nodes the engine has (may be
  * more than n). */
 int fb_engine_snapshot(struct fb_engine *e, struct fb_node_snapshot *out, int n);
+
+/* ---- faults (docs/faults.md) ----
+ * A fault is carried out through a session of its own per node, opened at
+ * its first fault and kept (faasbench-fault spares the session that asked
+ * for a fault, so a fault can be ended through it). One caller at a time. */
+
+/* One fault on a node. */
+struct fb_fault_do {
+    const char *id;              /* a name, unique in the run: the node keeps its state */
+    enum fb_fault_action action;
+    double seconds;              /* down, partition, slow: the node ends it by itself this
+                                    long after it began, whatever faasbench does */
+    double fraction;             /* slow: the share of the CPU quota left */
+};
+
+/* What a fault did on its node. */
+struct fb_fault_done {
+    int64_t begin_ms, end_ms;    /* unix ms it began and ended there: the node's clock when
+                                    its tool says, else this host's; 0: not (yet) */
+    char by[32];                 /* who ended it: "faasbench", "deadline" (the node), ... */
+    long killed;                 /* kill-instances: containers killed, -1: not said */
+    long lost;                   /* kill-instances: instances the decision core lost */
+    char error[FB_ERRMSG_LEN];   /* why it failed, "" when it did not */
+};
+
+/* Begins fault f on node i, now: kill-instances kills the node's function
+ * containers (the runtime step kill), then tells the decision core the
+ * instances it still holds there are lost and removes the remains of those
+ * it let go; the others run the fault step, which arms the fault's end on
+ * the node before it begins.
+ * Fills *d; 0, or the failed step's code with d->error (the fault may
+ * still be on: end it all the same). */
+int fb_engine_fault_begin(struct fb_engine *e, int i, const struct fb_fault_do *f,
+                          struct fb_fault_done *d);
+
+/* Ends fault f on node i now (the unfault step; a fault the node already
+ * ended says when, and by whom). A node a down or partition fault had
+ * made the engine mark down is up again, holding what it held. Nothing to
+ * do for kill-instances. 0, or the step's code with d->error. */
+int fb_engine_fault_end(struct fb_engine *e, int i, const struct fb_fault_do *f,
+                        struct fb_fault_done *d);
+
+/* After a down or partition fault of node i has ended: a call it had
+ * stalled may still time out and mark the node down. When it is marked
+ * down, tries it (a `true` on its fault session) and marks it up again,
+ * holding what it held, if it answers. true when node i is up. */
+bool fb_engine_fault_revive(struct fb_engine *e, int i);
 
 /* Closes every session. NULL-safe. */
 void fb_engine_free(struct fb_engine *e);

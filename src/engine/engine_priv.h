@@ -8,6 +8,7 @@
  *   exec.c       the exec-based path of an invocation (docker run / exec)
  *   keepalive.c  the keep-alive path, the timers' thread, keep-alive cells
  *   invoke.c     one invocation: decide (the cluster), execute (a path), report back
+ *   fault.c      faults on a node: begin and end, and what the cluster is told
  *   engine.c     the engine's life, nodes, functions, reset, warming, teardown
  *
  * Every decision (node, mode, instance, victims, expiry) is the decision
@@ -36,6 +37,7 @@ struct enode {
     bool *busy;
     int slots;
     struct fb_conn *mconn; /* metrics polls, so a poll never waits behind a step */
+    struct fb_conn *fconn; /* faults (fault.c), opened at the node's first; NULL: none */
     /* under the engine's lock: */
     struct fb_counters prev;
     bool have_prev;

@@ -2,6 +2,7 @@
  * each selection or from a background thread at an interval, and told to the
  * decision core; a node that cannot be polled goes down. */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 
 #include "engine/engine_priv.h"
@@ -38,18 +39,23 @@ static void poll_task(struct fb_engine *e, struct enode *nd)
     nd->polling = true;
     pthread_mutex_unlock(&e->lock);
 
-    int rc = fb_conn_exec(nd->mconn, command, e->o.command_timeout_ms, &res, &nd->task_err);
+    /* A node that does not answer holds up the poll of every node. */
+    int timeout = e->o.metrics_timeout_ms > 0 ? e->o.metrics_timeout_ms : e->o.command_timeout_ms;
+    int rc = fb_conn_exec(nd->mconn, command, timeout, &res, &nd->task_err);
     if (rc == 0 && res.exit_status != 0)
         rc = fb_errf(&nd->task_err, FB_EMETRICS, "metrics command exited %d: %.200s",
                      res.exit_status, res.err != NULL ? res.err : "");
     if (rc == 0)
         rc = fb_metrics_parse(format, res.out != NULL ? res.out : "", &cur, &nd->task_err);
 
+    struct fb_node_sample sample = {.node = nd->idx, .name = nd->cfg->name, .up = rc == 0,
+                                    .cpu_pct = NAN, .ram_pct = NAN};
     pthread_mutex_lock(&e->lock);
     if (rc == 0) {
         fb_cluster_set_load(e->cl, nd->idx,
                             fb_metrics_cpu_pct(nd->have_prev ? &nd->prev : NULL, &cur),
                             fb_metrics_ram_pct(&cur));
+        fb_cluster_load(e->cl, nd->idx, &sample.cpu_pct, &sample.ram_pct);
         nd->prev = cur;
         nd->have_prev = true;
         fb_cluster_set_capacity(e->cl, nd->idx, capacity_mb(nd));
@@ -62,9 +68,18 @@ static void poll_task(struct fb_engine *e, struct enode *nd)
     nd->task_rc = rc;
     nd->polling = false;
     nd->poll_gen++;
+    sample.inflight = fb_cluster_inflight(e->cl, nd->idx);
+    sample.instances = fb_cluster_instances(e->cl, nd->idx, NULL, NULL);
+    for (int f = 0; !fb_cluster_keepalive(e->cl) && f < e->n_fns; f++)
+        sample.instances += fb_cluster_has_warm(e->cl, nd->idx, f);
+    sample.used_mb = fb_cluster_used_mb(e->cl, nd->idx);
     pthread_cond_broadcast(&e->changed);
     pthread_mutex_unlock(&e->lock);
     fb_exec_result_free(&res);
+    if (e->o.polled != NULL) {
+        sample.unix_ms = fb_unix_ms();
+        e->o.polled(e->o.polled_ctx, &sample);
+    }
 }
 
 void fb_engine_poll(struct fb_engine *e)

@@ -202,6 +202,8 @@ static int finish_workload(struct fb_cfg_loader *ld, const config_setting_t *gro
                            const config_setting_t *at, const char *path, void *obj);
 static int finish_root(struct fb_cfg_loader *ld, const config_setting_t *group,
                        const config_setting_t *at, const char *path, void *obj);
+static int finish_fault(struct fb_cfg_loader *ld, const config_setting_t *group,
+                        const config_setting_t *at, const char *path, void *obj);
 
 #define AT(T, m) .off = offsetof(T, m), .size = sizeof(((T *)0)->m)
 #define STEP_AT(s)                                                                                 \
@@ -362,6 +364,13 @@ static const struct fb_cfg_key runtime_keys[] = {
      .help = "template: start a resident instance (its runtime as the main process)"},
     {.name = "remove_instance", .kind = FB_CFG_STRING, .check = check_template,
      STEP_AT(FB_STEP_REMOVE_INSTANCE), .help = "template: remove a resident instance"},
+    {.name = "kill", .kind = FB_CFG_STRING, .check = check_template, STEP_AT(FB_STEP_KILL),
+     .help = "template: fault kill-instances, kill every function container (prints how many)"},
+    {.name = "fault", .kind = FB_CFG_STRING, .check = check_template, STEP_AT(FB_STEP_FAULT),
+     .help = "template: begin a fault on the node, armed there to end by itself after "
+             "{seconds} (docs/faults.md)"},
+    {.name = "unfault", .kind = FB_CFG_STRING, .check = check_template,
+     STEP_AT(FB_STEP_UNFAULT), .help = "template: end a fault now"},
     {.name = "instance_root", .kind = FB_CFG_STRING, .def = "\"~/.faasbench/instances\"",
      .check = check_instance_root, AT(struct fb_runtime_cfg, instance_root),
      .help = "node folder holding each resident instance's folder, the node user's own "
@@ -407,6 +416,10 @@ static const struct fb_cfg_key timeouts_keys[] = {
     {.name = "connect_s", .kind = FB_CFG_MS, .def = "10", .min = 0, .max = 86400,
      .flags = FB_CFG_MIN_OPEN, AT(struct fb_experiment, connect_timeout_ms),
      .help = "seconds to open a node session"},
+    {.name = "metrics_s", .kind = FB_CFG_MS, .def = "0", .min = 0, .max = 86400,
+     AT(struct fb_experiment, metrics_timeout_ms),
+     .help = "seconds a metrics poll may take before its node is marked down (0: "
+             "command_s); a poll waits for every node's"},
 };
 
 static const struct fb_cfg_section timeouts_section = {
@@ -515,6 +528,39 @@ static const struct fb_cfg_section simulate_section = {
     .n_keys = N_OF(simulate_keys),
 };
 
+/* used_by values of the fault keys. */
+#define F_SLOW (1u << FB_FAULT_SLOW)
+
+static const struct fb_cfg_key fault_keys[] = {
+    {.name = "at_s", .kind = FB_CFG_NUMBER, .flags = FB_CFG_REQUIRED, .min = 0, .max = 1e7,
+     AT(struct fb_fault_cfg, at_s),
+     .help = "when it begins: seconds of the workload's clock after the cell began issuing"},
+    {.name = "node", .kind = FB_CFG_STRING, .flags = FB_CFG_REQUIRED, .check = check_name,
+     AT(struct fb_fault_cfg, node), .help = "the node it strikes (a name of nodes)"},
+    {.name = "action", .kind = FB_CFG_ENUM, .flags = FB_CFG_REQUIRED,
+     .choices = &fb_fault_action_enum, AT(struct fb_fault_cfg, action),
+     .help = "down: stops answering; slow: CPU quota cut to fraction; kill-instances: its "
+             "function containers killed; partition: new connections fail, open ones stall"},
+    {.name = "for_s", .kind = FB_CFG_NUMBER, .flags = FB_CFG_REQUIRED | FB_CFG_MIN_OPEN,
+     .min = 0, .max = 1e7, AT(struct fb_fault_cfg, for_s),
+     .help = "how long it lasts (kill-instances: the window its effects are summarized over)"},
+    {.name = "fraction", .kind = FB_CFG_NUMBER, .def = "0.25", .flags = FB_CFG_MIN_OPEN,
+     .min = 0, .max = 1, AT(struct fb_fault_cfg, fraction), .used_by = F_SLOW,
+     .help = "slow: the share of the node's CPU quota left during the fault"},
+};
+
+static const struct fb_cfg_section fault_section = {
+    .what = "fault",
+    .keys = fault_keys,
+    .n_keys = N_OF(fault_keys),
+    .size = sizeof(struct fb_fault_cfg),
+    .has_line = true,
+    .off_line = offsetof(struct fb_fault_cfg, line),
+    .has_kind = true,
+    .off_kind = offsetof(struct fb_fault_cfg, action),
+    .finish = finish_fault,
+};
+
 static const struct fb_cfg_key root_keys[] = {
     {.name = "name", .kind = FB_CFG_STRING, .check = check_name, AT(struct fb_experiment, name),
      .help = "experiment name (default: the file name without .cfg)"},
@@ -550,6 +596,10 @@ static const struct fb_cfg_key root_keys[] = {
     {.name = "simulate", .kind = FB_CFG_GROUP, .sub = &simulate_section,
      AT(struct fb_experiment, simulate),
      .help = "simulated nodes: the file runs in simulation (see docs/simulation.md)"},
+    {.name = "faults", .kind = FB_CFG_LIST, .sub = &fault_section,
+     AT(struct fb_experiment, faults), .off_n = offsetof(struct fb_experiment, n_faults),
+     .help = "faults applied in every cell: ( { at_s = ...; node = ...; action = ...; "
+             "for_s = ...; } ) (docs/faults.md)"},
 };
 
 static const struct fb_cfg_section root_section = {
@@ -770,6 +820,87 @@ out:
     return rc;
 }
 
+static int finish_fault(struct fb_cfg_loader *ld, const config_setting_t *group,
+                        const config_setting_t *at, const char *path, void *obj)
+{
+    const struct fb_fault_cfg *f = obj;
+    const config_setting_t *fr = fb_cfg_member(group, "fraction", NULL);
+    char key[256];
+
+    (void)at;
+    if (fr != NULL && f->action != FB_FAULT_SLOW) {
+        fb_cfg_key_path(key, sizeof(key), path, "fraction");
+        return fb_cfg_fail(ld, fr, key, "only a \"%s\" fault takes a fraction (this one is \"%s\")",
+                           fb_fault_action_name(FB_FAULT_SLOW), fb_fault_action_name(f->action));
+    }
+    return 0;
+}
+
+/* The schedule against the nodes and the workload: every fault on a known
+ * node, one fault at a time per node, and every window within the
+ * workload when its length is known here (a duration; a trace's length is
+ * checked once it is read: experiment/faults.h). */
+static int check_faults(struct fb_cfg_loader *ld, const config_setting_t *group,
+                        const config_setting_t *at, const struct fb_experiment *exp)
+{
+    const config_setting_t *list =
+        group != NULL ? config_setting_get_member(group, "faults") : NULL;
+    const char *names[MAX_CANDS];
+    const struct fb_workload_cfg *w = &exp->workload;
+    double length = (w->kind == FB_WORKLOAD_CLOSED || w->kind == FB_WORKLOAD_POISSON) &&
+                            w->duration_s > 0
+                        ? w->duration_s
+                        : -1;
+    int n_names = 0, bad = 0;
+    char key[64], h[256];
+
+    for (int i = 0; i < exp->n_nodes && n_names < MAX_CANDS; i++)
+        names[n_names++] = exp->nodes[i].name;
+    for (int k = 0; k < exp->n_faults; k++) {
+        const struct fb_fault_cfg *f = &exp->faults[k];
+        const config_setting_t *e = list != NULL ? config_setting_get_elem(list, (unsigned)k) : NULL;
+        const config_setting_t *fe = e != NULL ? e : at;
+        int node = -1, rc = 0;
+
+        for (int i = 0; i < exp->n_nodes && node < 0; i++)
+            if (strcmp(exp->nodes[i].name, f->node) == 0)
+                node = i;
+        if (node < 0) {
+            snprintf(key, sizeof(key), "faults[%d].node", k);
+            fb_cfg_hint(f->node, names, n_names, h, sizeof(h));
+            rc = fb_cfg_fail(ld, fb_cfg_member(e, "node", fe), key, "unknown node '%s' %s",
+                             f->node, h);
+        }
+        for (int j = 0; rc == 0 && j < k; j++) {
+            const struct fb_fault_cfg *g = &exp->faults[j];
+            if (strcmp(g->node, f->node) != 0 || f->at_s >= g->at_s + g->for_s ||
+                g->at_s >= f->at_s + f->for_s)
+                continue;
+            snprintf(key, sizeof(key), "faults[%d].at_s", k);
+            rc = fb_cfg_fail(ld, fb_cfg_member(e, "at_s", fe), key,
+                             "%s %g-%g s overlaps faults[%d] (%s %g-%g s, line %d) on node %s: "
+                             "one fault at a time per node",
+                             fb_fault_action_name(f->action), f->at_s, f->at_s + f->for_s, j,
+                             fb_fault_action_name(g->action), g->at_s, g->at_s + g->for_s,
+                             g->line, f->node);
+        }
+        if (rc == 0 && length >= 0 && f->at_s + f->for_s > length) {
+            bool starts_past = f->at_s >= length;
+            snprintf(key, sizeof(key), "faults[%d].%s", k, starts_past ? "at_s" : "for_s");
+            rc = fb_cfg_fail(ld, fb_cfg_member(e, starts_past ? "at_s" : "for_s", fe), key,
+                             "the window %g-%g s ends past the end of the workload "
+                             "(workload.duration_s = %g)",
+                             f->at_s, f->at_s + f->for_s, length);
+        }
+        if (rc < 0) {
+            if (!fb_cfg_go_on(ld, rc))
+                return rc;
+            bad = rc;
+        }
+    }
+    return bad;
+}
+
 static int finish_root(struct fb_cfg_loader *ld, const config_setting_t *group,
                        const config_setting_t *at, const char *path, void *obj)
 {
@@ -832,6 +963,8 @@ static int finish_root(struct fb_cfg_loader *ld, const config_setting_t *group,
         bad = rc;
     }
     if (bad < 0)
+        return bad;
+    if ((bad = check_faults(ld, group, at, exp)) < 0)
         return bad;
     if (exp->name != NULL)
         return 0;

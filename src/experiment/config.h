@@ -59,6 +59,19 @@ struct fb_function_cfg {
     double work_memory_mb;
 };
 
+/* One fault of the schedule (docs/faults.md), applied the same way in
+ * every cell. Times are on the workload's clock: seconds since the cell
+ * began issuing (a trace's offsets before its time_scale). */
+struct fb_fault_cfg {
+    double at_s;                 /* when it begins */
+    char *node;                  /* the node's name, one of nodes[] */
+    enum fb_fault_action action;
+    double for_s;                /* how long it lasts (kill-instances: the window its
+                                    effects are summarized over) */
+    double fraction;             /* slow: the share of the node's CPU quota left */
+    int line;
+};
+
 struct fb_matrix_cfg {
     char **policies; /* names, each found by fb_policy_find() */
     int n_policies;
@@ -128,11 +141,15 @@ struct fb_experiment {
     uint64_t seed;                     /* default 1 */
     int command_timeout_ms;            /* default 600 s */
     int connect_timeout_ms;            /* default 10 s */
+    int metrics_timeout_ms;            /* a metrics poll; 0: command_timeout_ms */
     struct fb_workload_cfg workload;
     int warm_nodes;                    /* nodes prepared per function; 0: all */
     int retries;                       /* retries of an invocation after a node failure */
     int metrics_interval_ms;           /* 0: poll at every selection; else in the
-                                          background at this interval */    struct fb_simulate_cfg simulate;   /* the simulate group */
+                                          background at this interval */
+    struct fb_fault_cfg *faults;       /* the fault schedule, or NULL: none */
+    int n_faults;
+    struct fb_simulate_cfg simulate;   /* the simulate group */
 };
 
 /* Loads and validates path into *exp (zeroed first). On failure returns

@@ -14,6 +14,7 @@
 
 #include "results/columns.h"
 #include "results/invocation.h"
+#include "report/faultsum.h"
 #include "report/scan.h"
 #include "report/tabulate.h"
 
@@ -113,6 +114,7 @@ struct report {
     size_t n_pools, pools_cap;
     struct finding *finds;
     size_t n_finds, finds_cap;
+    struct fb_faultsum faults; /* before / during / after each fault (faultsum.h) */
 };
 
 static int grow(void **p, size_t *cap, size_t n, size_t size)
@@ -679,10 +681,19 @@ static int summary_csv(FILE *f, void *arg)
 static int summary_txt(FILE *f, void *arg)
 {
     const struct report *r = arg;
+    int rc;
 
     if (r->simulated)
         fputs(SIMULATED_LINE, f);
-    return fb_summary_write_table(f, r->rows, r->n_rows);
+    rc = fb_summary_write_table(f, r->rows, r->n_rows);
+    if (rc == 0)
+        rc = fb_faultsum_write_table(f, &r->faults);
+    return rc;
+}
+
+static int faults_csv(FILE *f, void *arg)
+{
+    return fb_faultsum_write_csv(f, arg);
 }
 
 /* Whether run_dir's environment.txt says the run was simulated. */
@@ -825,6 +836,7 @@ void fb_summaries_free(struct fb_summaries *s)
     if (s == NULL)
         return;
     report_free(&s->r);
+    fb_faultsum_free(&s->r.faults);
     free(s);
 }
 
@@ -832,6 +844,7 @@ int fb_report_write(const char *run_dir, const struct fb_report_opts *o, struct 
 {
     static const struct fb_report_opts defaults = {0};
     struct report r = {0};
+    struct fb_fwins fwins = {0};
     struct metrics_arg m = {0};
     char *want = NULL, *metrics = NULL, *slash;
     struct stat st;
@@ -878,6 +891,13 @@ int fb_report_write(const char *run_dir, const struct fb_report_opts *o, struct 
                (rc = fill_per_node(&r)) < 0 || (rc = find_differences(&r)) < 0) {
         goto out;
     }
+    /* What each fault did, when the run had faults (from the rows written). */
+    fb_faultsum_free(&rep->faults);
+    if ((rc = fb_fwins_load(run_dir, &fwins, eb)) < 0 ||
+        (rc = fb_faultsum_compute(run_dir, &fwins, &rep->faults, eb)) < 0 ||
+        (fwins.n > 0 && (rc = replace_file(run_dir, "faults_summary.csv", faults_csv,
+                                          &rep->faults, eb)) < 0))
+        goto out;
     rep->simulated = run_simulated(run_dir);
     if ((rc = replace_file(run_dir, "summary.csv", summary_csv, rep, eb)) < 0 ||
         (rc = replace_file(run_dir, "summary.txt", summary_txt, rep, eb)) < 0 ||
@@ -903,6 +923,8 @@ out:
     if (rc == FB_ENOMEM && eb != NULL && eb->msg[0] == '\0')
         fb_errf(eb, rc, "%s: out of memory", run_dir != NULL ? run_dir : "report");
     report_free(&r);
+    fb_faultsum_free(&r.faults);
+    fb_fwins_free(&fwins);
     free(want);
     free(metrics);
     return rc;

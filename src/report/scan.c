@@ -71,8 +71,10 @@ struct done_cell {
 
 struct scan {
     const char *path;
-    fb_cellfn_cb cb;
+    fb_cellfn_cb cb;            /* NULL: only filter sees the rows */
     void *ctx;
+    fb_row_filter filter;       /* NULL: every row counts */
+    void *fctx;
     struct fb_errbuf *eb;
     int rc;
     /* the record being read */
@@ -291,7 +293,8 @@ static int flush_cell(struct scan *sc)
         c.nodes = (const char *const *)sc->nodes;
         c.n_nodes = sc->n_nodes;
         c.open_loop = sc->cell_open;
-        rc = sc->cb(sc->ctx, &c, sc->eb);
+        if (sc->cb != NULL)
+            rc = sc->cb(sc->ctx, &c, sc->eb);
         /* {0} where the callback took a sample. */
         a->lat = c.lat;
         memcpy(a->phase, c.phase, sizeof(a->phase));
@@ -433,6 +436,13 @@ static int add_row(struct scan *sc)
     }
     if (sc->have_starts && inv.intended_start_ms != inv.start_ms)
         sc->cell_open = true;
+    if (sc->filter != NULL) {
+        int keep = sc->filter(sc->fctx, &inv, sc->eb);
+        if (keep <= 0) {
+            rc = keep;
+            goto out;
+        }
+    }
     if (inv.warmup != 0) {
         /* Issued in the cell's warm-up: not steady state, not summarized. */
         a->warmup++;
@@ -561,7 +571,13 @@ static void scan_free(struct scan *sc)
 
 int fb_invocations_scan(const char *run_dir, fb_cellfn_cb cb, void *ctx, struct fb_errbuf *eb)
 {
-    struct scan sc = {.cb = cb, .ctx = ctx, .eb = eb};
+    return fb_invocations_scan_rows(run_dir, NULL, NULL, cb, ctx, eb);
+}
+
+int fb_invocations_scan_rows(const char *run_dir, fb_row_filter filter, void *fctx,
+                             fb_cellfn_cb cb, void *ctx, struct fb_errbuf *eb)
+{
+    struct scan sc = {.cb = cb, .ctx = ctx, .filter = filter, .fctx = fctx, .eb = eb};
     struct csv_parser p;
     bool parser = false;
     char *path = NULL, *buf = NULL;
@@ -569,7 +585,7 @@ int fb_invocations_scan(const char *run_dir, fb_cellfn_cb cb, void *ctx, struct 
     size_t n;
     int rc = 0;
 
-    if (run_dir == NULL || cb == NULL) {
+    if (run_dir == NULL || (cb == NULL && filter == NULL)) {
         rc = fb_errf(eb, FB_EINVAL, "no run folder given");
         goto out;
     }

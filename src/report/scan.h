@@ -7,6 +7,7 @@
 
 #include "core/error.h"
 #include "report/stats.h"
+#include "results/invocation.h"
 
 /* Every row of one cell (repetition, policy, warming) for one function, as
  * read, but those flagged warmup (1 in the warmup column): they are only
@@ -69,5 +70,15 @@ typedef int (*fb_cellfn_cb)(void *ctx, struct fb_cellfn *c, struct fb_errbuf *eb
  * the file and the row), FB_ENOMEM or cb's code. */
 int fb_invocations_scan(const char *run_dir, fb_cellfn_cb cb, void *ctx,
                         struct fb_errbuf *eb);
+
+/* Says of each row read (warm-up ones too, in file order, strings valid
+ * during the call) whether it counts: 1 it does, 0 it is left out of its
+ * cell's figures as if absent, negative an error that stops the scan. */
+typedef int (*fb_row_filter)(void *ctx, const struct fb_invocation *row, struct fb_errbuf *eb);
+
+/* fb_invocations_scan with filter's say on every row first (a phase of the
+ * faults, say). cb may be NULL: then the scan is filter's alone. */
+int fb_invocations_scan_rows(const char *run_dir, fb_row_filter filter, void *fctx,
+                             fb_cellfn_cb cb, void *ctx, struct fb_errbuf *eb);
 
 #endif

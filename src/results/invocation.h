@@ -80,7 +80,8 @@
     X(room_ms, MS, false, "keep-alive: waiting for memory and evicting to make room")    \
     X(warmup, INT, false, "1: issued within workload.warmup_s, left out of summaries")   \
     X(asked_duration_ms, MS, false, "the work asked: {duration_ms} as filled in; empty: none") \
-    X(asked_memory_mb, MB, false, "the work asked: {memory_mb} as filled in; empty: none")
+    X(asked_memory_mb, MB, false, "the work asked: {memory_mb} as filled in; empty: none") \
+    X(faults, STR, false, "fault windows active when it started, space-separated (faults.csv)")
 
 #define FB_COLTYPE_STR const char *
 #define FB_COLTYPE_INT int

@@ -137,7 +137,9 @@ static void open_dispatch(struct livecell *lc)
     int rc;
 
     lc->t0 = fb_mono_s();
+    pthread_mutex_lock(&lc->c->lock); /* the faults' thread reads it */
     lc->c->t0_unix_ms = fb_unix_ms();
+    pthread_mutex_unlock(&lc->c->lock);
     while (!stopped(lc) && (rc = fb_workload_next(&lc->wl, 0, 0, &is)) != 0) {
         if (rc < 0) {
             pthread_mutex_lock(&lc->lock);
@@ -221,8 +223,12 @@ int fb_live_cell(struct cell *c)
     pthread_cond_init(&lc.ready, NULL);
     c->t0_unix_ms = fb_unix_ms(); /* open loops take theirs when they start */
     rc = fb_workload_begin(exp, r->trace, c->seed, (unsigned)(c->cell->repetition - 1), &lc.wl);
-    if (rc == 0)
+    if (rc == 0) {
+        /* The faults run on the workload's clock, from its start. */
+        struct faultrun *fr = fb_faultrun_start(c);
         rc = run_workload(&lc);
+        fb_faultrun_stop(fr);
+    }
     fb_workload_end(&lc.wl);
     free(lc.q);
     pthread_cond_destroy(&lc.ready);

@@ -37,6 +37,17 @@ static int run_cell(struct run *r, const struct fb_cell *cell)
         rc = FB_ENOMEM;
         goto out;
     }
+    c.time_scale = exp->workload.kind == FB_WORKLOAD_TRACE && exp->workload.time_scale > 0
+                       ? exp->workload.time_scale
+                       : 1.0;
+    if (r->sched.n > 0 && ((c.fw = calloc((size_t)r->sched.n, sizeof(*c.fw))) == NULL ||
+                           (c.fault_row = calloc((size_t)r->sched.n, sizeof(bool))) == NULL)) {
+        rc = FB_ENOMEM;
+        goto out;
+    }
+    pthread_mutex_lock(&r->poll_lock);
+    r->cur = &c;
+    pthread_mutex_unlock(&r->poll_lock);
     if (c.p->ops.init != NULL && (rc = c.p->ops.init(&c.pstate, c.seed, spec.values)) < 0)
         goto out;
     /* Nothing prepared in a keep-alive cell: instances start as invocations
@@ -47,6 +58,7 @@ static int run_cell(struct run *r, const struct fb_cell *cell)
     }
 
     rc = r->sim != NULL ? fb_sim_cell(&c) : fb_live_cell(&c);
+    fb_cell_faults_close(&c);
     if (rc == 0)
         rc = c.rc;
     if (c.k != NULL) {
@@ -66,6 +78,11 @@ static int run_cell(struct run *r, const struct fb_cell *cell)
     }
     fb_run_progress(r, c.pname, c.wname, true);
 out:
+    pthread_mutex_lock(&r->poll_lock);
+    r->cur = NULL;
+    pthread_mutex_unlock(&r->poll_lock);
+    free(c.fw);
+    free(c.fault_row);
     if (c.events != NULL)
         fclose(c.events);
     free(c.events_text);
@@ -182,6 +199,8 @@ static int executor_begin(struct run *r, struct fb_errbuf *eb)
     struct fb_engine_opts eo;
     fb_engine_opts_init(&eo, exp);
     eo.stop = &fb_run_stop;
+    eo.polled = fb_run_node_polled;
+    eo.polled_ctx = r;
     if ((rc = fb_engine_new(&eo, &r->eng)) < 0)
         return rc;
     for (int f = 0; f < exp->n_functions; f++)
@@ -218,6 +237,21 @@ static void nodes_at_end(struct run *r)
     }
 }
 
+int fb_run_check_trace_faults(const struct fb_experiment *exp, struct fb_trace_reader *t,
+                              struct fb_errbuf *eb)
+{
+    double scale = exp->workload.time_scale > 0 ? exp->workload.time_scale : 1.0;
+    double last = 0;
+    char what[128];
+    int rc = fb_trace_last(t, &last);
+
+    if (rc < 0)
+        return fb_errf(eb, rc, "%s", fb_trace_error(t));
+    /* Offsets are wall seconds after time_scale; faults are on the trace's clock. */
+    snprintf(what, sizeof(what), "its trace's last invocation is at %g s", last / scale);
+    return fb_schedule_check_length(exp, last / scale, what, eb);
+}
+
 int fb_run(const struct fb_experiment *exp, const struct fb_run_opts *opts, char **run_dir,
            struct fb_errbuf *eb)
 {
@@ -229,13 +263,18 @@ int fb_run(const struct fb_experiment *exp, const struct fb_run_opts *opts, char
     bool simulate = opts->simulate != NULL;
 
     *run_dir = NULL;
+    pthread_mutex_init(&r.poll_lock, NULL);
+    if ((rc = fb_schedule_make(exp, &r.sched)) < 0)
+        goto out;
     r.tty = isatty(STDERR_FILENO);
     r.sim_clock_ms = FB_SIM_EPOCH_MS;
     r.t_start = fb_mono_s();
     if ((rc = fb_matrix_expand(&exp->matrix, exp->seed, &cells, &n_cells)) < 0)
         goto out;
     r.n_cells = n_cells;
-    if (exp->workload.kind == FB_WORKLOAD_TRACE && (rc = fb_workload_open_trace(exp, &r.trace, eb)) < 0)
+    if (exp->workload.kind == FB_WORKLOAD_TRACE &&
+        ((rc = fb_workload_open_trace(exp, &r.trace, eb)) < 0 ||
+         (exp->n_faults > 0 && (rc = fb_run_check_trace_faults(exp, r.trace, eb)) < 0)))
         goto out;
     r.total = fb_workload_count(exp, r.trace) * n_cells;
     if ((rc = executor_begin(&r, eb)) < 0)
@@ -253,6 +292,9 @@ int fb_run(const struct fb_experiment *exp, const struct fb_run_opts *opts, char
             goto out;
         }
         if ((rc = fb_runfolder_resume(opts->resume, n_cells, r.cell_done, &done, &r.rf, eb)) < 0)
+            goto out;
+        /* The faults and polls of the cells to run again go, as their rows do. */
+        if ((rc = fb_runfolder_keep_cells(r.rf, r.cell_done, n_cells, eb)) < 0)
             goto out;
         if (!opts->quiet)
             fprintf(stderr, "faasbench: resuming %s: %d of %d cells complete\n",
@@ -320,6 +362,8 @@ out:
     fb_engine_free(r.eng);
     fb_sim_gathering_free(&r);
     fb_sim_free(r.sim);
+    fb_schedule_free(&r.sched);
+    pthread_mutex_destroy(&r.poll_lock);
     free(r.cell_done);
     fb_trace_close(r.trace);
     free(cells);

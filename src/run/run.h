@@ -8,6 +8,7 @@
 #include "experiment/config.h"
 #include "core/error.h"
 #include "sim/sim.h"
+#include "workload/trace.h"
 
 struct fb_run_opts {
     bool quiet;               /* no progress on stderr, no table on stdout */
@@ -38,5 +39,11 @@ extern volatile sig_atomic_t fb_run_stop;
  * signal, another FB_E* code when the run could not go on. */
 int fb_run(const struct fb_experiment *exp, const struct fb_run_opts *opts, char **run_dir,
            struct fb_errbuf *eb);
+
+/* A trace workload's fault schedule against its opened trace t: every
+ * window ends by its last invocation (docs/faults.md). 0, or FB_ECONFIG
+ * naming file, line and key (the trace is at its start again). */
+int fb_run_check_trace_faults(const struct fb_experiment *exp, struct fb_trace_reader *t,
+                              struct fb_errbuf *eb);
 
 #endif

@@ -11,6 +11,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include <csv.h>
 #include <libconfig.h>
 #include <libssh2.h>
 
@@ -25,6 +26,7 @@ struct fb_runfolder {
     struct fb_results *res;
     FILE *cells_log; /* "start INV MET", then "done CELL INV MET" per complete cell */
     long rows, errors;
+    FILE *nodes_csv; /* nodes.csv, open once it has a row */
 };
 
 /* ---- files relative to the folder ---- */
@@ -92,6 +94,8 @@ static void rf_free(struct fb_runfolder *rf)
         return;
     if (rf->cells_log != NULL)
         fclose(rf->cells_log);
+    if (rf->nodes_csv != NULL)
+        fclose(rf->nodes_csv);
     if (rf->dirfd >= 0)
         close(rf->dirfd);
     fb_results_close(rf->res);
@@ -352,6 +356,7 @@ int fb_runfolder_record(struct fb_runfolder *rf, const struct fb_rowkey *k,
         .warmup = k->warmup,
         .asked_duration_ms = o->asked_duration_ms,
         .asked_memory_mb = o->asked_memory_mb,
+        .faults = k->faults,
     };
 
     rf->rows++;
@@ -554,6 +559,153 @@ int fb_runfolder_keepalive_cell(struct fb_runfolder *rf, const struct fb_ka_cell
         return FB_EIO;
     fb_col_write_row(f, fb_keepalive_columns, FB_KC_N, cell_value, &row);
     return close_file(rf, f, "keepalive.csv", eb);
+}
+
+/* ---- faults ---- */
+
+int fb_runfolder_fault(struct fb_runfolder *rf, struct fb_fault_row *row, struct fb_errbuf *eb)
+{
+    FILE *f = open_in(rf, "faults.csv", O_WRONLY | O_CREAT | O_APPEND, "a", eb);
+    struct stat st;
+
+    if (f == NULL)
+        return FB_EIO;
+    if (fstat(fileno(f), &st) == 0 && st.st_size == 0)
+        fb_fault_row_header(f);
+    row->run_id = rf->run_id;
+    fb_fault_row_write(f, row);
+    return close_file(rf, f, "faults.csv", eb);
+}
+
+int fb_runfolder_node_poll(struct fb_runfolder *rf, struct fb_node_row *row, struct fb_errbuf *eb)
+{
+    if (rf->nodes_csv == NULL) {
+        struct stat st;
+        rf->nodes_csv = open_in(rf, "nodes.csv", O_WRONLY | O_CREAT | O_APPEND, "a", eb);
+        if (rf->nodes_csv == NULL)
+            return FB_EIO;
+        if (fstat(fileno(rf->nodes_csv), &st) == 0 && st.st_size == 0)
+            fb_node_row_header(rf->nodes_csv);
+    }
+    row->run_id = rf->run_id;
+    fb_node_row_write(rf->nodes_csv, row);
+    if (fflush(rf->nodes_csv) != 0 || ferror(rf->nodes_csv))
+        return fb_errf(eb, FB_EIO, "%s/nodes.csv: %s", rf->dir, strerror(errno));
+    return 0;
+}
+
+/* The records of a CSV file as libcsv gives them, for keep_rows. */
+struct prune {
+    FILE *out;
+    int cell_field;    /* of the header; -1 until it is read */
+    int field;         /* in the record being read */
+    bool header_done, keep;
+    const bool *cell_done;
+    int n_cells;
+    char **fields;
+    size_t n_fields, cap;
+    bool oom;
+};
+
+static void prune_field(void *s, size_t len, void *data)
+{
+    struct prune *p = data;
+    char *copy;
+
+    if (p->oom)
+        return;
+    if (p->n_fields == p->cap) {
+        size_t cap = p->cap ? p->cap * 2 : 32;
+        char **v = realloc(p->fields, cap * sizeof(*v));
+        if (v == NULL) {
+            p->oom = true;
+            return;
+        }
+        p->fields = v;
+        p->cap = cap;
+    }
+    if ((copy = strndup(s != NULL ? s : "", len)) == NULL) {
+        p->oom = true;
+        return;
+    }
+    p->fields[p->n_fields++] = copy;
+}
+
+static void prune_record(int c, void *data)
+{
+    struct prune *p = data;
+    bool keep = true;
+
+    (void)c;
+    if (!p->header_done) {
+        for (size_t i = 0; i < p->n_fields; i++)
+            if (strcmp(p->fields[i], "cell") == 0)
+                p->cell_field = (int)i;
+        p->header_done = true;
+    } else if (p->cell_field >= 0 && (size_t)p->cell_field < p->n_fields) {
+        char *end;
+        long cell = strtol(p->fields[p->cell_field], &end, 10);
+        keep = *end == '\0' && cell >= 0 && cell < p->n_cells && p->cell_done[cell];
+    }
+    for (size_t i = 0; keep && i < p->n_fields; i++)
+        fb_csv_field(p->out, p->fields[i], i == 0);
+    if (keep)
+        fputc('\n', p->out);
+    for (size_t i = 0; i < p->n_fields; i++)
+        free(p->fields[i]);
+    p->n_fields = 0;
+}
+
+/* Rewrites name keeping its header and the rows of complete cells. */
+static int keep_rows(struct fb_runfolder *rf, const char *name, const bool *cell_done,
+                     int n_cells, struct fb_errbuf *eb)
+{
+    char tmp[300], buf[65536];
+    struct prune p = {.cell_field = -1, .cell_done = cell_done, .n_cells = n_cells};
+    struct csv_parser cp;
+    FILE *in = open_in(rf, name, O_RDONLY, "r", NULL);
+    size_t n;
+    int rc = 0;
+
+    if (in == NULL)
+        return 0; /* no such file: nothing to keep */
+    snprintf(tmp, sizeof(tmp), ".%s.resume", name);
+    unlinkat(rf->dirfd, tmp, 0);
+    if ((p.out = open_in(rf, tmp, O_WRONLY | O_CREAT | O_EXCL, "w", eb)) == NULL) {
+        fclose(in);
+        return FB_EIO;
+    }
+    if (csv_init(&cp, CSV_APPEND_NULL) != 0) {
+        rc = FB_ENOMEM;
+        goto out;
+    }
+    while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
+        csv_parse(&cp, buf, n, prune_field, prune_record, &p);
+    csv_fini(&cp, prune_field, prune_record, &p);
+    csv_free(&cp);
+    if (p.oom)
+        rc = fb_errf(eb, FB_ENOMEM, "%s/%s: out of memory", rf->dir, name);
+out:
+    for (size_t i = 0; i < p.n_fields; i++)
+        free(p.fields[i]);
+    free(p.fields);
+    fclose(in);
+    if (close_file(rf, p.out, tmp, eb) < 0 && rc == 0)
+        rc = FB_EIO;
+    if (rc == 0 && renameat(rf->dirfd, tmp, rf->dirfd, name) != 0)
+        rc = fb_errf(eb, FB_EIO, "%s/%s: %s", rf->dir, name, strerror(errno));
+    if (rc < 0)
+        unlinkat(rf->dirfd, tmp, 0);
+    return rc;
+}
+
+int fb_runfolder_keep_cells(struct fb_runfolder *rf, const bool *cell_done, int n_cells,
+                            struct fb_errbuf *eb)
+{
+    int rc = keep_rows(rf, "faults.csv", cell_done, n_cells, eb);
+    if (rc == 0)
+        rc = keep_rows(rf, "nodes.csv", cell_done, n_cells, eb);
+    return rc;
 }
 
 /* ---- the end ---- */

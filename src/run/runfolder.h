@@ -16,6 +16,7 @@
 #include "engine/engine.h"
 #include "core/error.h"
 #include "report/report.h"
+#include "results/faults.h"
 
 struct fb_runfolder;
 
@@ -59,6 +60,7 @@ struct fb_rowkey {
     const char *function;
     long seq;
     int warmup;          /* 1: within the cell's workload.warmup_s */
+    const char *faults;  /* the fault windows active when it started, or NULL */
 };
 
 /* Writes outcome o as a row of invocations.csv (and metrics.csv when it
@@ -99,6 +101,21 @@ struct fb_ka_latency {
 int fb_runfolder_keepalive_cell(struct fb_runfolder *rf, const struct fb_ka_cellkey *k,
                                 const char *events, size_t len, const struct fb_ka_outcome *o,
                                 const struct fb_ka_latency *lat, struct fb_errbuf *eb);
+
+/* ---- faults: faults.csv and nodes.csv (docs/faults.md) ----
+ * Rows are appended as they come (each file gets its header when it is
+ * new), with the run's id filled in; each row names its cell's index, so
+ * that a resume can drop the rows of the cells it runs again. */
+
+/* One fault of a cell, as it ended (or as it never began). */
+int fb_runfolder_fault(struct fb_runfolder *rf, struct fb_fault_row *row, struct fb_errbuf *eb);
+/* One metrics poll of a node; nodes.csv stays open (flushed per row). */
+int fb_runfolder_node_poll(struct fb_runfolder *rf, struct fb_node_row *row,
+                           struct fb_errbuf *eb);
+/* A resumed run: the rows of faults.csv and nodes.csv of cells not done
+ * (cell_done, n_cells of them) are dropped. */
+int fb_runfolder_keep_cells(struct fb_runfolder *rf, const bool *cell_done, int n_cells,
+                            struct fb_errbuf *eb);
 
 /* cells.log: cell (its index in the matrix) is complete. */
 int fb_runfolder_cell_done(struct fb_runfolder *rf, int cell, struct fb_errbuf *eb);

@@ -348,6 +348,20 @@ static bool sink_warmup(void *ctx, bool open_loop, double t_s, int64_t start_ms)
     return fb_cell_warmup(ctx, open_loop, t_s, start_ms);
 }
 
+/* A simulated fault begins and ends when the schedule says. */
+static void sink_fault(void *ctx, int k, bool end, int64_t unix_ms, long lost)
+{
+    struct cell *c = ctx;
+
+    if (!end) {
+        fb_cell_fault_began(c, k, unix_ms);
+        return;
+    }
+    struct fault_report rep = {.end_ms = unix_ms, .ended_by = "schedule", .killed = -1,
+                               .lost = lost};
+    fb_cell_fault_ended(c, k, &rep);
+}
+
 int fb_sim_cell(struct cell *c)
 {
     struct run *r = c->r;
@@ -371,6 +385,8 @@ int fb_sim_cell(struct cell *c)
         .count = sink_count,
         .warmup = sink_warmup,
         .event = r->opts->simulate->rows == FB_SIM_ROWS_NONE ? NULL : sink_event,
+        .faults = &r->sched,
+        .fault = sink_fault,
     };
     c->t0_unix_ms = sc.t0_unix_ms;
     long before = r->done;

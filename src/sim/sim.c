@@ -244,10 +244,12 @@ enum evk {
     EV_CLEAN,   /* invocation p's cleanup is done */
     EV_SHARE,   /* node x's next handler may be done (generation in the payload) */
     EV_TIMER,   /* keep-alive expiries and pre-warms due */
-    EV_PREWARM  /* pre-warm instance p is ready */
+    EV_PREWARM, /* pre-warm instance p is ready */
+    EV_FAULT    /* fault x / 2 begins (x even) or ends (odd) */
 };
 
 struct inv {
+    uint64_t gen;         /* kept over reuse: an event of an older generation is stale */
     int f, client;        /* client: closed loop's, or -1 (an open-loop worker) */
     struct fb_issue is;
     double t_take;        /* wall s: a client issued it, or a worker took it */
@@ -259,10 +261,18 @@ struct inv {
     int inst_id;          /* keep-alive: its instance's (which may go before the row) */
     bool waiting;
     struct inv *next;     /* wait list, queue, free list */
+    /* From its start to its answer it runs on its node (a fault there
+     * fails it): a list per node. */
+    bool running, in_share;
+    struct inv *run_prev, *run_next;
+    int attempts;         /* 1 + retries after a node failure */
+    char failed_nodes[128];
+    char retry_error[160];
 };
 
 /* A node's handlers sharing its CPUs (processor sharing). */
 struct share {
+    double factor;        /* a slow fault's fraction, else 1 */
     int active;
     double work;          /* units of handler time done per handler so far */
     double at;            /* wall s the work clock was read */
@@ -290,7 +300,15 @@ struct run {
     long live;            /* invocations not done, queued, or still to be issued: the cell
                              ends when none is left (timers due later do not run) */
     long n_events;
+    /* faults */
+    struct inv **running; /* per node: invocations between start and answer */
+    long alive;           /* invocations taken up and not done */
+    bool *fault_on;       /* per fault */
+    long *fault_lost;
 };
+
+/* The generation an event of v carries (the queue's x keeps 40 bits). */
+#define GEN(v) ((int64_t)((v)->gen & 0xffffffffffULL))
 
 static void schedule(struct run *r, double t, enum evk k, void *p, int64_t x)
 {
@@ -303,16 +321,22 @@ static void schedule(struct run *r, double t, enum evk k, void *p, int64_t x)
 static struct inv *inv_new(struct run *r)
 {
     struct inv *v = r->free_inv;
-    if (v != NULL)
+    uint64_t gen = 0;
+    if (v != NULL) {
         r->free_inv = v->next;
-    else if ((v = malloc(sizeof(*v))) == NULL)
+        gen = v->gen;
+    } else if ((v = malloc(sizeof(*v))) == NULL) {
         return NULL;
+    }
     memset(v, 0, sizeof(*v));
+    v->gen = gen + 1;
+    v->attempts = 1;
     return v;
 }
 
 static void inv_free(struct run *r, struct inv *v)
 {
+    v->gen++; /* any event still naming it is stale */
     v->next = r->free_inv;
     r->free_inv = v;
 }
@@ -382,6 +406,7 @@ static void done(struct run *r, struct inv *v, const struct fb_outcome *o)
     bool open = r->wl.ops->open_loop;
     int64_t intended = open ? r->c->t0_unix_ms + (int64_t)llround(v->is.t_s * 1000.0) : 0;
 
+    r->alive--;
     if (r->rc == 0) {
         bool warm = r->c->warmup(r->c->ctx, open, v->is.t_s, o->start_ms);
         int rc = r->c->record(r->c->ctx, v->f, o, intended, warm);
@@ -415,7 +440,9 @@ static void outcome_base(struct run *r, const struct inv *v, struct fb_outcome *
     fb_outcome_none(o, "");
     asked_of(r, v, &o->asked_duration_ms, &o->asked_memory_mb);
     o->start_ms = r->c->t0_unix_ms + (int64_t)llround(v->t_take * 1000.0);
-    o->attempts = 1;
+    o->attempts = v->attempts;
+    snprintf(o->failed_nodes, sizeof(o->failed_nodes), "%s", v->failed_nodes);
+    snprintf(o->retry_error, sizeof(o->retry_error), "%s", v->retry_error);
 }
 
 /* v found no node: its row says why. */
@@ -485,18 +512,21 @@ static void draw(struct run *r, struct inv *v)
 /* ---- handlers sharing a node's CPUs ---- */
 
 /* The rate of a handler on a node with n running, against the rate of one
- * alone on the nodes its time was measured on. */
-static double share_rate(const struct run *r, int n)
+ * alone on the nodes its time was measured on: the node's CPUs shared when
+ * the model gives them, times a slow fault's fraction. */
+static double share_rate(const struct run *r, const struct share *sh, int n)
 {
     const struct fb_model *m = &r->s->model;
-    double now = n > 0 ? fmin(1.0, m->cpus / (double)n) : 1.0;
-    return now / fmin(1.0, m->calibrated_cpus);
+    double now = 1.0;
+    if (m->cpus > 0)
+        now = (n > 0 ? fmin(1.0, m->cpus / (double)n) : 1.0) / fmin(1.0, m->calibrated_cpus);
+    return now * sh->factor;
 }
 
 static void share_advance(struct run *r, struct share *sh)
 {
     if (sh->active > 0)
-        sh->work += (r->T - sh->at) * share_rate(r, sh->active);
+        sh->work += (r->T - sh->at) * share_rate(r, sh, sh->active);
     else
         sh->work = 0; /* idle: the clock starts again, small and exact */
     sh->at = r->T;
@@ -510,14 +540,23 @@ static bool share_ended(const struct share *sh, double t)
     return t <= sh->work + 1e-9 * fmax(1.0, fabs(sh->work));
 }
 
+/* The first handler still sharing the node (those a fault failed are dropped). */
+static const struct fb_heap_entry *share_top(struct share *sh)
+{
+    const struct fb_heap_entry *e;
+    while ((e = fb_heap_top(&sh->ends)) != NULL && e->x != GEN((struct inv *)e->p))
+        fb_heap_pop(&sh->ends, NULL);
+    return e;
+}
+
 static void share_reschedule(struct run *r, int node, struct share *sh)
 {
-    const struct fb_heap_entry *e = fb_heap_top(&sh->ends);
+    const struct fb_heap_entry *e = share_top(sh);
     sh->gen++;
     if (e == NULL)
         return;
     double left = e->t - sh->work;
-    schedule(r, r->T + (left > 0 ? left : 0) / share_rate(r, sh->active), EV_SHARE,
+    schedule(r, r->T + (left > 0 ? left : 0) / share_rate(r, sh, sh->active), EV_SHARE,
              (void *)(intptr_t)sh->gen, node);
 }
 
@@ -526,7 +565,8 @@ static void handler_start(struct run *r, struct inv *v)
     struct share *sh = &r->share[v->t.node];
     share_advance(r, sh);
     sh->active++;
-    if (fb_heap_push(&sh->ends, sh->work + v->handler / 1000.0, v, 0) < 0)
+    v->in_share = true;
+    if (fb_heap_push(&sh->ends, sh->work + v->handler / 1000.0, v, GEN(v)) < 0)
         r->rc = FB_ENOMEM;
     share_reschedule(r, v->t.node, sh);
 }
@@ -536,14 +576,16 @@ static void answer(struct run *r, struct inv *v);
 static void share_due(struct run *r, int node, uint32_t gen)
 {
     struct share *sh = &r->share[node];
+    const struct fb_heap_entry *top;
     struct fb_heap_entry e;
 
     if (gen != sh->gen)
         return; /* a later change rescheduled it */
     share_advance(r, sh);
-    while (fb_heap_top(&sh->ends) != NULL && share_ended(sh, fb_heap_top(&sh->ends)->t)) {
+    while ((top = share_top(sh)) != NULL && share_ended(sh, top->t)) {
         fb_heap_pop(&sh->ends, &e);
         sh->active--;
+        ((struct inv *)e.p)->in_share = false;
         answer(r, e.p);
     }
     share_reschedule(r, node, sh);
@@ -562,11 +604,37 @@ static void wait_add(struct run *r, struct inv *v)
     r->wait_tail = v;
 }
 
+static void run_link(struct run *r, struct inv *v)
+{
+    struct inv **head = &r->running[v->t.node];
+    v->running = true;
+    v->run_prev = NULL;
+    v->run_next = *head;
+    if (*head != NULL)
+        (*head)->run_prev = v;
+    *head = v;
+}
+
+static void run_unlink(struct run *r, struct inv *v)
+{
+    if (!v->running)
+        return;
+    if (v->run_prev != NULL)
+        v->run_prev->run_next = v->run_next;
+    else
+        r->running[v->t.node] = v->run_next;
+    if (v->run_next != NULL)
+        v->run_next->run_prev = v->run_prev;
+    v->run_prev = v->run_next = NULL;
+    v->running = false;
+}
+
 /* v has its node (t_ok): its steps to the answer. */
 static void start(struct run *r, struct inv *v)
 {
     v->t_ok = r->T;
     v->inst_id = v->t.inst != NULL ? v->t.inst->ka.id : 0;
+    run_link(r, v);
     if (r->c->k != NULL) {
         /* The victims go at once (their removal is not modelled). */
         fb_cluster_inst_free_list(v->t.victims);
@@ -576,10 +644,10 @@ static void start(struct run *r, struct inv *v)
     draw(r, v);
     double pre = (v->pull + v->create + v->ready + v->call) / 1000.0;
     if (r->share != NULL) {
-        schedule(r, r->T + pre, EV_HANDLER, v, 0);
+        schedule(r, r->T + pre, EV_HANDLER, v, GEN(v));
         return;
     }
-    schedule(r, r->T + pre + v->handler / 1000.0, EV_ANSWER, v, 0);
+    schedule(r, r->T + pre + v->handler / 1000.0, EV_ANSWER, v, GEN(v));
 }
 
 /* A pick of v now: started, waiting, or a row of why not. */
@@ -624,6 +692,7 @@ static void answer(struct run *r, struct inv *v)
                                  .run_ms = v->create + v->ready + v->call + v->handler};
 
     v->t_run = r->T;
+    run_unlink(r, v);
     if (r->c->k != NULL) {
         fb_cluster_release(r->cl, &v->t, now_w(r), &end);
         fb_cluster_inst_free_list(v->t.gone);
@@ -734,6 +803,140 @@ static void clean(struct run *r, struct inv *v)
     done(r, v, &o);
 }
 
+/* The name of v's container, as the rows have it. */
+static void inv_cname(struct run *r, const struct inv *v, char *buf, size_t n)
+{
+    const struct fb_function_cfg *fn = &r->s->exp->functions[v->f];
+    if (r->c->k != NULL && v->t.inst != NULL)
+        snprintf(buf, n, "faasbench-ka-%s-sim-%d", fn->name, v->t.inst->ka.id);
+    else if (v->t.mode == FB_WARM_WARMED)
+        snprintf(buf, n, "faasbench-warm-%s-sim", fn->name);
+    else
+        snprintf(buf, n, "faasbench-%s-sim-%ld", fn->name, ++r->seq_name);
+}
+
+/* ---- faults ---- */
+
+static void append_word(char *buf, size_t n, const char *w)
+{
+    size_t len = strlen(buf);
+    snprintf(buf + len, n - len, "%s%s", len > 0 ? " " : "", w);
+}
+
+/* v, running on its node, fails now for why: the node failed (a node
+ * failure: retried elsewhere, as the engine does, while retries last) or
+ * its container was killed (the call fails). */
+static void fail_running(struct run *r, struct inv *v, bool node_failed, const char *why)
+{
+    struct fb_attempt_end end = {.failed = true, .node_failed = node_failed};
+    int node = v->t.node;
+    double now = now_w(r);
+    char cname[96];
+
+    inv_cname(r, v, cname, sizeof(cname)); /* before its instance goes */
+    run_unlink(r, v);
+    if (v->in_share) {
+        struct share *sh = &r->share[node];
+        share_advance(r, sh);
+        sh->active--;
+        v->in_share = false;
+    }
+    v->gen++; /* its handler or answer event is stale now */
+    v->t_run = r->T;
+    if (r->c->k != NULL) {
+        fb_cluster_release(r->cl, &v->t, now, &end);
+        fb_cluster_inst_free_list(v->t.gone);
+        v->t.gone = NULL;
+        v->t.inst = NULL;
+    }
+    fb_cluster_finish(r->cl, r->c->p, r->c->pstate, &v->t, now, &end);
+    load_update(r, node);
+    if (node_failed && v->attempts <= r->s->exp->retries && fb_cluster_retry(&v->t)) {
+        append_word(v->failed_nodes, sizeof(v->failed_nodes), r->s->names[node]);
+        snprintf(v->retry_error, sizeof(v->retry_error), "%s", why);
+        v->attempts++;
+        double sel = fb_dist_draw(r->s->select[v->f], &r->rng);
+        schedule(r, r->T + sel / 1000.0, EV_PICK, v, 0);
+        return;
+    }
+    struct fb_outcome o;
+    double ran = (v->t_run - v->t_ok) * 1000.0;
+    outcome_base(r, v, &o);
+    o.node = node;
+    o.node_name = r->s->names[node];
+    o.mode = v->t.mode;
+    o.exit_status = -1;
+    snprintf(o.error, sizeof(o.error), "%s", why);
+    o.select_ms = (v->t_ok - v->t_take) * 1000.0;
+    o.pull_ms = fmin(v->pull, ran);
+    o.run_ms = ran - o.pull_ms;
+    o.cleanup_ms = 0;
+    o.latency_ms = o.total_ms = o.select_ms + o.pull_ms + o.run_ms;
+    o.cpu_pct = o.ram_pct = NAN;
+    if (r->c->k != NULL)
+        o.room_ms = o.select_ms;
+    snprintf(o.instance, sizeof(o.instance), "%s", cname);
+    done(r, v, &o);
+}
+
+/* Every call running on node i fails. */
+static void fail_node(struct run *r, int i, bool node_failed, const char *why)
+{
+    while (r->running[i] != NULL)
+        fail_running(r, r->running[i], node_failed, why);
+    if (r->share != NULL)
+        share_reschedule(r, i, &r->share[i]);
+}
+
+static void fault_event(struct run *r, int k, bool end)
+{
+    const struct fb_fault *f = &r->c->faults->v[k];
+    int i = f->node;
+    char why[FB_ERRMSG_LEN];
+    long lost = -1;
+
+    if (i < 0 || i >= r->s->n_nodes)
+        return; /* no such simulated node: it strikes nothing */
+    switch (f->action) {
+    case FB_FAULT_DOWN:
+    case FB_FAULT_PARTITION:
+        fb_cluster_set_down(r->cl, i, !end);
+        if (!end) {
+            snprintf(why, sizeof(why), "%s on %s: node %s %s (fault %s)",
+                     r->c->k != NULL ? "invoke" : "run", r->s->names[i], r->s->names[i],
+                     f->action == FB_FAULT_DOWN ? "stopped answering" : "cut off", f->name);
+            fail_node(r, i, true, why);
+        }
+        break;
+    case FB_FAULT_SLOW:
+        share_advance(r, &r->share[i]);
+        r->share[i].factor = end ? 1.0 : f->fraction;
+        share_reschedule(r, i, &r->share[i]);
+        break;
+    case FB_FAULT_KILL:
+        if (end)
+            break;
+        lost = fb_cluster_instances(r->cl, i, NULL, NULL);
+        for (int g = 0; r->c->k == NULL && g < r->s->exp->n_functions; g++)
+            lost += fb_cluster_has_warm(r->cl, i, g);
+        fb_cluster_inst_free_list(fb_cluster_node_lost(r->cl, i, now_w(r)));
+        snprintf(why, sizeof(why), "%s on %s: its container was killed (fault %s)",
+                 r->c->k != NULL ? "invoke" : "run", r->s->names[i], f->name);
+        fail_node(r, i, false, why);
+        r->fault_lost[k] = lost;
+        break;
+    default:
+        break;
+    }
+    r->fault_on[k] = !end;
+    if (r->c->fault != NULL)
+        r->c->fault(r->c->ctx, k, end, r->c->t0_unix_ms + (int64_t)llround(r->T * 1000.0),
+                    r->fault_lost[k]);
+    load_update(r, i);
+    timer_check(r);
+    wake(r);
+}
+
 /* ---- the workload ---- */
 
 /* A new invocation of is, taken up now: its select time, then its pick. */
@@ -752,6 +955,7 @@ static void take(struct run *r, const struct fb_issue *is, int client)
     v->t_take = r->T;
     v->t.f = is->function;
     v->t.t_arrival = now_w(r);
+    r->alive++;
     double sel = fb_dist_draw(r->s->select[v->f], &r->rng);
     schedule(r, r->T + sel / 1000.0, EV_PICK, v, 0);
 }
@@ -846,9 +1050,30 @@ static int setup(struct run *r)
     for (int f = 0; f < exp->n_functions; f++)
         if ((rc = fb_cluster_add_function(r->cl, exp->functions[f].name, s->fn_memory[f])) < 0)
             return rc;
-    if (s->model.cpus > 0 && (r->share = calloc((size_t)s->n_nodes, sizeof(*r->share))) == NULL)
+    bool slow = false;
+    const struct fb_schedule *fs = r->c->faults;
+    for (int k = 0; fs != NULL && k < fs->n; k++)
+        slow = slow || fs->v[k].action == FB_FAULT_SLOW;
+    /* A slow fault changes the handlers' rate mid-run: they share the node. */
+    if ((s->model.cpus > 0 || slow) &&
+        (r->share = calloc((size_t)s->n_nodes, sizeof(*r->share))) == NULL)
         return FB_ENOMEM;
-    return 0;
+    for (int i = 0; r->share != NULL && i < s->n_nodes; i++)
+        r->share[i].factor = 1.0;
+    if ((r->running = calloc((size_t)s->n_nodes, sizeof(*r->running))) == NULL)
+        return FB_ENOMEM;
+    if (fs != NULL && fs->n > 0 &&
+        ((r->fault_on = calloc((size_t)fs->n, sizeof(bool))) == NULL ||
+         (r->fault_lost = calloc((size_t)fs->n, sizeof(long))) == NULL))
+        return FB_ENOMEM;
+    for (int k = 0; fs != NULL && k < fs->n; k++) {
+        r->fault_lost[k] = -1;
+        if (fs->v[k].node < 0 || fs->v[k].node >= s->n_nodes)
+            continue;
+        schedule(r, fs->v[k].at_s * r->scale, EV_FAULT, NULL, 2 * k);
+        schedule(r, fs->v[k].end_s * r->scale, EV_FAULT, NULL, 2 * k + 1);
+    }
+    return r->rc;
 }
 
 /* A warming cell: the base policy picks the nodes each function is prepared
@@ -898,10 +1123,12 @@ static void step(struct run *r, const struct fb_heap_entry *e)
         pick(r, e->p);
         break;
     case EV_HANDLER:
-        handler_start(r, e->p);
+        if (x == GEN((struct inv *)e->p))
+            handler_start(r, e->p);
         break;
     case EV_ANSWER:
-        answer(r, e->p);
+        if (x == GEN((struct inv *)e->p))
+            answer(r, e->p);
         break;
     case EV_CLEAN:
         clean(r, e->p);
@@ -914,12 +1141,18 @@ static void step(struct run *r, const struct fb_heap_entry *e)
             timers(r);
         break;
     case EV_PREWARM: {
-        struct fb_inst *in = fb_cluster_prewarm_done(r->cl, e->p, now_w(r), true);
+        struct fb_inst *pw = e->p;
+        /* A start on a node that went down meanwhile did not answer. */
+        bool ok = !fb_cluster_down(r->cl, pw->ka.node);
+        struct fb_inst *in = fb_cluster_prewarm_done(r->cl, pw, now_w(r), ok);
         fb_cluster_inst_free(in);
         timer_check(r);
         wake(r);
         break;
     }
+    case EV_FAULT:
+        fault_event(r, (int)(x / 2), x % 2 == 1);
+        break;
     }
 }
 
@@ -964,6 +1197,8 @@ int fb_sim_run_cell(struct fb_sim *s, const struct fb_sim_cell *c, struct fb_ka_
         for (int i = 0; i < r.wl.clients; i++)
             schedule(&r, 0, EV_ISSUE, NULL, i);
     }
+    /* The cell is over when its last invocation is: keep-alive timers and
+     * faults still to come change nothing a call saw. */
     while (r.rc == 0 && r.live > 0 && fb_heap_pop(&r.ev, &e)) {
         step(&r, &e);
         if ((++r.n_events & 0xfff) == 0 && c->stop != NULL && *c->stop) {
@@ -972,6 +1207,11 @@ int fb_sim_run_cell(struct fb_sim *s, const struct fb_sim_cell *c, struct fb_ka_
         }
     }
     rc = r.rc;
+    /* Faults still on end with the cell. */
+    for (int k = 0; rc == 0 && c->faults != NULL && k < c->faults->n; k++)
+        if (r.fault_on[k] && c->fault != NULL)
+            c->fault(c->ctx, k, true, c->t0_unix_ms + (int64_t)llround(r.T * 1000.0),
+                     r.fault_lost[k]);
     if (rc == 0 && c->k != NULL) {
         struct fb_inst *left = fb_cluster_cell_end(r.cl, now_w(&r), ko);
         fb_cluster_inst_free_list(left);
@@ -981,6 +1221,9 @@ out:
     /* Whatever is still in flight (a stop): its memory. */
     while (fb_heap_pop(&r.ev, &e)) {
         enum evk k = (enum evk)(e.x >> 40);
+        int64_t x = e.x & 0xffffffffffLL;
+        if ((k == EV_HANDLER || k == EV_ANSWER) && x != GEN((struct inv *)e.p))
+            continue; /* stale: its invocation is elsewhere (the free list) */
         if (k == EV_PICK || k == EV_HANDLER || k == EV_ANSWER || k == EV_CLEAN ||
             k == EV_ARRIVAL) {
             struct inv *v = e.p;
@@ -988,6 +1231,12 @@ out:
             fb_cluster_inst_free_list(v->t.gone);
             free(v);
         }
+    }
+    /* Handlers sharing a node when the run stopped. */
+    for (int i = 0; r.share != NULL && i < s->n_nodes; i++) {
+        while (fb_heap_pop(&r.share[i].ends, &e))
+            if (e.x == GEN((struct inv *)e.p))
+                free(e.p);
     }
     for (struct inv *v = r.wait_head; v != NULL;) {
         struct inv *n = v->next;
@@ -1007,6 +1256,9 @@ out:
     for (int i = 0; r.share != NULL && i < s->n_nodes; i++)
         fb_heap_free(&r.share[i].ends);
     free(r.share);
+    free(r.running);
+    free(r.fault_on);
+    free(r.fault_lost);
     fb_heap_free(&r.ev);
     fb_workload_end(&r.wl);
     fb_cluster_free(r.cl);

@@ -13,9 +13,15 @@
  * handler, run, cleanup) drawn from the model per function and mode; a
  * trace's asked duration in place of the handler's time (plus the handler's
  * own overhead, when calibrated); handlers sharing a node's CPUs
- * processor-sharing style when the model gives node.cpus. What it does not:
- * contention between pulls, removals of instances (instantaneous), the
- * metrics poll (its time is within select), faults. docs/simulation.md. */
+ * processor-sharing style when the model gives node.cpus; the experiment's
+ * faults (docs/faults.md): down and partition as the node down in the
+ * cluster for the window, the calls running there failing at its start and
+ * retried elsewhere per retries (detected at once: a real engine takes a
+ * command's timeout), slow as the node's handlers running at the fraction,
+ * kill-instances as the cluster losing the node's instances, the calls
+ * running there failing. What it does not: contention between pulls,
+ * removals of instances (instantaneous), the metrics poll (its time is
+ * within select). docs/simulation.md. */
 #ifndef FB_SIM_H
 #define FB_SIM_H
 
@@ -26,6 +32,7 @@
 #include "core/error.h"
 #include "decide/cluster.h"
 #include "experiment/config.h"
+#include "experiment/faults.h"
 #include "keepalive/keepalive.h"
 #include "policies/policy.h"
 #include "results/outcome.h"
@@ -98,6 +105,13 @@ struct fb_sim_cell {
     int (*count)(void *ctx, const struct fb_sim_result *res, bool warmup);
     bool (*warmup)(void *ctx, bool open_loop, double t_s, int64_t start_ms);
     void (*event)(void *ctx, const struct fb_ka_event *ev);
+    /* The faults (NULL or n = 0: none), their nodes the experiment's by
+     * index: a fault on a node past the simulated ones strikes nothing.
+     * fault (may be NULL) hears each one begin and end (unix ms of the
+     * virtual clock; lost: kill-instances, the instances and warm
+     * containers the cell lost). */
+    const struct fb_schedule *faults;
+    void (*fault)(void *ctx, int k, bool end, int64_t unix_ms, long lost);
 };
 
 /* Runs one cell; *ko gets a keep-alive cell's outcome. *end_s: the virtual

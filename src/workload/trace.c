@@ -1089,6 +1089,20 @@ int fb_trace_calls(struct fb_trace_reader *r, size_t *calls)
     }
 }
 
+int fb_trace_last(struct fb_trace_reader *r, double *t_s)
+{
+    struct fb_trace_event ev;
+    int rc;
+
+    *t_s = 0;
+    if ((rc = fb_trace_rewind(r)) < 0)
+        return rc;
+    while ((rc = fb_trace_next(r, &ev)) == 1)
+        if (ev.t_s > *t_s)
+            *t_s = ev.t_s;
+    return rc < 0 ? rc : fb_trace_rewind(r);
+}
+
 bool fb_trace_in_memory(const struct fb_trace_reader *r)
 {
     return r->src == SRC_ARRAY;

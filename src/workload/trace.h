@@ -121,6 +121,10 @@ size_t fb_trace_events(const struct fb_trace_reader *r);
  * from the counts (2019) or the events held, else by a pass over the file
  * (the replay is then at its start again). 0, FB_EIO or FB_ENOMEM. */
 int fb_trace_calls(struct fb_trace_reader *r, size_t *calls);
+/* The time of the replay's last invocation (s, time_scale applied), by a
+ * pass over it (the replay is then at its start again); 0 for none. 0,
+ * FB_EIO or FB_ENOMEM. */
+int fb_trace_last(struct fb_trace_reader *r, double *t_s);
 /* Whether the file had to be held in memory (it was out of order). */
 bool fb_trace_in_memory(const struct fb_trace_reader *r);
 const char *fb_trace_error(const struct fb_trace_reader *r);

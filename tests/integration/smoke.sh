@@ -29,7 +29,7 @@ check(head == "run_id,repetition,policy,warming,function,seq,node,mode,intended_
       "start_ms,select_ms,pull_ms,run_ms,cleanup_ms,latency_ms,total_ms,node_exec_ms,cpu_pct,"
       "ram_pct,exit_status,attempts,error,failed_nodes,retry_error,instance,create_ms,ready_ms,"
       "init_ms,invoke_ms,handler_ms,runtime_pid,runtime_count,room_ms,warmup,asked_duration_ms,"
-      "asked_memory_mb", "header: " + head)
+      "asked_memory_mb,faults", "header: " + head)
 for r in rows:
     check(r["mode"] == r["warming"], f"row {r['policy']}/{r['warming']}#{r['seq']} ran {r['mode']}")
     check(r["exit_status"] == "0" and r["error"] == "", f"row failed: {r['error']}")

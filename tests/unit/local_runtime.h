@@ -46,6 +46,7 @@ static inline void lrt_init(struct lrt *r)
         {FB_STEP_RESET, "reset", "{images}", false},
         {FB_STEP_START_INSTANCE, "start_instance", "{container}", false},
         {FB_STEP_REMOVE_INSTANCE, "remove_instance", "{container}", false},
+        {FB_STEP_KILL, "kill", "-", false},
     };
     snprintf(r->dir, sizeof(r->dir), "/tmp/fb-lrt-XXXXXX");
     ck_assert_ptr_nonnull(mkdtemp(r->dir));
@@ -53,6 +54,17 @@ static inline void lrt_init(struct lrt *r)
         r->steps[steps[i].s] = lrt_step(r->dir, steps[i].name, steps[i].arg, steps[i].command);
         ck_assert_ptr_nonnull(r->steps[steps[i].s]);
     }
+    /* A fault is logged and answered as faasbench-fault answers, with this
+     * host's clock. */
+    r->steps[FB_STEP_FAULT] =
+        fb_strf("echo fault {node} {fault} {action} {seconds} {fraction} >>%s/log; "
+                "echo applied {fault} $(date +%%s%%3N) 0",
+                r->dir);
+    r->steps[FB_STEP_UNFAULT] = fb_strf("echo unfault {node} {fault} >>%s/log; "
+                                        "echo reverted {fault} 0 $(date +%%s%%3N) faasbench",
+                                        r->dir);
+    ck_assert_ptr_nonnull(r->steps[FB_STEP_FAULT]);
+    ck_assert_ptr_nonnull(r->steps[FB_STEP_UNFAULT]);
 }
 
 static inline void lrt_free(struct lrt *r)

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "experiment/config.h"
+#include "experiment/faults.h"
 #include "experiment/matrix.h"
 #include "policies/policy.h"
 #include "core/template.h"
@@ -170,6 +171,13 @@ static void assert_same(const struct fb_experiment *a, const struct fb_experimen
     ck_assert(a->seed == b->seed);
     ck_assert_int_eq(a->command_timeout_ms, b->command_timeout_ms);
     ck_assert_int_eq(a->connect_timeout_ms, b->connect_timeout_ms);
+    ck_assert_int_eq(a->n_faults, b->n_faults);
+    for (int i = 0; i < a->n_faults; i++) {
+        const struct fb_fault_cfg *x = &a->faults[i], *y = &b->faults[i];
+        ck_assert(x->at_s == y->at_s && x->for_s == y->for_s && x->fraction == y->fraction);
+        ck_assert_str_eq(x->node, y->node);
+        ck_assert_int_eq(x->action, y->action);
+    }
 }
 
 /* ---- names ---- */
@@ -193,7 +201,7 @@ START_TEST(test_step_names)
 {
     static const char *const names[FB_STEP_N] = {
         "pull", "run", "start", "exec", "remove_image", "remove_container", "reset",
-        "start_instance", "remove_instance",
+        "start_instance", "remove_instance", "kill", "fault", "unfault",
     };
     for (int s = 0; s < FB_STEP_N; s++)
         ck_assert_str_eq(fb_step_name((enum fb_step)s), names[s]);
@@ -347,6 +355,11 @@ START_TEST(test_full_every_key)
     ck_assert(e.seed == 5000000000ULL);
     ck_assert_int_eq(e.command_timeout_ms, 120500);
     ck_assert_int_eq(e.connect_timeout_ms, 3000);
+    ck_assert_int_eq(e.n_faults, 1);
+    ck_assert(e.faults[0].at_s == 0.5 && e.faults[0].for_s == 2.5);
+    ck_assert_str_eq(e.faults[0].node, "node2");
+    ck_assert_int_eq(e.faults[0].action, FB_FAULT_SLOW);
+    ck_assert(e.faults[0].fraction == 0.125);
     fb_experiment_free(&e);
 }
 END_TEST
@@ -417,6 +430,62 @@ START_TEST(test_local_node)
 }
 END_TEST
 
+/* A schedule loads as written, resolves its nodes and names its faults;
+ * which fault was active when is by the windows an executor filled in. */
+START_TEST(test_faults_schedule)
+{
+    struct fb_experiment e;
+    struct fb_schedule s;
+    struct fb_errbuf eb = {{0}};
+    char buf[256];
+
+    load_ok("faults.cfg", &e);
+    ck_assert_int_eq(e.n_faults, 5);
+    ck_assert(e.faults[0].at_s == 10.0 && e.faults[0].for_s == 10.0);
+    ck_assert_str_eq(e.faults[0].node, "node2");
+    ck_assert_int_eq(e.faults[0].action, FB_FAULT_DOWN);
+    ck_assert_int_eq(e.faults[1].action, FB_FAULT_SLOW);
+    ck_assert(e.faults[1].fraction == 0.5);
+    ck_assert(e.faults[4].fraction == 0.25); /* the default */
+    ck_assert_int_eq(e.faults[2].action, FB_FAULT_KILL);
+    ck_assert_int_eq(e.faults[3].action, FB_FAULT_PARTITION);
+    ck_assert_int_eq(e.faults[3].line, 14);
+
+    ck_assert_int_eq(fb_schedule_make(&e, &s), 0);
+    ck_assert_int_eq(s.n, 5);
+    ck_assert_str_eq(s.v[0].name, "f1:down:node2");
+    ck_assert_str_eq(s.v[2].name, "f3:kill-instances:node1");
+    ck_assert_int_eq(s.v[0].node, 1);
+    ck_assert_int_eq(s.v[2].node, 0);
+    ck_assert(s.v[1].end_s == 35.5);
+    ck_assert_int_eq(fb_schedule_at(&s, 1, 19.999), 0);
+    ck_assert_int_eq(fb_schedule_at(&s, 1, 20.0), 1); /* end excluded, begin included */
+    ck_assert_int_eq(fb_schedule_at(&s, 0, 20.0), -1);
+
+    struct fb_fault_window w[5] = {{1000, 2000}, {2000, 0}, {1500, 1600}, {0, 0}, {0, 0}};
+    fb_schedule_active(&s, w, 999, buf, sizeof(buf));
+    ck_assert_str_eq(buf, "");
+    fb_schedule_active(&s, w, 1500, buf, sizeof(buf));
+    ck_assert_str_eq(buf, "f1:down:node2 f3:kill-instances:node1");
+    fb_schedule_active(&s, w, 2000, buf, sizeof(buf));
+    ck_assert_str_eq(buf, "f2:slow:node2"); /* f1 ended at 2000; f2 still on */
+    fb_schedule_active(&s, w, 1500, buf, 20); /* too small: whole names only */
+    ck_assert_str_eq(buf, "f1:down:node2");
+
+    /* A trace's length is known once it is read. */
+    ck_assert_int_eq(fb_schedule_check_length(&e, 60.0, "the trace ends at 60 s", &eb), 0);
+    ck_assert_int_eq(fb_schedule_check_length(&e, 55.0, "the trace ends at 55 s", &eb),
+                     FB_ECONFIG);
+    ck_assert_str_eq(eb.msg, DIR "/faults.cfg:14: faults[3].for_s: the window 40-60 s ends past "
+                             "the end of the workload (the trace ends at 55 s)");
+    ck_assert_int_eq(fb_schedule_check_length(&e, 35.0, "x", &eb), FB_ECONFIG);
+    ck_assert_str_eq(eb.msg, DIR "/faults.cfg:12: faults[1].for_s: the window 20-35.5 s ends "
+                             "past the end of the workload (x)");
+    fb_schedule_free(&s);
+    fb_experiment_free(&e);
+}
+END_TEST
+
 /* ---- files that must fail, each with its exact message ---- */
 
 static const struct bad {
@@ -429,7 +498,7 @@ static const struct bad {
     {"bad_unknown_key.cfg",
      DIR "/bad_unknown_key.cfg:11: runtime.colour: unknown key (known: preset, pull, run, "
          "start, exec, remove_image, remove_container, reset, start_instance, "
-         "remove_instance, instance_root)",
+         "remove_instance, kill, fault, unfault, instance_root)",
      NULL},
     {"bad_typo_key.cfg",
      DIR "/bad_typo_key.cfg:4: nodes[0].prot: unknown key (did you mean 'port'?)", NULL},
@@ -581,6 +650,34 @@ static const struct bad {
     /* The error names the included file and its line. */
     {"bad_include_error.cfg",
      DIR "/nodes/bad_nodes.cfg:5: nodes[0].usr: unknown key (did you mean 'user'?)", NULL},
+    /* The fault schedule: nodes, actions, one fault at a time per node, the
+     * workload's end, the keys each action takes. */
+    {"bad_fault_node.cfg",
+     DIR "/bad_fault_node.cfg:11: faults[1].node: unknown node 'nod2' (did you mean 'node2'?)",
+     NULL},
+    {"bad_fault_action.cfg",
+     DIR "/bad_fault_action.cfg:8: faults[0].action: unknown fault action 'crash' "
+         "(known: down, slow, kill-instances, partition)",
+     NULL},
+    {"bad_fault_overlap.cfg",
+     DIR "/bad_fault_overlap.cfg:12: faults[2].at_s: slow 35-45 s overlaps faults[0] "
+         "(down 10-40 s, line 10) on node node2: one fault at a time per node",
+     NULL},
+    {"bad_fault_past_end.cfg",
+     DIR "/bad_fault_past_end.cfg:11: faults[1].for_s: the window 50-70 s ends past the end "
+         "of the workload (workload.duration_s = 60)",
+     NULL},
+    {"bad_fault_starts_past_end.cfg",
+     DIR "/bad_fault_starts_past_end.cfg:9: faults[0].at_s: the window 45-50 s ends past the "
+         "end of the workload (workload.duration_s = 30)",
+     NULL},
+    {"bad_fault_fraction.cfg",
+     DIR "/bad_fault_fraction.cfg:9: faults[0].fraction: only a \"slow\" fault takes a "
+         "fraction (this one is \"down\")",
+     NULL},
+    {"bad_fault_missing_for.cfg",
+     DIR "/bad_fault_missing_for.cfg:8: faults[0].for_s: missing required key ",
+     "how long it lasts"},
     {"bad+name.cfg",
      DIR "/bad+name.cfg:1: name: the file name gives the invalid name 'bad+name'; "
          "set name = \"...\" (1 to 64 of A-Z a-z 0-9 _ . -)",
@@ -924,7 +1021,7 @@ START_TEST(test_check_stops_after_twenty_errors)
         len += (size_t)snprintf(want + len, sizeof(want) - len,
                                 "faasbench: " DIR "/bad_many.cfg:%d: unknown_%02d: unknown key "
                                 "(known: name, nodes, functions, matrix, runtime, ram_threshold, "
-                                "metrics, results, seed, timeouts, workload, warm, retries, simulate)\n",
+                                "metrics, results, seed, timeouts, workload, warm, retries, simulate, faults)\n",
                                 8 + i, i);
     snprintf(want + len, sizeof(want) - len,
              "faasbench: " DIR "/bad_many.cfg: stopped after 20 errors\n");
@@ -1017,7 +1114,7 @@ static char *slurp(const char *path)
 
 static const char *const roundtrip_files[] = {
     "minimal.cfg", "include.cfg", "local.cfg", "full.cfg", "policy_params.cfg",
-    "keepalive_prepull.cfg",
+    "keepalive_prepull.cfg", "faults.cfg",
 };
 
 /* Load, write, load the written file: the same experiment; writing that
@@ -1417,6 +1514,24 @@ START_TEST(test_list_keys_defaults_load)
         } else if (strncmp(l[i].path, "functions[].", 12) == 0) {
             snprintf(set, sizeof(set), "%s = %s;", l[i].path + 12, value);
             defaults_file(with, "", set, "");
+        } else if (strncmp(l[i].path, "faults[].", 9) == 0) {
+            /* Against a schedule of one fault that leaves the key out. */
+            static const char fault[] =
+                "faults = ( { at_s = 1.0; node = \"n\"; action = \"slow\"; for_s = 1.0; %s } );";
+            char plain[256];
+            snprintf(plain, sizeof(plain), fault, "");
+            defaults_file(with, "", "", plain);
+            char *without = loaded_text(with);
+            snprintf(set, sizeof(set), "%s = %s;", l[i].path + 9, value);
+            snprintf(plain, sizeof(plain), fault, set);
+            defaults_file(with, "", "", plain);
+            char *got = loaded_text(with);
+            ck_assert_msg(strcmp(got, without) == 0, "%s = %s changes the experiment:\n%s",
+                          l[i].path, value, got);
+            free(got);
+            free(without);
+            tried++;
+            continue;
         } else if (dot != NULL) {
             snprintf(group, sizeof(group), "%.*s", (int)(dot - l[i].path), l[i].path);
             snprintf(set, sizeof(set), "%s = { %s = %s; };", group, dot + 1, value);
@@ -1453,6 +1568,7 @@ static Suite *config_suite(void)
     tcase_add_test(valid, test_keepalive_prepull);
     tcase_add_test(valid, test_include_nodes);
     tcase_add_test(valid, test_local_node);
+    tcase_add_test(valid, test_faults_schedule);
     tcase_add_test(valid, test_free_twice);
     tcase_add_test(valid, test_password_env_leaves_the_environment);
     tcase_add_test(valid, test_policy_with_parameters_in_several_cells);

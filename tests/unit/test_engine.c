@@ -322,6 +322,48 @@ START_TEST(ram_threshold_leaves_no_node)
 }
 END_TEST
 
+static void count_poll(void *ctx, const struct fb_node_sample *s)
+{
+    struct fixture *fx = ctx;
+    char line[128];
+    snprintf(line, sizeof(line), "polled %s up=%d", s->name, s->up);
+    capture(fx, line);
+}
+
+/* A node whose metrics do not come within metrics_timeout_ms is marked
+ * down then, not at the (long) command timeout: the poll of every node
+ * waits for it. Each poll is told to the polled hook. */
+START_TEST(metrics_poll_has_its_own_timeout)
+{
+    struct fixture fx;
+    struct fb_outcome o;
+    struct timespec t0, t1;
+
+    setup(&fx, "true");
+    fx.o.command_timeout_ms = 8000;
+    fx.o.metrics_timeout_ms = 300;
+    fx.o.metrics_format = FB_METRICS_TESTBED;
+    fx.o.metrics_command = "sleep 3; echo '{\"cpu_usage\": 1, \"ram_usage\": 1}'";
+    fx.o.polled = count_poll;
+    fx.o.polled_ctx = &fx;
+    start(&fx);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    ck_assert_int_eq(fb_engine_invoke(fx.e, fx.p, fx.pstate, 0, &o), 0);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    ck_assert_int_eq(o.node, -1);
+    ck_assert_ptr_nonnull(strstr(o.error, "no eligible node"));
+    ck_assert_double_lt((double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9, 2.5);
+    for (int i = 0; i < N_NODES; i++) {
+        char want[64];
+        snprintf(want, sizeof(want), "polled %s up=0", node_names[i]);
+        ck_assert_msg(strstr(fx.log, want) != NULL, "%s", fx.log);
+        snprintf(want, sizeof(want), "node %s marked down: metrics: ", node_names[i]);
+        ck_assert_msg(strstr(fx.log, want) != NULL, "%s", fx.log);
+    }
+    teardown(&fx);
+}
+END_TEST
+
 START_TEST(prepare_reports_the_step_error)
 {
     struct fixture fx;
@@ -431,6 +473,7 @@ static Suite *suite(void)
     tcase_add_test(tc, no_retry_left);
     tcase_add_test(tc, every_node_down);
     tcase_add_test(tc, ram_threshold_leaves_no_node);
+    tcase_add_test(tc, metrics_poll_has_its_own_timeout);
     tcase_add_test(tc, prepare_reports_the_step_error);
     tcase_add_test(tc, stop_flag_ends_preparation);
     tcase_add_test(tc, concurrent_invocations_respect_slots);

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "report/faultsum.h"
 #include "report/report.h"
 #include "report/scan.h"
 
@@ -116,6 +117,120 @@ static const struct fb_report_opts no_plots = {.no_plots = true};
     "1591.837,20238.734,22730.304,23765.061,24534.178,25149.471,25303.294,21415.359," \
     "23554.180,12,0,0,node1=4 node2=4 node3=4 node4=0,20626.279,23765.061,2.367,"     \
     "21875.238,911.322,339.211,2.831,,,,,,0,,,,,,,,,,,,,\n"
+
+/* ---- faults ---- */
+
+/* Two cells (policies a and b), one fault each on node2, its actual window
+ * [3000, 5000) ms of a cell begun at 1000 ms (b's never ended: faasbench
+ * was killed), and calls before, during and after it. */
+static char *fault_run(void)
+{
+    char tmpl[] = "/tmp/faasbench-report-test.XXXXXX";
+    char *dir;
+
+    ck_assert_ptr_nonnull(mkdtemp(tmpl));
+    dir = strdup(tmpl);
+    put(dir, "invocations.csv",
+        "run_id,repetition,policy,warming,function,node,mode,start_ms,latency_ms,attempts,"
+        "error,warmup,faults\n"
+        "r,1,a,keep-alive,f,node1,cold,1100,900.000,1,,1,\n"        /* warm-up: left out */
+        "r,1,a,keep-alive,f,node2,cold,1500,100.000,1,,0,\n"
+        "r,1,a,keep-alive,f,node1,warmed,2999,10.000,1,,0,\n"
+        "r,1,a,keep-alive,f,node1,pre-warmed,3000,300.000,2,,0,f1:down:node2\n"
+        "r,1,a,keep-alive,f,node2,warmed,3500,5000.000,1,timed out,0,f1:down:node2\n"
+        "r,1,a,keep-alive,f,,,4000,1.000,1,no eligible node,0,f1:down:node2\n"
+        "r,1,a,keep-alive,f,node1,warmed,4999,20.000,1,,0,f1:down:node2\n"
+        "r,1,a,keep-alive,f,node2,warmed,5000,30.000,1,,0,\n"
+        "r,1,a,keep-alive,f,node2,warmed,6000,40.000,1,,0,\n"
+        "r,1,b,keep-alive,f,node1,warmed,1500,7.000,1,,0,\n"
+        "r,1,b,keep-alive,f,node1,warmed,3500,8.000,1,,0,f1:down:node2\n"
+        "r,1,b,keep-alive,f,node1,warmed,9000,9.000,1,,0,f1:down:node2\n");
+    put(dir, "faults.csv",
+        "run_id,cell,repetition,policy,warming,fault,node,action,fraction,at_s,for_s,begin_s,"
+        "end_s,begin_ms,end_ms,cell_start_ms,ended_by,killed,lost,error,time_scale\n"
+        "r,0,1,a,keep-alive,f1:down:node2,node2,down,,2.000,2.000,2.000,4.000,3000,5000,1000,"
+        "faasbench,,,,1\n"
+        "r,1,1,b,keep-alive,f1:down:node2,node2,down,,2.000,2.000,2.000,,3000,,1000,,,,,1\n");
+    return dir;
+}
+
+START_TEST(test_report_faults)
+{
+    struct fb_errbuf eb = {{0}};
+    char *dir = fault_run(), *text;
+
+    ck_assert_int_eq(fb_report_write(dir, &no_plots, &eb), 0);
+    text = slurp(dir, "faults_summary.csv");
+    ck_assert_ptr_nonnull(text);
+    expect_text(text,
+                "run_id,repetition,policy,warming,fault,node,action,phase,from_s,to_s,calls,"
+                "failures,retries,cold_start_ratio,p50_ms,p99_ms\n"
+                "r,1,a,keep-alive,f1:down:node2,node2,down,before,0.000,2.000,2,0,0,0.5,55.000,"
+                "99.100\n"
+                "r,1,a,keep-alive,f1:down:node2,node2,down,during,2.000,4.000,4,2,1,0.333333,"
+                "160.000,297.200\n"
+                "r,1,a,keep-alive,f1:down:node2,node2,down,after,4.000,5.000,2,0,0,0,35.000,"
+                "39.900\n"
+                "r,1,b,keep-alive,f1:down:node2,node2,down,before,0.000,2.000,1,0,0,0,7.000,"
+                "7.000\n"
+                "r,1,b,keep-alive,f1:down:node2,node2,down,during,2.000,,2,0,0,0,8.500,8.990\n"
+                "r,1,b,keep-alive,f1:down:node2,node2,down,after,,,0,0,0,,,\n");
+    free(text);
+    text = slurp(dir, "summary.txt");
+    HAS(text, "Faults (faults.csv): each cell's calls before, during and after");
+    HAS(text, "| a      | keep-alive | f1:down:node2 | during |   2.0-4.0 |     4 |      2 |       1 "
+              "|   33.3 | 160.0 | 297.2 |");
+    free(text);
+    remove_run(dir);
+}
+END_TEST
+
+static int count_fn(void *ctx, struct fb_cellfn *c, struct fb_errbuf *eb)
+{
+    size_t *n = ctx;
+    (void)eb;
+    n[strcmp(c->policy, "a") == 0 ? 0 : 1] += c->rows;
+    return 0;
+}
+
+/* compare --phase: the calls of each phase, of one fault or of all. */
+START_TEST(test_phase_filter)
+{
+    struct fb_errbuf eb = {{0}};
+    struct fb_fwins w;
+    char *dir = fault_run();
+    static const size_t want[FB_FPHASE_N][2] = {{2, 1}, {4, 2}, {2, 0}};
+
+    ck_assert_int_eq(fb_fwins_load(dir, &w, &eb), 0);
+    ck_assert_uint_eq(w.n, 2);
+    for (int p = 0; p < FB_FPHASE_N; p++) {
+        for (int named = 0; named < 2; named++) {
+            struct fb_phase_filter pf = {.w = &w, .phase = (enum fb_fphase)p,
+                                         .fault = named ? "f1:down:node2" : NULL};
+            size_t n[2] = {0, 0};
+            ck_assert_int_eq(fb_invocations_scan_rows(dir, fb_phase_filter_row, &pf, count_fn,
+                                                      n, &eb),
+                             0);
+            ck_assert_uint_eq(n[0], want[p][0]);
+            ck_assert_uint_eq(n[1], want[p][1]);
+        }
+    }
+    struct fb_phase_filter none = {.w = &w, .phase = FB_FPHASE_DURING, .fault = "f9:slow:x"};
+    size_t n[2] = {0, 0};
+    ck_assert_int_eq(fb_invocations_scan_rows(dir, fb_phase_filter_row, &none, count_fn, n, &eb),
+                     0);
+    ck_assert_uint_eq(n[0] + n[1], 0);
+    fb_fwins_free(&w);
+    /* A faults.csv faasbench did not write is refused, naming its row. */
+    put(dir, "faults.csv",
+        "run_id,cell,repetition,policy,warming,fault,node,action,begin_ms,end_ms,"
+        "cell_start_ms\n"
+        "r,0,1,a,keep-alive,f1:down:node2,node2,down,3e3,5000,1000\n");
+    ck_assert_int_eq(fb_fwins_load(dir, &w, &eb), FB_EINVAL);
+    HAS(eb.msg, "faults.csv: row 2: begin_ms, end_ms or cell_start_ms: not a unix time in ms");
+    remove_run(dir);
+}
+END_TEST
 
 START_TEST(test_report_basic)
 {
@@ -1121,6 +1236,8 @@ static Suite *report_suite(void)
 
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_report_basic);
+    tcase_add_test(tc, test_report_faults);
+    tcase_add_test(tc, test_phase_filter);
     tcase_add_test(tc, test_report_replaces);
     tcase_add_test(tc, test_report_findings);
     tcase_add_test(tc, test_report_reference);

@@ -17,7 +17,7 @@
     "start_ms,select_ms,pull_ms,run_ms,cleanup_ms,latency_ms,total_ms,"           \
     "node_exec_ms,cpu_pct,ram_pct,exit_status,attempts,error,failed_nodes,retry_error,"    \
     "instance,create_ms,ready_ms,init_ms,invoke_ms,handler_ms,runtime_pid,runtime_count,room_ms,warmup,"    \
-    "asked_duration_ms,asked_memory_mb\n"
+    "asked_duration_ms,asked_memory_mb,faults\n"
 #define MET_HEADER                                                                 \
     "Function,Node,CPU Usage %,RAM Usage %,Execution Mode,Execution Time (s)\n"
 
@@ -176,7 +176,7 @@ static struct fb_invocation base_row(void)
 
 #define ROW1_TEXT                                                                  \
     "20240101-120000,1,RoundRobin,cold,fib,1,node1,cold,1704110400000,1704110400002," \
-    "1.250,1500.000,312.346,0.000,1813.580,1813.580,310.000,45.68,12.30,0,1,,,,,,,,,,0,0,,0,250.500,64\n"
+    "1.250,1500.000,312.346,0.000,1813.580,1813.580,310.000,45.68,12.30,0,1,,,,,,,,,,0,0,,0,250.500,64,\n"
 
 /* Writes the three rows every test below checks. */
 static void write_rows(struct fb_results *r)
@@ -215,6 +215,7 @@ static void write_rows(struct fb_results *r)
     inv.failed_nodes = "node1 node2";
     inv.retry_error = "pull on node2: lost, retried";
     inv.asked_duration_ms = NAN;
+    inv.faults = "f1:down:node2 f3:kill-instances:node1";
     ck_assert_int_eq(fb_results_write(r, &inv), 0);
 }
 
@@ -222,7 +223,7 @@ START_TEST(test_columns)
 {
     char header[1024] = "";
 
-    ck_assert_int_eq(fb_invocation_ncolumns, 36);
+    ck_assert_int_eq(fb_invocation_ncolumns, 37);
     for (int i = 0; i < fb_invocation_ncolumns; i++) {
         if (i > 0)
             strcat(header, ",");
@@ -280,19 +281,19 @@ START_TEST(test_write_and_read_back)
         ROW1_TEXT
         "20240101-120000,1,RoundRobin,cold,fib,2,node2,warmed,1704110400000,1704110400002,"
         "1.250,0.000,210.000,0.000,210.000,210.000,,,,1,1,"
-        "\"exit 1, said \"\"boom\"\"\nsecond line\",,,,,,,,,0,0,,0,0.000,\n"
+        "\"exit 1, said \"\"boom\"\"\nsecond line\",,,,,,,,,0,0,,0,0.000,,\n"
         "20240101-120000,1,RoundRobin,cold,fib,3,,,1704110400000,1704110400002,"
         "0.500,0.000,0.000,0.000,0.500,0.500,,,,-1,3,no eligible node,node1 node2,"
-        "\"pull on node2: lost, retried\",,,,,,,0,0,,0,,\n");
+        "\"pull on node2: lost, retried\",,,,,,,0,0,,0,,,f1:down:node2 f3:kill-instances:node1\n");
     free(text);
 
-    /* The same file through a strict CSV reader: 36 fields everywhere and
+    /* The same file through a strict CSV reader: 37 fields everywhere and
      * the error text back byte for byte. */
     parse_file(path, &p);
     ck_assert_int_eq(p.nrecs, 4);
     for (int i = 0; i < p.nrecs; i++)
-        ck_assert_int_eq(p.nfields[i], 36);
-    for (int c = 0; c < 36; c++)
+        ck_assert_int_eq(p.nfields[i], 37);
+    for (int c = 0; c < 37; c++)
         ck_assert_str_eq(p.field[0][c], fb_invocation_columns[c].name);
     ck_assert_str_eq(p.field[1][7], "cold");
     ck_assert_str_eq(p.field[1][12], "312.346");
@@ -306,9 +307,11 @@ START_TEST(test_write_and_read_back)
     ck_assert_str_eq(p.field[3][23], "pull on node2: lost, retried");
     ck_assert_str_eq(p.field[1][34], "250.500");
     ck_assert_str_eq(p.field[1][35], "64");
+    ck_assert_str_eq(p.field[1][36], "");
     ck_assert_str_eq(p.field[2][34], "0.000");
     ck_assert_str_eq(p.field[2][35], "");
     ck_assert_str_eq(p.field[3][34], "");
+    ck_assert_str_eq(p.field[3][36], "f1:down:node2 f3:kill-instances:node1");
     free_parsed(&p);
 
     /* metrics.csv: the older testbed's columns; the row without a node is

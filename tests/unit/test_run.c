@@ -48,6 +48,7 @@ static void exp_write_fns(struct exp_file *x, const char *functions, const char 
         [FB_STEP_EXEC] = "exec", [FB_STEP_REMOVE_IMAGE] = "remove_image",
         [FB_STEP_REMOVE_CONTAINER] = "remove_container", [FB_STEP_RESET] = "reset",
         [FB_STEP_START_INSTANCE] = "start_instance", [FB_STEP_REMOVE_INSTANCE] = "remove_instance",
+        [FB_STEP_KILL] = "kill", [FB_STEP_FAULT] = "fault", [FB_STEP_UNFAULT] = "unfault",
     };
     FILE *f = fopen(x->path, "w");
     ck_assert_ptr_nonnull(f);
@@ -732,6 +733,238 @@ START_TEST(metrics_endpoint_bad_address)
 }
 END_TEST
 
+/* ---- faults (docs/faults.md) ---- */
+
+/* A whole CSV file in memory: table[r][c], the header as row 0. */
+#define CSV_ROWS 2048
+#define CSV_COLS 40
+struct table {
+    char *cell[CSV_ROWS][CSV_COLS];
+    int rows, cols;
+    int col_now;
+};
+
+static void t_field(void *s, size_t len, void *data)
+{
+    struct table *t = data;
+    ck_assert_int_lt(t->rows, CSV_ROWS);
+    ck_assert_int_lt(t->col_now, CSV_COLS);
+    t->cell[t->rows][t->col_now++] = strndup(s != NULL ? s : "", len);
+}
+
+static void t_record(int c, void *data)
+{
+    struct table *t = data;
+    (void)c;
+    if (t->rows == 0)
+        t->cols = t->col_now;
+    ck_assert_int_eq(t->col_now, t->cols);
+    t->rows++;
+    t->col_now = 0;
+}
+
+static void read_table(const char *dir, const char *name, struct table *t)
+{
+    char *path = fb_strf("%s/%s", dir, name), buf[4096];
+    struct csv_parser p;
+    size_t n;
+    FILE *f = fopen(path, "r");
+
+    memset(t, 0, sizeof(*t));
+    ck_assert_msg(f != NULL, "%s", path);
+    ck_assert_int_eq(csv_init(&p, CSV_APPEND_NULL), 0);
+    while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+        ck_assert_uint_eq(csv_parse(&p, buf, n, t_field, t_record, t), n);
+    csv_fini(&p, t_field, t_record, t);
+    csv_free(&p);
+    fclose(f);
+    free(path);
+}
+
+static void free_table(struct table *t)
+{
+    for (int r = 0; r < t->rows; r++)
+        for (int c = 0; c < t->cols; c++)
+            free(t->cell[r][c]);
+}
+
+static int col(const struct table *t, const char *name)
+{
+    for (int c = 0; c < t->cols; c++)
+        if (strcmp(t->cell[0][c], name) == 0)
+            return c;
+    ck_abort_msg("no column %s", name);
+    return -1;
+}
+
+/* Lines of the runtime's log holding text. */
+static int log_lines_with(const struct lrt *rt, const char *text)
+{
+    char *path = fb_strf("%s/log", rt->dir), line[1024];
+    FILE *f = fopen(path, "r");
+    int n = 0;
+
+    ck_assert_ptr_nonnull(f);
+    while (fgets(line, sizeof(line), f) != NULL)
+        n += strstr(line, text) != NULL;
+    fclose(f);
+    free(path);
+    return n;
+}
+
+/* Faults on the cell's clock, in every cell: each begins and ends on its
+ * node when the schedule says (the fault and unfault steps, the kill step),
+ * faults.csv holds its actual window, and each row names the windows its
+ * call started in. */
+START_TEST(faults_on_the_cells_clock)
+{
+    struct exp_file x;
+    struct table ft, it;
+    char *dir = NULL;
+
+    exp_init(&x);
+    exp_write(&x, "; sleep 0.05",
+              "matrix = { policies = [\"round-robin\", \"random\"]; warming = [\"cold\"]; };\n"
+              "workload = { type = \"closed\"; clients = 2; duration_s = 2.5; };\n"
+              "faults = ( { at_s = 0.5; node = \"n2\"; action = \"down\"; for_s = 0.6; },\n"
+              "           { at_s = 1.2; node = \"n3\"; action = \"slow\"; for_s = 0.5;\n"
+              "             fraction = 0.5; },\n"
+              "           { at_s = 1.5; node = \"n1\"; action = \"kill-instances\"; for_s = 0.5; } );");
+    ck_assert_int_eq(run_exp(&x, NULL, &dir), 0);
+
+    /* Each cell: the fault step for down and slow (their node ends them 2 s
+     * past the window by itself), the kill step, an unfault for each. */
+    ck_assert_int_eq(lrt_count(&x.rt, "fault n2 fb"), 2);
+    ck_assert_int_eq(lrt_count(&x.rt, "unfault n2 fb"), 2);
+    ck_assert_int_eq(lrt_count(&x.rt, "fault n3 fb"), 2);
+    ck_assert_int_eq(lrt_count(&x.rt, "kill n1 -"), 2);
+    ck_assert_int_eq(log_lines_with(&x.rt, " down 2.600 1.0000\n"), 2);
+    ck_assert_int_eq(log_lines_with(&x.rt, " slow 2.500 0.5000\n"), 2);
+
+    read_table(dir, "faults.csv", &ft);
+    ck_assert_int_eq(ft.rows, 1 + 2 * 3);
+    int c_fault = col(&ft, "fault"), c_b = col(&ft, "begin_s"), c_e = col(&ft, "end_s");
+    int c_bm = col(&ft, "begin_ms"), c_em = col(&ft, "end_ms"), c_by = col(&ft, "ended_by");
+    int c_cell = col(&ft, "cell"), c_pol = col(&ft, "policy"), c_err = col(&ft, "error");
+    static const char *const names[] = {"f1:down:n2", "f2:slow:n3", "f3:kill-instances:n1"};
+    static const double at[] = {0.5, 1.2, 1.5}, len[] = {0.6, 0.5, 0.5};
+    for (int r = 1; r < ft.rows; r++) {
+        int k = (r - 1) % 3;
+        ck_assert_str_eq(ft.cell[r][c_fault], names[k]);
+        ck_assert_str_eq(ft.cell[r][c_cell], r <= 3 ? "0" : "1");
+        ck_assert_str_eq(ft.cell[r][c_by], "faasbench");
+        ck_assert_str_eq(ft.cell[r][c_err], "");
+        double b = atof(ft.cell[r][c_b]), e = atof(ft.cell[r][c_e]);
+        ck_assert_msg(b >= at[k] && b < at[k] + 0.8, "%s begins at %.3f s", names[k], b);
+        /* It ends when planned (kill-instances: its window from its begin). */
+        double end_at = k == 2 ? b + len[k] : at[k] + len[k];
+        ck_assert_msg(e >= end_at - 0.001 && e < end_at + 0.8, "%s ends at %.3f s", names[k], e);
+    }
+
+    /* Every row names exactly the windows its call started in. */
+    read_table(dir, "invocations.csv", &it);
+    int c_start = col(&it, "start_ms"), c_faults = col(&it, "faults");
+    int c_ipol = col(&it, "policy");
+    int named = 0;
+    ck_assert_int_gt(it.rows, 20);
+    for (int r = 1; r < it.rows; r++) {
+        long long t = atoll(it.cell[r][c_start]);
+        char want[256] = "";
+        for (int q = 1; q < ft.rows; q++) {
+            if (strcmp(ft.cell[q][c_pol], it.cell[r][c_ipol]) != 0)
+                continue;
+            long long b = atoll(ft.cell[q][c_bm]), e = atoll(ft.cell[q][c_em]);
+            if (b <= t && t < e)
+                snprintf(want + strlen(want), sizeof(want) - strlen(want), "%s%s",
+                         want[0] ? " " : "", ft.cell[q][c_fault]);
+        }
+        ck_assert_str_eq(it.cell[r][c_faults], want);
+        named += want[0] != '\0';
+    }
+    ck_assert_int_gt(named, 5);
+    free_table(&ft);
+    free_table(&it);
+    free(dir);
+    lrt_free(&x.rt);
+}
+END_TEST
+
+/* A call stalled by a down fault may time out after the fault ended and
+ * mark its node down then: the node is tried again and, answering, gets
+ * calls again in the same cell. Here n2's steps hang (its "dead" marker,
+ * past the 5 s command timeout) when they start in the cell's first second,
+ * and its down fault is 0.2-0.6 s. */
+START_TEST(a_node_marked_down_after_its_fault_comes_back)
+{
+    struct exp_file x;
+    struct table it;
+    char *dir = NULL, *cmd;
+    int late_on_n2 = 0, failed_on_n2 = 0;
+
+    exp_init(&x);
+    exp_write(&x, "; sleep 0.05",
+              "matrix = { policies = [\"round-robin\"]; warming = [\"cold\"]; };\n"
+              "workload = { type = \"closed\"; clients = 2; duration_s = 8.0; };\n"
+              "retries = 2;\n"
+              "faults = ( { at_s = 0.2; node = \"n2\"; action = \"down\"; for_s = 0.4; } );");
+    /* From the cell's first call (the reset before it must not hang). */
+    cmd = fb_strf("(d=%s; until grep -q '^run ' $d/log 2>/dev/null; do sleep 0.02; done; "
+                  "touch $d/n2.dead; sleep 1; rm -f $d/n2.dead) &",
+                  x.rt.dir);
+    ck_assert_int_eq(system(cmd), 0);
+    free(cmd);
+    ck_assert_int_eq(run_exp(&x, NULL, &dir), 0);
+    read_table(dir, "invocations.csv", &it);
+    int c_node = col(&it, "node"), c_start = col(&it, "start_ms"), c_fn = col(&it, "failed_nodes");
+    long long t0 = atoll(it.cell[1][c_start]);
+    for (int r = 1; r < it.rows; r++) {
+        failed_on_n2 += strstr(it.cell[r][c_fn], "n2") != NULL;
+        if (strcmp(it.cell[r][c_node], "n2") == 0 && atoll(it.cell[r][c_start]) - t0 > 6800)
+            late_on_n2++;
+    }
+    ck_assert_int_gt(failed_on_n2, 0); /* it was marked down, after its fault */
+    ck_assert_int_gt(late_on_n2, 0);   /* and came back */
+    free_table(&it);
+    free(dir);
+    lrt_free(&x.rt);
+}
+END_TEST
+
+/* A trace's length is known once it is read: a fault past its last
+ * invocation (on the trace's clock, before time_scale) is refused then,
+ * naming the file, the fault's line and the key, before any node is used. */
+START_TEST(faults_past_a_traces_end)
+{
+    struct exp_file x;
+    struct fb_experiment exp;
+    struct fb_errbuf eb = {{0}};
+    struct fb_run_opts o = {.quiet = true, .no_plots = true};
+    char *trace, *body, *dir = NULL, want[1024];
+
+    exp_init(&x);
+    trace = write_in(&x, "t.csv", "time_s,function\n0.0,fa\n20.0,fb\n");
+    body = fb_strf("workload = { type = \"trace\"; trace = \"%s\"; trace_format = \"csv\";\n"
+                   "             time_scale = 0.5; };\n"
+                   "faults = ( { at_s = 15.0; node = \"n2\"; action = \"down\"; for_s = 5.0; },\n"
+                   "           { at_s = 15.0; node = \"n1\"; action = \"slow\"; for_s = 6.0; } );",
+                   trace);
+    exp_write(&x, NULL, body);
+    ck_assert_int_eq(fb_config_load(x.path, &exp, &eb), 0);
+    ck_assert_int_eq(fb_run(&exp, &o, &dir, &eb), FB_ECONFIG);
+    snprintf(want, sizeof(want),
+             "%s:%d: faults[1].for_s: the window 15-21 s ends past the end of the workload (its "
+             "trace's last invocation is at 20 s)",
+             x.path, exp.faults[1].line);
+    ck_assert_str_eq(eb.msg, want);
+    ck_assert_ptr_null(dir);
+    ck_assert_int_eq(lrt_count(&x.rt, "reset "), 0);
+    fb_experiment_free(&exp);
+    free(trace);
+    free(body);
+    lrt_free(&x.rt);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("run");
@@ -747,6 +980,9 @@ static Suite *suite(void)
     tcase_add_test(tc, metrics_endpoint_follows_the_run);
     tcase_add_test(tc, metrics_endpoint_stops_on_interrupt);
     tcase_add_test(tc, metrics_endpoint_bad_address);
+    tcase_add_test(tc, faults_on_the_cells_clock);
+    tcase_add_test(tc, faults_past_a_traces_end);
+    tcase_add_test(tc, a_node_marked_down_after_its_fault_comes_back);
     suite_add_tcase(s, tc);
     return s;
 }

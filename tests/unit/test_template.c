@@ -98,6 +98,43 @@ START_TEST(unsafe_values_are_rejected)
 }
 END_TEST
 
+/* A fault's step gets its id, action and numbers, each checked: an id or an
+ * action is a name, a number a plain decimal. */
+START_TEST(fault_placeholders)
+{
+    struct fb_errbuf eb = {{0}};
+    struct fb_tvars v = {.fault = "fb1a2b3-c4-f2", .action = "slow", .seconds = "30.25",
+                         .fraction = "0.5"};
+    int rc;
+    char *s = expand(fb_runtime_preset("podman", FB_STEP_FAULT), &v, &rc, &eb);
+    ck_assert_int_eq(rc, 0);
+    ck_assert_str_eq(s, "sudo -n faasbench-fault apply fb1a2b3-c4-f2 slow 30.25 0.5");
+    free(s);
+    s = expand(fb_runtime_preset("docker", FB_STEP_UNFAULT), &v, &rc, &eb);
+    ck_assert_int_eq(rc, 0);
+    ck_assert_str_eq(s, "sudo -n faasbench-fault revert fb1a2b3-c4-f2");
+    free(s);
+    static const char *const bad_numbers[] = {"-1", "1e3", ".5", "5.", "1.2.3", "", "0x10",
+                                              "3;id"};
+    for (size_t i = 0; i < sizeof(bad_numbers) / sizeof(bad_numbers[0]); i++) {
+        v.seconds = bad_numbers[i];
+        ck_assert_ptr_null(expand("{seconds}", &v, &rc, &eb));
+        ck_assert_int_eq(rc, FB_EUNSAFE);
+    }
+    v.seconds = "30";
+    v.fault = "a;b";
+    ck_assert_ptr_null(expand("{fault}", &v, &rc, &eb));
+    ck_assert_int_eq(rc, FB_EUNSAFE);
+    v.fault = "ok";
+    v.action = "$(id)";
+    ck_assert_ptr_null(expand("{action}", &v, &rc, &eb));
+    ck_assert_int_eq(rc, FB_EUNSAFE);
+    /* kill-instances prints how many it killed, on both runtimes. */
+    ck_assert_ptr_nonnull(strstr(fb_runtime_preset("podman", FB_STEP_KILL), "| wc -l"));
+    ck_assert_ptr_nonnull(strstr(fb_runtime_preset("docker", FB_STEP_KILL), "| wc -l"));
+}
+END_TEST
+
 START_TEST(missing_and_unknown_placeholders)
 {
     struct fb_errbuf eb = {{0}};
@@ -387,6 +424,7 @@ static Suite *suite(void)
     tcase_add_test(tc, command_words_are_quoted_one_argument_each);
     tcase_add_test(tc, unsafe_values_are_rejected);
     tcase_add_test(tc, missing_and_unknown_placeholders);
+    tcase_add_test(tc, fault_placeholders);
     tcase_add_test(tc, names);
     tcase_add_test(tc, image_references);
     tcase_add_test(tc, image_references_never_read_as_options);
