@@ -51,10 +51,15 @@ static int run_cell(struct run *r, const struct fb_cell *cell)
     if (c.p->ops.init != NULL && (rc = c.p->ops.init(&c.pstate, c.seed, spec.values)) < 0)
         goto out;
     /* Nothing prepared in a keep-alive cell: instances start as invocations
-     * find none idle; their events are kept until the cell is complete. */
-    if (c.k != NULL && (c.events = open_memstream(&c.events_text, &c.events_len)) == NULL) {
-        rc = FB_ENOMEM;
-        goto out;
+     * find none idle; their events wait in a scratch file (a day of them
+     * may not fit in memory) until the cell is complete. */
+    if (c.k != NULL) {
+        struct fb_errbuf seb = {{0}};
+        if ((c.events = fb_runfolder_scratch(r->rf, &seb)) == NULL) {
+            fprintf(stderr, "faasbench: %s\n", seb.msg);
+            rc = FB_EIO;
+            goto out;
+        }
     }
 
     rc = r->sim != NULL ? fb_sim_cell(&c) : fb_live_cell(&c);
@@ -69,8 +74,7 @@ static int run_cell(struct run *r, const struct fb_cell *cell)
             struct fb_errbuf eb = {{0}};
             fb_sample_summarize(&c.lat, &sm);
             struct fb_ka_latency lat = {sm.p50, sm.p99};
-            if (fb_runfolder_keepalive_cell(r->rf, &c.kkey, c.events_text, c.events_len, &c.ko,
-                                            &lat, &eb) < 0) {
+            if (fb_runfolder_keepalive_cell(r->rf, &c.kkey, c.events, &c.ko, &lat, &eb) < 0) {
                 fprintf(stderr, "faasbench: %s\n", eb.msg);
                 rc = FB_EIO;
             }
@@ -85,7 +89,6 @@ out:
     free(c.fault_row);
     if (c.events != NULL)
         fclose(c.events);
-    free(c.events_text);
     fb_sample_free(&c.lat);
     if (c.p->ops.free != NULL)
         c.p->ops.free(c.pstate);

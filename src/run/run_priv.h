@@ -71,9 +71,7 @@ struct cell {
     int64_t t0_unix_ms;        /* when the cell began issuing: intended times, warm-up */
     /* keep-alive cells */
     struct fb_ka_cellkey kkey;
-    FILE *events;              /* instances.csv rows, gathered until the end */
-    char *events_text;
-    size_t events_len;
+    FILE *events;              /* instances.csv rows, gathered until the end (scratch file) */
     struct fb_sample lat;      /* latencies of the rows that succeeded, past warm-up */
     struct fb_ka_outcome ko;   /* what the cell did, set by the executor */
     /* faults (under lock): each fault's actual window so far, and whether

@@ -541,18 +541,44 @@ static FILE *open_table(struct fb_runfolder *rf, const char *name,
     return f;
 }
 
+FILE *fb_runfolder_scratch(struct fb_runfolder *rf, struct fb_errbuf *eb)
+{
+    char *path = fb_strf("%s/.events-XXXXXX", rf->dir);
+    int fd = path != NULL ? mkstemp(path) : -1;
+    FILE *f = NULL;
+
+    if (fd >= 0) {
+        unlink(path); /* unnamed from now on: it goes with the process */
+        if ((f = fdopen(fd, "w+")) == NULL)
+            close(fd);
+    }
+    free(path);
+    if (f == NULL) /* the folder takes no more files: the system's temporary folder */
+        f = tmpfile();
+    if (f == NULL)
+        fb_errf(eb, FB_EIO, "%s: no scratch file for a cell's events: %s", rf->dir,
+                strerror(errno));
+    return f;
+}
+
 int fb_runfolder_keepalive_cell(struct fb_runfolder *rf, const struct fb_ka_cellkey *k,
-                                const char *events, size_t len, const struct fb_ka_outcome *o,
+                                FILE *events, const struct fb_ka_outcome *o,
                                 const struct fb_ka_latency *lat, struct fb_errbuf *eb)
 {
     FILE *f = open_table(rf, "instances.csv", fb_instances_columns, FB_EC_N, eb);
     struct cell_row row = {rf->run_id, k, o, lat};
+    char buf[65536];
+    size_t n;
     int rc;
 
     if (f == NULL)
         return FB_EIO;
-    if (len > 0)
-        fwrite(events, 1, len, f);
+    if (events != NULL && fflush(events) == 0 && fseek(events, 0, SEEK_SET) == 0) {
+        while ((n = fread(buf, 1, sizeof(buf), events)) > 0)
+            fwrite(buf, 1, n, f);
+        if (ferror(events))
+            fb_errf(eb, FB_EIO, "%s: a cell's scratch events could not be read back", rf->dir);
+    }
     if ((rc = close_file(rf, f, "instances.csv", eb)) < 0)
         return rc;
     if ((f = open_table(rf, "keepalive.csv", fb_keepalive_columns, FB_KC_N, eb)) == NULL)

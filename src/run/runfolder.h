@@ -75,9 +75,15 @@ long fb_runfolder_errors(const struct fb_runfolder *rf);
 
 /* ---- keep-alive cells: instances.csv and keepalive.csv ----
  * A keep-alive cell's instance events are gathered while it runs (in a
- * buffer of the caller's: events come from the engine's threads) and
+ * scratch file of the caller's: events come from the engine's threads) and
  * written with the cell's outcome when it is complete, so both files hold
  * complete cells only, as cells.log counts them. */
+
+/* A scratch file for a cell's events: in the run folder, unlinked as soon
+ * as it is open (gone with the process, whatever stops it), else in the
+ * system's temporary folder.
+ * NULL with eb set when neither can be made. */
+FILE *fb_runfolder_scratch(struct fb_runfolder *rf, struct fb_errbuf *eb);
 
 /* What a keep-alive cell is called in its rows. */
 struct fb_ka_cellkey {
@@ -95,11 +101,11 @@ struct fb_ka_latency {
     double p50_ms, p99_ms; /* NAN when none succeeded */
 };
 
-/* Appends the cell's events (len bytes of rows written by
- * fb_runfolder_format_event) to instances.csv and its outcome to
+/* Appends the cell's events (events: the rows fb_runfolder_format_event
+ * wrote there, read from its start) to instances.csv and its outcome to
  * keepalive.csv; each file gets its header when it is new. */
 int fb_runfolder_keepalive_cell(struct fb_runfolder *rf, const struct fb_ka_cellkey *k,
-                                const char *events, size_t len, const struct fb_ka_outcome *o,
+                                FILE *events, const struct fb_ka_outcome *o,
                                 const struct fb_ka_latency *lat, struct fb_errbuf *eb);
 
 /* ---- faults: faults.csv and nodes.csv (docs/faults.md) ----

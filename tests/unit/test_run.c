@@ -580,6 +580,48 @@ START_TEST(interrupt_then_resume)
 }
 END_TEST
 
+/* A stop reaches jobs already queued for the open loop's workers: 30
+ * calls arrive at once for one worker, the first call's run step sends
+ * SIGINT, and no queued job is taken up after it (each would take 0.1 s). */
+START_TEST(a_stop_drops_the_queued_open_loop_jobs)
+{
+    struct exp_file x;
+    struct rows r;
+    char *dir = NULL, *extra, *trace, text[2048] = "time_s,function\n";
+    struct sigaction sa = {0}, old;
+
+    sa.sa_handler = on_sigint;
+    sigemptyset(&sa.sa_mask);
+    ck_assert_int_eq(sigaction(SIGINT, &sa, &old), 0);
+    fb_run_stop = 0;
+    exp_init(&x);
+    for (int i = 0; i < 30; i++)
+        snprintf(text + strlen(text), sizeof(text) - strlen(text), "0,%s\n", i % 2 ? "fb" : "fa");
+    trace = write_in(&x, "t.csv", text);
+    extra = fb_strf("; s=$?; if [ -e %s/interrupt ]; then rm %s/interrupt; kill -INT $PPID; fi; "
+                    "sleep 0.1; exit $s",
+                    x.rt.dir, x.rt.dir);
+    exp_write(&x, extra,
+              "matrix = { policies = [\"round-robin\"]; warming = [\"cold\"]; invocations = 1; };\n"
+              "workload = { type = \"trace\"; trace = \"t.csv\"; trace_format = \"csv\"; "
+              "clients = 1; };");
+    lrt_mark(&x.rt, "interrupt", true);
+    ck_assert_int_eq(run_exp(&x, NULL, &dir), FB_EINTR);
+    read_rows(dir, &r);
+    /* The call under way ends; at most one more was past the check. */
+    ck_assert_int_ge(r.n, 1);
+    ck_assert_int_le(r.n, 2);
+    ck_assert_int_le(lrt_count(&x.rt, "run "), 2);
+    check_clean(&x.rt);
+    free(extra);
+    free(trace);
+    free(dir);
+    lrt_free(&x.rt);
+    sigaction(SIGINT, &old, NULL);
+    fb_run_stop = 0;
+}
+END_TEST
+
 /* ---- the metrics endpoint ---- */
 
 /* Scrapes 127.0.0.1:port every 20 ms while go is set (and, with
@@ -977,6 +1019,7 @@ static Suite *suite(void)
     tcase_add_test(tc, trace_work_and_warmup);
     tcase_add_test(tc, closed_work_defaults_and_warmup);
     tcase_add_test(tc, interrupt_then_resume);
+    tcase_add_test(tc, a_stop_drops_the_queued_open_loop_jobs);
     tcase_add_test(tc, metrics_endpoint_follows_the_run);
     tcase_add_test(tc, metrics_endpoint_stops_on_interrupt);
     tcase_add_test(tc, metrics_endpoint_bad_address);

@@ -200,8 +200,7 @@ static char *slurp(const char *dir, const char *name)
 START_TEST(keepalive_tables)
 {
     struct fb_errbuf eb = {{0}};
-    char dir[600], *text = NULL, *ev, *ka, want[1024];
-    size_t len = 0;
+    char dir[600], *ev, *ka, want[1024];
     struct fb_runfolder *rf = new_folder(dir, sizeof(dir));
     struct fb_ka_cellkey k1 = {1, "round-robin", "ttl:ttl_s=60"}, k2 = {1, "warm-aware", "lru"};
     struct fb_ka_event e1 = {.t_s = 0.5, .unix_ms = 1700000000123, .node = "n1",
@@ -212,18 +211,22 @@ START_TEST(keepalive_tables)
                                .idle_mb_s = 1234.5, .peak_instances = 1};
     struct fb_ka_outcome o2 = {.invocations = 1, .failed = 1};
     struct fb_ka_latency l1 = {12.5, 900.25}, l2 = {NAN, NAN};
-    FILE *buf = open_memstream(&text, &len);
+    /* The events wait in a scratch file of the folder's, unnamed there. */
+    FILE *buf = fb_runfolder_scratch(rf, &eb), *none = fb_runfolder_scratch(rf, &eb);
 
     ck_assert_ptr_nonnull(buf);
+    ck_assert_ptr_nonnull(none);
     fb_runfolder_format_event(rf, buf, &k1, &e1);
     e1.event = "evict-end";
     e1.t_s = 70.25;
     fb_runfolder_format_event(rf, buf, &k1, &e1);
-    fflush(buf);
-    ck_assert_int_eq(fb_runfolder_keepalive_cell(rf, &k1, text, len, &o1, &l1, &eb), 0);
-    ck_assert_int_eq(fb_runfolder_keepalive_cell(rf, &k2, "", 0, &o2, &l2, &eb), 0);
+    ck_assert_int_eq(fb_runfolder_keepalive_cell(rf, &k1, buf, &o1, &l1, &eb), 0);
+    ck_assert_int_eq(fb_runfolder_keepalive_cell(rf, &k2, none, &o2, &l2, &eb), 0);
     fclose(buf);
-    free(text);
+    fclose(none);
+    char *ls = fb_strf("ls -A '%s' | grep -c '^.events-'", dir);
+    ck_assert_int_ne(system(ls), 0); /* grep found none: nothing named is left */
+    free(ls);
     ev = slurp(dir, "instances.csv");
     ka = slurp(dir, "keepalive.csv");
     const char *id = fb_runfolder_id(rf);
@@ -262,7 +265,7 @@ START_TEST(keepalive_tables_not_through_symlinks)
     struct fb_runfolder *rf = new_folder(dir, sizeof(dir));
 
     plant(dir, "instances.csv", false);
-    ck_assert_int_eq(fb_runfolder_keepalive_cell(rf, &k, "", 0, &o, &l, &eb), FB_EIO);
+    ck_assert_int_eq(fb_runfolder_keepalive_cell(rf, &k, NULL, &o, &l, &eb), FB_EIO);
     ck_assert_ptr_nonnull(strstr(eb.msg, "instances.csv"));
     assert_untouched(dir, "instances.csv");
     close_folder(rf);

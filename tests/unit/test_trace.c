@@ -420,6 +420,53 @@ START_TEST(azure_time_scale)
 }
 END_TEST
 
+/* One cap for every format (workload.max_events): a trace that would give
+ * more invocations is refused while it is checked, before any is held, the
+ * message naming the file and line; a 2019 row's huge count costs nothing
+ * before the refusal. */
+START_TEST(every_format_is_capped)
+{
+    static const struct {
+        enum fb_trace_format format;
+        const char *text;
+        const char *line; /* where the cap is passed */
+    } cases[] = {
+        {FB_TRACE_CSV, "time_s,function\n0,f0\n1,f1\n2,f0\n3,f1\n", ":4:"},
+        {FB_TRACE_AZURE, "HashOwner,HashApp,HashFunction,Trigger,1,2\no,a,f,http,1,100000000\n",
+         ":2:"},
+        {FB_TRACE_AZURE2021, "app,func,end_timestamp,duration\na,f,1.0,0.5\na,f,2.0,0.5\n"
+                             "a,g,3.0,0.5\na,g,4.0,0.5\n", ":4:"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char path[] = "/tmp/fb-trace-XXXXXX";
+        int fd = mkstemp(path);
+        FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+        struct fb_trace_reader *r = NULL;
+        struct fb_errbuf eb = {{0}};
+
+        ck_assert_ptr_nonnull(f);
+        fputs(cases[i].text, f);
+        fclose(f);
+        struct fb_trace_opts o = opts(cases[i].format, six, 2);
+        o.max_events = 2;
+        ck_assert_int_eq(fb_trace_open(path, &o, &r, &eb), FB_EINVAL);
+        ck_assert_ptr_null(r);
+        ck_assert_msg(strstr(eb.msg, "more than 2 invocations") != NULL &&
+                          strstr(eb.msg, cases[i].line) != NULL &&
+                          strncmp(eb.msg, path, strlen(path)) == 0,
+                      "case %zu: %s", i, eb.msg);
+        /* At the cap exactly, it opens. */
+        if (cases[i].format != FB_TRACE_AZURE) {
+            o.max_events = 4;
+            ck_assert_msg(fb_trace_open(path, &o, &r, &eb) == 0, "case %zu: %s", i, eb.msg);
+            ck_assert_uint_eq(fb_trace_events(r), 4);
+            fb_trace_close(r);
+        }
+        unlink(path);
+    }
+}
+END_TEST
+
 START_TEST(large_unsorted_csv_sorts_stably)
 {
     enum { ROWS = 5000 };
@@ -778,6 +825,7 @@ static Suite *suite(void)
     tcase_add_test(tc, azure_sample_counts_per_function);
     tcase_add_test(tc, azure_poisson_is_seeded_and_stays_in_its_minutes);
     tcase_add_test(tc, azure_draws_place_the_same_counts_afresh);
+    tcase_add_test(tc, every_format_is_capped);
     tcase_add_test(tc, azure_max_minutes);
     tcase_add_test(tc, azure_time_scale);
     tcase_add_test(tc, large_unsorted_csv_sorts_stably);
