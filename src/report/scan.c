@@ -15,28 +15,12 @@
 
 #define READ_CHUNK 65536
 
-static int cmp_finite(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-
-    return (x > y) - (x < y);
-}
-
-static void sort_sample(struct fb_sample *s)
-{
-    if (s->n > 1)
-        qsort(s->v, s->n, sizeof(*s->v), cmp_finite);
-}
-
 /* ---- reading invocations.csv ---- */
 
 /* One function's rows within the current cell. */
 struct acc {
     char *function;
-    size_t rows, errors, mode_count[3];
-    size_t warmup;
-    struct fb_sample lat, phase[FB_NPHASES];
-    struct fb_sample asked, measured, slip; /* see struct fb_cellfn */
+    struct fb_cellacc c;
     size_t *per_node;
     size_t n_per_node;
 };
@@ -162,14 +146,7 @@ static void acc_reset(struct acc *a)
 {
     free(a->function);
     a->function = NULL;
-    a->rows = a->errors = a->warmup = 0;
-    memset(a->mode_count, 0, sizeof(a->mode_count));
-    fb_sample_clear(&a->lat);
-    for (int p = 0; p < FB_NPHASES; p++)
-        fb_sample_clear(&a->phase[p]);
-    fb_sample_clear(&a->asked);
-    fb_sample_clear(&a->measured);
-    fb_sample_clear(&a->slip);
+    fb_cellacc_clear(&a->c);
     if (a->per_node != NULL)
         memset(a->per_node, 0, a->n_per_node * sizeof(*a->per_node));
 }
@@ -177,12 +154,7 @@ static void acc_reset(struct acc *a)
 static void acc_free(struct acc *a)
 {
     free(a->function);
-    fb_sample_free(&a->lat);
-    for (int p = 0; p < FB_NPHASES; p++)
-        fb_sample_free(&a->phase[p]);
-    fb_sample_free(&a->asked);
-    fb_sample_free(&a->measured);
-    fb_sample_free(&a->slip);
+    fb_cellacc_free(&a->c);
     free(a->per_node);
 }
 
@@ -264,43 +236,18 @@ static int flush_cell(struct scan *sc)
 
         if ((rc = acc_nodes(a, sc->n_nodes)) < 0)
             break;
-        if (!sc->cell_open) {
-            /* start - intended is 0 throughout: no queue, nothing to show. */
-            fb_sample_clear(&a->phase[FB_PHASE_QUEUE]);
-            fb_sample_clear(&a->phase[FB_PHASE_CLIENT]);
-        }
-        sort_sample(&a->lat);
-        for (int p = 0; p < FB_NPHASES; p++)
-            sort_sample(&a->phase[p]);
-        sort_sample(&a->asked);
-        sort_sample(&a->measured);
-        sort_sample(&a->slip);
+        fb_cellacc_lend(&a->c, sc->cell_open, &c);
         c.run_id = sc->run_id;
         c.repetition = sc->rep;
         c.policy = sc->policy;
         c.warming = sc->warming;
         c.function = a->function;
-        c.rows = a->rows;
-        c.errors = a->errors;
-        c.warmup = a->warmup;
-        memcpy(c.mode_count, a->mode_count, sizeof(c.mode_count));
-        c.lat = a->lat;
-        memcpy(c.phase, a->phase, sizeof(c.phase));
-        c.asked = a->asked;
-        c.measured = a->measured;
-        c.slip = a->slip;
         c.per_node = a->per_node;
         c.nodes = (const char *const *)sc->nodes;
         c.n_nodes = sc->n_nodes;
-        c.open_loop = sc->cell_open;
         if (sc->cb != NULL)
             rc = sc->cb(sc->ctx, &c, sc->eb);
-        /* {0} where the callback took a sample. */
-        a->lat = c.lat;
-        memcpy(a->phase, c.phase, sizeof(a->phase));
-        a->asked = c.asked;
-        a->measured = c.measured;
-        a->slip = c.slip;
+        fb_cellacc_back(&a->c, &c);
     }
     for (size_t i = 0; i < sc->n_accs; i++)
         acc_reset(&sc->accs[i]);
@@ -443,13 +390,7 @@ static int add_row(struct scan *sc)
             goto out;
         }
     }
-    if (inv.warmup != 0) {
-        /* Issued in the cell's warm-up: not steady state, not summarized. */
-        a->warmup++;
-        goto out;
-    }
-    a->rows++;
-    if (*inv.node != '\0') {
+    if (inv.warmup == 0 && *inv.node != '\0') {
         long k = node_index(sc, inv.node);
 
         if (k < 0 || acc_nodes(a, (size_t)k + 1) < 0) {
@@ -458,52 +399,117 @@ static int add_row(struct scan *sc)
         }
         a->per_node[k]++;
     }
-    for (int m = 0; m < 3; m++)
-        if (strcmp(inv.mode, fb_warming_name((enum fb_warming)m)) == 0)
-            a->mode_count[m]++;
+    rc = fb_cellacc_add(&a->c, &inv, sc->have_starts);
+out:
+    return rc;
+}
 
-    if (*inv.error != '\0' || isnan(inv.latency_ms)) {
+/* ---- what a cell's rows add up to ---- */
+
+int fb_cellacc_add(struct fb_cellacc *a, const struct fb_invocation *inv, bool starts)
+{
+    int rc = 0;
+
+    if (inv->warmup != 0) {
+        /* Issued in the cell's warm-up: not steady state, not summarized. */
+        a->warmup++;
+        return 0;
+    }
+    a->rows++;
+    for (int m = 0; m < 3; m++)
+        if (strcmp(inv->mode, fb_warming_name((enum fb_warming)m)) == 0)
+            a->mode_count[m]++;
+    if (*inv->error != '\0' || isnan(inv->latency_ms)) {
         a->errors++;
-        goto out;
+        return 0;
     }
-    if (fb_sample_add(&a->lat, inv.latency_ms) < 0) {
-        rc = FB_ENOMEM;
-        goto out;
-    }
+    rc |= fb_sample_add(&a->lat, inv->latency_ms);
     /* The phases each column feeds (overhead, queue and client are derived).
      * Both starts are whole ms in [0, INT64_MAX] (the reader refuses negative
      * ones), so their difference cannot overflow. */
-    double queue = sc->have_starts ? (double)(inv.start_ms - inv.intended_start_ms) : NAN;
+    double queue = starts ? (double)(inv->start_ms - inv->intended_start_ms) : NAN;
     const double phase[FB_NPHASES] = {
-        [FB_PHASE_SELECT] = inv.select_ms, [FB_PHASE_PULL] = inv.pull_ms,
-        [FB_PHASE_RUN] = inv.run_ms,       [FB_PHASE_CLEANUP] = inv.cleanup_ms,
-        [FB_PHASE_OVERHEAD] = NAN,         [FB_PHASE_CREATE] = inv.create_ms,
-        [FB_PHASE_READY] = inv.ready_ms,   [FB_PHASE_INIT] = inv.init_ms,
-        [FB_PHASE_INVOKE] = inv.invoke_ms, [FB_PHASE_HANDLER] = inv.handler_ms,
-        [FB_PHASE_QUEUE] = queue,          [FB_PHASE_CLIENT] = queue + inv.latency_ms,
+        [FB_PHASE_SELECT] = inv->select_ms, [FB_PHASE_PULL] = inv->pull_ms,
+        [FB_PHASE_RUN] = inv->run_ms,       [FB_PHASE_CLEANUP] = inv->cleanup_ms,
+        [FB_PHASE_OVERHEAD] = isnan(inv->node_exec_ms) ? NAN
+                                                       : inv->latency_ms - inv->node_exec_ms,
+        [FB_PHASE_CREATE] = inv->create_ms, [FB_PHASE_READY] = inv->ready_ms,
+        [FB_PHASE_INIT] = inv->init_ms,     [FB_PHASE_INVOKE] = inv->invoke_ms,
+        [FB_PHASE_HANDLER] = inv->handler_ms, [FB_PHASE_QUEUE] = queue,
+        [FB_PHASE_CLIENT] = queue + inv->latency_ms,
     };
-    for (int p = 0; p < FB_NPHASES; p++) {
-        if (!isnan(phase[p]) && fb_sample_add(&a->phase[p], phase[p]) < 0) {
-            rc = FB_ENOMEM;
-            goto out;
-        }
-    }
-    if (!isnan(inv.node_exec_ms) &&
-        fb_sample_add(&a->phase[FB_PHASE_OVERHEAD], inv.latency_ms - inv.node_exec_ms) < 0) {
-        rc = FB_ENOMEM;
-        goto out;
-    }
+    for (int p = 0; p < FB_NPHASES; p++)
+        if (!isnan(phase[p]))
+            rc |= fb_sample_add(&a->phase[p], phase[p]);
     /* Asked against measured: the handler's time, else the command's. */
-    double measured = isnan(inv.handler_ms) ? inv.node_exec_ms : inv.handler_ms;
-    if (!isnan(inv.asked_duration_ms) &&
-        (fb_sample_add(&a->asked, inv.asked_duration_ms) < 0 ||
-         (!isnan(measured) && fb_sample_add(&a->measured, measured) < 0) ||
-         (!isnan(measured) && inv.asked_duration_ms > 0 &&
-          fb_sample_add(&a->slip, 100.0 * (measured - inv.asked_duration_ms) /
-                                      inv.asked_duration_ms) < 0)))
-        rc = FB_ENOMEM;
-out:
-    return rc;
+    double measured = isnan(inv->handler_ms) ? inv->node_exec_ms : inv->handler_ms;
+    if (!isnan(inv->asked_duration_ms)) {
+        rc |= fb_sample_add(&a->asked, inv->asked_duration_ms);
+        if (!isnan(measured))
+            rc |= fb_sample_add(&a->measured, measured);
+        if (!isnan(measured) && inv->asked_duration_ms > 0)
+            rc |= fb_sample_add(&a->slip, 100.0 * (measured - inv->asked_duration_ms) /
+                                              inv->asked_duration_ms);
+    }
+    return rc < 0 ? FB_ENOMEM : 0;
+}
+
+void fb_cellacc_lend(struct fb_cellacc *a, bool open, struct fb_cellfn *c)
+{
+    if (!open) {
+        /* start - intended is 0 throughout: no queue, nothing to show. */
+        fb_sample_clear(&a->phase[FB_PHASE_QUEUE]);
+        fb_sample_clear(&a->phase[FB_PHASE_CLIENT]);
+    }
+    fb_sort_doubles(a->lat.v, a->lat.n);
+    for (int p = 0; p < FB_NPHASES; p++)
+        fb_sort_doubles(a->phase[p].v, a->phase[p].n);
+    fb_sort_doubles(a->asked.v, a->asked.n);
+    fb_sort_doubles(a->measured.v, a->measured.n);
+    fb_sort_doubles(a->slip.v, a->slip.n);
+    c->rows = a->rows;
+    c->errors = a->errors;
+    c->warmup = a->warmup;
+    memcpy(c->mode_count, a->mode_count, sizeof(c->mode_count));
+    c->lat = a->lat;
+    memcpy(c->phase, a->phase, sizeof(c->phase));
+    c->asked = a->asked;
+    c->measured = a->measured;
+    c->slip = a->slip;
+    c->open_loop = open;
+}
+
+void fb_cellacc_back(struct fb_cellacc *a, const struct fb_cellfn *c)
+{
+    /* {0} where the callback took a sample. */
+    a->lat = c->lat;
+    memcpy(a->phase, c->phase, sizeof(a->phase));
+    a->asked = c->asked;
+    a->measured = c->measured;
+    a->slip = c->slip;
+}
+
+void fb_cellacc_clear(struct fb_cellacc *a)
+{
+    a->rows = a->errors = a->warmup = 0;
+    memset(a->mode_count, 0, sizeof(a->mode_count));
+    fb_sample_clear(&a->lat);
+    for (int p = 0; p < FB_NPHASES; p++)
+        fb_sample_clear(&a->phase[p]);
+    fb_sample_clear(&a->asked);
+    fb_sample_clear(&a->measured);
+    fb_sample_clear(&a->slip);
+}
+
+void fb_cellacc_free(struct fb_cellacc *a)
+{
+    fb_sample_free(&a->lat);
+    for (int p = 0; p < FB_NPHASES; p++)
+        fb_sample_free(&a->phase[p]);
+    fb_sample_free(&a->asked);
+    fb_sample_free(&a->measured);
+    fb_sample_free(&a->slip);
+    memset(a, 0, sizeof(*a));
 }
 
 static void on_record(int c, void *data)

@@ -53,6 +53,29 @@ struct fb_cellfn {
     size_t n_nodes;
 };
 
+/* What the rows of one cell and function add up to, as the row reader
+ * gathers it from invocations.csv and as an executor that writes no rows
+ * gathers it from what it did (run/simcell.c), so that both give the same
+ * summaries: counts and samples (struct fb_cellfn's). Zero-initialise. */
+struct fb_cellacc {
+    size_t rows, errors, warmup, mode_count[3];
+    struct fb_sample lat, phase[FB_NPHASES], asked, measured, slip;
+};
+/* Adds row inv (its node is the caller's to count): a warm-up row only
+ * counts as such; every other row counts by mode, a failed one as an
+ * error, and a successful one adds its latency, each phase it measured
+ * (overhead from node_exec_ms; queue and client from its two starts when
+ * starts says the file has them) and what it was asked against what it
+ * took. 0 or FB_ENOMEM. */
+int fb_cellacc_add(struct fb_cellacc *a, const struct fb_invocation *inv, bool starts);
+/* Sorts the samples (the queue and client phases emptied unless open) and
+ * lends them and the counts to c; after c's callback, fb_cellacc_back takes
+ * back what the callback left (a sample it took is {0} in c). */
+void fb_cellacc_lend(struct fb_cellacc *a, bool open, struct fb_cellfn *c);
+void fb_cellacc_back(struct fb_cellacc *a, const struct fb_cellfn *c);
+void fb_cellacc_clear(struct fb_cellacc *a); /* counts zero, buffers kept */
+void fb_cellacc_free(struct fb_cellacc *a);
+
 /* Called once per cell x function, in file order (functions in the order
  * they first appear in the cell). A negative return stops the scan and is
  * returned by it. */

@@ -8,7 +8,6 @@
 
 #include "core/clock.h"
 #include "report/scan.h"
-#include "report/stats.h"
 #include "run/run_priv.h"
 
 int fb_sim_runfolder(struct fb_sim *s, const char *root, const char *name,
@@ -99,9 +98,7 @@ static bool sink_want_row(void *ctx)
  * samples) and the report writes summary.csv from them. */
 
 struct gather {
-    size_t rows, errors, warmup, mode_count[3];
-    struct fb_sample lat, phase[FB_NPHASES];
-    struct fb_sample asked, measured, slip; /* as report/scan.h's struct fb_cellfn */
+    struct fb_cellacc acc;
     size_t *per_node;
 };
 
@@ -119,60 +116,38 @@ static double as_written(double ms)
     return round(ms * 1000.0) / 1000.0;
 }
 
+/* x as the row reader would read its row, added as it would add it. */
 static int gather_add(struct cell *c, const struct fb_sim_result *x, bool warmup)
 {
     struct gathering *g = c->r->gathering;
     struct gather *a = &g->fn[x->function];
-    int rc = 0;
 
     if (x->intended_ms != x->start_ms)
         g->open = true;
-    if (a->rows + a->warmup == 0)
+    if (a->acc.rows + a->acc.warmup == 0)
         g->order[g->n_order++] = x->function;
-    if (warmup) {
-        a->warmup++;
-        return 0;
-    }
-    a->rows++;
-    if (x->node >= 0)
+    if (!warmup && x->node >= 0)
         a->per_node[x->node]++;
-    if (x->mode >= 0 && x->mode < 3)
-        a->mode_count[x->mode]++;
-    if (x->failed) {
-        a->errors++;
-        return 0;
-    }
-    double queue = (double)(x->start_ms - x->intended_ms);
-    double lat = as_written(x->latency_ms);
-    const double phase[FB_NPHASES] = {
-        [FB_PHASE_SELECT] = as_written(x->select_ms), [FB_PHASE_PULL] = as_written(x->pull_ms),
-        [FB_PHASE_RUN] = as_written(x->run_ms), [FB_PHASE_CLEANUP] = as_written(x->cleanup_ms),
-        [FB_PHASE_OVERHEAD] = lat - as_written(x->node_exec_ms),
-        [FB_PHASE_CREATE] = as_written(x->create_ms), [FB_PHASE_READY] = as_written(x->ready_ms),
-        [FB_PHASE_INIT] = as_written(x->init_ms), [FB_PHASE_INVOKE] = as_written(x->invoke_ms),
-        [FB_PHASE_HANDLER] = as_written(x->handler_ms), [FB_PHASE_QUEUE] = queue,
-        [FB_PHASE_CLIENT] = queue + lat,
+    struct fb_invocation inv = {
+        .mode = x->mode >= 0 ? fb_warming_name((enum fb_warming)x->mode) : "",
+        .error = x->failed ? "failed" : "",
+        .warmup = warmup,
+        .intended_start_ms = x->intended_ms,
+        .start_ms = x->start_ms,
+        .latency_ms = x->failed ? NAN : as_written(x->latency_ms),
+        .select_ms = as_written(x->select_ms),
+        .pull_ms = as_written(x->pull_ms),
+        .run_ms = as_written(x->run_ms),
+        .cleanup_ms = as_written(x->cleanup_ms),
+        .node_exec_ms = as_written(x->node_exec_ms),
+        .create_ms = as_written(x->create_ms),
+        .ready_ms = as_written(x->ready_ms),
+        .init_ms = as_written(x->init_ms),
+        .invoke_ms = as_written(x->invoke_ms),
+        .handler_ms = as_written(x->handler_ms),
+        .asked_duration_ms = as_written(x->asked_duration_ms),
     };
-    rc |= fb_sample_add(&a->lat, lat);
-    for (int p = 0; p < FB_NPHASES; p++)
-        if (!isnan(phase[p]))
-            rc |= fb_sample_add(&a->phase[p], phase[p]);
-    /* Asked against measured: the handler's time, else the command's. */
-    double asked = as_written(x->asked_duration_ms);
-    double measured = as_written(isnan(x->handler_ms) ? x->node_exec_ms : x->handler_ms);
-    if (!isnan(asked)) {
-        rc |= fb_sample_add(&a->asked, asked);
-        if (!isnan(measured))
-            rc |= fb_sample_add(&a->measured, measured);
-        if (!isnan(measured) && asked > 0)
-            rc |= fb_sample_add(&a->slip, 100.0 * (measured - asked) / asked);
-    }
-    return rc < 0 ? FB_ENOMEM : 0;
-}
-
-static void sort_sample(struct fb_sample *s)
-{
-    fb_sort_doubles(s->v, s->n);
+    return fb_cellacc_add(&a->acc, &inv, true);
 }
 
 /* The cell's summaries, one row per function that ran, then cleared. */
@@ -193,49 +168,20 @@ static int gather_flush(struct cell *c)
         struct gather *a = &g->fn[f];
         if (rc == 0) {
             struct fb_cellfn cf = {0};
-            if (!g->open) {
-                fb_sample_clear(&a->phase[FB_PHASE_QUEUE]);
-                fb_sample_clear(&a->phase[FB_PHASE_CLIENT]);
-            }
-            sort_sample(&a->lat);
-            for (int p = 0; p < FB_NPHASES; p++)
-                sort_sample(&a->phase[p]);
-            sort_sample(&a->asked);
-            sort_sample(&a->measured);
-            sort_sample(&a->slip);
+            fb_cellacc_lend(&a->acc, g->open, &cf);
             cf.run_id = fb_runfolder_id(r->rf);
             cf.repetition = c->cell->repetition;
             cf.policy = c->pname;
             cf.warming = c->wname;
             cf.function = r->exp->functions[f].name;
-            cf.rows = a->rows;
-            cf.errors = a->errors;
-            cf.warmup = a->warmup;
-            memcpy(cf.mode_count, a->mode_count, sizeof(cf.mode_count));
-            cf.lat = a->lat;
-            memcpy(cf.phase, a->phase, sizeof(cf.phase));
-            cf.asked = a->asked;
-            cf.measured = a->measured;
-            cf.slip = a->slip;
             cf.per_node = a->per_node;
             cf.nodes = nodes;
             cf.n_nodes = (size_t)g->n_nodes;
-            cf.open_loop = g->open;
             rc = fb_summaries_add(r->summaries, &cf);
-            a->lat = cf.lat; /* the first cell's is kept as the reference */
-            a->asked = cf.asked;
-            a->measured = cf.measured;
-            a->slip = cf.slip;
+            fb_cellacc_back(&a->acc, &cf); /* the first cell's lat stays the reference */
         }
-        fb_sample_free(&a->lat);
-        for (int p = 0; p < FB_NPHASES; p++)
-            fb_sample_free(&a->phase[p]);
-        fb_sample_free(&a->asked);
-        fb_sample_free(&a->measured);
-        fb_sample_free(&a->slip);
+        fb_cellacc_free(&a->acc);
         memset(a->per_node, 0, sizeof(size_t) * (size_t)g->n_nodes);
-        a->rows = a->errors = a->warmup = 0;
-        memset(a->mode_count, 0, sizeof(a->mode_count));
     }
     g->n_order = 0;
     g->open = false;
@@ -273,12 +219,7 @@ void fb_sim_gathering_free(struct run *r)
 
     if (g != NULL) {
         for (int f = 0; f < g->n_fns; f++) {
-            fb_sample_free(&g->fn[f].lat);
-            for (int p = 0; p < FB_NPHASES; p++)
-                fb_sample_free(&g->fn[f].phase[p]);
-            fb_sample_free(&g->fn[f].asked);
-            fb_sample_free(&g->fn[f].measured);
-            fb_sample_free(&g->fn[f].slip);
+            fb_cellacc_free(&g->fn[f].acc);
             free(g->fn[f].per_node);
         }
         free(g->fn);
