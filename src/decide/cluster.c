@@ -439,8 +439,7 @@ int fb_cluster_pick(struct fb_cluster *c, const struct fb_policy *p, void *pstat
         if (rc == FB_PICK_WAIT) {
             t->waited = true;
         } else if (c->k != NULL) {
-            c->out.invocations++;
-            c->out.failed++;
+            cl_count_end(c, t, true);
         }
         return rc;
     }

@@ -189,6 +189,8 @@ struct fb_ticket {
     /* the invocation's own */
     bool arrived;             /* the policies were told of its arrival */
     bool waited;              /* a pick said wait */
+    bool counted_failed;      /* keepalive.csv counts it failed: an attempt failed (a
+                                 retry's end counts it again, as the call's) */
     int n_failed;             /* nodes an earlier attempt failed on */
     int failed[FB_TICKET_FAILED_MAX];
 };

@@ -118,6 +118,8 @@ struct fb_inst *cl_take_idle(struct fb_cluster *c, int i, int f, double now);
  * until need MB fit; the victims are prepended to *victims. false when the
  * policy names none while room is still short. */
 bool cl_make_room(struct fb_cluster *c, int i, double need, double now, struct fb_inst **victims);
+/* Counts t's end in keepalive.csv's calls (and failed): once per call. */
+void cl_count_end(struct fb_cluster *c, struct fb_ticket *t, bool failed);
 /* The end of a keep-alive call: see fb_cluster_finish. */
 void cl_release(struct fb_cluster *c, struct fb_ticket *t, double now,
                 const struct fb_attempt_end *r);

@@ -342,16 +342,30 @@ void cl_prewarm_moot(struct fb_cluster *c, int f)
         fn->cancelled++;
 }
 
+/* A call's end as keepalive.csv counts it: once per call, whatever its
+ * attempts; a failed attempt counts until a retry ends (then its end counts
+ * instead). */
+void cl_count_end(struct fb_cluster *c, struct fb_ticket *t, bool failed)
+{
+    if (t->counted_failed) {
+        c->out.invocations--;
+        c->out.failed--;
+    }
+    c->out.invocations++;
+    if (failed)
+        c->out.failed++;
+    t->counted_failed = failed;
+}
+
 void cl_release(struct fb_cluster *c, struct fb_ticket *t, double now,
                 const struct fb_attempt_end *r)
 {
     struct fb_inst *in = t->inst;
     double prewarm = NAN, until;
 
-    c->out.invocations++;
+    cl_count_end(c, t, r->failed || r->node_failed);
     if (r->failed || r->node_failed) {
         /* Failed (or its node did): the instance is not used again. */
-        c->out.failed++;
         cl_evict(c, in, FB_EV_EVICT_FAILED, now);
         in->next = t->gone;
         t->gone = in;

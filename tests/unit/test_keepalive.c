@@ -696,6 +696,55 @@ START_TEST(a_failed_instance_is_told_to_its_policy)
 }
 END_TEST
 
+/* keepalive.csv counts a call once: an attempt that failed and a retry that
+ * ran are one call, not failed; a call whose every attempt failed is one
+ * failed call. */
+START_TEST(a_retried_call_counts_once)
+{
+    struct fb_plugspec ps;
+    struct fb_errbuf eb = {{0}};
+    struct fb_cluster_opts o = {.ram_threshold = 100, .slots = 4};
+    struct fb_cluster *c;
+    struct fb_ka_outcome out;
+    const struct fb_policy *p = fb_policy_find("round-robin");
+    const struct fb_keepalive *k = fb_keepalive_find_spec("lru", &ps, &eb);
+    void *pstate;
+
+    ck_assert_ptr_nonnull(k);
+    ck_assert_int_eq(p->ops.init(&pstate, 1, NULL), 0);
+    ck_assert_int_eq(fb_cluster_new(&o, &c), 0);
+    ck_assert_int_eq(fb_cluster_add_node(c, "n1", 512, false), 0);
+    ck_assert_int_eq(fb_cluster_add_node(c, "n2", 512, false), 1);
+    ck_assert_int_eq(fb_cluster_add_function(c, "f0", 128), 0);
+    ck_assert_int_eq(fb_cluster_cell_begin(c, k, NULL, 1), 0);
+    /* Call 1: fails on its first node, runs on the other. Call 2: fails on
+     * both. */
+    for (int call = 0; call < 2; call++) {
+        struct fb_ticket t = {.f = 0, .t_arrival = call};
+        for (int attempt = 0; attempt < 2; attempt++) {
+            struct fb_attempt_end end = {.failed = call == 1 || attempt == 0, .run_ms = 100};
+            ck_assert_int_eq(fb_cluster_pick(c, p, pstate, &t, call + 0.1 * attempt), FB_PICK_OK);
+            fb_cluster_inst_free_list(t.victims);
+            t.victims = NULL;
+            fb_cluster_release(c, &t, call + 0.1 * attempt + 0.05, &end);
+            fb_cluster_inst_free_list(t.gone);
+            t.gone = NULL;
+            fb_cluster_finish(c, p, pstate, &t, call + 0.1 * attempt + 0.05, &end);
+            if (attempt == 0)
+                ck_assert(fb_cluster_retry(&t));
+        }
+    }
+    fb_cluster_inst_free_list(fb_cluster_cell_end(c, 10, &out));
+    ck_assert_int_eq(out.invocations, 2);
+    ck_assert_int_eq(out.failed, 1);
+    /* Call 2 first ran on call 1's instance (warm), then started its own. */
+    ck_assert_int_eq(out.started, 3);
+    ck_assert_int_eq(out.evicted_failed, 3);
+    fb_cluster_free(c);
+    p->ops.free(pstate);
+}
+END_TEST
+
 START_TEST(hybrid_histogram_windows_from_percentiles)
 {
     double its[240];
@@ -881,6 +930,7 @@ static Suite *suite(void)
     tcase_add_test(tc, greedy_dual_keeps_the_costly_function);
     tcase_add_test(tc, greedy_dual_priority_clock_and_frequency);
     tcase_add_test(tc, a_failed_instance_is_told_to_its_policy);
+    tcase_add_test(tc, a_retried_call_counts_once);
     tcase_add_test(tc, hybrid_histogram_windows_from_percentiles);
     tcase_add_test(tc, hybrid_histogram_falls_back_to_the_fixed_keep_alive);
     tcase_add_test(tc, hybrid_histogram_idle_time_is_from_the_latest_end);
