@@ -277,7 +277,7 @@ static void compare_usage(FILE *f)
             "\n"
             "Matches every cell x function (repetition, policy, warming, function) of two\n"
             "run folders' invocations.csv and prints the metric of each (ms), the ratio\n"
-            "new/base with its 95%% bootstrap CI, the Mann-Whitney p-value and the errors.\n"
+            "new/base with its 95%% CI, the Mann-Whitney p-value and the errors.\n"
             "\n"
             "A cell is SLOWER when all three hold: the ratio is above 1 + tolerance, its\n"
             "95%% CI (percentile bootstrap, %d resamples, seed %u; order statistics past\n"
@@ -509,7 +509,7 @@ int fb_cli_compare(int argc, char **argv)
     if (by_phase)
         printf("calls that started %s %s (faults.csv)\n", fb_fphase_name(fbase.phase),
                fbase.fault != NULL ? fbase.fault : "the faults of their cell");
-    printf("SLOWER: ratio > %g, its 95%% bootstrap CI above 1 and Mann-Whitney p < %.2f\n",
+    printf("SLOWER: ratio > %g, its 95%% CI above 1 and Mann-Whitney p < %.2f\n",
            1.0 + tolerance, P_SIGNIFICANT);
     if (print_table(stdout, &cr, tolerance) < 0) {
         fprintf(stderr, "faasbench compare: out of memory\n");
