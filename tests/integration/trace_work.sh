@@ -146,10 +146,13 @@ assert_clean || exit 1
 # Short work, as most calls of the Azure traces are: 50-300 ms, each row's
 # duration its own (csv trace), 12 rows per duration for work:handle, one
 # call per node at a time, so that a call may end where its node's CPU quota
-# pauses it until the next CFS period. work:handle's median handler_ms per
-# duration must come within 5 % of the asked duration (nodes/README.md, "The
-# CPU period"), and every row must say what it asked (asked_duration_ms,
-# asked_memory_mb). The helper's `work` command is shown beside it, not
+# pauses it until the next CFS period. The calls start 0.4 s apart plus a
+# random 0-100 ms, so that their ends fall anywhere in a period, as a real
+# trace's do: at exact multiples of the period every call of one duration
+# would end at the same point of it, and the median would be one draw.
+# work:handle's median handler_ms per duration must come within 5 % of the
+# asked duration (nodes/README.md, "The CPU period"), and every row must say
+# what it asked (asked_duration_ms, asked_memory_mb). The helper's `work` command is shown beside it, not
 # bounded (4 rows each): its handler_ms also holds starting a process for
 # each call.
 period=$(cat "$CG_ROOT/cpu/$CG_NAME/node1/cpu.cfs_period_us" 2>/dev/null ||
@@ -164,7 +167,7 @@ rng.shuffle(rows)
 with open(sys.argv[1], "w") as f:
     f.write("time_s,function,duration_ms,memory_mb\n")
     for i, (d, fn) in enumerate(rows):
-        f.write("%.3f,%s,%d,%.1f\n" % (0.4 * i, fn, d, 1.5))
+        f.write("%.3f,%s,%d,%.1f\n" % (0.4 * i + rng.uniform(0, 0.1), fn, d, 1.5))
 PY
 sed -e 's|^  trace = .*|  trace = "traces/short.csv";|' -e 's|^name = .*|name = "trace-work-short";|' \
     "$work/trace-work-csv.cfg" >"$work/trace-work-short.cfg"
@@ -181,9 +184,10 @@ bad, by = [], collections.defaultdict(list)
 if len(rows) != len(want):
     bad.append("%d rows for %d trace rows" % (len(rows), len(want)))
 t0 = min(int(r["intended_start_ms"]) for r in rows)
+first_s = min(float(x["time_s"]) for x in want)
 for r in rows:
     off = int(r["intended_start_ms"]) - t0
-    w = [x for x in want if abs(float(x["time_s"]) * 1000 - off) <= 2 and x["function"] == r["function"]]
+    w = [x for x in want if abs((float(x["time_s"]) - first_s) * 1000 - off) <= 2 and x["function"] == r["function"]]
     if len(w) != 1 or r["error"] != "" or r["mode"] != "warmed" or r["handler_ms"] == "":
         bad.append("row %s at +%d ms: %d trace rows, mode %s, error %r, handler_ms %r"
                    % (r["function"], off, len(w), r["mode"], r["error"], r["handler_ms"]))
