@@ -89,6 +89,21 @@ START_TEST(test_sample_bounded)
     ck_assert_double_eq_tol(sum.p90, N * 0.9, N * 0.02);
     ck_assert(sum.ci_lo < mean && mean < sum.ci_hi);
 
+    /* 1..N in order: a reservoir that stopped taking values, or favoured
+     * early or late ones, keeps other than a fifth of its values from the
+     * last fifth (a binomial share: its standard error is 0.28 %). */
+    struct fb_sample u = {0};
+    for (long i = 1; i <= N; i++)
+        ck_assert_int_eq(fb_sample_add(&u, (double)i), 0);
+    long last = 0;
+    for (size_t i = 0; i < u.n; i++)
+        last += u.v[i] > 0.8 * N;
+    ck_assert_uint_eq(u.n, FB_SAMPLE_KEEP);
+    ck_assert_double_eq_tol((double)last / FB_SAMPLE_KEEP, 0.2, 0.015);
+    fb_sample_summarize(&u, &sum);
+    ck_assert_double_eq_tol(sum.p50, N * 0.5, N * 0.02);
+    fb_sample_free(&u);
+
     /* Cleared, it starts over (exact again), keeping its buffer. */
     double *buf = s.v;
     fb_sample_clear(&s);
