@@ -302,7 +302,6 @@ struct run {
     long n_events;
     /* faults */
     struct inv **running; /* per node: invocations between start and answer */
-    long alive;           /* invocations taken up and not done */
     bool *fault_on;       /* per fault */
     long *fault_lost;
 };
@@ -399,28 +398,32 @@ static void issue_next(struct run *r, int client);
 static void dispatch(struct run *r);
 static void done_counted(struct run *r, struct inv *v, const struct fb_sim_result *res);
 
-/* The row of v and its end: its client issues again, its worker takes the
- * next arrival. */
-static void done(struct run *r, struct inv *v, const struct fb_outcome *o)
+/* v is done: its client issues again, or its worker takes the next arrival. */
+static void next_after(struct run *r, struct inv *v)
 {
-    bool open = r->wl.ops->open_loop;
-    int64_t intended = open ? r->c->t0_unix_ms + (int64_t)llround(v->is.t_s * 1000.0) : 0;
-
-    r->alive--;
-    if (r->rc == 0) {
-        bool warm = r->c->warmup(r->c->ctx, open, v->is.t_s, o->start_ms);
-        int rc = r->c->record(r->c->ctx, v->f, o, intended, warm);
-        if (rc < 0)
-            r->rc = rc;
-    }
     r->live--;
-    if (open) {
+    if (r->wl.ops->open_loop) {
         r->idle_workers++;
         dispatch(r);
     } else {
         schedule(r, r->T, EV_ISSUE, NULL, v->client);
     }
     inv_free(r, v);
+}
+
+/* The row of v, then its end. */
+static void done(struct run *r, struct inv *v, const struct fb_outcome *o)
+{
+    bool open = r->wl.ops->open_loop;
+    int64_t intended = open ? r->c->t0_unix_ms + (int64_t)llround(v->is.t_s * 1000.0) : 0;
+
+    if (r->rc == 0) {
+        bool warm = r->c->warmup(r->c->ctx, open, v->is.t_s, o->start_ms);
+        int rc = r->c->record(r->c->ctx, v->f, o, intended, warm);
+        if (rc < 0)
+            r->rc = rc;
+    }
+    next_after(r, v);
 }
 
 /* The work v asked of its function, as the engine says it (fb_work_asked). */
@@ -706,22 +709,13 @@ static void answer(struct run *r, struct inv *v)
 /* The end of v with no row: its numbers handed over. */
 static void done_counted(struct run *r, struct inv *v, const struct fb_sim_result *res)
 {
-    bool open = r->wl.ops->open_loop;
-
     if (r->rc == 0) {
-        bool warm = r->c->warmup(r->c->ctx, open, v->is.t_s, res->start_ms);
+        bool warm = r->c->warmup(r->c->ctx, r->wl.ops->open_loop, v->is.t_s, res->start_ms);
         int rc = r->c->count(r->c->ctx, res, warm);
         if (rc < 0)
             r->rc = rc;
     }
-    r->live--;
-    if (open) {
-        r->idle_workers++;
-        dispatch(r);
-    } else {
-        schedule(r, r->T, EV_ISSUE, NULL, v->client);
-    }
-    inv_free(r, v);
+    next_after(r, v);
 }
 
 /* v's numbers: its phases from its times. */
@@ -955,7 +949,6 @@ static void take(struct run *r, const struct fb_issue *is, int client)
     v->t_take = r->T;
     v->t.f = is->function;
     v->t.t_arrival = now_w(r);
-    r->alive++;
     double sel = fb_dist_draw(r->s->select[v->f], &r->rng);
     schedule(r, r->T + sel / 1000.0, EV_PICK, v, 0);
 }
