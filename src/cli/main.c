@@ -323,10 +323,12 @@ int main(int argc, char **argv)
         char kas[64] = "";
         if (fb_matrix_has_keepalive(&exp.matrix))
             snprintf(kas, sizeof(kas), " (keep-alive x %d policies)", exp.matrix.n_keepalive);
-        printf("%s: ok: %d nodes, %d functions, %d policies x %d warming modes%s x %d "
+        printf("%s: ok: %d %snodes, %d functions, %d policies x %d warming modes%s x %d "
                "repetitions = %d cells, %s workload\n",
-               file, exp.n_nodes, exp.n_functions, exp.matrix.n_policies, exp.matrix.n_warmings,
-               kas, exp.matrix.repetitions, n_cells, fb_workload_name(exp.workload.kind));
+               file, simulate && sim.nodes > 0 ? sim.nodes : exp.n_nodes,
+               simulate ? "simulated " : "", exp.n_functions, exp.matrix.n_policies,
+               exp.matrix.n_warmings, kas, exp.matrix.repetitions, n_cells,
+               fb_workload_name(exp.workload.kind));
         fb_experiment_free(&exp);
         return 0;
     }
