@@ -202,10 +202,6 @@ int main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
-    if (!simulate && (sim.model != NULL || sim.nodes > 0 || rows_given)) {
-        fprintf(stderr, "faasbench: --model, --nodes and --rows go with --simulate\n");
-        return 2;
-    }
     char resume_cfg[4096];
     const char *file = argv[optind];
     if (opts.resume != NULL) {
@@ -244,6 +240,12 @@ int main(int argc, char **argv)
      * options override what it says. */
     if (exp.simulate.model != NULL)
         simulate = true;
+    if (!simulate && (sim.model != NULL || sim.nodes > 0 || rows_given)) {
+        fprintf(stderr, "faasbench: --model, --nodes and --rows go with --simulate (or a "
+                        "file whose simulate group names a model)\n");
+        fb_experiment_free(&exp);
+        return 2;
+    }
     if (simulate) {
         if (sim.model == NULL)
             sim.model = exp.simulate.model;

@@ -89,5 +89,15 @@ else
   fail "scripts/plot failed: $(tail -3 "$tmp/plot.out")"
 fi
 
+# --model, --nodes and --rows: refused for a file that runs on real nodes,
+# taken for one whose simulate group names its model (the options win).
+out=$("$fb" --check --nodes 7 "$tmp/exp.cfg" 2>&1)
+[ $? -eq 2 ] && grep -q 'go with --simulate' <<<"$out" || fail "--nodes without a simulation: $out"
+{ cat "$tmp/exp.cfg"; echo "simulate = { model = \"$tmp/model.cfg\"; nodes = 3; };"; } >"$tmp/declared.cfg"
+out=$("$fb" --check "$tmp/declared.cfg" 2>&1)
+grep -q ': ok: 3 simulated nodes,' <<<"$out" || fail "the simulate group's nodes: $out"
+out=$("$fb" --check --nodes 7 --rows none "$tmp/declared.cfg" 2>&1)
+grep -q ': ok: 7 simulated nodes,' <<<"$out" || fail "--nodes over the simulate group: $out"
+
 if [ $fails -eq 0 ]; then echo "sim_rows: ok"; exit 0; fi
 exit 1
