@@ -691,6 +691,24 @@ static int summary_txt(FILE *f, void *arg)
     return rc;
 }
 
+/* summary.txt on the terminal, unless it is longer than anyone reads there
+ * (a study of hundreds of functions over dozens of cells): then where it is. */
+#define ECHO_MAX_ROWS 100
+
+static void echo_summary(FILE *f, const struct report *r, const char *run_dir)
+{
+    if (r->n_rows <= ECHO_MAX_ROWS) {
+        summary_txt(f, (void *)r);
+        return;
+    }
+    if (r->simulated)
+        fputs(SIMULATED_LINE, f);
+    fprintf(f,
+            "summary: %zu rows (cell x function), more than %d: not printed here; "
+            "%s/summary.txt has them, report.html what was found.\n",
+            r->n_rows, ECHO_MAX_ROWS, run_dir);
+}
+
 static int faults_csv(FILE *f, void *arg)
 {
     return fb_faultsum_write_csv(f, arg);
@@ -916,7 +934,7 @@ int fb_report_write(const char *run_dir, const struct fb_report_opts *o, struct 
             goto out;
     }
     if (o->echo != NULL && rep->n_rows > 0)
-        summary_txt(o->echo, rep);
+        echo_summary(o->echo, rep, run_dir);
     if (!o->no_plots)
         run_plots(run_dir);
 out:

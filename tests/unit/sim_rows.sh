@@ -99,5 +99,18 @@ grep -q ': ok: 3 simulated nodes,' <<<"$out" || fail "the simulate group's nodes
 out=$("$fb" --check --nodes 7 --rows none "$tmp/declared.cfg" 2>&1)
 grep -q ': ok: 7 simulated nodes,' <<<"$out" || fail "--nodes over the simulate group: $out"
 
+# The terminal gets summary.txt when it is short, and where it is when it
+# has over 100 rows (9 repetitions x 4 cells x 3 functions: 108).
+out=$("$fb" "$tmp/exp.cfg" --simulate --model "$tmp/model.cfg" --rows none --no-plots \
+  -r "$tmp/echo" 2>/dev/null)
+grep -q '^| *rep *| policy' <<<"$out" || grep -q '| policy ' <<<"$out" ||
+  fail "12 summary rows not printed: $(head -5 <<<"$out")"
+sed 's/^matrix = {/matrix = { repetitions = 9;/' "$tmp/exp.cfg" >"$tmp/exp9.cfg"
+out=$("$fb" "$tmp/exp9.cfg" --simulate --model "$tmp/model.cfg" --rows none --no-plots \
+  -r "$tmp/echo9" 2>/dev/null)
+grep -q '^summary: 108 rows (cell x function), more than 100: not printed here; .*/summary.txt has them' <<<"$out" &&
+  ! grep -q '| policy ' <<<"$out" || fail "108 summary rows: $(head -5 <<<"$out")"
+head -1 <<<"$out" | grep -q '^SIMULATED, not measured' || fail "the short note does not say simulated"
+
 if [ $fails -eq 0 ]; then echo "sim_rows: ok"; exit 0; fi
 exit 1
