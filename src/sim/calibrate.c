@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "core/csvrow.h"
+#include "core/strmap.h"
 #include "results/invocation.h"
 
 #define READ_CHUNK 65536
@@ -42,8 +43,14 @@ struct cal {
     int n_fns, cap_fns;
     const struct fb_calibrate_opts *o;
     long rows, used;
-    bool instances;     /* reading instances.csv */
-    int ins_fn, ins_mem;
+    bool instances;     /* reading instances.csv: for the memory, or */
+    bool evictions;     /* (before the rows) for the evictions */
+    int ins_fn, ins_mem, ins_name, ins_event, ins_ms;
+    /* The run's instances that expired, and when (unix ms): a row whose
+     * instance left as its call ended measured a removal. */
+    struct fb_strmap evicted;
+    int64_t *evicted_ms;
+    size_t evicted_cap;
 };
 
 static int add(struct samples *s, double v)
@@ -102,6 +109,48 @@ static int mode_of(const char *mode)
     return (int)w;
 }
 
+/* Whether inv's instance expired as its call ended (its event between the
+ * answer and the end of the cleanup, give or take a few ms of the two
+ * clocks' rounding): the cleanup then removed it. (An instance evicted for
+ * room is removed by the start that needed it; one expired later, by the
+ * keep-alive timers.) */
+static bool left_after(const struct cal *c, const struct fb_invocation *inv)
+{
+    if (inv->instance == NULL || inv->instance[0] == '\0' || isnan(inv->total_ms))
+        return false;
+    long k = fb_strmap_get(&c->evicted, inv->instance, strlen(inv->instance));
+    if (k < 0)
+        return false;
+    double at = (double)(c->evicted_ms[k] - inv->start_ms);
+    return at >= inv->latency_ms - 5.0 && at <= inv->total_ms + 5.0;
+}
+
+/* One event of instances.csv: an expiry is kept. */
+static int use_eviction(struct cal *c)
+{
+    const struct fb_csvrow *row = &c->row;
+    double ms;
+    long k;
+
+    if (c->ins_name < 0 || c->ins_event < 0 || c->ins_ms < 0 ||
+        strcmp(fb_csvrow_get(row, (size_t)c->ins_event), "evict-expired") != 0 ||
+        fb_csv_real(fb_csvrow_get(row, (size_t)c->ins_ms), &ms) < 0 || !isfinite(ms))
+        return 0;
+    const char *name = fb_csvrow_get(row, (size_t)c->ins_name);
+    if (fb_strmap_intern(&c->evicted, name, strlen(name), &k) < 0)
+        return FB_ENOMEM;
+    if ((size_t)k >= c->evicted_cap) {
+        size_t cap = c->evicted_cap ? 2 * c->evicted_cap : 256;
+        int64_t *p = realloc(c->evicted_ms, cap * sizeof(*p));
+        if (p == NULL)
+            return FB_ENOMEM;
+        c->evicted_ms = p;
+        c->evicted_cap = cap;
+    }
+    c->evicted_ms[k] = (int64_t)ms;
+    return 0;
+}
+
 /* One row of invocations.csv. */
 static int use_row(struct cal *c, const struct fb_invocation *inv, double asked)
 {
@@ -144,6 +193,8 @@ static int use_row(struct cal *c, const struct fb_invocation *inv, double asked)
         rc |= add(&s[FB_PH_RUN_EXTRA], inv->run_ms - asked);
     }
     rc |= add(&s[ka ? FB_PH_KA_CLEANUP : FB_PH_CLEANUP], inv->cleanup_ms);
+    if (ka && left_after(c, inv))
+        rc |= add(&s[FB_PH_REMOVE], inv->cleanup_ms);
     rc |= add(&s[FB_PH_OVERHEAD], inv->latency_ms - inv->node_exec_ms);
     return rc < 0 ? FB_ENOMEM : 0;
 }
@@ -161,12 +212,19 @@ static int header(struct cal *c)
 
     c->have_header = true;
     if (c->instances) {
-        c->ins_fn = c->ins_mem = -1;
+        c->ins_fn = c->ins_mem = c->ins_name = c->ins_event = c->ins_ms = -1;
         for (size_t i = 0; i < c->row.n; i++) {
-            if (strcmp(fb_csvrow_get(&c->row, i), "function") == 0)
+            const char *h = fb_csvrow_get(&c->row, i);
+            if (strcmp(h, "function") == 0)
                 c->ins_fn = (int)i;
-            if (strcmp(fb_csvrow_get(&c->row, i), "memory_mb") == 0)
+            if (strcmp(h, "memory_mb") == 0)
                 c->ins_mem = (int)i;
+            if (strcmp(h, "instance") == 0)
+                c->ins_name = (int)i;
+            if (strcmp(h, "event") == 0)
+                c->ins_event = (int)i;
+            if (strcmp(h, "unix_ms") == 0)
+                c->ins_ms = (int)i;
         }
         return 0;
     }
@@ -187,6 +245,8 @@ static void on_record(int ch, void *data)
     if (c->rc == 0) {
         if (!c->have_header) {
             c->rc = header(c);
+        } else if (c->evictions) {
+            c->rc = use_eviction(c);
         } else if (c->instances) {
             double mb;
             if (c->ins_fn >= 0 && c->ins_mem >= 0 &&
@@ -310,6 +370,8 @@ static bool expected(const struct cfn *f, int m, int p)
     case FB_PH_CLEANUP:
     case FB_PH_KA_CLEANUP:
         return false; /* one or the other, by the cells measured */
+    case FB_PH_REMOVE:
+        return false; /* per function, below */
     default:
         return true;
     }
@@ -406,6 +468,15 @@ static int build(struct cal *c, const struct fb_calibrate_opts *o, struct fb_mod
                 rc = fb_dist_from_sorted(&mf->d[md][p], s->v, s->n);
             }
         }
+        long removals = 0, ka = 0;
+        for (int md = 0; md < FB_MODEL_MODES; md++) {
+            removals += f->s[md][FB_PH_REMOVE].n;
+            ka += f->s[md][FB_PH_KA_CLEANUP].n;
+        }
+        if (rc == 0 && ka > 0 && removals == 0)
+            rc = note(m, o->notes, "%s: remove: no samples (no instance left as its call "
+                                   "ended): an evicted instance goes at once in simulation",
+                      f->name);
         for (int md = 0; md < FB_MODEL_MODES && rc == 0 && f->used > 0; md++)
             rc = stand_in(f, mf, md, o, m);
     }
@@ -435,14 +506,21 @@ int fb_calibrate(const char *const *runs, int n, const struct fb_calibrate_opts 
         char *ins = fb_strf("%s/instances.csv", runs[i]);
         if (inv == NULL || ins == NULL)
             rc = FB_ENOMEM;
+        /* The instances' evictions first, for the rows; their memory after,
+         * so that the functions keep the rows' order. */
         if (rc == 0) {
-            c.instances = false;
+            c.instances = c.evictions = true;
+            rc = read_csv(&c, ins, true);
+        }
+        if (rc == 0) {
+            c.instances = c.evictions = false;
             rc = read_csv(&c, inv, false);
         }
         if (rc == 0) {
             c.instances = true;
             rc = read_csv(&c, ins, true);
         }
+        fb_strmap_free(&c.evicted);
         free(inv);
         free(ins);
     }
@@ -466,6 +544,8 @@ int fb_calibrate(const char *const *runs, int n, const struct fb_calibrate_opts 
                 free(c.fns[i].s[md][p].v);
     }
     free(c.fns);
+    free(c.evicted_ms);
+    fb_strmap_free(&c.evicted);
     fb_csvrow_free(&c.row);
     if (rc < 0)
         fb_model_free(m);

@@ -26,8 +26,11 @@
  * handler), handler_extra (the handler's time beyond the work a trace asked
  * of it), run (an exec-based function's run or exec step), run_extra (run
  * beyond the asked work), cleanup (after the answer, in warming cells),
- * ka_cleanup (the same in keep-alive cells), overhead (latency minus the
- * node's own time). */
+ * ka_cleanup (the same in keep-alive cells), remove (removing an instance:
+ * a keep-alive cleanup whose instance left as the call ended; an instance
+ * evicted to make room takes as long before the start it makes room for;
+ * absent, removal takes no time), overhead (latency minus the node's own
+ * time). */
 #ifndef FB_MODEL_H
 #define FB_MODEL_H
 
@@ -51,6 +54,7 @@
     X(FB_PH_RUN_EXTRA, "run_extra")                                                             \
     X(FB_PH_CLEANUP, "cleanup")                                                                 \
     X(FB_PH_KA_CLEANUP, "ka_cleanup")                                                           \
+    X(FB_PH_REMOVE, "remove")                                                                   \
     X(FB_PH_OVERHEAD, "overhead")
 
 #define FB_ENUM_VALUE(id, name) id,

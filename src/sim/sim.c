@@ -632,14 +632,34 @@ static void run_unlink(struct run *r, struct inv *v)
     v->running = false;
 }
 
-/* v has its node (t_ok): its steps to the answer. */
+/* How long removing the instances of list takes, one after the other as the
+ * engine removes them: each its function's `remove` time, from whichever
+ * mode has one (0 when the model has none). */
+static double removal_ms(struct run *r, const struct fb_inst *list)
+{
+    static const int modes[] = {FB_WARM_PREWARMED, FB_WARM_COLD, FB_WARM_WARMED};
+    double ms = 0;
+
+    for (const struct fb_inst *in = list; in != NULL; in = in->next) {
+        const struct fb_model_fn *mf = r->s->mfn[in->ka.function];
+        for (int k = 0; k < 3; k++)
+            if (mf->d[modes[k]][FB_PH_REMOVE].set) {
+                ms += fb_dist_draw(&mf->d[modes[k]][FB_PH_REMOVE], &r->rng);
+                break;
+            }
+    }
+    return ms;
+}
+
+/* v has its node: the instances it evicted are removed (its room wait),
+ * then (t_ok) its steps to the answer. */
 static void start(struct run *r, struct inv *v)
 {
     v->t_ok = r->T;
     v->inst_id = v->t.inst != NULL ? v->t.inst->ka.id : 0;
     run_link(r, v);
-    if (r->c->k != NULL) {
-        /* The victims go at once (their removal is not modelled). */
+    if (r->c->k != NULL && v->t.victims != NULL) {
+        v->t_ok += removal_ms(r, v->t.victims) / 1000.0;
         fb_cluster_inst_free_list(v->t.victims);
         v->t.victims = NULL;
     }
@@ -647,10 +667,10 @@ static void start(struct run *r, struct inv *v)
     draw(r, v);
     double pre = (v->pull + v->create + v->ready + v->call) / 1000.0;
     if (r->share != NULL) {
-        schedule(r, r->T + pre, EV_HANDLER, v, GEN(v));
+        schedule(r, v->t_ok + pre, EV_HANDLER, v, GEN(v));
         return;
     }
-    schedule(r, r->T + pre + v->handler / 1000.0, EV_ANSWER, v, GEN(v));
+    schedule(r, v->t_ok + pre + v->handler / 1000.0, EV_ANSWER, v, GEN(v));
 }
 
 /* A pick of v now: started, waiting, or a row of why not. */
@@ -837,6 +857,8 @@ static void fail_running(struct run *r, struct inv *v, bool node_failed, const c
     }
     v->gen++; /* its handler or answer event is stale now */
     v->t_run = r->T;
+    if (v->t_ok > r->T)
+        v->t_ok = r->T; /* failed while its victims were being removed */
     if (r->c->k != NULL) {
         fb_cluster_release(r->cl, &v->t, now, &end);
         fb_cluster_inst_free_list(v->t.gone);

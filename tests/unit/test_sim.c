@@ -298,6 +298,38 @@ START_TEST(lru_with_room_for_two_of_three_is_always_cold)
 }
 END_TEST
 
+/* A start that evicts waits for its victims' removal, as the engine removes
+ * them before it starts: each the model's remove time (250 ms here); a
+ * start with room waits for nothing. */
+START_TEST(a_start_waits_for_its_victims_removal)
+{
+    struct setup s;
+    struct capture c;
+    struct fb_ka_outcome ko;
+    char rows[512] = "";
+    size_t n = 0;
+
+    make_dir();
+    for (int i = 0; i < 9; i++)
+        n += (size_t)snprintf(rows + n, sizeof(rows) - n, "%d,f%d\n", 10 * i, i % 3);
+    keepalive_files(2 * 128, 3, false, rows, "\"lru\"");
+    write_file("model.cfg",
+               "model = { version = 1; functions = ( { name = \"f*\"; cold_ms = 1000.0; "
+               "warm_ms = 100.0; prewarmed = { remove = { ms = 250.0; }; }; } ); };\n");
+    load(&s);
+    run_cell(&s, "round-robin", "lru", FB_WARM_KEEPALIVE, 1, &c, &ko);
+    ck_assert_str_eq(modes(&c), "cccpppppp");
+    ck_assert_int_eq(ko.evicted_pressure, 7);
+    for (int i = 0; i < c.n; i++) {
+        double wait = i < 2 ? 0 : 250;
+        ck_assert_double_eq_tol(c.rows[i].select_ms, wait, EPS);
+        ck_assert_double_eq_tol(c.rows[i].latency_ms, 1000 + wait, EPS);
+    }
+    unload(&s);
+    remove_dir();
+}
+END_TEST
+
 START_TEST(lru_with_room_for_three_is_cold_three_times)
 {
     lru_in_turn(3, "cccwwwwww", 3, 0);
@@ -828,6 +860,7 @@ static Suite *suite(void)
     tcase_add_test(core, a_model_that_does_not_fit_is_refused);
     tcase_add_test(core, a_function_never_called_needs_no_model_and_a_pattern_many);
     tcase_add_test(core, calibrate_fixture_runs);
+    tcase_add_test(core, a_start_waits_for_its_victims_removal);
     suite_add_tcase(s, core);
     return s;
 }
