@@ -65,26 +65,16 @@ static void put_NUM(FILE *f, double v, int first)
 }
 
 /* The first column of every table is run_id: it alone has no comma before. */
-#define FB_FCOL_NAME_(name, kind, doc) #name,
+#define FB_FCOL_COLUMN_(name, kind, doc) {#name, FB_FCOLKIND_##kind, 0, false, doc},
 #define FB_FCOL_PUT_(name, kind, doc) put_##kind(f, r->name, first), first = 0;
 
-const char *const fb_fault_row_names[] = {FB_FAULTROW_COLUMNS(FB_FCOL_NAME_)};
-const int fb_fault_row_ncolumns = (int)(sizeof(fb_fault_row_names) / sizeof(char *));
-const char *const fb_node_row_names[] = {FB_NODEROW_COLUMNS(FB_FCOL_NAME_)};
-const int fb_node_row_ncolumns = (int)(sizeof(fb_node_row_names) / sizeof(char *));
-const char *const fb_faultsum_names[] = {FB_FAULTSUM_COLUMNS(FB_FCOL_NAME_)};
-const int fb_faultsum_ncolumns = (int)(sizeof(fb_faultsum_names) / sizeof(char *));
-
-static void header(FILE *f, const char *const *names, int n)
-{
-    for (int i = 0; i < n; i++)
-        fb_csv_field(f, names[i], i == 0);
-    fputc('\n', f);
-}
+const struct fb_column fb_fault_columns[] = {FB_FAULTROW_COLUMNS(FB_FCOL_COLUMN_)};
+const struct fb_column fb_node_columns[] = {FB_NODEROW_COLUMNS(FB_FCOL_COLUMN_)};
+const struct fb_column fb_faultsum_columns[] = {FB_FAULTSUM_COLUMNS(FB_FCOL_COLUMN_)};
 
 void fb_fault_row_header(FILE *f)
 {
-    header(f, fb_fault_row_names, fb_fault_row_ncolumns);
+    fb_col_write_header(f, fb_fault_columns, FB_FAULT_NCOLUMNS);
 }
 
 void fb_fault_row_write(FILE *f, const struct fb_fault_row *r)
@@ -96,7 +86,7 @@ void fb_fault_row_write(FILE *f, const struct fb_fault_row *r)
 
 void fb_node_row_header(FILE *f)
 {
-    header(f, fb_node_row_names, fb_node_row_ncolumns);
+    fb_col_write_header(f, fb_node_columns, FB_NODE_NCOLUMNS);
 }
 
 void fb_node_row_write(FILE *f, const struct fb_node_row *r)
@@ -108,7 +98,7 @@ void fb_node_row_write(FILE *f, const struct fb_node_row *r)
 
 void fb_faultsum_header(FILE *f)
 {
-    header(f, fb_faultsum_names, fb_faultsum_ncolumns);
+    fb_col_write_header(f, fb_faultsum_columns, FB_FAULTSUM_NCOLUMNS);
 }
 
 void fb_faultsum_write(FILE *f, const struct fb_faultsum_row *r)

@@ -19,6 +19,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "results/columns.h"
+
 /* X(name, kind, meaning) */
 #define FB_FAULTROW_COLUMNS(X)                                                                 \
     X(run_id, STR, "the run folder's name")                                                    \
@@ -78,6 +80,8 @@
     X(p50_ms, MS, "median latency of the calls that succeeded")                                \
     X(p99_ms, MS, "99th percentile latency of the calls that succeeded")
 
+/* Each kind's C type in the row's struct, and what --list-columns calls it
+ * (columns.h's kinds). */
 #define FB_FCOLTYPE_STR const char *
 #define FB_FCOLTYPE_INT int
 #define FB_FCOLTYPE_LONG long
@@ -86,6 +90,14 @@
 #define FB_FCOLTYPE_MS double
 #define FB_FCOLTYPE_PCT double
 #define FB_FCOLTYPE_NUM double
+#define FB_FCOLKIND_STR FB_COL_STR
+#define FB_FCOLKIND_INT FB_COL_INT
+#define FB_FCOLKIND_LONG FB_COL_LONG
+#define FB_FCOLKIND_I64 FB_COL_I64
+#define FB_FCOLKIND_SEC FB_COL_SECONDS
+#define FB_FCOLKIND_MS FB_COL_MS
+#define FB_FCOLKIND_PCT FB_COL_PCT
+#define FB_FCOLKIND_NUM FB_COL_REAL
 
 #define FB_FCOL_MEMBER_(name, kind, doc) FB_FCOLTYPE_##kind name;
 /* Strings are borrowed; NULL or "" is an empty cell. */
@@ -108,12 +120,16 @@ void fb_node_row_write(FILE *f, const struct fb_node_row *r);
 void fb_faultsum_header(FILE *f);
 void fb_faultsum_write(FILE *f, const struct fb_faultsum_row *r);
 
-/* The column names of each table, in order, and how many. */
-extern const char *const fb_fault_row_names[];
-extern const int fb_fault_row_ncolumns;
-extern const char *const fb_node_row_names[];
-extern const int fb_node_row_ncolumns;
-extern const char *const fb_faultsum_names[];
-extern const int fb_faultsum_ncolumns;
+/* Each table's columns, in order (--list-columns), and how many. */
+#define FB_FCOL_ONE_(name, kind, doc) +1
+enum {
+    FB_FAULT_NCOLUMNS = 0 FB_FAULTROW_COLUMNS(FB_FCOL_ONE_),
+    FB_NODE_NCOLUMNS = 0 FB_NODEROW_COLUMNS(FB_FCOL_ONE_),
+    FB_FAULTSUM_NCOLUMNS = 0 FB_FAULTSUM_COLUMNS(FB_FCOL_ONE_),
+};
+#undef FB_FCOL_ONE_
+extern const struct fb_column fb_fault_columns[FB_FAULT_NCOLUMNS];
+extern const struct fb_column fb_node_columns[FB_NODE_NCOLUMNS];
+extern const struct fb_column fb_faultsum_columns[FB_FAULTSUM_NCOLUMNS];
 
 #endif

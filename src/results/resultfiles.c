@@ -7,23 +7,6 @@
 #include "results/faults.h"
 #include "results/invocation.h"
 
-/* The fault files' tables (results/faults.h) as listed columns: their kinds
- * by what --list-columns calls them. */
-#define FKIND_STR FB_COL_STR
-#define FKIND_INT FB_COL_INT
-#define FKIND_LONG FB_COL_LONG
-#define FKIND_I64 FB_COL_I64
-#define FKIND_SEC FB_COL_SECONDS
-#define FKIND_MS FB_COL_MS
-#define FKIND_PCT FB_COL_PCT
-#define FKIND_NUM FB_COL_REAL
-#define FCOLUMN(name, kind, doc) {#name, FKIND_##kind, 0, false, doc},
-static const struct fb_column fault_columns[] = {FB_FAULTROW_COLUMNS(FCOLUMN)};
-static const struct fb_column node_columns[] = {FB_NODEROW_COLUMNS(FCOLUMN)};
-static const struct fb_column faultsum_columns[] = {FB_FAULTSUM_COLUMNS(FCOLUMN)};
-#undef FCOLUMN
-#define N_OF(a) ((int)(sizeof(a) / sizeof((a)[0])))
-
 static const struct fb_result_file files[] = {
     {"invocations.csv", "one row per invocation, written as it completes",
      fb_invocation_columns, FB_IC_N},
@@ -40,10 +23,10 @@ static const struct fb_result_file files[] = {
     {"instances.csv", "the keep-alive cells' instance timeline, one row per event",
      fb_instances_columns, FB_EC_N},
     {"faults.csv", "one row per fault of each cell: planned and actual window, what it did",
-     fault_columns, N_OF(fault_columns)},
-    {"nodes.csv", "one row per metrics poll of a node", node_columns, N_OF(node_columns)},
+     fb_fault_columns, FB_FAULT_NCOLUMNS},
+    {"nodes.csv", "one row per metrics poll of a node", fb_node_columns, FB_NODE_NCOLUMNS},
     {"faults_summary.csv", "per cell and fault, before, during and after its window",
-     faultsum_columns, N_OF(faultsum_columns)},
+     fb_faultsum_columns, FB_FAULTSUM_NCOLUMNS},
 };
 
 const struct fb_result_file *fb_result_file_at(int i)
