@@ -20,12 +20,13 @@ struct lrt {
 };
 
 /* Step s as a shell template: logs itself, then fails the node when DIR/NODE.dead
- * exists (sleeps past the command timeout: a transport failure), or exits 1
+ * exists (sleeps past the command timeout: a transport failure; 6 s, so that
+ * it cannot end and succeed just as a 5 s timeout fires), or exits 1
  * when DIR/NODE.fail-STEP does (the step's own failure). The run and exec
  * steps then run the function's command. */
 static inline char *lrt_step(const char *dir, const char *step, const char *arg, bool command)
 {
-    return fb_strf("echo %s {node} %s >>%s/log; test ! -e %s/{node}.dead || exec sleep 5; "
+    return fb_strf("echo %s {node} %s >>%s/log; test ! -e %s/{node}.dead || exec sleep 6; "
                    "test ! -e %s/{node}.fail-%s%s",
                    step, arg, dir, dir, dir, step, command ? " && {command}" : "");
 }

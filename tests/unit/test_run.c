@@ -950,7 +950,7 @@ START_TEST(a_node_marked_down_after_its_fault_comes_back)
     exp_init(&x);
     free(x.rt.steps[FB_STEP_RESET]);
     x.rt.steps[FB_STEP_RESET] =
-        fb_strf("echo reset {node} {images} >>%s/log; test ! -e %s/{node}.dead || exec sleep 5; "
+        fb_strf("echo reset {node} {images} >>%s/log; test ! -e %s/{node}.dead || exec sleep 6; "
                 "test {node} != n2 || { touch %s/n2.dead; "
                 "(sleep 2; rm -f %s/n2.dead) >/dev/null 2>&1 </dev/null & }",
                 x.rt.dir, x.rt.dir, x.rt.dir, x.rt.dir);
